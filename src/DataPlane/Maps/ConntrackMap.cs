@@ -1,0 +1,189 @@
+using System.Numerics;
+using System.Runtime.CompilerServices;
+
+namespace DataPlane.Maps;
+
+/// <summary>
+/// The connection-tracking table, and with it the NAT table: a fixed array of <see cref="CtEntry"/> (Linux nf_conn) plus
+/// an open-addressed index that finds an entry from EITHER of its tuples (Linux's two tuplehash nodes per connection).
+/// <para>
+/// Why no separate SNAT map (cilium's cilium_snat_v4_external): the reply tuple of a masqueraded connection IS its NAT
+/// binding (node ip:port &lt;-&gt; client ip:port), and its uniqueness in this index is exactly the guarantee that no two live
+/// flows share a translated tuple, the check Linux's nf_nat_used_tuple makes. Keeping the binding in the entry means CT
+/// and NAT state are created, expired and collected together, never one without the other.
+/// </para>
+/// <para>
+/// Concurrency: ONE writer, the pipeline worker that owns the table (the packet path inserts, refreshes and deletes).
+/// The index is read only by that worker. Other threads (a 'ct list' dump, stats) read the entry array through
+/// <see cref="TrySnapshot"/>: each entry carries a seqlock word the owner makes odd before writing and even after
+/// (Volatile), so a reader copies the entry and retries if the word changed or was odd; worst case it retries, it never
+/// sees a torn entry. Readers never take a lock and never block the owner.
+/// </para>
+/// <para>
+/// Sizing: <c>capacity</c> connections (a power of two, the BPF max_entries); the index has 4 slots per connection (two
+/// tuples at load factor 0.5), 8 bytes each, so a live flow costs 64 + 32 = 96 bytes. A full table is
+/// <see cref="MapStatus.Full"/>, never a resize.
+/// </para>
+/// </summary>
+public sealed class ConntrackMap
+{
+    // Index slot: high 32 bits = tuple hash with the top bit set (never 0), low 32 bits = entryIndex * 2 + direction.
+    // 0 = empty. Comparing the hash first avoids touching the entry line on most probe misses.
+    readonly ulong[] _index;
+    readonly uint _indexMask;
+    readonly CtEntry[] _entries;
+    readonly int[] _free;   // stack of free entry indices
+    int _freeTop;
+    readonly ulong _seed;
+    uint _nextFlowId = 1;
+
+    public ConntrackMap(int capacity, ulong seed = 0x5EED_C0DE_F00Dul)
+    {
+        if (capacity < 1 || !BitOperations.IsPow2(capacity))
+            throw new ArgumentException("conntrack capacity must be a power of two", nameof(capacity));
+        Capacity = capacity;
+        _entries = new CtEntry[capacity];
+        _index = new ulong[capacity * 4L];
+        _indexMask = (uint)(_index.Length - 1);
+        _free = new int[capacity];
+        for (int i = 0; i < capacity; i++) _free[i] = capacity - 1 - i; // pop order 0, 1, 2, ...: deterministic dumps
+        _freeTop = capacity;
+        _seed = seed;
+    }
+
+    public int Capacity { get; }
+    public int Count => Capacity - _freeTop;
+
+    /// <summary>Bytes of preallocated memory per connection (entry + its share of the index).</summary>
+    public static int BytesPerFlow => Unsafe.SizeOf<CtEntry>() + 4 * sizeof(ulong);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    uint Tag(in CtTuple4 t) => t.Hash(_seed) | 0x8000_0000u;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    ref readonly CtTuple4 TupleOf(uint slotLow) =>
+        ref (slotLow & 1) == 0 ? ref _entries[slotLow >> 1].Original : ref _entries[slotLow >> 1].Reply;
+
+    /// <summary>Finds the connection a tuple belongs to; returns its index or -1.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public int Lookup(in CtTuple4 tuple, out CtDirection direction)
+    {
+        uint tag = Tag(tuple);
+        ulong[] index = _index;
+        uint i = tag & _indexMask;
+        while (true)
+        {
+            ulong s = index[i];
+            if (s == 0) break;
+            if ((uint)(s >> 32) == tag)
+            {
+                uint low = (uint)s - 1;
+                if (TupleOf(low).Equals(tuple))
+                {
+                    direction = (CtDirection)(low & 1);
+                    return (int)(low >> 1);
+                }
+            }
+            i = (i + 1) & _indexMask;
+        }
+        direction = default;
+        return -1;
+    }
+
+    public bool Contains(in CtTuple4 tuple) => Lookup(tuple, out _) >= 0;
+
+    public ref CtEntry this[int index] => ref _entries[index];
+
+    /// <summary>
+    /// Creates a connection with both tuples, BPF_NOEXIST on each. The reply tuple is inserted first, as cilium inserts
+    /// the reverse NAT entry first: it is the one that can collide (a translated tuple already in use), and failing there
+    /// leaves nothing to roll back.
+    /// </summary>
+    public MapStatus TryCreate(in CtTuple4 original, in CtTuple4 reply, out int entryIndex)
+    {
+        entryIndex = -1;
+        if (Contains(reply) || Contains(original)) return MapStatus.Exists;
+        if (_freeTop == 0) return MapStatus.Full;
+        int e = _free[--_freeTop];
+        ref CtEntry entry = ref _entries[e];
+        BeginWrite(ref entry);
+        entry.Original = original;
+        entry.Reply = reply;
+        entry.FlowId = _nextFlowId++;
+        entry.Flags = CtFlags.Live;
+        entry.BackendId = 0;
+        entry.RevNatIndex = 0;
+        entry.TcpFlagsOriginal = 0;
+        entry.TcpFlagsReply = 0;
+        entry.ExpiresNs = 0;
+        EndWrite(ref entry);
+        Insert(Tag(reply), (uint)(e * 2 + 1) + 1);
+        Insert(Tag(original), (uint)(e * 2) + 1);
+        entryIndex = e;
+        return MapStatus.Ok;
+    }
+
+    void Insert(uint tag, uint value)
+    {
+        uint i = tag & _indexMask;
+        while (_index[i] != 0) i = (i + 1) & _indexMask;
+        _index[i] = ((ulong)tag << 32) | value;
+    }
+
+    /// <summary>Removes a connection: both index slots, then the entry (CT and NAT binding go together).</summary>
+    public void Delete(int entryIndex)
+    {
+        ref CtEntry entry = ref _entries[entryIndex];
+        if ((entry.Flags & CtFlags.Live) == 0) return;
+        RemoveSlot(entry.Reply, (uint)(entryIndex * 2 + 1) + 1);
+        RemoveSlot(entry.Original, (uint)(entryIndex * 2) + 1);
+        BeginWrite(ref entry);
+        entry.Flags = CtFlags.None;
+        EndWrite(ref entry);
+        _free[_freeTop++] = entryIndex;
+    }
+
+    void RemoveSlot(in CtTuple4 tuple, uint value)
+    {
+        uint tag = Tag(tuple);
+        uint i = tag & _indexMask;
+        while ((uint)_index[i] != value)
+        {
+            if (_index[i] == 0) return; // not indexed (cannot happen for a live entry)
+            i = (i + 1) & _indexMask;
+        }
+        // Backward-shift deletion (Knuth 6.4 algorithm R): no tombstones, so probe lengths do not grow with churn.
+        uint hole = i, j = i;
+        while (true)
+        {
+            j = (j + 1) & _indexMask;
+            ulong s = _index[j];
+            if (s == 0) break;
+            uint home = (uint)(s >> 32) & _indexMask;
+            bool stays = hole <= j ? (hole < home && home <= j) : (hole < home || home <= j);
+            if (stays) continue;
+            _index[hole] = s;
+            hole = j;
+        }
+        _index[hole] = 0;
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void BeginWrite(ref CtEntry e) => Volatile.Write(ref e.Seq, e.Seq + 1);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void EndWrite(ref CtEntry e) => Volatile.Write(ref e.Seq, e.Seq + 1);
+
+    /// <summary>A consistent copy of entry <paramref name="entryIndex"/> for readers on other threads; false if not live.</summary>
+    public bool TrySnapshot(int entryIndex, out CtEntry copy)
+    {
+        ref CtEntry e = ref _entries[entryIndex];
+        while (true)
+        {
+            int before = Volatile.Read(ref e.Seq);
+            if ((before & 1) != 0) { Thread.SpinWait(1); continue; }
+            copy = e;
+            if (Volatile.Read(ref e.Seq) == before) return (copy.Flags & CtFlags.Live) != 0;
+        }
+    }
+}

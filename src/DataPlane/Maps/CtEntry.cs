@@ -1,0 +1,57 @@
+using System.Runtime.InteropServices;
+
+namespace DataPlane.Maps;
+
+public enum CtDirection : byte
+{
+    /// <summary>The client's direction: the tuple the first packet carried, before any translation.</summary>
+    Original = 0,
+    /// <summary>The backend's answers, as they arrive (after translation of the original direction).</summary>
+    Reply = 1,
+}
+
+[Flags]
+public enum CtFlags : byte
+{
+    None = 0,
+    /// <summary>The slot holds a connection (cleared on delete; what 'ct list' snapshots test).</summary>
+    Live = 1 << 0,
+    /// <summary>The destination was translated to a backend (a service connection).</summary>
+    Dnat = 1 << 1,
+    /// <summary>The source was translated (masquerade): the reply tuple's destination is not the client.</summary>
+    Snat = 1 << 2,
+    /// <summary>A packet was seen in the reply direction (conntrack's SEEN_REPLY).</summary>
+    SeenReply = 1 << 3,
+    /// <summary>The frontend was a NodePort / external address (cilium's node_port bit).</summary>
+    NodePort = 1 << 4,
+}
+
+/// <summary>
+/// One tracked connection, as in Linux's <c>nf_conn</c>: both tuples and hence the translation for both directions.
+/// A packet matching <see cref="Original"/> leaves as Reply reversed; a packet matching <see cref="Reply"/> leaves as
+/// Original reversed. NAT and reverse NAT are therefore the same operation read from either end, which is what makes
+/// "translate then reverse-translate is the identity" hold by construction.
+/// 64 bytes: one cache line per connection.
+/// </summary>
+[StructLayout(LayoutKind.Sequential)]
+public struct CtEntry
+{
+    public CtTuple4 Original;
+    public CtTuple4 Reply;
+    /// <summary>Absolute expiry on the pipeline's clock (ns); refreshed by every packet.</summary>
+    public long ExpiresNs;
+    /// <summary>Creation sequence number: names the flow in verdict records and 'ct list'.</summary>
+    public uint FlowId;
+    /// <summary>Backend the connection is pinned to (0 for non-service connections).</summary>
+    public uint BackendId;
+    /// <summary>Seqlock word for readers on other threads: odd while the owner writes the entry.</summary>
+    public int Seq;
+    public ushort RevNatIndex;
+    public CtFlags Flags;
+    /// <summary>OR of TCP flags seen in the original direction (cilium tx_flags_seen).</summary>
+    public byte TcpFlagsOriginal;
+    /// <summary>OR of TCP flags seen in the reply direction (cilium rx_flags_seen).</summary>
+    public byte TcpFlagsReply;
+    readonly byte _pad0;
+    readonly ushort _pad1;
+}

@@ -1,0 +1,40 @@
+namespace DataPlane.Maps;
+
+/// <summary>
+/// One generation of the service-side maps: frontends, backend slots, backends, reverse-NAT and the node's facts.
+/// <para>
+/// Concurrency: a generation is built off to the side by one control-plane thread (<see cref="MapSetBuilder"/>) and
+/// never written after it is published through <see cref="MapSetHolder"/>. Readers therefore need no lock and can never
+/// see a half-updated service; a packet that loaded the old generation finishes on it. Conntrack is not part of a
+/// generation: it belongs to the data plane and survives every swap (established flows keep their translation).
+/// </para>
+/// </summary>
+public sealed class MapSet
+{
+    internal MapSet(long generation, FixedHashMap<Lb4Key, Lb4Service> services, uint[] backendSlots, Lb4Backend[] backends,
+        Lb4ReverseNat[] reverseNat, string[] serviceNames, NodeInfo node)
+    {
+        Generation = generation;
+        Services = services;
+        BackendSlots = backendSlots;
+        Backends = backends;
+        ReverseNat = reverseNat;
+        ServiceNames = serviceNames;
+        Node = node;
+    }
+
+    public long Generation { get; }
+    /// <summary>Frontend (address, port, proto, scope) -> master entry.</summary>
+    public FixedHashMap<Lb4Key, Lb4Service> Services { get; }
+    /// <summary>Backend ids of every frontend's slots 1..Count, frontend after frontend.</summary>
+    public uint[] BackendSlots { get; }
+    /// <summary>Backend id -> backend; index 0 is the invalid id.</summary>
+    public Lb4Backend[] Backends { get; }
+    /// <summary>rev_nat_index -> frontend; index 0 invalid.</summary>
+    public Lb4ReverseNat[] ReverseNat { get; }
+    /// <summary>rev_nat_index -> "namespace/name:port" for verdict records (never read on the packet path).</summary>
+    public string[] ServiceNames { get; }
+    public NodeInfo Node { get; }
+
+    public static MapSet Empty(NodeInfo node) => new MapSetBuilder(node).Build(0);
+}

@@ -1,0 +1,30 @@
+using System.Buffers.Binary;
+
+namespace DataPlane.Packets;
+
+/// <summary>Ethernet II framing, with at most one IEEE 802.1Q tag.</summary>
+public static class Ethernet
+{
+    public const int HeaderLength = 14;
+    public const int VlanTagLength = 4;
+    public const int DstMacOffset = 0;
+    public const int SrcMacOffset = 6;
+    public const int EtherTypeOffset = 12;
+
+    public const ushort EtherTypeIPv4 = 0x0800;
+    public const ushort EtherTypeArp = 0x0806;
+    public const ushort EtherTypeVlan = 0x8100;
+    public const ushort EtherTypeIPv6 = 0x86DD;
+
+    public static ushort EtherType(ReadOnlySpan<byte> frame, int offset = EtherTypeOffset) =>
+        BinaryPrimitives.ReadUInt16BigEndian(frame.Slice(offset, 2));
+
+    /// <summary>Swap source and destination MAC, for a reply generated in place of the sender's next hop.</summary>
+    public static void SwapMacs(Span<byte> frame)
+    {
+        Span<byte> tmp = stackalloc byte[6];
+        frame.Slice(DstMacOffset, 6).CopyTo(tmp);
+        frame.Slice(SrcMacOffset, 6).CopyTo(frame.Slice(DstMacOffset, 6));
+        tmp.CopyTo(frame.Slice(SrcMacOffset, 6));
+    }
+}

@@ -1,0 +1,55 @@
+namespace DataPlane.Pipeline;
+
+/// <summary>
+/// Why a frame was dropped. The numbers are stable and never reused (like cilium's bpf/lib/drop_reasons.h): they appear in
+/// counters and verdict files that outlive a build. A retired reason stays, marked [Obsolete].
+/// </summary>
+public enum DropReason : ushort
+{
+    None = 0,
+    TruncatedEthernet = 1,
+    TruncatedIpv4 = 2,
+    InvalidIpv4Header = 3,
+    InvalidIpv4Length = 4,
+    BadIpChecksum = 5,
+    TruncatedL4 = 6,
+    InvalidL4Header = 7,
+    UnsupportedL4 = 8,
+    Ipv4Fragment = 9,
+    TtlExceeded = 10,
+    CtFull = 11,
+    NatPortExhausted = 12,
+    NoServiceBackend = 13,
+    NotInSourceRange = 14,
+    FragFirstNotSeen = 15,
+    TruncatedIcmpError = 16,
+}
+
+public static class DropReasonNames
+{
+    // Indexed by the enum value; kept in one table so names and numbers cannot drift apart.
+    static readonly string[] s_names =
+    [
+        "none",
+        "truncated-ethernet",
+        "truncated-ipv4",
+        "invalid-ipv4-header",
+        "invalid-ipv4-length",
+        "bad-ip-checksum",
+        "truncated-l4",
+        "invalid-l4-header",
+        "unsupported-l4",
+        "ipv4-fragment-unsupported",
+        "ttl-exceeded",
+        "ct-full",
+        "nat-port-exhausted",
+        "no-service-backend",
+        "not-in-source-range",
+        "frag-first-not-seen",
+        "truncated-icmp-error",
+    ];
+
+    public static int Count => s_names.Length;
+
+    public static string Name(this DropReason r) => (int)r < s_names.Length ? s_names[(int)r] : ((int)r).ToString();
+}

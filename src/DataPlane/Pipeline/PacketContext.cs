@@ -1,0 +1,39 @@
+using DataPlane.Maps;
+
+namespace DataPlane.Pipeline;
+
+/// <summary>
+/// Per-packet scratch state passed by reference from stage to stage (cilium's ctx + ct_state + skb cb[] slots). A ref
+/// struct over the frame's span: nothing here is allocated per packet.
+/// </summary>
+public ref struct PacketContext
+{
+    /// <summary>The frame, rewritten in place. <see cref="Length"/> may shrink (Ethernet padding is trimmed on forward).</summary>
+    public Span<byte> Frame;
+    public int Length;
+    /// <summary>The pipeline's clock for this packet (ns): the capture timestamp in replay, monotonic time live.</summary>
+    public long NowNs;
+    /// <summary>Where a generated reply (ICMP error) is written.</summary>
+    public Span<byte> ReplyBuffer;
+    public int ReplyLength;
+
+    // Parse results.
+    public int L3Offset;
+    public int L4Offset;
+    /// <summary>IP payload length (total length - IHL).</summary>
+    public int L4Length;
+    public byte Proto;
+    public byte TcpFlags;
+    public bool IsFirstFragment;
+    public uint SrcIp, DstIp;
+    public ushort SrcPort, DstPort;
+
+    // Decisions.
+    public DropReason Reason;
+    public int CtIndex;
+    public CtDirection Direction;
+    public Lb4Service Service;
+    public uint BackendId;
+    public bool Masquerade;
+    public bool NewFlow;
+}

@@ -1,0 +1,140 @@
+using DataPlane.Maps;
+using DataPlane.Packets;
+using DataPlane.Pipeline.Stages;
+
+namespace DataPlane.Pipeline;
+
+/// <summary>
+/// The per-packet program for one node: parse → conntrack → service lookup → backend selection → masquerade decision →
+/// conntrack create (DNAT/SNAT binding) → translate → emit. A straight sequence of static stage calls, each returning a
+/// <see cref="Verdict"/>, the way an eBPF program chains its helpers.
+/// <para>
+/// Ownership: one instance per worker thread. It owns its conntrack table, counters and random generator; it reads the
+/// current <see cref="MapSet"/> generation through the holder once per packet and never blocks on the control plane.
+/// </para>
+/// </summary>
+public sealed class PacketPipeline
+{
+    readonly MapSetHolder _maps;
+    readonly PipelineOptions _options;
+    readonly CtTimeouts _timeouts;
+    DeterministicRandom _rng;
+    ushort _icmpId;
+
+    public PacketPipeline(MapSetHolder maps, PipelineOptions? options = null)
+    {
+        _maps = maps;
+        _options = options ?? new PipelineOptions();
+        _timeouts = new CtTimeouts(_options);
+        _rng = new DeterministicRandom(_options.Seed);
+        _icmpId = (ushort)_rng.NextU64();
+        Conntrack = new ConntrackMap(_options.CtCapacity);
+    }
+
+    public ConntrackMap Conntrack { get; }
+    public Counters Counters { get; } = new();
+    public PipelineOptions Options => _options;
+    public MapSet Maps => _maps.Current;
+
+    /// <summary>
+    /// Runs one frame. The frame is rewritten in place; on <see cref="Verdict.Forward"/> the output is
+    /// <c>frame[..result.OutLength]</c>, on <see cref="Verdict.Reject"/> it is <c>reply[..result.OutLength]</c>
+    /// (reply must hold at least 14 + 4 + 576 bytes). Never throws for any frame content.
+    /// </summary>
+    public Verdict Process(Span<byte> frame, long nowNs, Span<byte> reply, out PacketResult result)
+    {
+        var ctx = new PacketContext { Frame = frame, Length = frame.Length, NowNs = nowNs, ReplyBuffer = reply, CtIndex = -1 };
+        MapSet maps = _maps.Current;
+        Verdict v = Run(ref ctx, maps);
+        Counters.Count(v, ctx.Reason);
+        Report(ref ctx, v, maps, out result);
+        return v;
+    }
+
+    Verdict Run(ref PacketContext ctx, MapSet maps)
+    {
+        Verdict v = ParseStage.Run(ref ctx);
+        if (v != Verdict.Continue) return v;
+        // ICMP: echo to a service IP is not load-balanced (a ClusterIP cannot be pinged) and errors about tracked
+        // flows are not yet translated (issue 4); both go to the host stack untouched, as kube-proxy leaves them.
+        if (ctx.Proto == IpProto.Icmp) return Verdict.Pass;
+
+        v = ConntrackStage.Lookup(ref ctx, Conntrack);
+        if (v == Verdict.Forward) return ForwardTracked(ref ctx);
+
+        v = ServiceLookupStage.Run(ref ctx, maps);
+        if (v != Verdict.Continue) return v;
+        v = BackendSelectStage.Run(ref ctx, maps, ref _rng);
+        if (v == Verdict.Reject) return RejectStage.Run(ref ctx, maps, ref _icmpId);
+        if (ctx.Frame[ctx.L3Offset + Ipv4Header.TtlOffset] <= 1) return Drop(ref ctx, DropReason.TtlExceeded);
+        MasqueradeStage.Decide(ref ctx, maps);
+        v = ConntrackStage.Create(ref ctx, maps, Conntrack, _options, ref _rng);
+        if (v != Verdict.Continue) return v;
+        return ForwardTracked(ref ctx);
+    }
+
+    Verdict ForwardTracked(ref PacketContext ctx)
+    {
+        // A router does not forward a datagram whose TTL would reach 0 (RFC 1812 §5.3.1); the kernel answers with
+        // ICMP time exceeded, which issue 4 adds; for now: drop with a reason.
+        if (ctx.Frame[ctx.L3Offset + Ipv4Header.TtlOffset] <= 1) return Drop(ref ctx, DropReason.TtlExceeded);
+        ref CtEntry e = ref Conntrack[ctx.CtIndex];
+        ConntrackStage.Update(ref ctx, ref e, in _timeouts);
+        NatStage.Translate(ref ctx, in e, ctx.Direction);
+        return Verdict.Forward;
+    }
+
+    static Verdict Drop(ref PacketContext ctx, DropReason r)
+    {
+        ctx.Reason = r;
+        return Verdict.Drop;
+    }
+
+    void Report(ref PacketContext ctx, Verdict v, MapSet maps, out PacketResult r)
+    {
+        r = default;
+        r.Verdict = v;
+        r.Reason = ctx.Reason;
+        r.Proto = ctx.Proto;
+        r.NewFlow = ctx.NewFlow;
+        r.Masqueraded = ctx.Masquerade;
+        if (ctx.L4Offset != 0 && ctx.Proto is IpProto.Tcp or IpProto.Udp or IpProto.Icmp)
+        {
+            // In* are the frame as it arrived: for forwarded frames they were captured before translation via the entry.
+            r.HasTuple = true;
+            r.InSrcIp = ctx.SrcIp; r.InDstIp = ctx.DstIp; r.InSrcPort = ctx.SrcPort; r.InDstPort = ctx.DstPort;
+        }
+        if (v == Verdict.Forward)
+        {
+            ref CtEntry e = ref Conntrack[ctx.CtIndex];
+            ref readonly CtTuple4 inTuple = ref ctx.Direction == CtDirection.Original ? ref e.Original : ref e.Reply;
+            r.InSrcIp = inTuple.SrcIp; r.InDstIp = inTuple.DstIp; r.InSrcPort = inTuple.SrcPort; r.InDstPort = inTuple.DstPort;
+            r.HasOut = true;
+            r.OutSrcIp = ctx.SrcIp; r.OutDstIp = ctx.DstIp; r.OutSrcPort = ctx.SrcPort; r.OutDstPort = ctx.DstPort;
+            r.OutLength = ctx.Length;
+            r.FlowId = e.FlowId;
+            r.Direction = ctx.Direction;
+            r.RevNatIndex = e.RevNatIndex;
+            r.BackendId = e.BackendId;
+            r.Masqueraded = (e.Flags & CtFlags.Snat) != 0;
+            // The reply tuple's source is the backend; backend ids are per generation, the tuple is not.
+            r.Backend = new Lb4Backend { Address = e.Reply.SrcIp, Port = e.Reply.SrcPort, Proto = e.Reply.Proto };
+        }
+        else if (v == Verdict.Reject)
+        {
+            r.RevNatIndex = ctx.Service.RevNatIndex;
+            r.HasOut = ctx.ReplyLength > 0;
+            r.OutLength = ctx.ReplyLength;
+            if (r.HasOut)
+            {
+                var ip = new Ipv4Header(ctx.ReplyBuffer.Slice(ctx.L3Offset));
+                r.OutSrcIp = ip.Src;
+                r.OutDstIp = ip.Dst;
+            }
+        }
+        else if (ctx.Service.RevNatIndex != 0)
+        {
+            r.RevNatIndex = ctx.Service.RevNatIndex;
+        }
+    }
+}

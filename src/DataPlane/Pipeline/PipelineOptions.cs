@@ -1,0 +1,22 @@
+namespace DataPlane.Pipeline;
+
+/// <summary>Data-plane settings that are not part of a map generation.</summary>
+public sealed record PipelineOptions
+{
+    /// <summary>Seed of backend selection, SNAT port choice and ICMP ids (replay determinism).</summary>
+    public ulong Seed { get; init; } = 1;
+    /// <summary>Conntrack capacity (power of two). 2^20 holds 1 M flows at 96 B each.</summary>
+    public int CtCapacity { get; init; } = 1 << 20;
+    /// <summary>SNAT source-port range: cilium's NodePort SNAT range, nodePort max + 1 .. 65535.</summary>
+    public ushort SnatPortMin { get; init; } = 32768;
+    public ushort SnatPortMax { get; init; } = 65535;
+    /// <summary>Bounded probing for a free SNAT port (cilium SNAT_COLLISION_RETRIES in large-instruction builds).</summary>
+    public int SnatRetries { get; init; } = 128;
+
+    // Conntrack lifetimes, cilium's defaults (bpf-ct-timeout-*): a flow that has only seen SYNs, an established TCP
+    // flow, a TCP flow closing in both directions (or reset), and any non-TCP flow.
+    public TimeSpan TcpSynTimeout { get; init; } = TimeSpan.FromSeconds(60);
+    public TimeSpan TcpEstablishedTimeout { get; init; } = TimeSpan.FromHours(6);
+    public TimeSpan TcpCloseTimeout { get; init; } = TimeSpan.FromSeconds(10);
+    public TimeSpan NonTcpTimeout { get; init; } = TimeSpan.FromSeconds(60);
+}

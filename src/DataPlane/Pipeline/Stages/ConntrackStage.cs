@@ -1,0 +1,149 @@
+using System.Runtime.CompilerServices;
+using DataPlane.Maps;
+using DataPlane.Packets;
+
+namespace DataPlane.Pipeline.Stages;
+
+/// <summary>Conntrack lifetimes in ns, resolved once from <see cref="PipelineOptions"/>.</summary>
+public readonly struct CtTimeouts(PipelineOptions o)
+{
+    public readonly long TcpSyn = o.TcpSynTimeout.Ticks * 100;
+    public readonly long TcpEstablished = o.TcpEstablishedTimeout.Ticks * 100;
+    public readonly long TcpClose = o.TcpCloseTimeout.Ticks * 100;
+    public readonly long NonTcp = o.NonTcpTimeout.Ticks * 100;
+}
+
+/// <summary>
+/// Connection tracking: find the connection a packet belongs to (either direction), refresh its lifetime and TCP
+/// state; create connections for new service flows, choosing the translated tuple (and SNAT port) so that it is unique.
+/// </summary>
+public static class ConntrackStage
+{
+    /// <summary>
+    /// Returns <see cref="Verdict.Forward"/> with <c>ctx.CtIndex</c> set when the packet belongs to a live connection,
+    /// else <see cref="Verdict.Continue"/> (a new connection). Expired entries are collected on the spot; a TCP SYN on a
+    /// connection that has closed (FIN both ways or RST) starts a new connection, as cilium's ct_lookup does.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Verdict Lookup(ref PacketContext ctx, ConntrackMap ct)
+    {
+        int idx = ct.Lookup(new CtTuple4(ctx.SrcIp, ctx.SrcPort, ctx.DstIp, ctx.DstPort, ctx.Proto), out CtDirection dir);
+        ctx.CtIndex = idx;
+        if (idx < 0) return Verdict.Continue;
+        ref CtEntry e = ref ct[idx];
+        if (e.ExpiresNs <= ctx.NowNs || (IsClosed(in e) && (ctx.TcpFlags & (L4.TcpSyn | L4.TcpAck)) == L4.TcpSyn))
+            return Stale(ref ctx, ct, idx);
+        ctx.Direction = dir;
+        return Verdict.Forward;
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    static Verdict Stale(ref PacketContext ctx, ConntrackMap ct, int idx)
+    {
+        ct.Delete(idx);
+        ctx.CtIndex = -1;
+        return Verdict.Continue;
+    }
+
+    static bool IsClosed(in CtEntry e) =>
+        e.Original.Proto == IpProto.Tcp &&
+        (((e.TcpFlagsOriginal | e.TcpFlagsReply) & L4.TcpRst) != 0 ||
+         ((e.TcpFlagsOriginal & e.TcpFlagsReply) & L4.TcpFin) != 0);
+
+    /// <summary>Account a packet to its connection: flags seen, SEEN_REPLY, lifetime.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void Update(ref PacketContext ctx, ref CtEntry e, in CtTimeouts t)
+    {
+        ConntrackMap.BeginWrite(ref e);
+        long lifetime;
+        if (ctx.Proto == IpProto.Tcp)
+        {
+            if (ctx.Direction == CtDirection.Original) e.TcpFlagsOriginal |= ctx.TcpFlags;
+            else e.TcpFlagsReply |= ctx.TcpFlags;
+            byte all = (byte)(e.TcpFlagsOriginal | e.TcpFlagsReply);
+            if (IsClosed(in e)) lifetime = t.TcpClose;
+            // Cilium keeps an entry at the SYN lifetime until it sees a packet without SYN (seen_non_syn).
+            else if ((all & L4.TcpAck) != 0 || ctx.Direction == CtDirection.Reply) lifetime = t.TcpEstablished;
+            else lifetime = t.TcpSyn;
+        }
+        else lifetime = t.NonTcp;
+        if (ctx.Direction == CtDirection.Reply) e.Flags |= CtFlags.SeenReply;
+        e.ExpiresNs = ctx.NowNs + lifetime;
+        ConntrackMap.EndWrite(ref e);
+    }
+
+    /// <summary>
+    /// Creates the connection for a new service flow to <c>ctx.BackendId</c>: DNAT to the backend, and SNAT when
+    /// <c>ctx.Masquerade</c>. The reply tuple must be unique in the table (it is how replies find the connection); for a
+    /// masqueraded flow the source port is the client's when it lies in the SNAT range and is free, otherwise random,
+    /// then linear probing with bounded retries (cilium snat_v4_new_mapping). Exhaustion drops, never collides.
+    /// </summary>
+    public static Verdict Create(ref PacketContext ctx, MapSet maps, ConntrackMap ct, PipelineOptions o, ref DeterministicRandom rng)
+    {
+        Lb4Backend be = maps.Backends[ctx.BackendId];
+        var original = new CtTuple4(ctx.SrcIp, ctx.SrcPort, ctx.DstIp, ctx.DstPort, ctx.Proto);
+        uint natIp = ctx.SrcIp;
+        ushort natPort = ctx.SrcPort;
+        if (ctx.Masquerade) natIp = MasqueradeSource(maps.Node, in be);
+
+        int entry = -1;
+        MapStatus st = ctx.Masquerade && natPort >= o.SnatPortMin && natPort <= o.SnatPortMax || !ctx.Masquerade
+            ? ct.TryCreate(original, new CtTuple4(be.Address, be.Port, natIp, natPort, ctx.Proto), out entry)
+            : MapStatus.Exists;
+        if (st == MapStatus.Exists)
+        {
+            // The tuple is taken (or the client's port is outside the range): search the SNAT range. A DNAT-only flow
+            // lands here only when its reply tuple clashes with another connection's; Linux then gives it a unique
+            // source port too (nf_nat's null binding), so do the same.
+            st = AllocatePort(in original, in be, natIp, ct, o, ref rng, out entry, out natPort);
+            if (st == MapStatus.Exists) return Drop(ref ctx, DropReason.NatPortExhausted);
+        }
+        if (st == MapStatus.Full) return Drop(ref ctx, DropReason.CtFull);
+
+        ref CtEntry e = ref ct[entry];
+        ConntrackMap.BeginWrite(ref e);
+        e.BackendId = ctx.BackendId;
+        e.RevNatIndex = ctx.Service.RevNatIndex;
+        e.Flags |= CtFlags.Dnat;
+        if (natIp != ctx.SrcIp || natPort != ctx.SrcPort) e.Flags |= CtFlags.Snat;
+        if ((ctx.Service.Flags & (ServiceFlags.NodePort | ServiceFlags.ExternalIp | ServiceFlags.LoadBalancer)) != 0)
+            e.Flags |= CtFlags.NodePort;
+        ConntrackMap.EndWrite(ref e);
+        ctx.CtIndex = entry;
+        ctx.Direction = CtDirection.Original;
+        ctx.NewFlow = true;
+        return Verdict.Continue;
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    static MapStatus AllocatePort(in CtTuple4 original, in Lb4Backend be, uint natIp, ConntrackMap ct, PipelineOptions o,
+        ref DeterministicRandom rng, out int entry, out ushort port)
+    {
+        uint size = (uint)(o.SnatPortMax - o.SnatPortMin + 1);
+        uint p = rng.Next(size);
+        int tries = Math.Min(o.SnatRetries, (int)size);
+        for (int i = 0; i < tries; i++)
+        {
+            port = (ushort)(o.SnatPortMin + p);
+            MapStatus st = ct.TryCreate(original, new CtTuple4(be.Address, be.Port, natIp, port, original.Proto), out entry);
+            if (st != MapStatus.Exists) return st;
+            p = (p + 1) % size;
+        }
+        entry = -1;
+        port = 0;
+        return MapStatus.Exists;
+    }
+
+    /// <summary>
+    /// MASQUERADE takes the primary address of the egress interface (kernel-behaviour.md): the node IP on the uplink,
+    /// but the pod-side gateway (first address of spec.podCIDR, like cni0's 10.244.1.1) when the backend is on this node.
+    /// </summary>
+    static uint MasqueradeSource(NodeInfo node, in Lb4Backend be) =>
+        be.Local && node.PodCidr is { } pod ? pod.At(1) : node.PrimaryAddress;
+
+    static Verdict Drop(ref PacketContext ctx, DropReason r)
+    {
+        ctx.Reason = r;
+        return Verdict.Drop;
+    }
+}

@@ -1,0 +1,26 @@
+using System.Runtime.CompilerServices;
+using DataPlane.Maps;
+
+namespace DataPlane.Pipeline.Stages;
+
+/// <summary>
+/// Whether a new connection's source is masqueraded, following kube-proxy's KUBE-MARK-MASQ rules
+/// (kube-proxy-rules.md, "Masquerade (SNAT) rules"):
+/// external entries with externalTrafficPolicy Cluster and masqueradeAll mark everything; ClusterIP marks sources
+/// outside the cluster CIDR (and nothing when no cluster CIDR is known); an endpoint reaching itself through its own
+/// service (hairpin) is always marked, so its reply does not short-circuit inside the pod.
+/// </summary>
+public static class MasqueradeStage
+{
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void Decide(ref PacketContext ctx, MapSet maps)
+    {
+        ServiceFlags f = ctx.Service.Flags;
+        ctx.Masquerade =
+            (f & ServiceFlags.MasqueradeAll) != 0 ||
+            ((f & ServiceFlags.MasqueradeOffCluster) != 0 && OffCluster(maps.Node, ctx.SrcIp)) ||
+            maps.Backends[ctx.BackendId].Address == ctx.SrcIp;
+    }
+
+    static bool OffCluster(NodeInfo node, uint src) => node.ClusterCidrs.Length != 0 && !node.InClusterCidr(src);
+}

@@ -1,0 +1,79 @@
+using System.Buffers.Binary;
+using System.Runtime.CompilerServices;
+using DataPlane.Maps;
+using DataPlane.Packets;
+
+namespace DataPlane.Pipeline.Stages;
+
+/// <summary>
+/// Rewrites addresses and ports from a conntrack entry, in either direction, with incremental checksum updates
+/// (RFC 1624 eqn. 3): an address change goes into both the IPv4 header checksum and the TCP/UDP checksum (the addresses
+/// are in the pseudo-header); a port change into the L4 checksum only. A zero UDP checksum stays zero.
+/// Then the forwarding step every router does: TTL - 1, folded into the same IPv4 checksum update.
+/// </summary>
+public static class NatStage
+{
+    /// <summary>Translate a packet of connection <paramref name="e"/> travelling in <paramref name="dir"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void Translate(ref PacketContext ctx, in CtEntry e, CtDirection dir)
+    {
+        // A packet matching one tuple leaves looking like the other tuple reversed.
+        ref readonly CtTuple4 other = ref dir == CtDirection.Original ? ref e.Reply : ref e.Original;
+        Rewrite(ref ctx, other.DstIp, other.DstPort, other.SrcIp, other.SrcPort);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void Rewrite(ref PacketContext ctx, uint newSrc, ushort newSport, uint newDst, ushort newDport)
+    {
+        Span<byte> ip = ctx.Frame.Slice(ctx.L3Offset);
+        Span<byte> l4 = ctx.Frame.Slice(ctx.L4Offset);
+        uint addrDiff = 0, portDiff = 0;
+        if (newSrc != ctx.SrcIp)
+        {
+            addrDiff += Checksum.Diff32(ctx.SrcIp, newSrc);
+            BinaryPrimitives.WriteUInt32BigEndian(ip.Slice(Ipv4Header.SrcOffset), newSrc);
+        }
+        if (newDst != ctx.DstIp)
+        {
+            addrDiff += Checksum.Diff32(ctx.DstIp, newDst);
+            BinaryPrimitives.WriteUInt32BigEndian(ip.Slice(Ipv4Header.DstOffset), newDst);
+        }
+        if (newSport != ctx.SrcPort)
+        {
+            portDiff += Checksum.Diff16(ctx.SrcPort, newSport);
+            L4.WriteU16(l4, L4.SrcPortOffset, newSport);
+        }
+        if (newDport != ctx.DstPort)
+        {
+            portDiff += Checksum.Diff16(ctx.DstPort, newDport);
+            L4.WriteU16(l4, L4.DstPortOffset, newDport);
+        }
+
+        // TTL is the high byte of the (TTL, protocol) word.
+        ushort ttlProto = BinaryPrimitives.ReadUInt16BigEndian(ip.Slice(Ipv4Header.TtlOffset));
+        ushort newTtlProto = (ushort)(ttlProto - 0x100);
+        ip[Ipv4Header.TtlOffset] = (byte)(newTtlProto >> 8);
+        uint ipDiff = addrDiff + Checksum.Diff16(ttlProto, newTtlProto);
+        ushort ipCheck = BinaryPrimitives.ReadUInt16BigEndian(ip.Slice(Ipv4Header.ChecksumOffset));
+        BinaryPrimitives.WriteUInt16BigEndian(ip.Slice(Ipv4Header.ChecksumOffset), Checksum.Apply(ipCheck, ipDiff));
+
+        uint l4Diff = addrDiff + portDiff;
+        if (l4Diff != 0)
+        {
+            if (ctx.Proto == IpProto.Tcp)
+            {
+                ushort c = L4.ReadU16(l4, L4.TcpChecksumOffset);
+                L4.WriteU16(l4, L4.TcpChecksumOffset, Checksum.Apply(c, l4Diff));
+            }
+            else if (ctx.Proto == IpProto.Udp)
+            {
+                ushort c = L4.ReadU16(l4, L4.UdpChecksumOffset);
+                L4.WriteU16(l4, L4.UdpChecksumOffset, Checksum.ApplyUdp(c, l4Diff));
+            }
+        }
+        ctx.SrcIp = newSrc;
+        ctx.DstIp = newDst;
+        ctx.SrcPort = newSport;
+        ctx.DstPort = newDport;
+    }
+}

@@ -1,0 +1,97 @@
+using System.Buffers.Binary;
+using System.Runtime.CompilerServices;
+using DataPlane.Packets;
+
+namespace DataPlane.Pipeline.Stages;
+
+/// <summary>
+/// Ethernet (+ one 802.1Q tag) → IPv4 → TCP/UDP/ICMP. One length check per header, then fixed-offset reads; every
+/// malformed frame gets a named reason and nothing throws. What is not IPv4 is <see cref="Verdict.Pass"/>, untouched,
+/// as katran and cilium pass what they do not handle.
+/// </summary>
+public static class ParseStage
+{
+    public static Verdict Run(ref PacketContext ctx)
+    {
+        Span<byte> f = ctx.Frame.Slice(0, ctx.Length);
+        if ((uint)f.Length < Ethernet.HeaderLength) return Drop(ref ctx, DropReason.TruncatedEthernet);
+
+        int l3 = Ethernet.HeaderLength;
+        ushort etherType = BinaryPrimitives.ReadUInt16BigEndian(f.Slice(Ethernet.EtherTypeOffset));
+        if (etherType == Ethernet.EtherTypeVlan)
+        {
+            if ((uint)f.Length < Ethernet.HeaderLength + Ethernet.VlanTagLength) return Drop(ref ctx, DropReason.TruncatedEthernet);
+            etherType = BinaryPrimitives.ReadUInt16BigEndian(f.Slice(Ethernet.EtherTypeOffset + Ethernet.VlanTagLength));
+            l3 += Ethernet.VlanTagLength;
+        }
+        if (etherType != Ethernet.EtherTypeIPv4) return Verdict.Pass;
+        ctx.L3Offset = l3;
+
+        Span<byte> ip = f.Slice(l3);
+        if ((uint)ip.Length < Ipv4Header.MinLength) return Drop(ref ctx, DropReason.TruncatedIpv4);
+        var h = new Ipv4Header(ip);
+        int ihl = h.HeaderLength;
+        if (h.Version != 4 || ihl < Ipv4Header.MinLength) return Drop(ref ctx, DropReason.InvalidIpv4Header);
+        if ((uint)ip.Length < (uint)ihl) return Drop(ref ctx, DropReason.TruncatedIpv4);
+        int total = h.TotalLength;
+        // Total length below the header, or beyond the captured bytes (a truncated datagram): the kernel's
+        // ip_rcv_core drops both (IPSTATS_MIB_INHDRERRORS / INTRUNCATEDPKTS).
+        if (total < ihl || total > ip.Length) return Drop(ref ctx, DropReason.InvalidIpv4Length);
+        if (!Checksum.Ipv4HeaderValid(ip.Slice(0, ihl))) return Drop(ref ctx, DropReason.BadIpChecksum);
+
+        ctx.Proto = h.Protocol;
+        ctx.SrcIp = h.Src;
+        ctx.DstIp = h.Dst;
+        ctx.L4Offset = l3 + ihl;
+        ctx.L4Length = total - ihl;
+        // Ethernet padding (and any trailer) after the datagram is not part of it: the kernel trims it
+        // (pskb_trim_rcsum in ip_rcv_core) and does not pad on output, so forwarded frames end at the datagram.
+        ctx.Length = l3 + total;
+
+        ushort frag = h.FlagsFragment;
+        if ((frag & Ipv4Header.FragmentOffsetMask) != 0) return NonFirstFragment(ref ctx);
+        ctx.IsFirstFragment = (frag & Ipv4Header.FlagMoreFragments) != 0;
+
+        Span<byte> l4 = ip.Slice(ihl, ctx.L4Length);
+        switch (ctx.Proto)
+        {
+            case IpProto.Tcp:
+                if ((uint)l4.Length < L4.TcpMinLength) return Drop(ref ctx, DropReason.TruncatedL4);
+                int dataOffset = (l4[L4.TcpDataOffsetOffset] >> 4) * 4;
+                if (dataOffset < L4.TcpMinLength || (!ctx.IsFirstFragment && dataOffset > l4.Length))
+                    return Drop(ref ctx, DropReason.InvalidL4Header);
+                ctx.SrcPort = L4.ReadU16(l4, L4.SrcPortOffset);
+                ctx.DstPort = L4.ReadU16(l4, L4.DstPortOffset);
+                ctx.TcpFlags = l4[L4.TcpFlagsOffset];
+                return Verdict.Continue;
+            case IpProto.Udp:
+                if ((uint)l4.Length < L4.UdpLength) return Drop(ref ctx, DropReason.TruncatedL4);
+                int udpLen = L4.ReadU16(l4, L4.UdpLengthOffset);
+                // A first fragment carries only part of the datagram the UDP length describes.
+                if (udpLen < L4.UdpLength || (!ctx.IsFirstFragment && udpLen > l4.Length))
+                    return Drop(ref ctx, DropReason.InvalidL4Header);
+                ctx.SrcPort = L4.ReadU16(l4, L4.SrcPortOffset);
+                ctx.DstPort = L4.ReadU16(l4, L4.DstPortOffset);
+                return Verdict.Continue;
+            case IpProto.Icmp:
+                if ((uint)l4.Length < L4.IcmpHeaderLength) return Drop(ref ctx, DropReason.TruncatedL4);
+                return Verdict.Continue;
+            default:
+                return Drop(ref ctx, DropReason.UnsupportedL4);
+        }
+    }
+
+    /// <summary>
+    /// Later fragments carry no ports, so they cannot be matched to a connection without fragment tracking (issue 4
+    /// adds the (src, dst, id) map); until then they are dropped with their own reason rather than passed untranslated.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    static Verdict NonFirstFragment(ref PacketContext ctx) => Drop(ref ctx, DropReason.Ipv4Fragment);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    static Verdict Drop(ref PacketContext ctx, DropReason reason)
+    {
+        ctx.Reason = reason;
+        return Verdict.Drop;
+    }
+}

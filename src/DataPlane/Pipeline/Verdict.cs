@@ -1,0 +1,33 @@
+namespace DataPlane.Pipeline;
+
+/// <summary>
+/// What a stage or the whole pipeline decides. <see cref="Continue"/> is katran's FURTHER_PROCESSING: only stages return
+/// it; the runner turns it into one of the others.
+/// </summary>
+public enum Verdict : byte
+{
+    Continue = 0,
+    /// <summary>Translated (or tracked) and sent on: the frame, rewritten in place, is the output.</summary>
+    Forward = 1,
+    /// <summary>Not ours: handed to the host stack untouched (non-IPv4, non-service traffic). Cilium's TC_ACT_OK.</summary>
+    Pass = 2,
+    /// <summary>Discarded, with a <see cref="DropReason"/>.</summary>
+    Drop = 3,
+    /// <summary>Refused with an ICMP port-unreachable to the sender (kube-proxy's REJECT for services without endpoints).</summary>
+    Reject = 4,
+    /// <summary>Answered by the node itself (e.g. a healthCheckNodePort); nothing is forwarded.</summary>
+    Local = 5,
+}
+
+public static class VerdictNames
+{
+    public static string Name(this Verdict v) => v switch
+    {
+        Verdict.Forward => "forward",
+        Verdict.Pass => "pass",
+        Verdict.Drop => "drop",
+        Verdict.Reject => "reject",
+        Verdict.Local => "local",
+        _ => "continue",
+    };
+}
