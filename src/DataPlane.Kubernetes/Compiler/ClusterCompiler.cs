@@ -1,0 +1,171 @@
+using DataPlane.Kubernetes;
+using DataPlane.Maps;
+using DataPlane.Packets;
+
+namespace DataPlane.Kubernetes.Compiler;
+
+/// <summary>
+/// Compiles loaded manifests into one <see cref="MapSet"/> generation for one node: what kube-proxy's proxier does when
+/// it syncs (service map + endpoints map → rules), with cilium's map shapes as the target.
+/// <para>
+/// Scope today (issue 2): ClusterIP, NodePort, externalIPs and LoadBalancer ingress IPs as frontends, endpoints from
+/// EndpointSlices (or legacy Endpoints when a service has no slice), ready endpoints first and serving-terminating ones
+/// only when no ready endpoint is left, masquerade per kube-proxy's rules for externalTrafficPolicy Cluster.
+/// Traffic policies Local, session affinity, source ranges and the Pod-based endpoints controller arrive with issue 3.
+/// </para>
+/// </summary>
+public static class ClusterCompiler
+{
+    public const string Localhost = "127.0.0.1";
+    const uint Loopback = 0x7F000001;
+
+    public static MapSet Compile(ClusterManifests m, string nodeName, long generation = 1)
+    {
+        Node node = m.Nodes.FirstOrDefault(n => n.Name == nodeName)
+            ?? throw new ManifestException(m.Files.Count == 1 ? m.Files[0] : "manifests", $"Node {nodeName}", null,
+                $"no Node named '{nodeName}' in the manifests (found: {(m.Nodes.Count == 0 ? "none" : string.Join(", ", m.Nodes.Select(n => n.Name)))})");
+        NodeInfo info = BuildNodeInfo(m, node);
+        var b = new MapSetBuilder(info);
+        var allocator = new Allocator(m);
+        KubeProxyConfig kp = m.ProxyConfig;
+
+        foreach (Service svc in m.Services)
+        {
+            // Headless and ExternalName services are DNS-only: no proxy rules (kube-proxy TestBuildServiceMapServiceHeadless,
+            // TestBuildServiceMapServiceTypeExternalName).
+            if (svc.Type == ServiceType.ExternalName || svc.ClusterIPMode is ClusterIPMode.Headless or ClusterIPMode.None or ClusterIPMode.OtherFamily)
+                continue;
+            uint clusterIp = svc.ClusterIP ?? allocator.ClusterIp(svc);
+            for (int pi = 0; pi < svc.Ports.Count; pi++)
+            {
+                ServicePort port = svc.Ports[pi];
+                if (port.Protocol == PortProtocol.SCTP) continue; // SCTP needs CRC32c rewrites: out of scope
+                byte proto = port.Protocol == PortProtocol.UDP ? IpProto.Udp : IpProto.Tcp;
+                string display = $"{svc.Key}:{(port.Name.Length > 0 ? port.Name : port.Port.ToString())}";
+                ushort revNat = b.AddServicePort(display, clusterIp, (ushort)port.Port, proto);
+                uint[] backends = Endpoints(m, svc, port, proto, nodeName, b);
+
+                ServiceFlags clusterFlags = ServiceFlags.ClusterIp | (kp.MasqueradeAll ? ServiceFlags.MasqueradeAll : ServiceFlags.MasqueradeOffCluster);
+                b.AddFrontend(new Lb4Key(clusterIp, (ushort)port.Port, proto), revNat, clusterFlags, backends);
+
+                // Every external entry with externalTrafficPolicy Cluster is masqueraded, whatever the source
+                // (kube-proxy TestExternalTrafficPolicyCluster).
+                const ServiceFlags external = ServiceFlags.MasqueradeAll;
+                foreach (uint ip in svc.ExternalIPs)
+                    b.AddFrontend(new Lb4Key(ip, (ushort)port.Port, proto), revNat, external | ServiceFlags.ExternalIp | Local(info, ip), backends);
+                if (svc.Type == ServiceType.LoadBalancer)
+                    foreach (LoadBalancerIngress ing in svc.LoadBalancerIngress)
+                        if (ing.IP is uint lb && ing.IPMode != LoadBalancerIPMode.Proxy)
+                            b.AddFrontend(new Lb4Key(lb, (ushort)port.Port, proto), revNat, external | ServiceFlags.LoadBalancer | Local(info, lb), backends);
+                if (svc.Type is ServiceType.NodePort or ServiceType.LoadBalancer)
+                {
+                    int nodePort = port.NodePort ?? allocator.NodePort(svc, pi);
+                    foreach (uint addr in NodePortAddresses(info, kp))
+                        b.AddFrontend(new Lb4Key(addr, (ushort)nodePort, proto), revNat, external | ServiceFlags.NodePort | ServiceFlags.LocalAddress, backends);
+                }
+            }
+        }
+        return b.Build(generation);
+    }
+
+    static ServiceFlags Local(NodeInfo node, uint ip) => node.IsNodeAddress(ip) ? ServiceFlags.LocalAddress : ServiceFlags.None;
+
+    static NodeInfo BuildNodeInfo(ClusterManifests m, Node node)
+    {
+        var addrs = new List<uint>();
+        foreach (NodeAddress a in node.Addresses)
+            if (a.IP is uint ip && !addrs.Contains(ip)) addrs.Add(ip);
+        if (addrs.Count == 0)
+            throw new ManifestException(node.SourceFile, $"Node {node.Name}", "status.addresses", "the node has no IPv4 address");
+        uint primary = node.InternalIPs.Count > 0 ? node.InternalIPs[0] : addrs[0];
+        // kube-proxy's "LOCAL" addresses are the node IPs plus 127.0.0.1 (iptables tracer in proxier_test.go).
+        if (!addrs.Contains(Loopback)) addrs.Add(Loopback);
+        Cidr4? pod = node.PodCIDR is { } p ? new Cidr4(p.Prefix, p.Length) : null;
+        KubeProxyConfig kp = m.ProxyConfig;
+        Cidr4[] cluster = kp.DetectLocalMode == LocalDetectMode.NodeCIDR
+            ? (pod is { } pc ? [pc] : [])
+            : kp.ClusterCIDRs.Select(c => new Cidr4(c.Prefix, c.Length)).ToArray();
+        return new NodeInfo(node.Name, primary, [.. addrs], pod, cluster);
+    }
+
+    /// <summary>
+    /// iptables mode without nodePortAddresses: every local address, 127.0.0.1 only with localhostNodePorts
+    /// (TestNodePorts); with CIDRs, the node addresses inside them; nftables (or "primary"): the primary IP only.
+    /// </summary>
+    static IEnumerable<uint> NodePortAddresses(NodeInfo node, KubeProxyConfig kp)
+    {
+        bool localhost = kp.Mode == ProxyMode.IPTables && kp.LocalhostNodePorts;
+        if (kp.NodePortAddressesPrimary || (kp.Mode == ProxyMode.NFTables && kp.NodePortAddresses.Count == 0))
+        {
+            yield return node.PrimaryAddress;
+            yield break;
+        }
+        foreach (uint a in node.Addresses)
+        {
+            if (a == Loopback) { if (localhost && (kp.NodePortAddresses.Count == 0 || kp.NodePortAddresses.Any(c => c.Contains(a)))) yield return a; continue; }
+            if (kp.NodePortAddresses.Count == 0 || kp.NodePortAddresses.Any(c => c.Contains(a))) yield return a;
+        }
+    }
+
+    /// <summary>
+    /// The endpoints of one service port: EndpointSlices labelled with the service's name (kube-proxy's
+    /// endpointslicecache), or the legacy Endpoints object when the service has no slice. Ports are matched by the
+    /// service port's name and protocol; the slice's port number is the DNAT target (targetPort reflected through the
+    /// slice, TestClusterIPGeneral). Ready endpoints serve; serving-and-terminating ones only when none is ready
+    /// (KEP-1669, TestTerminatingEndpointsTrafficPolicyCluster).
+    /// </summary>
+    static uint[] Endpoints(ClusterManifests m, Service svc, ServicePort port, byte proto, string nodeName, MapSetBuilder b)
+    {
+        var ready = new List<uint>();
+        var terminating = new List<uint>();
+        bool anySlice = false;
+        foreach (EndpointSlice slice in m.EndpointSlices)
+        {
+            if (!slice.IsIPv4 || slice.ServiceName != svc.Name || slice.Namespace != svc.Namespace) continue;
+            anySlice = true;
+            foreach (EndpointSlicePort sp in slice.Ports)
+            {
+                if (sp.Name != port.Name || sp.Port is not int target || ProtoOf(sp.Protocol) != proto) continue;
+                foreach (SliceEndpoint ep in slice.Endpoints)
+                    foreach (uint addr in ep.Addresses)
+                    {
+                        bool local = ep.NodeName == nodeName;
+                        if (ep.IsReady || (svc.PublishNotReadyAddresses))
+                            Add(ready, b.AddBackend(addr, (ushort)target, proto, BackendState.Active, local));
+                        else if (ep.IsServing && ep.IsTerminating)
+                            Add(terminating, b.AddBackend(addr, (ushort)target, proto, BackendState.Terminating, local));
+                    }
+            }
+        }
+        if (!anySlice)
+        {
+            foreach (DataPlane.Kubernetes.Endpoints eps in m.Endpoints)
+            {
+                if (eps.Name != svc.Name || eps.Namespace != svc.Namespace) continue;
+                foreach (EndpointSubset subset in eps.Subsets)
+                    foreach (EndpointPort ep in subset.Ports)
+                    {
+                        if (ep.Name != port.Name || ProtoOf(ep.Protocol) != proto) continue;
+                        foreach (EndpointAddress a in subset.Addresses)
+                            Add(ready, b.AddBackend(a.IP, (ushort)ep.Port, proto, BackendState.Active, a.NodeName == nodeName));
+                        if (svc.PublishNotReadyAddresses)
+                            foreach (EndpointAddress a in subset.NotReadyAddresses)
+                                Add(ready, b.AddBackend(a.IP, (ushort)ep.Port, proto, BackendState.Active, a.NodeName == nodeName));
+                    }
+            }
+        }
+        return ready.Count > 0 ? [.. ready] : [.. terminating];
+    }
+
+    static void Add(List<uint> list, uint id)
+    {
+        if (!list.Contains(id)) list.Add(id);
+    }
+
+    static byte ProtoOf(PortProtocol p) => p switch
+    {
+        PortProtocol.UDP => IpProto.Udp,
+        PortProtocol.SCTP => IpProto.Sctp,
+        _ => IpProto.Tcp,
+    };
+}
