@@ -1,0 +1,31 @@
+namespace DataPlane.Kubernetes;
+
+/// <summary>Everything loaded from a manifest file or folder. Lists keep load order: files by ordinal path, then documents, then List items.</summary>
+public sealed class ClusterManifests
+{
+    /// <summary>The kube-apiserver default --service-cluster-ip-range, used when no ServiceCIDR gives an IPv4 range.</summary>
+    public static readonly Ipv4Cidr DefaultServiceCidr = new(0x0A600000, 12); // 10.96.0.0/12
+
+    public IReadOnlyList<Service> Services { get; init; } = [];
+    public IReadOnlyList<EndpointSlice> EndpointSlices { get; init; } = [];
+    public IReadOnlyList<Endpoints> Endpoints { get; init; } = [];
+    public IReadOnlyList<Pod> Pods { get; init; } = [];
+    public IReadOnlyList<Node> Nodes { get; init; } = [];
+    public IReadOnlyList<ServiceCidr> ServiceCidrs { get; init; } = [];
+
+    /// <summary>The KubeProxyConfiguration found, or <see cref="KubeProxyConfig.Default"/>.</summary>
+    public KubeProxyConfig ProxyConfig { get; init; } = KubeProxyConfig.Default;
+
+    /// <summary>The files read, in load order.</summary>
+    public IReadOnlyList<string> Files { get; init; } = [];
+
+    /// <summary>All IPv4 ranges of all ServiceCIDRs in order, or [10.96.0.0/12] when there are none.</summary>
+    public IReadOnlyList<Ipv4Cidr> ServiceClusterIPRanges
+    {
+        get
+        {
+            var all = ServiceCidrs.SelectMany(s => s.Cidrs).ToArray();
+            return all.Length > 0 ? all : [DefaultServiceCidr];
+        }
+    }
+}

@@ -1,0 +1,4 @@
+namespace DataPlane.Kubernetes;
+
+/// <summary>One address of a v1 Endpoints subset.</summary>
+public readonly record struct EndpointAddress(uint IP, string? NodeName, string? Hostname);

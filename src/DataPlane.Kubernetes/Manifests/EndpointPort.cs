@@ -1,0 +1,4 @@
+namespace DataPlane.Kubernetes;
+
+/// <summary>One port of a v1 Endpoints subset.</summary>
+public readonly record struct EndpointPort(string Name, int Port, PortProtocol Protocol);

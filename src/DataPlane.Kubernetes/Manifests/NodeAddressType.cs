@@ -1,0 +1,4 @@
+namespace DataPlane.Kubernetes;
+
+/// <summary>core/v1 NodeAddressType.</summary>
+public enum NodeAddressType { Hostname, InternalIP, ExternalIP, InternalDNS, ExternalDNS }

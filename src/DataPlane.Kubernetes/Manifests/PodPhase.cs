@@ -1,0 +1,4 @@
+namespace DataPlane.Kubernetes;
+
+/// <summary>core/v1 PodPhase.</summary>
+public enum PodPhase { Pending, Running, Succeeded, Failed, Unknown }

@@ -1,0 +1,4 @@
+namespace DataPlane.Kubernetes;
+
+/// <summary>KubeProxyConfiguration mode; "" means iptables on Linux. ipvs and kernelspace are not emulated.</summary>
+public enum ProxyMode { IPTables, NFTables }

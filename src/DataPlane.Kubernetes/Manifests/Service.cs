@@ -1,0 +1,52 @@
+namespace DataPlane.Kubernetes;
+
+/// <summary>A v1 Service, IPv4 view: IPv6 addresses and ranges in the manifest are dropped.</summary>
+public sealed record Service : ManifestObject
+{
+    public ServiceType Type { get; init; }
+    public ClusterIPMode ClusterIPMode { get; init; }
+
+    /// <summary>The IPv4 cluster IP when <see cref="ClusterIPMode"/> is Assigned (from clusterIP or clusterIPs), else null.</summary>
+    public uint? ClusterIP { get; init; }
+
+    /// <summary>The IPv4 entries of spec.clusterIPs (clusterIP folded in), in order.</summary>
+    public IReadOnlyList<uint> ClusterIPs { get; init; } = [];
+
+    public IReadOnlyList<ServicePort> Ports { get; init; } = [];
+
+    /// <summary>
+    /// Null means "no selector": the endpoints controller leaves the service's EndpointSlices to someone else.
+    /// An empty map is also null: it does not survive the API server's protobuf storage, and the controllers test
+    /// for nil (endpointslice controller <c>syncService</c>).
+    /// </summary>
+    public IReadOnlyDictionary<string, string>? Selector { get; init; }
+
+    public IReadOnlyList<uint> ExternalIPs { get; init; } = [];
+
+    /// <summary>status.loadBalancer.ingress entries with an IPv4 address, in order.</summary>
+    public IReadOnlyList<LoadBalancerIngress> LoadBalancerIngress { get; init; } = [];
+
+    /// <summary>Parsed the tolerant kube-proxy way (trimmed, leading zeros allowed), host bits cleared.</summary>
+    public IReadOnlyList<Ipv4Cidr> LoadBalancerSourceRanges { get; init; } = [];
+
+    public TrafficPolicy ExternalTrafficPolicy { get; init; }
+    public TrafficPolicy InternalTrafficPolicy { get; init; }
+    public SessionAffinity SessionAffinity { get; init; }
+
+    /// <summary>Seconds; 10800 unless set (<c>DefaultClientIPServiceAffinitySeconds</c>). Meaningful only with ClientIP affinity.</summary>
+    public int SessionAffinityTimeoutSeconds { get; init; } = DefaultAffinityTimeoutSeconds;
+
+    /// <summary>
+    /// As written, or null. kube-proxy serves it only for LoadBalancer + externalTrafficPolicy Local
+    /// (<c>TestBuildServiceMapAddRemove</c>), so the compiler must check that, not the loader.
+    /// </summary>
+    public int? HealthCheckNodePort { get; init; }
+
+    /// <summary>Default true; false asks the allocator not to give a LoadBalancer service node ports.</summary>
+    public bool AllocateLoadBalancerNodePorts { get; init; } = true;
+
+    public bool PublishNotReadyAddresses { get; init; }
+    public string? ExternalName { get; init; }
+
+    public const int DefaultAffinityTimeoutSeconds = 10800;
+}

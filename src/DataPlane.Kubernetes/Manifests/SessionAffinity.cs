@@ -1,0 +1,4 @@
+namespace DataPlane.Kubernetes;
+
+/// <summary>core/v1 ServiceAffinity.</summary>
+public enum SessionAffinity { None, ClientIP }

@@ -1,0 +1,21 @@
+namespace DataPlane.Kubernetes;
+
+/// <summary>
+/// One endpoints[] entry of an IPv4 EndpointSlice. The raw conditions are kept (null = not written) next to
+/// their resolved values, which follow the discovery/v1 <c>EndpointConditions</c> doc and kube-proxy's
+/// <c>endpointslicecache.go</c>: ready nil = true, serving nil = true, terminating nil = false.
+/// </summary>
+public sealed record SliceEndpoint
+{
+    public IReadOnlyList<uint> Addresses { get; init; } = [];
+    public bool? Ready { get; init; }
+    public bool? Serving { get; init; }
+    public bool? Terminating { get; init; }
+    public string? NodeName { get; init; }
+    public string? Hostname { get; init; }
+    public string? Zone { get; init; }
+
+    public bool IsReady => Ready ?? true;
+    public bool IsServing => Serving ?? true;
+    public bool IsTerminating => Terminating ?? false;
+}

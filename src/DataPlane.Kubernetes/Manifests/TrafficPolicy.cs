@@ -1,0 +1,4 @@
+namespace DataPlane.Kubernetes;
+
+/// <summary>core/v1 ServiceExternalTrafficPolicy / ServiceInternalTrafficPolicy: Cluster = any ready endpoint, Local = endpoints on this node only.</summary>
+public enum TrafficPolicy { Cluster, Local }
