@@ -1,1 +1,4 @@
-﻿Console.WriteLine("Hello, World!");
+using System.CommandLine;
+using DataPlane.Cli;
+
+return Cli.Build().Parse(args).Invoke();

@@ -25,6 +25,8 @@ public ref struct PacketContext
     public byte Proto;
     public byte TcpFlags;
     public bool IsFirstFragment;
+    /// <summary>The L4 header was read: the 5-tuple below is valid.</summary>
+    public bool L4Parsed;
     public uint SrcIp, DstIp;
     public ushort SrcPort, DstPort;
 

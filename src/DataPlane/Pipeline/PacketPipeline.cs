@@ -98,7 +98,7 @@ public sealed class PacketPipeline
         r.Proto = ctx.Proto;
         r.NewFlow = ctx.NewFlow;
         r.Masqueraded = ctx.Masquerade;
-        if (ctx.L4Offset != 0 && ctx.Proto is IpProto.Tcp or IpProto.Udp or IpProto.Icmp)
+        if (ctx.L4Parsed)
         {
             // In* are the frame as it arrived: for forwarded frames they were captured before translation via the entry.
             r.HasTuple = true;

@@ -63,6 +63,7 @@ public static class ParseStage
                 ctx.SrcPort = L4.ReadU16(l4, L4.SrcPortOffset);
                 ctx.DstPort = L4.ReadU16(l4, L4.DstPortOffset);
                 ctx.TcpFlags = l4[L4.TcpFlagsOffset];
+                ctx.L4Parsed = true;
                 return Verdict.Continue;
             case IpProto.Udp:
                 if ((uint)l4.Length < L4.UdpLength) return Drop(ref ctx, DropReason.TruncatedL4);
@@ -72,9 +73,11 @@ public static class ParseStage
                     return Drop(ref ctx, DropReason.InvalidL4Header);
                 ctx.SrcPort = L4.ReadU16(l4, L4.SrcPortOffset);
                 ctx.DstPort = L4.ReadU16(l4, L4.DstPortOffset);
+                ctx.L4Parsed = true;
                 return Verdict.Continue;
             case IpProto.Icmp:
                 if ((uint)l4.Length < L4.IcmpHeaderLength) return Drop(ref ctx, DropReason.TruncatedL4);
+                ctx.L4Parsed = true;
                 return Verdict.Continue;
             default:
                 return Drop(ref ctx, DropReason.UnsupportedL4);

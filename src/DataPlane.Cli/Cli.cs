@@ -1,0 +1,14 @@
+using System.CommandLine;
+
+namespace DataPlane.Cli;
+
+/// <summary>The command tree. Commands only parse arguments and wire the rooms together.</summary>
+public static class Cli
+{
+    public static RootCommand Build()
+    {
+        var root = new RootCommand("DataPlane: a packet-level emulator of the Kubernetes Services data plane (kube-proxy / Cilium).");
+        root.Subcommands.Add(ReplayCommand.Build());
+        return root;
+    }
+}

@@ -1,0 +1,61 @@
+using System.CommandLine;
+using DataPlane.IO.Replay;
+using DataPlane.Kubernetes;
+using DataPlane.Maps;
+using DataPlane.Pipeline;
+
+namespace DataPlane.Cli;
+
+/// <summary><c>dataplane replay --cluster &lt;file|dir&gt; --node &lt;name&gt; in.pcap -o out.pcap [--verdicts v.jsonl] [--seed N]</c></summary>
+public static class ReplayCommand
+{
+    public static Command Build()
+    {
+        var cluster = new Option<string>("--cluster") { Description = "Manifest file or folder (.yaml/.yml/.json, multi-document allowed)", Required = true };
+        var node = new Option<string>("--node") { Description = "Name of the Node whose data plane to emulate", Required = true };
+        var input = new Argument<string>("input") { Description = "Input capture (pcap or pcapng, Ethernet)" };
+        var output = new Option<string?>("--output", "-o") { Description = "Output capture: forwarded frames and generated replies" };
+        var verdicts = new Option<string?>("--verdicts") { Description = "One JSON verdict line per input frame" };
+        var seed = new Option<ulong>("--seed") { Description = "Seed for backend selection and SNAT ports", DefaultValueFactory = _ => 1 };
+        var ctMax = new Option<int>("--ct-max") { Description = "Conntrack capacity (power of two)", DefaultValueFactory = _ => 1 << 20 };
+        var quiet = new Option<bool>("--quiet", "-q") { Description = "Print only the summary, not each flow" };
+
+        var cmd = new Command("replay", "Replay a capture through the data plane of one node") { cluster, node, input, output, verdicts, seed, ctMax, quiet };
+        cmd.SetAction(pr => Errors.Guard(() =>
+        {
+            int ct = pr.GetValue(ctMax);
+            if (ct < 1 || (ct & (ct - 1)) != 0) throw new UsageException($"--ct-max: {ct} is not a power of two");
+            MapSet maps = ControlPlane.LoadAndCompile(pr.GetValue(cluster)!, pr.GetValue(node)!);
+            var pipeline = new PacketPipeline(new MapSetHolder(maps), new PipelineOptions { Seed = pr.GetValue(seed), CtCapacity = ct });
+            string inPath = pr.GetValue(input)!;
+            ReplaySummary s = ReplaySession.Run(inPath, pr.GetValue(output), pr.GetValue(verdicts), pipeline);
+            Print(Console.Out, inPath, s, pipeline, pr.GetValue(quiet));
+            return 0;
+        }));
+        return cmd;
+    }
+
+    static void Print(TextWriter w, string input, ReplaySummary s, PacketPipeline p, bool quiet)
+    {
+        w.WriteLine($"{input}: {s.Frames} frames, {s.Emitted} emitted");
+        if (!quiet)
+        {
+            w.WriteLine("flows:");
+            s.Flows.Print(w);
+        }
+        w.Write("verdicts:");
+        foreach (Verdict v in new[] { Verdict.Forward, Verdict.Reject, Verdict.Pass, Verdict.Drop, Verdict.Local })
+            if (s.ByVerdict.TryGetValue(v, out long c)) w.Write($" {v.Name()}={c}");
+        w.WriteLine();
+        if (s.ByReason.Count > 0)
+        {
+            w.Write("drop reasons:");
+            foreach (var (reason, c) in s.ByReason.OrderBy(kv => (int)kv.Key)) w.Write($" {reason.Name()}={c}");
+            w.WriteLine();
+        }
+        w.WriteLine($"conntrack: {p.Conntrack.Count} live flows");
+        double pipeSec = s.PipelineTime.TotalSeconds, totalSec = s.TotalTime.TotalSeconds;
+        if (s.Frames > 0 && pipeSec > 0)
+            w.WriteLine($"throughput: pipeline {s.Frames / pipeSec:N0} frames/s, whole run {s.Frames / totalSec:N0} frames/s");
+    }
+}

@@ -1,0 +1,77 @@
+using System.Text;
+using DataPlane.IO.Verdicts;
+using DataPlane.Maps;
+using DataPlane.Packets;
+using DataPlane.Pipeline;
+
+namespace DataPlane.IO.Replay;
+
+/// <summary>
+/// "What happened to each flow": frames grouped by conntrack flow (both directions together) or, for frames that
+/// belong to no tracked flow, by their verdict, reason and 5-tuple. Insertion-ordered, so the report is deterministic.
+/// </summary>
+public sealed class FlowReport
+{
+    sealed class Row
+    {
+        public required string Tuple;
+        public required string Outcome;
+        public long Frames, Original, Reply;
+        public long FirstFrame;
+    }
+
+    readonly Dictionary<string, Row> _rows = [];
+    readonly List<Row> _order = [];
+
+    public void Add(long frame, in PacketResult r, MapSet maps)
+    {
+        string key;
+        if (r.Verdict == Verdict.Forward && r.FlowId != 0)
+            key = "flow:" + r.FlowId.ToString();
+        else
+            key = $"{r.Verdict.Name()}|{r.Reason.Name()}|{Tuple(r, original: true)}";
+        if (!_rows.TryGetValue(key, out Row? row))
+        {
+            row = new Row { Tuple = Tuple(r, original: r.Direction == Maps.CtDirection.Original), Outcome = Outcome(r, maps), FirstFrame = frame };
+            _rows.Add(key, row);
+            _order.Add(row);
+        }
+        row.Frames++;
+        if (r.Direction == Maps.CtDirection.Reply) row.Reply++; else row.Original++;
+    }
+
+    static string Tuple(in PacketResult r, bool original)
+    {
+        if (!r.HasTuple) return "(not IPv4)";
+        bool ports = r.Proto is IpProto.Tcp or IpProto.Udp;
+        string s = ports ? Ip4.Format(r.InSrcIp, r.InSrcPort) : Ip4.Format(r.InSrcIp);
+        string d = ports ? Ip4.Format(r.InDstIp, r.InDstPort) : Ip4.Format(r.InDstIp);
+        // A flow first seen in the reply direction (cannot happen today) would print reversed; keep client -> service.
+        return original ? $"{IpProto.Name(r.Proto)} {s} -> {d}" : $"{IpProto.Name(r.Proto)} {d} -> {s}";
+    }
+
+    static string Outcome(in PacketResult r, MapSet maps)
+    {
+        string? svc = VerdictWriter.ServiceName(r, maps);
+        var sb = new StringBuilder(r.Verdict.Name());
+        if (r.Reason != DropReason.None) sb.Append(" (").Append(r.Reason.Name()).Append(')');
+        if (svc is not null) sb.Append("  service ").Append(svc);
+        if (r.Verdict == Verdict.Forward && r.RevNatIndex != 0)
+        {
+            sb.Append("  backend ").Append(Ip4.Format(r.Backend.Address, r.Backend.Port));
+            if (r.Masqueraded) sb.Append("  snat ").Append(Ip4.Format(r.OutSrcIp, r.OutSrcPort));
+        }
+        else if (r.Verdict == Verdict.Reject && r.HasOut)
+            sb.Append("  icmp port-unreachable from ").Append(Ip4.Format(r.OutSrcIp));
+        return sb.ToString();
+    }
+
+    public void Print(TextWriter w)
+    {
+        foreach (Row row in _order)
+        {
+            string dirs = row.Reply > 0 ? $" ({row.Original} out, {row.Reply} back)" : "";
+            w.WriteLine($"  {row.Tuple,-48} {row.Outcome}  [{row.Frames} frame{(row.Frames == 1 ? "" : "s")}{dirs}, first #{row.FirstFrame}]");
+        }
+    }
+}
