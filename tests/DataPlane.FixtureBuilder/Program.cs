@@ -1,1 +1,63 @@
-﻿Console.WriteLine("Hello, World!");
+using System.Text;
+using System.Text.Json;
+using DataPlane.FixtureBuilder;
+using DataPlane.IO;
+
+// Regenerates pcaps/cases/*/{input.pcap, expected.pcap, expected.jsonl, CASE.md}:
+//   dotnet run --project tests/DataPlane.FixtureBuilder -- pcaps/cases
+string root = args.Length > 0 ? args[0] : Path.Combine("pcaps", "cases");
+foreach (Case c in Cases.All())
+{
+    string dir = Path.Combine(root, c.Id);
+    Directory.CreateDirectory(dir);
+    CaseFiles.Write(c, dir);
+    Console.WriteLine($"{dir}: {c.Steps.Count} frames");
+}
+
+namespace DataPlane.FixtureBuilder
+{
+    public static class CaseFiles
+    {
+        public static void Write(Case c, string dir)
+        {
+            using (var input = new CaptureWriter(Path.Combine(dir, "input.pcap")))
+            using (var expected = new CaptureWriter(Path.Combine(dir, "expected.pcap")))
+            {
+                for (int i = 0; i < c.Steps.Count; i++)
+                {
+                    input.Write(c.Steps[i].Input, Case.TimestampNs(i));
+                    if (c.Steps[i].Output is { } o) expected.Write(o, Case.TimestampNs(i));
+                }
+            }
+            File.WriteAllText(Path.Combine(dir, "expected.jsonl"), Jsonl(c));
+            File.WriteAllText(Path.Combine(dir, "CASE.md"), Markdown(c));
+        }
+
+        public static string Jsonl(Case c)
+        {
+            var sb = new StringBuilder();
+            for (int i = 0; i < c.Steps.Count; i++)
+            {
+                var line = c.Steps[i].Verdict.DeepClone().AsObject();
+                line["frame"] = i + 1;
+                sb.Append(line.ToJsonString(new JsonSerializerOptions { WriteIndented = false })).Append('\n');
+            }
+            return sb.ToString();
+        }
+
+        static string Markdown(Case c) =>
+            $"""
+            # {c.Id}: {c.Title}
+
+            {c.Description}
+
+            - Manifests: `pcaps/cluster/` (node `{Case.Node}`), seed {Case.Seed}.
+            - Provenance: synthetic, built by `tests/DataPlane.FixtureBuilder` (`dotnet run --project tests/DataPlane.FixtureBuilder -- pcaps/cases`).
+              `expected.pcap` is built independently of the data plane: each expected frame is constructed from scratch
+              with the translated addresses and PacketDotNet computes every checksum.
+            - Replay: `dotnet run --project src/DataPlane.Cli -- replay --cluster pcaps/cluster --node {Case.Node} pcaps/cases/{c.Id}/input.pcap -o out.pcap --verdicts out.jsonl`
+            - Frames: {c.Steps.Count} in, {c.Steps.Count(s => s.Output is not null)} expected out.
+
+            """;
+    }
+}

@@ -1,0 +1,33 @@
+using System.Text.Json.Nodes;
+
+namespace DataPlane.FixtureBuilder;
+
+/// <summary>One input frame, the verdict line expected for it and the frame expected out (null = nothing emitted).</summary>
+public sealed record Step(byte[] Input, JsonObject Verdict, byte[]? Output);
+
+/// <summary>A regression case: pcaps/cases/NNN-name/ replayed against pcaps/cluster as node-1 with seed 1.</summary>
+public sealed record Case(string Id, string Title, string Description, List<Step> Steps)
+{
+    public const string Node = "node-1";
+    public const ulong Seed = 1;
+    /// <summary>Frame i (0-based) has timestamp Start + i ms, so conntrack timeouts are not crossed within a case.</summary>
+    public const long StartNs = 1_700_000_000_000_000_000;
+    public static long TimestampNs(int index) => StartNs + index * 1_000_000L;
+}
+
+/// <summary>Expected verdict lines, in the key order the CLI writes them.</summary>
+public static class V
+{
+    public static JsonObject Line(string verdict, string? reason, JsonObject? @in, JsonObject? @out, string? service, string? backend) => new()
+    {
+        ["frame"] = 0,
+        ["verdict"] = verdict,
+        ["reason"] = reason,
+        ["in"] = @in,
+        ["out"] = @out,
+        ["service"] = service,
+        ["backend"] = backend,
+    };
+
+    public static JsonObject T(string proto, string src, string dst) => new() { ["proto"] = proto, ["src"] = src, ["dst"] = dst };
+}

@@ -1,0 +1,168 @@
+using DataPlane.Pipeline;
+using static DataPlane.FixtureBuilder.Frames;
+
+namespace DataPlane.FixtureBuilder;
+
+/// <summary>
+/// The regression cases, against the cluster in pcaps/cluster (node-1 = 192.168.0.2, pods 10.244.1.0/24, cluster CIDR
+/// 10.244.0.0/16). Expected frames are the inputs rebuilt from scratch with translated addresses and TTL - 1 (the data
+/// plane forwards, so it decrements TTL like the kernel; MACs are left as they came: no neighbour table yet).
+/// </summary>
+public static class Cases
+{
+    static readonly System.Net.NetworkInformation.PhysicalAddress UplinkMac =
+        System.Net.NetworkInformation.PhysicalAddress.Parse("02-00-00-00-00-03");
+
+    public static IReadOnlyList<Case> All() => [ClusterIpTcp(), ClusterIpUdp(), NodePortTcp(), NoEndpointsReject(), BadInput()];
+
+    // ---- 001: pod -> ClusterIP, TCP: handshake, data both ways, FIN both ways. DNAT only (pod source: no masquerade).
+    static Case ClusterIpTcp()
+    {
+        const string C = "10.244.1.5", VIP = "10.96.0.10", B = "10.244.2.7";
+        const ushort CP = 40000;
+        string req = "GET / HTTP/1.1\r\nHost: web\r\n\r\n", resp = "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n";
+        uint cs = 1000, ss = 5000;
+        var steps = new List<Step>();
+        void Out(Tcp f, uint seq, uint ack, string data = "", ushort id = 1) => steps.Add(new Step(
+            TcpFrame(C, CP, VIP, 80, f, seq, ack, data, 64, id),
+            V.Line("forward", null, V.T("tcp", $"{C}:{CP}", $"{VIP}:80"), V.T("tcp", $"{C}:{CP}", $"{B}:8080"), "default/web:http", $"{B}:8080"),
+            TcpFrame(C, CP, B, 8080, f, seq, ack, data, 63, id)));
+        void Back(Tcp f, uint seq, uint ack, string data = "", ushort id = 1) => steps.Add(new Step(
+            TcpFrame(B, 8080, C, CP, f, seq, ack, data, 64, id, UplinkMac, NodeMac),
+            V.Line("forward", null, V.T("tcp", $"{B}:8080", $"{C}:{CP}"), V.T("tcp", $"{VIP}:80", $"{C}:{CP}"), "default/web:http", $"{B}:8080"),
+            TcpFrame(VIP, 80, C, CP, f, seq, ack, data, 63, id, UplinkMac, NodeMac)));
+        Out(Tcp.Syn, cs, 0, id: 11);
+        Back(Tcp.Syn | Tcp.Ack, ss, cs + 1, id: 21);
+        Out(Tcp.Ack, cs + 1, ss + 1, id: 12);
+        Out(Tcp.Psh | Tcp.Ack, cs + 1, ss + 1, req, id: 13);
+        Back(Tcp.Psh | Tcp.Ack, ss + 1, cs + 1 + (uint)req.Length, resp, id: 22);
+        Out(Tcp.Fin | Tcp.Ack, cs + 1 + (uint)req.Length, ss + 1 + (uint)resp.Length, id: 14);
+        Back(Tcp.Fin | Tcp.Ack, ss + 1 + (uint)resp.Length, cs + 2 + (uint)req.Length, id: 23);
+        Out(Tcp.Ack, cs + 2 + (uint)req.Length, ss + 2 + (uint)resp.Length, id: 15);
+        return new Case("001-clusterip-tcp", "ClusterIP TCP connection from a pod",
+            "A pod (10.244.1.5) opens a TCP connection to default/web's ClusterIP 10.96.0.10:80: handshake, one request and " +
+            "response, FIN both ways. Every client frame is DNATed to the only endpoint 10.244.2.7:8080 and every reply is " +
+            "reverse-translated to come from 10.96.0.10:80. The source is a pod inside the cluster CIDR, so there is no " +
+            "masquerade (kube-proxy marks only off-cluster sources for ClusterIP). TTL is decremented by one.", steps);
+    }
+
+    // ---- 002: pod -> ClusterIP, UDP request/response, targetPort != port; then a flow with a zero UDP checksum.
+    static Case ClusterIpUdp()
+    {
+        const string C = "10.244.1.5", VIP = "10.96.0.53", B = "10.244.2.8";
+        byte[] query = [0x12, 0x34, 0x01, 0x00, 0, 1, 0, 0, 0, 0, 0, 0, 3, (byte)'w', (byte)'e', (byte)'b', 0, 0, 1, 0, 1];
+        byte[] answer = [0x12, 0x34, 0x81, 0x80, 0, 1, 0, 1, 0, 0, 0, 0, 3, (byte)'w', (byte)'e', (byte)'b', 0, 0, 1, 0, 1,
+            0xC0, 0x0C, 0, 1, 0, 1, 0, 0, 0, 30, 0, 4, 10, 96, 0, 10];
+        var steps = new List<Step>();
+        foreach (var (port, zero) in new[] { ((ushort)50000, false), ((ushort)50001, true) })
+        {
+            steps.Add(new Step(UdpFrame(C, port, VIP, 53, query, 64, 7, zero),
+                V.Line("forward", null, V.T("udp", $"{C}:{port}", $"{VIP}:53"), V.T("udp", $"{C}:{port}", $"{B}:5353"), "kube-system/dns:dns", $"{B}:5353"),
+                UdpFrame(C, port, B, 5353, query, 63, 7, zero)));
+            steps.Add(new Step(UdpFrame(B, 5353, C, port, answer, 64, 9, zero, UplinkMac, NodeMac),
+                V.Line("forward", null, V.T("udp", $"{B}:5353", $"{C}:{port}"), V.T("udp", $"{VIP}:53", $"{C}:{port}"), "kube-system/dns:dns", $"{B}:5353"),
+                UdpFrame(VIP, 53, C, port, answer, 63, 9, zero, UplinkMac, NodeMac)));
+        }
+        return new Case("002-clusterip-udp", "ClusterIP UDP request and response",
+            "A pod sends a DNS-shaped UDP datagram to kube-system/dns at 10.96.0.53:53; it is DNATed to 10.244.2.8:5353 " +
+            "(targetPort differs from port) and the answer comes back from 10.96.0.53:53. A second flow from port 50001 " +
+            "carries a zero UDP checksum (\"no checksum\", RFC 768): it must stay zero after translation.", steps);
+    }
+
+    // ---- 003: external client -> NodePort, TCP: DNAT + masquerade to the node IP (client port kept: free, in range).
+    static Case NodePortTcp()
+    {
+        const string E = "203.0.113.2", N = "192.168.0.2", B = "10.244.2.7";
+        const ushort EP = 40001, NP = 30080;
+        string req = "GET /healthz HTTP/1.1\r\n\r\n", resp = "HTTP/1.1 200 OK\r\n\r\n";
+        uint cs = 7000, ss = 9000;
+        var steps = new List<Step>();
+        void Out(Tcp f, uint seq, uint ack, string data = "") => steps.Add(new Step(
+            TcpFrame(E, EP, N, NP, f, seq, ack, data, 64, 100, UplinkMac, NodeMac),
+            V.Line("forward", null, V.T("tcp", $"{E}:{EP}", $"{N}:{NP}"), V.T("tcp", $"{N}:{EP}", $"{B}:8080"), "default/web:http", $"{B}:8080"),
+            TcpFrame(N, EP, B, 8080, f, seq, ack, data, 63, 100, UplinkMac, NodeMac)));
+        void Back(Tcp f, uint seq, uint ack, string data = "") => steps.Add(new Step(
+            TcpFrame(B, 8080, N, EP, f, seq, ack, data, 64, 200, UplinkMac, NodeMac),
+            V.Line("forward", null, V.T("tcp", $"{B}:8080", $"{N}:{EP}"), V.T("tcp", $"{N}:{NP}", $"{E}:{EP}"), "default/web:http", $"{B}:8080"),
+            TcpFrame(N, NP, E, EP, f, seq, ack, data, 63, 200, UplinkMac, NodeMac)));
+        Out(Tcp.Syn, cs, 0);
+        Back(Tcp.Syn | Tcp.Ack, ss, cs + 1);
+        Out(Tcp.Ack, cs + 1, ss + 1);
+        Out(Tcp.Psh | Tcp.Ack, cs + 1, ss + 1, req);
+        Back(Tcp.Psh | Tcp.Ack, ss + 1, cs + 1 + (uint)req.Length, resp);
+        Out(Tcp.Fin | Tcp.Ack, cs + 1 + (uint)req.Length, ss + 1 + (uint)resp.Length);
+        Back(Tcp.Fin | Tcp.Ack, ss + 1 + (uint)resp.Length, cs + 2 + (uint)req.Length);
+        Out(Tcp.Ack, cs + 2 + (uint)req.Length, ss + 2 + (uint)resp.Length);
+        return new Case("003-nodeport-tcp", "NodePort TCP connection from an external client",
+            "203.0.113.2:40001 connects to node-1's NodePort 192.168.0.2:30080 (default/web, externalTrafficPolicy " +
+            "Cluster). The SYN is DNATed to 10.244.2.7:8080 and masqueraded to the node IP; the client's port 40001 lies " +
+            "in the SNAT range 32768-65535 and is free, so it is kept (as Linux does without --random-fully). Replies to " +
+            "192.168.0.2:40001 are un-SNATed and un-DNATed back to 192.168.0.2:30080 -> 203.0.113.2:40001.", steps);
+    }
+
+    // ---- 004: a service without endpoints: ICMP port unreachable back to the sender, for each attempt.
+    static Case NoEndpointsReject()
+    {
+        const string C = "10.244.1.5", VIP = "10.96.0.30";
+        var rng = new DeterministicRandom(Case.Seed);
+        ushort id = (ushort)rng.NextU64(); // the pipeline draws its first ICMP id from the seeded generator
+        var steps = new List<Step>();
+        for (int i = 0; i < 2; i++)
+        {
+            byte[] syn = TcpFrame(C, 40002, VIP, 80, Tcp.Syn, 3000, 0, "", 64, (ushort)(40 + i));
+            steps.Add(new Step(syn,
+                V.Line("reject", null, V.T("tcp", $"{C}:40002", $"{VIP}:80"), V.T("icmp", "10.244.1.1", C), "default/empty:http", null),
+                IcmpPortUnreachable(syn, "10.244.1.1", (ushort)(id + i), decrementQuotedTtl: true)));
+        }
+        return new Case("004-no-endpoints-reject", "Connection to a service with no endpoints",
+            "A pod sends a SYN (and a retransmission) to default/empty at 10.96.0.30:80, whose selector matches no pod. " +
+            "kube-proxy REJECTs: each SYN is answered with ICMP destination unreachable / port unreachable (never a TCP " +
+            "RST). As Linux builds it on the FORWARD path: source 10.244.1.1 (the pod-side gateway, first address of " +
+            "node-1's podCIDR), TOS 0xc0, TTL 64, the quoted SYN with TTL already decremented; the IP id comes from the " +
+            "seeded generator and counts up.", steps);
+    }
+
+    // ---- 005: malformed, truncated and foreign frames: every one gets a verdict and a named reason; nothing crashes.
+    static Case BadInput()
+    {
+        var steps = new List<Step>();
+        byte[] good = TcpFrame("10.244.1.5", 41000, "10.96.0.10", 80, Tcp.Syn, 1, 0);
+        void Drop(byte[] f, string reason, System.Text.Json.Nodes.JsonObject? @in = null, string? svc = null) =>
+            steps.Add(new Step(f, V.Line("drop", reason, @in, null, svc, null), null));
+        void Pass(byte[] f, System.Text.Json.Nodes.JsonObject? @in = null) => steps.Add(new Step(f, V.Line("pass", null, @in, null, null, null), null));
+
+        Drop(good[..10], "truncated-ethernet");
+        byte[] arp = new byte[42];
+        good.AsSpan(0, 12).CopyTo(arp);
+        arp[12] = 0x08; arp[13] = 0x06;
+        Pass(arp);
+        byte[] v6 = new byte[14 + 40];
+        good.AsSpan(0, 12).CopyTo(v6);
+        v6[12] = 0x86; v6[13] = 0xDD; v6[14] = 0x60;
+        Pass(v6);
+        Drop(good[..20], "truncated-ipv4");
+        byte[] ihl = (byte[])good.Clone(); ihl[14] = 0x44; Drop(ihl, "invalid-ipv4-header");
+        byte[] tot = (byte[])good.Clone(); tot[16] = 0x01; tot[17] = 0x00; Fix(tot); Drop(tot, "invalid-ipv4-length");
+        byte[] csum = (byte[])good.Clone(); csum[24] ^= 0xFF; Drop(csum, "bad-ip-checksum");
+        byte[] gre = (byte[])good.Clone(); gre[23] = 47; Fix(gre); Drop(gre, "unsupported-l4");
+        byte[] shortTcp = good[..(14 + 20 + 10)]; shortTcp[16] = 0; shortTcp[17] = 30; Fix(shortTcp); Drop(shortTcp, "truncated-l4");
+        byte[] frag = UdpFrame("10.244.1.5", 50000, "10.96.0.53", 53, new byte[16]);
+        frag[20] = 0x00; frag[21] = 0x10; Fix(frag); Drop(frag, "ipv4-fragment-unsupported");
+        Pass(TcpFrame("10.244.1.5", 41001, "10.244.2.99", 22, Tcp.Syn, 1, 0), V.T("tcp", "10.244.1.5:41001", "10.244.2.99:22"));
+        Drop(TcpFrame("10.244.1.5", 41002, "10.96.0.10", 80, Tcp.Syn, 1, 0, "", ttl: 1), "ttl-exceeded",
+            V.T("tcp", "10.244.1.5:41002", "10.96.0.10:80"), "default/web:http");
+        return new Case("005-bad-input", "Malformed, truncated and foreign frames",
+            "Each frame is broken in one way (truncated Ethernet, truncated IPv4, IHL 4, total length beyond the frame, " +
+            "bad header checksum, an L4 protocol we do not handle (GRE), a TCP header cut short, a non-first fragment) or " +
+            "is not ours (ARP, IPv6, TCP to an address that is no service). Each gets a verdict and a named reason; " +
+            "nothing is emitted. The last frame reaches a service with TTL 1 and is dropped as ttl-exceeded.", steps);
+    }
+
+    /// <summary>Recompute the IPv4 header checksum after corrupting another field.</summary>
+    static void Fix(byte[] f)
+    {
+        f[24] = f[25] = 0;
+        ushort c = InternetChecksum(f.AsSpan(14, (f[14] & 0xF) * 4));
+        f[24] = (byte)(c >> 8); f[25] = (byte)c;
+    }
+}

@@ -1,0 +1,51 @@
+using PacketDotNet;
+
+namespace DataPlane.Tests.Infrastructure;
+
+/// <summary>PacketDotNet as the independent oracle: parses frames and recomputes every checksum from scratch.</summary>
+public static class Oracle
+{
+    public static IPv4Packet Ip(byte[] frame) =>
+        Packet.ParsePacket(LinkLayers.Ethernet, frame).Extract<IPv4Packet>() ?? throw new InvalidOperationException("not IPv4");
+
+    /// <summary>Asserts the IPv4 and TCP/UDP/ICMP checksums in <paramref name="frame"/> equal a full recomputation.</summary>
+    public static void AssertChecksums(byte[] frame)
+    {
+        IPv4Packet ip = Ip(frame);
+        ushort ipSeen = ip.Checksum;
+        var clone = Ip((byte[])frame.Clone());
+        clone.UpdateIPChecksum();
+        Assert.Equal(clone.Checksum, ipSeen);
+        switch (ip.PayloadPacket)
+        {
+            case TcpPacket tcp:
+            {
+                ushort seen = tcp.Checksum;
+                var t = clone.Extract<TcpPacket>()!;
+                t.UpdateTcpChecksum();
+                Assert.Equal(t.Checksum, seen);
+                break;
+            }
+            case UdpPacket udp when udp.Checksum != 0:
+            {
+                ushort seen = udp.Checksum;
+                var u = clone.Extract<UdpPacket>()!;
+                u.UpdateUdpChecksum();
+                // RFC 768: a computed 0 is transmitted as 0xFFFF; both are the same one's-complement value.
+                Assert.Equal(u.Checksum == 0 ? 0xFFFF : u.Checksum, seen);
+                break;
+            }
+            case IcmpV4Packet icmp:
+                Assert.Equal(0xFFFF, Sum(icmp.Bytes.AsSpan(0, icmp.TotalPacketLength)));
+                break;
+        }
+    }
+
+    static int Sum(ReadOnlySpan<byte> d)
+    {
+        uint s = 0;
+        for (int i = 0; i < d.Length; i += 2) s += (uint)(d[i] << 8 | (i + 1 < d.Length ? d[i + 1] : 0));
+        while (s > 0xFFFF) s = (s & 0xFFFF) + (s >> 16);
+        return (int)s;
+    }
+}
