@@ -29,6 +29,11 @@ public ref struct PacketContext
     public bool L4Parsed;
     public uint SrcIp, DstIp;
     public ushort SrcPort, DstPort;
+    public byte IcmpType;
+    /// <summary>ICMP errors: the quoted datagram's tuple as the quoting host saw it (set when IcmpType is 3 or 11).</summary>
+    public uint InnerSrcIp, InnerDstIp;
+    public ushort InnerSrcPort, InnerDstPort;
+    public byte InnerProto;
 
     // Decisions.
     public DropReason Reason;

@@ -66,3 +66,29 @@ public class ParseTests
         }, iter: 20000);
     }
 }
+
+public class IcmpParseTests
+{
+    [Fact]
+    public void An_icmp_error_with_its_quoted_header_and_ports_is_read()
+    {
+        byte[] syn = Frames.TcpFrame("10.244.1.5", 41003, "10.96.0.10", 80, Frames.Tcp.Syn, 1, 0);
+        byte[] err = Frames.IcmpPortUnreachable(syn, "192.168.0.3", 5, false);
+        var ctx = new PacketContext { Frame = err, Length = err.Length };
+        Assert.Equal(Verdict.Continue, DataPlane.Pipeline.Stages.ParseStage.Run(ref ctx));
+        Assert.Equal((3, 6, 41003, 80), (ctx.IcmpType, ctx.InnerProto, ctx.InnerSrcPort, ctx.InnerDstPort));
+        Assert.Equal(DataPlane.Packets.Ip4.Parse("10.96.0.10"), ctx.InnerDstIp);
+        // Every cut inside the quote (but past the outer ICMP header) is a truncated ICMP error.
+        for (int cut = 14 + 20 + 8; cut < 14 + 20 + 8 + 20 + 8; cut++)
+        {
+            byte[] t = err[..cut];
+            t[16] = (byte)((cut - 14) >> 8); t[17] = (byte)(cut - 14);
+            t[24] = t[25] = 0;
+            ushort c = Frames.InternetChecksum(t.AsSpan(14, 20));
+            t[24] = (byte)(c >> 8); t[25] = (byte)c;
+            var c2 = new PacketContext { Frame = t, Length = t.Length };
+            Assert.Equal(Verdict.Drop, DataPlane.Pipeline.Stages.ParseStage.Run(ref c2));
+            Assert.Equal(DropReason.TruncatedIcmpError, c2.Reason);
+        }
+    }
+}

@@ -77,11 +77,39 @@ public static class ParseStage
                 return Verdict.Continue;
             case IpProto.Icmp:
                 if ((uint)l4.Length < L4.IcmpHeaderLength) return Drop(ref ctx, DropReason.TruncatedL4);
+                ctx.IcmpType = l4[0];
+                if (ctx.IcmpType is L4.IcmpEchoRequest or L4.IcmpEchoReply)
+                    ctx.SrcPort = L4.ReadU16(l4, L4.IcmpEchoIdOffset); // the echo id plays the port's role in conntrack
+                else if (ctx.IcmpType is L4.IcmpDestUnreachable or L4.IcmpTimeExceeded && !ParseIcmpError(ref ctx, l4))
+                    return Drop(ref ctx, DropReason.TruncatedIcmpError);
                 ctx.L4Parsed = true;
                 return Verdict.Continue;
             default:
                 return Drop(ref ctx, DropReason.UnsupportedL4);
         }
+    }
+
+    /// <summary>
+    /// An ICMP error quotes the offending datagram's IPv4 header and at least its first 8 bytes (RFC 792), which hold
+    /// the ports: enough for conntrack to find the connection it is about (Linux's icmp_error_message).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    static bool ParseIcmpError(ref PacketContext ctx, Span<byte> icmp)
+    {
+        Span<byte> inner = icmp.Slice(L4.IcmpHeaderLength);
+        if ((uint)inner.Length < Ipv4Header.MinLength) return false;
+        var h = new Ipv4Header(inner);
+        int ihl = h.HeaderLength;
+        if (h.Version != 4 || ihl < Ipv4Header.MinLength || (uint)inner.Length < (uint)ihl + 8) return false;
+        ctx.InnerProto = h.Protocol;
+        ctx.InnerSrcIp = h.Src;
+        ctx.InnerDstIp = h.Dst;
+        if (h.Protocol is IpProto.Tcp or IpProto.Udp)
+        {
+            ctx.InnerSrcPort = L4.ReadU16(inner.Slice(ihl), L4.SrcPortOffset);
+            ctx.InnerDstPort = L4.ReadU16(inner.Slice(ihl), L4.DstPortOffset);
+        }
+        return true;
     }
 
     /// <summary>
