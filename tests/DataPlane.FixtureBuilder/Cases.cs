@@ -145,16 +145,23 @@ public static class Cases
         byte[] tot = (byte[])good.Clone(); tot[16] = 0x01; tot[17] = 0x00; Fix(tot); Drop(tot, "invalid-ipv4-length");
         byte[] csum = (byte[])good.Clone(); csum[24] ^= 0xFF; Drop(csum, "bad-ip-checksum");
         byte[] gre = (byte[])good.Clone(); gre[23] = 47; Fix(gre); Drop(gre, "unsupported-l4");
+        // The same foreign protocol (IGMP here) to an address that is no service frontend is not ours: passed untouched.
+        byte[] igmp = (byte[])good.Clone(); igmp[23] = 2; igmp[30] = 224; igmp[31] = 0; igmp[32] = 0; igmp[33] = 22; Fix(igmp); Pass(igmp);
         byte[] shortTcp = good[..(14 + 20 + 10)]; shortTcp[16] = 0; shortTcp[17] = 30; Fix(shortTcp); Drop(shortTcp, "truncated-l4");
         byte[] frag = UdpFrame("10.244.1.5", 50000, "10.96.0.53", 53, new byte[16]);
         frag[20] = 0x00; frag[21] = 0x10; Fix(frag); Drop(frag, "ipv4-fragment-unsupported");
+        // An ICMP port unreachable whose quote stops inside the quoted IPv4 header: no tuple can be read from it.
+        byte[] icmpErr = IcmpPortUnreachable(TcpFrame("10.244.1.5", 41003, "10.96.0.10", 80, Tcp.Syn, 1, 0), "192.168.0.3", 5, false)[..(14 + 20 + 8 + 12)];
+        icmpErr[16] = 0; icmpErr[17] = 40; Fix(icmpErr);
+        Drop(icmpErr, "truncated-icmp-error");
         Pass(TcpFrame("10.244.1.5", 41001, "10.244.2.99", 22, Tcp.Syn, 1, 0), V.T("tcp", "10.244.1.5:41001", "10.244.2.99:22"));
         Drop(TcpFrame("10.244.1.5", 41002, "10.96.0.10", 80, Tcp.Syn, 1, 0, "", ttl: 1), "ttl-exceeded",
             V.T("tcp", "10.244.1.5:41002", "10.96.0.10:80"), "default/web:http");
         return new Case("005-bad-input", "Malformed, truncated and foreign frames",
             "Each frame is broken in one way (truncated Ethernet, truncated IPv4, IHL 4, total length beyond the frame, " +
-            "bad header checksum, an L4 protocol we do not handle (GRE), a TCP header cut short, a non-first fragment) or " +
-            "is not ours (ARP, IPv6, TCP to an address that is no service). Each gets a verdict and a named reason; " +
+            "bad header checksum, an L4 protocol we do not handle (GRE) sent to a service address, a TCP header cut short, a non-first fragment, an " +
+            "ICMP error whose quoted header is cut short) or " +
+            "is not ours (ARP, IPv6, IGMP, TCP to an address that is no service). Each gets a verdict and a named reason; " +
             "nothing is emitted. The last frame reaches a service with TTL 1 and is dropped as ttl-exceeded.", steps);
     }
 

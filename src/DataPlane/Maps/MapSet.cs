@@ -12,8 +12,9 @@ namespace DataPlane.Maps;
 public sealed class MapSet
 {
     internal MapSet(long generation, FixedHashMap<Lb4Key, Lb4Service> services, uint[] backendSlots, Lb4Backend[] backends,
-        Lb4ReverseNat[] reverseNat, string[] serviceNames, NodeInfo node)
+        Lb4ReverseNat[] reverseNat, string[] serviceNames, NodeInfo node, FixedHashMap<Ip4Key, byte> frontendAddresses)
     {
+        FrontendAddresses = frontendAddresses;
         Generation = generation;
         Services = services;
         BackendSlots = backendSlots;
@@ -35,6 +36,8 @@ public sealed class MapSet
     /// <summary>rev_nat_index -> "namespace/name:port" for verdict records (never read on the packet path).</summary>
     public string[] ServiceNames { get; }
     public NodeInfo Node { get; }
+    /// <summary>Every address some frontend listens on (any port, any protocol): where foreign L4 protocols are dropped.</summary>
+    public FixedHashMap<Ip4Key, byte> FrontendAddresses { get; }
 
     public static MapSet Empty(NodeInfo node) => new MapSetBuilder(node).Build(0);
 }

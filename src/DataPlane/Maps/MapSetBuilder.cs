@@ -72,6 +72,8 @@ public sealed class MapSetBuilder
             if (st == MapStatus.Exists)
                 throw new InvalidOperationException($"duplicate frontend {Packets.Ip4.Format(key.Address)}:{key.Port}/{Packets.IpProto.Name(key.Proto)}");
         }
-        return new MapSet(generation, services, [.. _slots], [.. _backends], [.. _revNat], [.. _names], _node);
+        var addresses = new FixedHashMap<Ip4Key, byte>(Math.Max(_frontends.Count, 1));
+        foreach (var (key, _) in _frontends) addresses.TryAdd(new Ip4Key(key.Address), 1);
+        return new MapSet(generation, services, [.. _slots], [.. _backends], [.. _revNat], [.. _names], _node, addresses);
     }
 }

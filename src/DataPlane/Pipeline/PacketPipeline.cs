@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using DataPlane.Maps;
 using DataPlane.Packets;
 using DataPlane.Pipeline.Stages;
@@ -51,10 +52,24 @@ public sealed class PacketPipeline
         return v;
     }
 
+    /// <summary>
+    /// The same program without the per-frame report, for callers that only move frames (a live port): the output is
+    /// <c>frame[..outLength]</c> on Forward and <c>reply[..outLength]</c> on Reject.
+    /// </summary>
+    public Verdict Process(Span<byte> frame, long nowNs, Span<byte> reply, out int outLength)
+    {
+        var ctx = new PacketContext { Frame = frame, Length = frame.Length, NowNs = nowNs, ReplyBuffer = reply, CtIndex = -1 };
+        Verdict v = Run(ref ctx, _maps.Current);
+        Counters.Count(v, ctx.Reason);
+        outLength = v == Verdict.Reject ? ctx.ReplyLength : ctx.Length;
+        return v;
+    }
+
     Verdict Run(ref PacketContext ctx, MapSet maps)
     {
         Verdict v = ParseStage.Run(ref ctx);
-        if (v != Verdict.Continue) return v;
+        if (v != Verdict.Continue)
+            return v == Verdict.Drop && ctx.Reason == DropReason.UnsupportedL4 ? ForeignProtocol(ref ctx, maps) : v;
         // ICMP: echo to a service IP is not load-balanced (a ClusterIP cannot be pinged) and errors about tracked
         // flows are not yet translated (issue 4); both go to the host stack untouched, as kube-proxy leaves them.
         if (ctx.Proto == IpProto.Icmp) return Verdict.Pass;
@@ -82,6 +97,19 @@ public sealed class PacketPipeline
         ConntrackStage.Update(ref ctx, ref e, in _timeouts);
         NatStage.Translate(ref ctx, in e, ctx.Direction);
         return Verdict.Forward;
+    }
+
+    /// <summary>
+    /// An L4 protocol we do not translate (SCTP, GRE, IGMP, ESP...): dropped when it is addressed to a service frontend,
+    /// which cannot serve it (cilium DROP_UNKNOWN_L4 / DROP_UNSUPP_SERVICE_PROTO), otherwise not ours and passed to the
+    /// host stack untouched, as the kernel routes it past kube-proxy's rules.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    static Verdict ForeignProtocol(ref PacketContext ctx, MapSet maps)
+    {
+        if (!Unsafe.IsNullRef(ref maps.FrontendAddresses.Lookup(new Ip4Key(ctx.DstIp)))) return Verdict.Drop;
+        ctx.Reason = DropReason.None;
+        return Verdict.Pass;
     }
 
     static Verdict Drop(ref PacketContext ctx, DropReason r)
