@@ -36,6 +36,7 @@ public static class ClusterCompiler
             if (svc.Type == ServiceType.ExternalName || svc.ClusterIPMode is ClusterIPMode.Headless or ClusterIPMode.None or ClusterIPMode.OtherFamily)
                 continue;
             uint clusterIp = svc.ClusterIP ?? allocator.ClusterIp(svc);
+            ushort firstRevNat = 0;
             for (int pi = 0; pi < svc.Ports.Count; pi++)
             {
                 ServicePort port = svc.Ports[pi];
@@ -43,27 +44,65 @@ public static class ClusterCompiler
                 byte proto = port.Protocol == PortProtocol.UDP ? IpProto.Udp : IpProto.Tcp;
                 string display = $"{svc.Key}:{(port.Name.Length > 0 ? port.Name : port.Port.ToString())}";
                 ushort revNat = b.AddServicePort(display, clusterIp, (ushort)port.Port, proto);
-                uint[] backends = Endpoints(m, svc, port, proto, nodeName, b);
+                if (firstRevNat == 0) firstRevNat = revNat;
+                ScopedEndpoints eps = Endpoints(m, svc, port, proto, nodeName, b);
+                // No usable endpoint anywhere: every address of the service rejects, whatever the policies
+                // (kube-proxy TestNoEndpointsReject); a Local policy with endpoints only elsewhere drops instead.
+                bool noneAnywhere = eps.All.Length == 0;
+                ServiceFlags common = svc.SessionAffinity == SessionAffinity.ClientIP ? ServiceFlags.Affinity : ServiceFlags.None;
+                uint affinity = svc.SessionAffinity == SessionAffinity.ClientIP ? (uint)svc.SessionAffinityTimeoutSeconds : 0;
 
-                ServiceFlags clusterFlags = ServiceFlags.ClusterIp | (kp.MasqueradeAll ? ServiceFlags.MasqueradeAll : ServiceFlags.MasqueradeOffCluster);
-                b.AddFrontend(new Lb4Key(clusterIp, (ushort)port.Port, proto), revNat, clusterFlags, backends);
+                // ClusterIP: internalTrafficPolicy Local restricts it to this node's endpoints (TestInternalTrafficPolicy).
+                ServiceFlags clusterFlags = common | ServiceFlags.ClusterIp | (kp.MasqueradeAll ? ServiceFlags.MasqueradeAll : ServiceFlags.MasqueradeOffCluster);
+                bool itpLocal = svc.InternalTrafficPolicy == TrafficPolicy.Local && !noneAnywhere;
+                b.AddFrontend(new Lb4Key(clusterIp, (ushort)port.Port, proto), revNat,
+                    clusterFlags | (itpLocal ? ServiceFlags.IntLocal | ServiceFlags.DropWhenEmpty : 0), itpLocal ? eps.Local : eps.All, affinity);
 
-                // Every external entry with externalTrafficPolicy Cluster is masqueraded, whatever the source
-                // (kube-proxy TestExternalTrafficPolicyCluster).
-                const ServiceFlags external = ServiceFlags.MasqueradeAll;
+                // External entries: externalIPs, LB ingress IPs, NodePorts.
+                bool etpLocal = svc.ExternalTrafficPolicy == TrafficPolicy.Local && !noneAnywhere;
+                void External(uint address, ushort p, ServiceFlags kind, SourceRangeSet? ranges)
+                {
+                    ServiceFlags f = common | kind | Local(info, address) | (ranges is null ? 0 : ServiceFlags.SourceRange);
+                    var key = new Lb4Key(address, p, proto);
+                    if (!etpLocal)
+                    {
+                        // externalTrafficPolicy Cluster: masquerade every source (TestExternalTrafficPolicyCluster).
+                        b.AddFrontend(key, revNat, f | ServiceFlags.MasqueradeAll, eps.All, affinity);
+                        return;
+                    }
+                    // externalTrafficPolicy Local: external clients reach only local endpoints with their address kept,
+                    // and are dropped when there is none; pods (with a cluster-CIDR detector) and node-local sources use
+                    // the internal scope, every endpoint, node-local ones masqueraded (TestExternalTrafficPolicyLocal).
+                    b.AddFrontend(key, revNat, f | ServiceFlags.ExtLocal | ServiceFlags.TwoScopes | ServiceFlags.DropWhenEmpty, eps.Local, affinity);
+                    b.AddFrontend(new Lb4Key(address, p, proto, scope: 1), revNat, f | ServiceFlags.MasqueradeOffCluster, eps.All, affinity);
+                }
                 foreach (uint ip in svc.ExternalIPs)
-                    b.AddFrontend(new Lb4Key(ip, (ushort)port.Port, proto), revNat, external | ServiceFlags.ExternalIp | Local(info, ip), backends);
+                    External(ip, (ushort)port.Port, ServiceFlags.ExternalIp, null);
                 if (svc.Type == ServiceType.LoadBalancer)
+                {
+                    SourceRangeSet? ranges = SourceRanges(svc, info);
+                    if (ranges is not null) b.SetSourceRanges(revNat, ranges);
                     foreach (LoadBalancerIngress ing in svc.LoadBalancerIngress)
-                        if (ing.IP is uint lb && ing.IPMode != LoadBalancerIPMode.Proxy)
-                            b.AddFrontend(new Lb4Key(lb, (ushort)port.Port, proto), revNat, external | ServiceFlags.LoadBalancer | Local(info, lb), backends);
+                        if (ing.IPMode != LoadBalancerIPMode.Proxy) // ipMode Proxy: the LB proxies, kube-proxy installs nothing
+                            External(ing.IP, (ushort)port.Port, ServiceFlags.LoadBalancer, ranges);
+                }
                 if (svc.Type is ServiceType.NodePort or ServiceType.LoadBalancer)
                 {
                     int nodePort = port.NodePort ?? allocator.NodePort(svc, pi);
+                    // NodePorts are not filtered by loadBalancerSourceRanges (TestLoadBalancer "nodePort bypasses").
                     foreach (uint addr in NodePortAddresses(info, kp))
-                        b.AddFrontend(new Lb4Key(addr, (ushort)nodePort, proto), revNat, external | ServiceFlags.NodePort | ServiceFlags.LocalAddress, backends);
+                        External(addr, (ushort)nodePort, ServiceFlags.NodePort, null);
                 }
             }
+            if (firstRevNat == 0) continue;
+            // healthCheckNodePort: only LoadBalancer + externalTrafficPolicy Local (TestBuildServiceMapAddRemove), TCP, on
+            // every node address, even where nodePortAddresses excludes it (TestHealthCheckNodePort).
+            if (svc.Type == ServiceType.LoadBalancer && svc.ExternalTrafficPolicy == TrafficPolicy.Local && svc.HealthCheckNodePort is int hc)
+                foreach (uint addr in info.Addresses)
+                    b.AddFrontend(new Lb4Key(addr, (ushort)hc, IpProto.Tcp), firstRevNat, ServiceFlags.HealthCheck | ServiceFlags.LocalAddress, []);
+            // nftables: a cluster IP on a port/protocol it does not serve is rejected (TestClusterIPGeneral, NFT).
+            if (kp.Mode == ProxyMode.NFTables)
+                b.AddFrontend(new Lb4Key(clusterIp, 0, 0), firstRevNat, ServiceFlags.ClusterIp | ServiceFlags.Wildcard, []);
         }
         return b.Build(generation);
     }
@@ -85,7 +124,8 @@ public static class ClusterCompiler
         Cidr4[] cluster = kp.DetectLocalMode == LocalDetectMode.NodeCIDR
             ? (pod is { } pc ? [pc] : [])
             : kp.ClusterCIDRs.Select(c => new Cidr4(c.Prefix, c.Length)).ToArray();
-        return new NodeInfo(node.Name, primary, [.. addrs], pod, cluster);
+        Cidr4[] serviceCidrs = [.. m.ServiceClusterIPRanges.Select(c => new Cidr4(c.Prefix, c.Length))];
+        return new NodeInfo(node.Name, primary, [.. addrs], pod, cluster, serviceCidrs, dropUnallocatedServiceIps: kp.Mode == ProxyMode.NFTables);
     }
 
     /// <summary>
@@ -114,10 +154,14 @@ public static class ClusterCompiler
     /// slice, TestClusterIPGeneral). Ready endpoints serve; serving-and-terminating ones only when none is ready
     /// (KEP-1669, TestTerminatingEndpointsTrafficPolicyCluster).
     /// </summary>
-    static uint[] Endpoints(ClusterManifests m, Service svc, ServicePort port, byte proto, string nodeName, MapSetBuilder b)
+    /// <summary>A service port's usable endpoints, cluster-wide and on this node, each with its own terminating fallback.</summary>
+    readonly record struct ScopedEndpoints(uint[] All, uint[] Local);
+
+    static ScopedEndpoints Endpoints(ClusterManifests m, Service svc, ServicePort port, byte proto, string nodeName, MapSetBuilder b)
     {
         var ready = new List<uint>();
         var terminating = new List<uint>();
+        var localIds = new HashSet<uint>();
         bool anySlice = false;
         foreach (EndpointSlice slice in m.EndpointSlices)
         {
@@ -130,10 +174,13 @@ public static class ClusterCompiler
                     foreach (uint addr in ep.Addresses)
                     {
                         bool local = ep.NodeName == nodeName;
-                        if (ep.IsReady || (svc.PublishNotReadyAddresses))
-                            Add(ready, b.AddBackend(addr, (ushort)target, proto, BackendState.Active, local));
+                        uint id;
+                        if (ep.IsReady || svc.PublishNotReadyAddresses)
+                            Add(ready, id = b.AddBackend(addr, (ushort)target, proto, BackendState.Active, local));
                         else if (ep.IsServing && ep.IsTerminating)
-                            Add(terminating, b.AddBackend(addr, (ushort)target, proto, BackendState.Terminating, local));
+                            Add(terminating, id = b.AddBackend(addr, (ushort)target, proto, BackendState.Terminating, local));
+                        else continue;
+                        if (local) localIds.Add(id);
                     }
             }
         }
@@ -147,14 +194,38 @@ public static class ClusterCompiler
                     {
                         if (ep.Name != port.Name || ProtoOf(ep.Protocol) != proto) continue;
                         foreach (EndpointAddress a in subset.Addresses)
-                            Add(ready, b.AddBackend(a.IP, (ushort)ep.Port, proto, BackendState.Active, a.NodeName == nodeName));
+                            AddLegacy(a);
                         if (svc.PublishNotReadyAddresses)
                             foreach (EndpointAddress a in subset.NotReadyAddresses)
-                                Add(ready, b.AddBackend(a.IP, (ushort)ep.Port, proto, BackendState.Active, a.NodeName == nodeName));
+                                AddLegacy(a);
+                        void AddLegacy(EndpointAddress a)
+                        {
+                            uint id = b.AddBackend(a.IP, (ushort)ep.Port, proto, BackendState.Active, a.NodeName == nodeName);
+                            Add(ready, id);
+                            if (a.NodeName == nodeName) localIds.Add(id);
+                        }
                     }
             }
         }
-        return ready.Count > 0 ? [.. ready] : [.. terminating];
+        // Terminating fallback per scope (TestTerminatingEndpointsTrafficPolicyLocal): each scope uses its ready
+        // endpoints, or its serving-terminating ones when it has no ready endpoint.
+        uint[] all = ready.Count > 0 ? [.. ready] : [.. terminating];
+        uint[] localReady = [.. ready.Where(localIds.Contains)];
+        uint[] onNode = localReady.Length > 0 ? localReady : [.. terminating.Where(localIds.Contains)];
+        return new ScopedEndpoints(all, onNode);
+    }
+
+    /// <summary>
+    /// loadBalancerSourceRanges, and the LB IPs themselves when a node IP falls inside a range (TestLoadBalancer
+    /// "same node to LB, SNATted").
+    /// </summary>
+    static SourceRangeSet? SourceRanges(Service svc, NodeInfo node)
+    {
+        if (svc.LoadBalancerSourceRanges.Count == 0) return null;
+        Cidr4[] ranges = [.. svc.LoadBalancerSourceRanges.Select(r => new Cidr4(r.Prefix, r.Length))];
+        bool nodeInside = node.Addresses.Any(a => a != Loopback && ranges.Any(r => r.Contains(a)));
+        uint[] lbIps = nodeInside ? [.. svc.LoadBalancerIngress.Select(i => i.IP)] : [];
+        return new SourceRangeSet(ranges, lbIps);
     }
 
     static void Add(List<uint> list, uint id)

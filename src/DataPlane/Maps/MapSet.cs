@@ -12,8 +12,9 @@ namespace DataPlane.Maps;
 public sealed class MapSet
 {
     internal MapSet(long generation, FixedHashMap<Lb4Key, Lb4Service> services, uint[] backendSlots, Lb4Backend[] backends,
-        Lb4ReverseNat[] reverseNat, string[] serviceNames, NodeInfo node, FixedHashMap<Ip4Key, byte> frontendAddresses)
+        Lb4ReverseNat[] reverseNat, string[] serviceNames, NodeInfo node, FixedHashMap<Ip4Key, byte> frontendAddresses, SourceRangeSet?[] sourceRanges)
     {
+        SourceRanges = sourceRanges;
         FrontendAddresses = frontendAddresses;
         Generation = generation;
         Services = services;
@@ -38,6 +39,8 @@ public sealed class MapSet
     public NodeInfo Node { get; }
     /// <summary>Every address some frontend listens on (any port, any protocol): where foreign L4 protocols are dropped.</summary>
     public FixedHashMap<Ip4Key, byte> FrontendAddresses { get; }
+    /// <summary>rev_nat_index -> loadBalancerSourceRanges of services with frontends flagged SourceRange.</summary>
+    public SourceRangeSet?[] SourceRanges { get; }
 
     public static MapSet Empty(NodeInfo node) => new MapSetBuilder(node).Build(0);
 }

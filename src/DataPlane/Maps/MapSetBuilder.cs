@@ -15,6 +15,7 @@ public sealed class MapSetBuilder
     readonly Dictionary<(uint, ushort, byte), uint> _backendIds = [];
     readonly List<Lb4ReverseNat> _revNat = [default];
     readonly List<string> _names = [""];
+    readonly Dictionary<ushort, SourceRangeSet> _ranges = [];
 
     public MapSetBuilder(NodeInfo node) => _node = node;
 
@@ -63,6 +64,8 @@ public sealed class MapSetBuilder
         _frontends.Add((key, svc));
     }
 
+    public void SetSourceRanges(ushort revNatIndex, SourceRangeSet ranges) => _ranges[revNatIndex] = ranges;
+
     public MapSet Build(long generation)
     {
         var services = new FixedHashMap<Lb4Key, Lb4Service>(Math.Max(_frontends.Count, 1));
@@ -74,6 +77,8 @@ public sealed class MapSetBuilder
         }
         var addresses = new FixedHashMap<Ip4Key, byte>(Math.Max(_frontends.Count, 1));
         foreach (var (key, _) in _frontends) addresses.TryAdd(new Ip4Key(key.Address), 1);
-        return new MapSet(generation, services, [.. _slots], [.. _backends], [.. _revNat], [.. _names], _node, addresses);
+        var ranges = new SourceRangeSet?[_revNat.Count];
+        foreach (var (id, set) in _ranges) ranges[id] = set;
+        return new MapSet(generation, services, [.. _slots], [.. _backends], [.. _revNat], [.. _names], _node, addresses, ranges);
     }
 }

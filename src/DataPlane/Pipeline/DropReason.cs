@@ -23,6 +23,7 @@ public enum DropReason : ushort
     NotInSourceRange = 14,
     FragFirstNotSeen = 15,
     TruncatedIcmpError = 16,
+    ServiceIpUnallocated = 17,
 }
 
 public static class DropReasonNames
@@ -47,6 +48,7 @@ public static class DropReasonNames
         "not-in-source-range",
         "frag-first-not-seen",
         "truncated-icmp-error",
+        "service-ip-unallocated",
     ];
 
     public static int Count => s_names.Length;

@@ -40,6 +40,8 @@ public ref struct PacketContext
     public int CtIndex;
     public CtDirection Direction;
     public Lb4Service Service;
+    /// <summary>Frontend scope used (0 external, 1 internal).</summary>
+    public byte Scope;
     public uint BackendId;
     public bool Masquerade;
     public bool NewFlow;

@@ -30,7 +30,11 @@ public sealed class PacketPipeline
         _rng = new DeterministicRandom(_options.Seed);
         _icmpId = (ushort)_rng.NextU64();
         Conntrack = new ConntrackMap(_options.CtCapacity);
+        Affinity = new AffinityMap(Math.Max(_options.CtCapacity / 4, 16));
     }
+
+    /// <summary>sessionAffinity ClientIP memory (client, service port) -> backend; survives generations like conntrack.</summary>
+    public AffinityMap Affinity { get; }
 
     public ConntrackMap Conntrack { get; }
     public Counters Counters { get; } = new();
@@ -79,12 +83,18 @@ public sealed class PacketPipeline
 
         v = ServiceLookupStage.Run(ref ctx, maps);
         if (v != Verdict.Continue) return v;
-        v = BackendSelectStage.Run(ref ctx, maps, ref _rng);
+        v = BackendSelectStage.Run(ref ctx, maps, Affinity, ref _rng);
         if (v == Verdict.Reject) return RejectStage.Run(ref ctx, maps, ref _icmpId);
+        if (v != Verdict.Continue) return v;
         if (ctx.Frame[ctx.L3Offset + Ipv4Header.TtlOffset] <= 1) return Drop(ref ctx, DropReason.TtlExceeded);
         MasqueradeStage.Decide(ref ctx, maps);
         v = ConntrackStage.Create(ref ctx, maps, Conntrack, _options, ref _rng);
         if (v != Verdict.Continue) return v;
+        if ((ctx.Service.Flags & ServiceFlags.Affinity) != 0)
+        {
+            ref readonly Lb4Backend b = ref maps.Backends[ctx.BackendId];
+            Affinity.Record(ctx.SrcIp, ctx.Service.RevNatIndex, b.Address, b.Port, ctx.NowNs);
+        }
         return ForwardTracked(ref ctx);
     }
 
@@ -126,6 +136,14 @@ public sealed class PacketPipeline
         r.Proto = ctx.Proto;
         r.NewFlow = ctx.NewFlow;
         r.Masqueraded = ctx.Masquerade;
+        if (ctx.Service.RevNatIndex != 0)
+        {
+            r.HasFrontend = true;
+            r.SlotOffset = ctx.Service.SlotOffset;
+            r.SlotCount = ctx.Service.Count;
+            r.Scope = ctx.Scope;
+            r.ServiceFlags = ctx.Service.Flags;
+        }
         if (ctx.L4Parsed)
         {
             // In* are the frame as it arrived: for forwarded frames they were captured before translation via the entry.
@@ -164,5 +182,6 @@ public sealed class PacketPipeline
         {
             r.RevNatIndex = ctx.Service.RevNatIndex;
         }
+        if (v == Verdict.Forward && ctx.NewFlow) r.Masqueraded = ctx.Masquerade;
     }
 }

@@ -19,6 +19,14 @@ public struct PacketResult
     /// <summary>Service port (rev-NAT id) the frame was attributed to; 0 = none.</summary>
     public ushort RevNatIndex;
     public uint BackendId;
+    /// <summary>The frontend entry a new connection was balanced over (after scope selection): its slots are the
+    /// candidates, <c>maps.BackendSlots[SlotOffset .. SlotOffset + SlotCount]</c> (backend ids of the current generation).</summary>
+    public bool HasFrontend;
+    public uint SlotOffset;
+    public ushort SlotCount;
+    /// <summary>Lookup scope used: 0 external, 1 internal (two-scope services).</summary>
+    public byte Scope;
+    public Maps.ServiceFlags ServiceFlags;
     public Lb4Backend Backend;
     public bool Masqueraded;
     /// <summary>Conntrack flow id (0 = the frame belongs to no tracked connection).</summary>

@@ -5,18 +5,46 @@ namespace DataPlane.Pipeline.Stages;
 
 /// <summary>
 /// Picks a backend slot for a new connection: cilium's random selection <c>(prandom % count) + 1</c>, equivalent in
-/// distribution to kube-proxy's cascade of 1/n, 1/(n-1), ... statistic matches. No usable endpoint → reject, as
-/// kube-proxy's "has no endpoints" REJECT rule does.
+/// distribution to kube-proxy's cascade of 1/n, 1/(n-1), ... statistic matches; with sessionAffinity ClientIP the
+/// client's remembered backend first. No usable endpoint: reject, as kube-proxy's "has no endpoints" REJECT rule does;
+/// but a Local traffic policy with endpoints only on other nodes drops (kube-proxy TestTracePacket "DROP").
 /// </summary>
 public static class BackendSelectStage
 {
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Verdict Run(ref PacketContext ctx, MapSet maps, ref DeterministicRandom rng)
+    public static Verdict Run(ref PacketContext ctx, MapSet maps, AffinityMap affinity, ref DeterministicRandom rng)
     {
         uint count = ctx.Service.Count;
-        if (count == 0) return Verdict.Reject;
+        if (count == 0) return Empty(ref ctx);
+        if ((ctx.Service.Flags & ServiceFlags.Affinity) != 0 && Sticky(ref ctx, maps, affinity)) return Verdict.Continue;
         uint slot = count == 1 ? 0 : rng.Next(count);
         ctx.BackendId = maps.BackendSlots[ctx.Service.SlotOffset + slot];
         return Verdict.Continue;
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    static Verdict Empty(ref PacketContext ctx)
+    {
+        if ((ctx.Service.Flags & ServiceFlags.DropWhenEmpty) == 0) return Verdict.Reject;
+        ctx.Reason = DropReason.NoServiceBackend;
+        return Verdict.Drop;
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    static bool Sticky(ref PacketContext ctx, MapSet maps, AffinityMap affinity)
+    {
+        if (!affinity.TryGet(ctx.SrcIp, ctx.Service.RevNatIndex, ctx.NowNs, ctx.Service.AffinityTimeoutSeconds, out AffinityEntry a))
+            return false;
+        ReadOnlySpan<uint> slots = maps.BackendSlots.AsSpan((int)ctx.Service.SlotOffset, ctx.Service.Count);
+        foreach (uint id in slots)
+        {
+            ref readonly Lb4Backend b = ref maps.Backends[id];
+            if (b.Address == a.BackendAddress && b.Port == a.BackendPort)
+            {
+                ctx.BackendId = id;
+                return true;
+            }
+        }
+        return false; // the remembered backend is gone from this frontend: balance again
     }
 }

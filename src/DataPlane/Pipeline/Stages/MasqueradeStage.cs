@@ -8,7 +8,7 @@ namespace DataPlane.Pipeline.Stages;
 /// (kube-proxy-rules.md, "Masquerade (SNAT) rules"):
 /// external entries with externalTrafficPolicy Cluster and masqueradeAll mark everything; ClusterIP marks sources
 /// outside the cluster CIDR (and nothing when no cluster CIDR is known); an endpoint reaching itself through its own
-/// service (hairpin) is always marked, so its reply does not short-circuit inside the pod.
+/// service (hairpin) is always marked, and so is a node-local source reaching an external entry, so its reply does not short-circuit inside the pod.
 /// </summary>
 public static class MasqueradeStage
 {
@@ -19,6 +19,9 @@ public static class MasqueradeStage
         ctx.Masquerade =
             (f & ServiceFlags.MasqueradeAll) != 0 ||
             ((f & ServiceFlags.MasqueradeOffCluster) != 0 && OffCluster(maps.Node, ctx.SrcIp)) ||
+            // node -> NodePort and localhost -> NodePort are masqueraded whatever the policy (kube-proxy TestNodePorts,
+            // TestExternalTrafficPolicyLocal "LOCAL, KUBE-MARK-MASQ").
+            ((f & ServiceFlags.External) != 0 && maps.Node.IsNodeAddress(ctx.SrcIp)) ||
             maps.Backends[ctx.BackendId].Address == ctx.SrcIp;
     }
 
