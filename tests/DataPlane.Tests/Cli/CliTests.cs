@@ -40,13 +40,13 @@ public class CliTests : IDisposable
         return dll;
     }
 
-    sealed record Result(int ExitCode, string Stdout, string Stderr)
+    internal sealed record Result(int ExitCode, string Stdout, string Stderr)
     {
         public string[] StderrLines => Stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => l.TrimEnd('\r')).ToArray();
         public override string ToString() => $"exit {ExitCode}\n--- stdout ---\n{Stdout}\n--- stderr ---\n{Stderr}";
     }
 
-    static Result Run(params string[] args)
+    internal static Result Run(params string[] args)
     {
         string host = Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") is { Length: > 0 } h && File.Exists(h) ? h : "dotnet";
         var psi = new ProcessStartInfo(host)
@@ -86,7 +86,7 @@ public class CliTests : IDisposable
     }
 
     /// <summary>Our own error: exit 1, exactly one non-empty stderr line with the prefix; returns that line.</summary>
-    static string AssertOneLineError(Result r)
+    internal static string AssertOneLineError(Result r)
     {
         AssertNoStackTrace(r);
         Assert.True(r.ExitCode == 1, $"expected exit code 1\n{r}");

@@ -1,0 +1,58 @@
+using System.CommandLine;
+using DataPlane.Kubernetes;
+using DataPlane.Maps;
+using DataPlane.Packets;
+
+namespace DataPlane.Cli;
+
+/// <summary>
+/// <c>dataplane maps --cluster P --node N</c>: the compiled service map, in the shape of <c>cilium-dbg bpf lb list</c>:
+/// one row per slot, the master (slot 0) with its rev-NAT id and flags, then each backend slot.
+/// </summary>
+public static class MapsCommand
+{
+    public static Command Build()
+    {
+        var cluster = new Option<string>("--cluster") { Description = "Manifest file or folder", Required = true };
+        var node = new Option<string>("--node") { Description = "Name of the Node whose maps to show", Required = true };
+        var cmd = new Command("maps", "Show the compiled maps (frontends, backend slots, reverse NAT) for one node") { cluster, node };
+        cmd.SetAction(pr => Errors.Guard(() =>
+        {
+            MapSet maps = ControlPlane.LoadAndCompile(pr.GetValue(cluster)!, pr.GetValue(node)!);
+            Print(Console.Out, maps);
+            return 0;
+        }));
+        return cmd;
+    }
+
+    public static void Print(TextWriter w, MapSet maps)
+    {
+        var rows = new List<(Lb4Key Key, Lb4Service Svc)>();
+        maps.Services.ForEach((k, v) => rows.Add((k, v)));
+        rows.Sort((a, b) => (a.Svc.RevNatIndex, a.Key.Address, a.Key.Port, a.Key.Proto, a.Key.Scope)
+            .CompareTo((b.Svc.RevNatIndex, b.Key.Address, b.Key.Port, b.Key.Proto, b.Key.Scope)));
+        w.WriteLine($"{"SERVICE ADDRESS",-30} BACKEND ADDRESS (REVNAT_ID) (SLOT)");
+        foreach (var (key, svc) in rows)
+        {
+            string proto = key.Proto == 0 ? "ANY" : IpProto.Name(key.Proto).ToUpperInvariant();
+            string frontend = $"{Ip4.Format(key.Address, key.Port)}/{proto}{(key.Scope == 1 ? "/i" : "")}";
+            string extra = svc.AffinityTimeoutSeconds != 0 ? $" affinity={svc.AffinityTimeoutSeconds}s" : "";
+            w.WriteLine($"{frontend,-30} 0.0.0.0:0 ({svc.RevNatIndex}) (0) [{svc.Flags}]{extra}  {maps.ServiceNames[svc.RevNatIndex]}");
+            for (int i = 0; i < svc.Count; i++)
+            {
+                uint id = maps.BackendSlots[svc.SlotOffset + i];
+                Lb4Backend b = maps.Backends[id];
+                string state = b.State == BackendState.Active ? "" : $" {b.State.ToString().ToLowerInvariant()}";
+                string local = b.Local ? " local" : "";
+                w.WriteLine($"{"",-30} {Ip4.Format(b.Address, b.Port)}/{IpProto.Name(b.Proto).ToUpperInvariant()} ({svc.RevNatIndex}) ({i + 1}){state}{local}");
+            }
+        }
+        w.WriteLine();
+        w.WriteLine($"REVNAT_ID  FRONTEND                 SERVICE");
+        for (int i = 1; i < maps.ReverseNat.Length; i++)
+        {
+            var rn = maps.ReverseNat[i];
+            w.WriteLine($"{i,-10} {Ip4.Format(rn.Address, rn.Port) + "/" + IpProto.Name(rn.Proto).ToUpperInvariant(),-24} {maps.ServiceNames[i]}");
+        }
+    }
+}

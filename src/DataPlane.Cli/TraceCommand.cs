@@ -1,0 +1,158 @@
+using System.CommandLine;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using DataPlane.Kubernetes;
+using DataPlane.Maps;
+using DataPlane.Packets;
+using DataPlane.Pipeline;
+
+namespace DataPlane.Cli;
+
+/// <summary>
+/// <c>dataplane trace --cluster P --node N --src ip[:port] --dst ip:port [--proto tcp|udp] [--json] [--batch file]</c>:
+/// the first packet of a new connection through the real pipeline, each stage's decision printed. Like kube-proxy's
+/// flow tests, `candidates` is every endpoint a new connection could go to; `backend` is the one this packet went to.
+/// </summary>
+public static class TraceCommand
+{
+    const ushort DefaultSourcePort = 40000;
+
+    public static Command Build()
+    {
+        var cluster = new Option<string>("--cluster") { Description = "Manifest file or folder", Required = true };
+        var node = new Option<string>("--node") { Description = "Name of the Node whose data plane to emulate", Required = true };
+        var src = new Option<string?>("--src") { Description = $"Source ip[:port] (port default {DefaultSourcePort})" };
+        var dst = new Option<string?>("--dst") { Description = "Destination ip:port" };
+        var proto = new Option<string>("--proto") { Description = "tcp or udp", DefaultValueFactory = _ => "tcp" };
+        proto.AcceptOnlyFromAmong("tcp", "udp");
+        var json = new Option<bool>("--json") { Description = "One JSON line instead of the stage-by-stage text" };
+        var batch = new Option<string?>("--batch") { Description = "File of {\"src\",\"dst\",\"proto\"} lines; one JSON result per line" };
+        var seed = new Option<ulong>("--seed") { Description = "Seed for backend selection", DefaultValueFactory = _ => 1 };
+
+        var cmd = new Command("trace", "Trace the first packet of a new connection through one node's data plane") { cluster, node, src, dst, proto, json, batch, seed };
+        cmd.SetAction(pr => Errors.Guard(() =>
+        {
+            MapSet maps = ControlPlane.LoadAndCompile(pr.GetValue(cluster)!, pr.GetValue(node)!);
+            ulong s = pr.GetValue(seed);
+            if (pr.GetValue(batch) is { } file)
+            {
+                int line = 0;
+                foreach (string text in File.ReadLines(file))
+                {
+                    line++;
+                    if (string.IsNullOrWhiteSpace(text)) continue;
+                    Request req = ParseBatchLine(file, line, text);
+                    Console.Out.WriteLine(Trace(maps, req, s).ToJson());
+                }
+                return 0;
+            }
+            if (pr.GetValue(src) is not { } srcText || pr.GetValue(dst) is not { } dstText)
+                throw new UsageException("trace needs --src and --dst (or --batch)");
+            Request r = Parse(srcText, dstText, pr.GetValue(proto)!, "--src/--dst");
+            TraceResult t = Trace(maps, r, s);
+            Console.Out.WriteLine(pr.GetValue(json) ? t.ToJson() : t.ToText());
+            return 0;
+        }));
+        return cmd;
+    }
+
+    public readonly record struct Request(byte Proto, uint Src, ushort SrcPort, uint Dst, ushort DstPort);
+
+    static Request Parse(string src, string dst, string proto, string where)
+    {
+        if (!Ip4.TryParseEndpoint(src, out uint s, out ushort sp)) throw new UsageException($"{where}: '{src}' is not ip[:port]");
+        if (!dst.Contains(':') || !Ip4.TryParseEndpoint(dst, out uint d, out ushort dp)) throw new UsageException($"{where}: '{dst}' is not ip:port");
+        byte p = proto switch
+        {
+            "tcp" => IpProto.Tcp,
+            "udp" => IpProto.Udp,
+            _ => throw new UsageException($"{where}: proto '{proto}' is not tcp or udp"),
+        };
+        return new Request(p, s, src.Contains(':') ? sp : DefaultSourcePort, d, dp);
+    }
+
+    static Request ParseBatchLine(string file, int line, string text)
+    {
+        try
+        {
+            var o = JsonNode.Parse(text)!.AsObject();
+            return Parse((string?)o["src"] ?? "", (string?)o["dst"] ?? "", (string?)o["proto"] ?? "tcp", $"{file}:{line}");
+        }
+        catch (JsonException e) { throw new UsageException($"{file}:{line}: not a JSON object: {e.Message}"); }
+        catch (InvalidOperationException e) { throw new UsageException($"{file}:{line}: {e.Message}"); }
+    }
+
+    /// <summary>Runs the packet through a fresh pipeline (fresh conntrack) over <paramref name="maps"/>.</summary>
+    public static TraceResult Trace(MapSet maps, Request req, ulong seed)
+    {
+        var pipeline = new PacketPipeline(new MapSetHolder(maps), new PipelineOptions { Seed = seed, CtCapacity = 16 });
+        byte[] frame = new byte[128];
+        byte[] reply = new byte[1024];
+        int len = FrameBuilder.FirstPacket(frame, req.Proto, req.Src, req.SrcPort, req.Dst, req.DstPort);
+        Verdict v = pipeline.Process(frame.AsSpan(0, len), 1_000_000_000, reply, out PacketResult r);
+        string[] candidates = [];
+        if (r.HasFrontend)
+        {
+            candidates = new string[r.SlotCount];
+            for (int i = 0; i < r.SlotCount; i++)
+            {
+                Lb4Backend b = maps.Backends[maps.BackendSlots[r.SlotOffset + i]];
+                candidates[i] = Ip4.Format(b.Address, b.Port);
+            }
+        }
+        return new TraceResult(req, v, r, maps, candidates);
+    }
+
+    public sealed record TraceResult(Request Req, Verdict Verdict, PacketResult R, MapSet Maps, string[] Candidates)
+    {
+        string? Service => R.RevNatIndex != 0 ? Maps.ServiceNames[R.RevNatIndex] : null;
+        string? Backend => Verdict == Verdict.Forward && R.RevNatIndex != 0 ? Ip4.Format(R.Backend.Address, R.Backend.Port) : null;
+        bool Masquerade => Verdict == Verdict.Forward && R.Masqueraded;
+
+        public string ToJson()
+        {
+            var o = new JsonObject
+            {
+                ["verdict"] = Verdict.Name(),
+                ["reason"] = R.Reason == DropReason.None ? null : R.Reason.Name(),
+                ["service"] = Service,
+                ["candidates"] = new JsonArray([.. Candidates.Select(c => (JsonNode)c)]),
+                ["backend"] = Backend,
+                ["masquerade"] = Masquerade,
+                ["out"] = Verdict == Verdict.Forward
+                    ? new JsonObject { ["src"] = Ip4.Format(R.OutSrcIp, R.OutSrcPort), ["dst"] = Ip4.Format(R.OutDstIp, R.OutDstPort) }
+                    : null,
+            };
+            return o.ToJsonString();
+        }
+
+        public string ToText()
+        {
+            var w = new StringWriter();
+            string proto = IpProto.Name(Req.Proto);
+            w.WriteLine($"packet      {proto} {Ip4.Format(Req.Src, Req.SrcPort)} -> {Ip4.Format(Req.Dst, Req.DstPort)}{(Req.Proto == IpProto.Tcp ? " [SYN]" : "")}");
+            w.WriteLine($"parse       ok");
+            w.WriteLine($"conntrack   no entry: new connection");
+            if (Service is null)
+                w.WriteLine(R.Reason == DropReason.None ? "service     no frontend matches: not a service packet" : $"service     no frontend: {R.Reason.Name()}");
+            else
+            {
+                string scope = R.Scope == 1 ? "internal scope (pod or node source)" : "external scope";
+                w.WriteLine($"service     {Service}  frontend flags [{R.ServiceFlags}]{((R.ServiceFlags & ServiceFlags.TwoScopes) != 0 || R.Scope == 1 ? ", " + scope : "")}");
+                w.WriteLine($"candidates  {(Candidates.Length == 0 ? "(none)" : string.Join(", ", Candidates))}");
+                if (Backend is not null) w.WriteLine($"backend     {Backend}");
+                if (Verdict == Verdict.Forward) w.WriteLine($"masquerade  {(Masquerade ? "yes, source -> " + Ip4.Format(R.OutSrcIp, R.OutSrcPort) : "no, client address kept")}");
+            }
+            string outcome = Verdict switch
+            {
+                Verdict.Forward => $"{Ip4.Format(R.OutSrcIp, R.OutSrcPort)} -> {Ip4.Format(R.OutDstIp, R.OutDstPort)}",
+                Verdict.Reject => $"ICMP port unreachable {Ip4.Format(R.OutSrcIp)} -> {Ip4.Format(R.OutDstIp)}",
+                Verdict.Drop => R.Reason.Name(),
+                Verdict.Local => "answered by the node",
+                _ => "left to the host stack untouched",
+            };
+            w.Write($"verdict     {Verdict.Name()}: {outcome}");
+            return w.ToString();
+        }
+    }
+}

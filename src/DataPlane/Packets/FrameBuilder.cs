@@ -1,0 +1,57 @@
+using System.Buffers.Binary;
+
+namespace DataPlane.Packets;
+
+/// <summary>
+/// Builds the first frame of a new connection (a TCP SYN or a UDP datagram) for `dataplane trace`, the way cilium's
+/// pktgen builds test packets: Ethernet II, a 20-byte IPv4 header (TTL 64, DF), full checksums.
+/// </summary>
+public static class FrameBuilder
+{
+    public const int TcpSynLength = Ethernet.HeaderLength + Ipv4Header.MinLength + L4.TcpMinLength;
+    public const int UdpLength = Ethernet.HeaderLength + Ipv4Header.MinLength + L4.UdpLength;
+
+    static ReadOnlySpan<byte> SrcMac => [0x02, 0, 0, 0, 0, 0x01];
+    static ReadOnlySpan<byte> DstMac => [0x02, 0, 0, 0, 0, 0x02];
+
+    /// <summary>Writes the frame into <paramref name="frame"/> and returns its length.</summary>
+    public static int FirstPacket(Span<byte> frame, byte proto, uint src, ushort sport, uint dst, ushort dport)
+    {
+        int l4Len = proto == IpProto.Tcp ? L4.TcpMinLength : L4.UdpLength;
+        int total = Ipv4Header.MinLength + l4Len;
+        Span<byte> f = frame.Slice(0, Ethernet.HeaderLength + total);
+        f.Clear();
+        DstMac.CopyTo(f);
+        SrcMac.CopyTo(f.Slice(Ethernet.SrcMacOffset));
+        BinaryPrimitives.WriteUInt16BigEndian(f.Slice(Ethernet.EtherTypeOffset), Ethernet.EtherTypeIPv4);
+        Span<byte> ip = f.Slice(Ethernet.HeaderLength);
+        ip[0] = 0x45;
+        BinaryPrimitives.WriteUInt16BigEndian(ip.Slice(Ipv4Header.TotalLengthOffset), (ushort)total);
+        BinaryPrimitives.WriteUInt16BigEndian(ip.Slice(Ipv4Header.FlagsFragmentOffset), Ipv4Header.FlagDontFragment);
+        ip[Ipv4Header.TtlOffset] = 64;
+        ip[Ipv4Header.ProtocolOffset] = proto;
+        BinaryPrimitives.WriteUInt32BigEndian(ip.Slice(Ipv4Header.SrcOffset), src);
+        BinaryPrimitives.WriteUInt32BigEndian(ip.Slice(Ipv4Header.DstOffset), dst);
+        BinaryPrimitives.WriteUInt16BigEndian(ip.Slice(Ipv4Header.ChecksumOffset), Checksum.Compute(ip.Slice(0, Ipv4Header.MinLength)));
+        Span<byte> l4 = ip.Slice(Ipv4Header.MinLength, l4Len);
+        L4.WriteU16(l4, L4.SrcPortOffset, sport);
+        L4.WriteU16(l4, L4.DstPortOffset, dport);
+        int csumOffset;
+        if (proto == IpProto.Tcp)
+        {
+            BinaryPrimitives.WriteUInt32BigEndian(l4.Slice(L4.TcpSeqOffset), 1);
+            l4[L4.TcpDataOffsetOffset] = 5 << 4;
+            l4[L4.TcpFlagsOffset] = L4.TcpSyn;
+            L4.WriteU16(l4, 14, 64240); // window
+            csumOffset = L4.TcpChecksumOffset;
+        }
+        else
+        {
+            L4.WriteU16(l4, L4.UdpLengthOffset, (ushort)l4Len);
+            csumOffset = L4.UdpChecksumOffset;
+        }
+        ushort c = Checksum.Compute(l4, Checksum.PseudoHeaderSum(src, dst, proto, l4Len));
+        L4.WriteU16(l4, csumOffset, proto == IpProto.Udp && c == 0 ? (ushort)0xFFFF : c);
+        return f.Length;
+    }
+}
