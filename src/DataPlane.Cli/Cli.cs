@@ -11,6 +11,7 @@ public static class Cli
         root.Subcommands.Add(ReplayCommand.Build());
         root.Subcommands.Add(TraceCommand.Build());
         root.Subcommands.Add(MapsCommand.Build());
+        root.Subcommands.Add(EnvCommand.Build());
         return root;
     }
 }
