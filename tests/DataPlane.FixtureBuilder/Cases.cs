@@ -13,7 +13,8 @@ public static class Cases
     static readonly System.Net.NetworkInformation.PhysicalAddress UplinkMac =
         System.Net.NetworkInformation.PhysicalAddress.Parse("02-00-00-00-00-03");
 
-    public static IReadOnlyList<Case> All() => [ClusterIpTcp(), ClusterIpUdp(), NodePortTcp(), NoEndpointsReject(), BadInput()];
+    public static IReadOnlyList<Case> All() =>
+        [ClusterIpTcp(), ClusterIpUdp(), NodePortTcp(), NoEndpointsReject(), BadInput(), SessionAffinity(), LocalPolicy(), Hairpin()];
 
     // ---- 001: pod -> ClusterIP, TCP: handshake, data both ways, FIN both ways. DNAT only (pod source: no masquerade).
     static Case ClusterIpTcp()
@@ -163,6 +164,72 @@ public static class Cases
             "ICMP error whose quoted header is cut short) or " +
             "is not ours (ARP, IPv6, IGMP, TCP to an address that is no service). Each gets a verdict and a named reason; " +
             "nothing is emitted. The last frame reaches a service with TTL 1 and is dropped as ttl-exceeded.", steps);
+    }
+
+    /// <summary>
+    /// A short TCP connection through a translation: SYN, SYN-ACK, ACK, FIN-ACK, FIN-ACK, ACK. The client sends
+    /// (client -> frontend), which leaves as (nat -> backend); the backend answers (backend -> nat), which leaves as
+    /// (frontend -> client). Each expected frame is built from scratch with TTL - 1.
+    /// </summary>
+    static void Connection(List<Step> steps, string client, ushort cport, string frontend, ushort fport, string backend, ushort bport,
+        string nat, ushort natPort, string service, uint seq = 100)
+    {
+        var inOut = (V.T("tcp", $"{client}:{cport}", $"{frontend}:{fport}"), V.T("tcp", $"{nat}:{natPort}", $"{backend}:{bport}"));
+        var inBack = (V.T("tcp", $"{backend}:{bport}", $"{nat}:{natPort}"), V.T("tcp", $"{frontend}:{fport}", $"{client}:{cport}"));
+        void Out(Tcp f, uint s, uint a) => steps.Add(new Step(TcpFrame(client, cport, frontend, fport, f, s, a, "", 64, 3),
+            V.Line("forward", null, inOut.Item1.DeepClone().AsObject(), inOut.Item2.DeepClone().AsObject(), service, $"{backend}:{bport}"),
+            TcpFrame(nat, natPort, backend, bport, f, s, a, "", 63, 3)));
+        void Back(Tcp f, uint s, uint a) => steps.Add(new Step(TcpFrame(backend, bport, nat, natPort, f, s, a, "", 64, 4, UplinkMac, NodeMac),
+            V.Line("forward", null, inBack.Item1.DeepClone().AsObject(), inBack.Item2.DeepClone().AsObject(), service, $"{backend}:{bport}"),
+            TcpFrame(frontend, fport, client, cport, f, s, a, "", 63, 4, UplinkMac, NodeMac)));
+        Out(Tcp.Syn, seq, 0);
+        Back(Tcp.Syn | Tcp.Ack, 9000, seq + 1);
+        Out(Tcp.Ack, seq + 1, 9001);
+        Out(Tcp.Fin | Tcp.Ack, seq + 1, 9001);
+        Back(Tcp.Fin | Tcp.Ack, 9001, seq + 2);
+        Out(Tcp.Ack, seq + 2, 9002);
+    }
+
+    // ---- 006: sessionAffinity ClientIP: four connections from one pod all reach the backend the first one got.
+    static Case SessionAffinity()
+    {
+        const string C = "10.244.1.5", VIP = "10.96.0.70";
+        // The first (and only) random draw after the ICMP id: slot = Lemire(next >> 32, 3) of the seeded generator.
+        var rng = new DeterministicRandom(Case.Seed);
+        rng.NextU64();
+        string backend = $"10.244.2.{31 + (int)rng.Next(3)}";
+        var steps = new List<Step>();
+        for (int i = 0; i < 4; i++)
+            Connection(steps, C, (ushort)(45000 + i), VIP, 80, backend, 8080, C, (ushort)(45000 + i), "default/sticky:http", (uint)(1000 * i));
+        return new Case("006-session-affinity", "Session affinity: one client, four connections, one backend",
+            "default/sticky (sessionAffinity ClientIP, timeout 600 s) has three endpoints. A pod opens four connections " +
+            "from four source ports, one after another, each a full handshake and close. The first is balanced " +
+            "(the seeded generator's first draw picks the slot); the next three find the client's affinity entry and go " +
+            "to the same backend without a new draw, as kube-proxy's recent-list rules and cilium's affinity map do.", steps);
+    }
+
+    // ---- 007: externalTrafficPolicy Local: the external client's address reaches the local endpoint unchanged.
+    static Case LocalPolicy()
+    {
+        var steps = new List<Step>();
+        Connection(steps, "203.0.113.7", 41000, "192.168.0.2", 30090, "10.244.1.10", 8080, "203.0.113.7", 41000, "default/local-web:http");
+        return new Case("007-local-policy", "externalTrafficPolicy Local keeps the client address",
+            "203.0.113.7:41000 connects to node-1's NodePort 30090 of default/local-web (externalTrafficPolicy Local, " +
+            "one endpoint 10.244.1.10 on node-1). Only the destination is translated: the endpoint sees the real client " +
+            "address, and the replies are un-DNATed back to 192.168.0.2:30090.", steps);
+    }
+
+    // ---- 008: hairpin: an endpoint reaching itself through its ClusterIP is masqueraded to the pod gateway.
+    static Case Hairpin()
+    {
+        var steps = new List<Step>();
+        Connection(steps, "10.244.1.10", 42000, "10.96.0.80", 80, "10.244.1.10", 8080, "10.244.1.1", 42000, "default/local-web:http");
+        return new Case("008-hairpin", "Hairpin: a pod reaching itself through its service",
+            "The only endpoint of default/local-web, 10.244.1.10, connects to its own ClusterIP 10.96.0.80:80 and is " +
+            "DNATed back to itself. kube-proxy masquerades hairpin traffic, and MASQUERADE picks the address of the " +
+            "interface towards the pod: the pod gateway 10.244.1.1 (the first address of node-1's podCIDR), keeping port " +
+            "42000 (free and in the SNAT range). Without it the pod would answer itself directly and the client side " +
+            "would never see the reply from the service address.", steps);
     }
 
     /// <summary>Recompute the IPv4 header checksum after corrupting another field.</summary>
