@@ -11,23 +11,40 @@ public class ServiceSemanticsTests
 {
     static readonly PolicyWorld W = new();
 
-    [Theory]
-    // TestExternalTrafficPolicyLocal: external client -> only local endpoints, source kept.
-    [InlineData(External, "1.2.3.4", 80, "10.0.1.1", false)]
-    [InlineData(External, Node, 30001, "10.0.1.1", false)]
-    [InlineData(External, "192.168.99.11", 80, "10.0.1.1", false)]
-    // Pods (cluster CIDR) are short-circuited to every endpoint, not masqueraded.
-    [InlineData(Pod, "1.2.3.4", 80, "10.0.1.1,10.0.2.1", false)]
-    [InlineData(Pod, Node, 30001, "10.0.1.1,10.0.2.1", false)]
-    // Node-local sources: every endpoint, masqueraded ("LOCAL, KUBE-MARK-MASQ").
-    [InlineData(Node, Node, 30001, "10.0.1.1,10.0.2.1", true)]
-    [InlineData("127.0.0.1", "127.0.0.1", 30001, "10.0.1.1,10.0.2.1", true)]
-    // eTP does not apply to the ClusterIP.
-    [InlineData(External, "172.30.0.41", 80, "10.0.1.1,10.0.2.1", true)]
-    [InlineData(Pod, "172.30.0.41", 80, "10.0.1.1,10.0.2.1", false)]
-    public void Forwarded_flows(string src, string dst, ushort port, string candidates, bool masquerade)
+    static readonly PolicyWorld Nft = new("nftables");
+
+    /// <summary>Rows that hold in both modes, run once per mode (nftables has no localhost NodePorts).</summary>
+    public static TheoryData<string, string, string, ushort, string, bool> Flows()
     {
-        var o = W.Syn(src, dst, port);
+        (string Src, string Dst, ushort Port, string Candidates, bool Masq)[] rows =
+        [
+            // TestExternalTrafficPolicyLocal: external client -> only local endpoints, source kept.
+            (External, "1.2.3.4", 80, "10.0.1.1", false),
+            (External, Node, 30001, "10.0.1.1", false),
+            (External, "192.168.99.11", 80, "10.0.1.1", false),
+            // Pods (cluster CIDR) are short-circuited to every endpoint, not masqueraded.
+            (Pod, "1.2.3.4", 80, "10.0.1.1,10.0.2.1", false),
+            (Pod, Node, 30001, "10.0.1.1,10.0.2.1", false),
+            // Node-local sources: every endpoint, masqueraded ("LOCAL, KUBE-MARK-MASQ").
+            (Node, Node, 30001, "10.0.1.1,10.0.2.1", true),
+            ("127.0.0.1", "127.0.0.1", 30001, "10.0.1.1,10.0.2.1", true),
+            // eTP does not apply to the ClusterIP; off-cluster sources to a ClusterIP are masqueraded, pods are not.
+            (External, "172.30.0.41", 80, "10.0.1.1,10.0.2.1", true),
+            (Pod, "172.30.0.41", 80, "10.0.1.1,10.0.2.1", false),
+        ];
+        var data = new TheoryData<string, string, string, ushort, string, bool>();
+        foreach (string mode in new[] { "iptables", "nftables" })
+            foreach (var r in rows)
+                if (mode == "iptables" || r.Dst != "127.0.0.1")
+                    data.Add(mode, r.Src, r.Dst, r.Port, r.Candidates, r.Masq);
+        return data;
+    }
+
+    [Theory]
+    [MemberData(nameof(Flows))]
+    public void Forwarded_flows(string mode, string src, string dst, ushort port, string candidates, bool masquerade)
+    {
+        var o = (mode == "nftables" ? Nft : W).Syn(src, dst, port);
         Assert.Equal(Verdict.Forward, o.Verdict);
         Assert.Equal(candidates.Split(','), o.Candidates);
         Assert.Contains(o.Backend, o.Candidates);
