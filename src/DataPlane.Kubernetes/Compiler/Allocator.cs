@@ -1,54 +1,255 @@
+using System.Globalization;
 using DataPlane.Kubernetes;
 
 namespace DataPlane.Kubernetes.Compiler;
 
 /// <summary>
-/// Gives services what the API server would have given them when the manifest leaves it out: a cluster IP from the
-/// service CIDRs and node ports from 30000-32767. Deterministic (lowest free value, in manifest order) so that the same
-/// manifests always compile to the same maps; the API server picks at random. The first address of a range is never
-/// handed out (the API server reserves it for the `kubernetes` service's network address).
+/// What the API server does with a service's addresses when the manifests are applied: checks the cluster IPs and node
+/// ports that are written, and fills in the ones left out.
+/// <para>
+/// Checks (kube-apiserver's allocators and <c>ValidateService</c>): a written clusterIP must lie in a service CIDR
+/// (not its network or broadcast address) and belong to one service only; a written nodePort or healthCheckNodePort
+/// must lie in the node-port range and belong to one service only. The node-port allocator is a single bitmap for all
+/// protocols, so 30080/TCP on one service and 30080/UDP on another collide; inside one service, ports with the same
+/// <c>port</c> number share one node port (<c>initNodePorts</c>, e.g. DNS on 53/TCP and 53/UDP).
+/// healthCheckNodePort is only allowed on LoadBalancer + externalTrafficPolicy Local.
+/// </para>
+/// <para>
+/// Allocation happens once, in the constructor, so results do not depend on which services the caller asks about:
+/// first every written value is reserved (so manifest order cannot make a written value collide with an allocated
+/// one), then each service in manifest order gets its cluster IP, its node ports in spec order, then its health-check
+/// port — always the lowest free value. The API server picks at random (preferring the upper band of each range);
+/// any free value is as right as another, and the lowest one keeps compiled maps stable.
+/// </para>
 /// </summary>
-internal sealed class Allocator
+public sealed class Allocator
 {
-    public const int NodePortMin = 30000, NodePortMax = 32767;
+    /// <summary>kube-apiserver's default --service-node-port-range.</summary>
+    public const int DefaultNodePortMin = 30000, DefaultNodePortMax = 32767;
 
     readonly ClusterManifests _m;
-    readonly HashSet<uint> _usedIps = [];
-    readonly HashSet<int> _usedPorts = [];
-    readonly Dictionary<(string, int), int> _ports = [];
+    readonly Dictionary<uint, Service> _ipOwner = [];
+    readonly Dictionary<int, (Service Owner, string Field)> _portOwner = [];
+    // Keyed by Service.Key: the loader rejects two objects with the same kind, namespace and name.
     readonly Dictionary<string, uint> _ips = [];
+    readonly Dictionary<(string, int), int> _nodePorts = [];
+    readonly Dictionary<string, int> _healthPorts = [];
+    int _nextPort;
+    readonly int[] _nextIpIndex;
 
-    public Allocator(ClusterManifests m)
+    public int NodePortMin { get; }
+    public int NodePortMax { get; }
+
+    /// <summary>Validates and allocates for every service in <paramref name="m"/>; throws <see cref="ManifestException"/> at the first problem, in manifest order.</summary>
+    public Allocator(ClusterManifests m, int nodePortMin = DefaultNodePortMin, int nodePortMax = DefaultNodePortMax)
     {
+        if (nodePortMin < 1 || nodePortMax > 65535 || nodePortMin > nodePortMax)
+            throw new ArgumentOutOfRangeException(nameof(nodePortMin), $"invalid node port range {nodePortMin}-{nodePortMax}");
         _m = m;
-        foreach (Service s in m.Services)
-        {
-            if (s.ClusterIP is uint ip) _usedIps.Add(ip);
-            foreach (ServicePort p in s.Ports)
-                if (p.NodePort is int np) _usedPorts.Add(np);
-        }
+        NodePortMin = nodePortMin;
+        NodePortMax = nodePortMax;
+        _nextPort = nodePortMin;
+        _nextIpIndex = new int[m.ServiceClusterIPRanges.Count];
+
+        foreach (Service s in m.Services) ReserveWritten(s);
+        foreach (Service s in m.Services) AllocateMissing(s);
     }
 
-    public uint ClusterIp(Service svc)
+    /// <summary>The service's IPv4 cluster IP, written or allocated. Only for services that have one (not headless, not ExternalName, not IPv6-only).</summary>
+    public uint ClusterIp(Service svc) =>
+        _ips.TryGetValue(svc.Key, out uint ip) ? ip
+        : throw new InvalidOperationException($"Service {svc.Key} has no IPv4 cluster IP (headless, ExternalName or another IP family)");
+
+    /// <summary>
+    /// The node port of <c>svc.Ports[portIndex]</c>, written or allocated; null when the service has none: not a
+    /// NodePort/LoadBalancer service, or a LoadBalancer with allocateLoadBalancerNodePorts false and no written port
+    /// (the caller then installs no NodePort frontend for it).
+    /// </summary>
+    public int? NodePortOrNull(Service svc, int portIndex) =>
+        _nodePorts.TryGetValue((svc.Key, portIndex), out int p) ? p : null;
+
+    /// <summary>
+    /// Legacy shape for callers that predate <see cref="NodePortOrNull"/>: the node port, or 0 when the service gets
+    /// none (LoadBalancer with allocateLoadBalancerNodePorts false). Prefer <see cref="NodePortOrNull"/>.
+    /// </summary>
+    public int NodePort(Service svc, int portIndex) => NodePortOrNull(svc, portIndex) ?? 0;
+
+    /// <summary>
+    /// healthCheckNodePort, written or allocated, for LoadBalancer + externalTrafficPolicy Local services (the only
+    /// ones kube-proxy serves it for); null for every other service.
+    /// </summary>
+    public int? HealthCheckNodePort(Service svc) => _healthPorts.TryGetValue(svc.Key, out int p) ? p : null;
+
+    /// <summary>
+    /// Parses a --service-node-port-range value, "min-max" (kube-apiserver's <c>utilnet.ParsePortRange</c> also takes a
+    /// single port, and "min+offset"). Ports must be 1-65535 and min &lt;= max.
+    /// </summary>
+    public static bool TryParseRange(string? text, out int min, out int max)
     {
-        if (_ips.TryGetValue(svc.Key, out uint ip)) return ip;
-        foreach (Ipv4Cidr range in _m.ServiceClusterIPRanges)
+        min = max = 0;
+        if (string.IsNullOrWhiteSpace(text)) return false;
+        string s = text.Trim();
+        int dash = s.IndexOf('-'), plus = s.IndexOf('+');
+        if (dash >= 0 && plus >= 0) return false;
+        if (dash < 0 && plus < 0)
         {
-            ulong size = 1UL << (32 - range.Length);
-            for (ulong i = 1; i + 1 < size; i++)
+            if (!TryPort(s, out min)) return false;
+            max = min;
+            return true;
+        }
+        int sep = dash >= 0 ? dash : plus;
+        if (!TryPort(s[..sep], out min)) return false;
+        if (dash >= 0)
+        {
+            if (!TryPort(s[(sep + 1)..], out max)) return false;
+        }
+        else
+        {
+            if (!int.TryParse(s[(sep + 1)..], NumberStyles.None, CultureInfo.InvariantCulture, out int offset) || offset > 65535 - min) return false;
+            max = min + offset;
+        }
+        if (min > max) { min = max = 0; return false; }
+        return true;
+
+        static bool TryPort(string t, out int port) =>
+            int.TryParse(t, NumberStyles.None, CultureInfo.InvariantCulture, out port) && port is >= 1 and <= 65535;
+    }
+
+    static bool HasClusterIp(Service s) =>
+        s.Type != ServiceType.ExternalName && s.ClusterIPMode is ClusterIPMode.Assigned or ClusterIPMode.Allocate;
+
+    static bool HasNodePorts(Service s) => s.Type is ServiceType.NodePort or ServiceType.LoadBalancer;
+
+    static bool NeedsHealthCheck(Service s) => s.Type == ServiceType.LoadBalancer && s.ExternalTrafficPolicy == TrafficPolicy.Local;
+
+    static bool AllocatesNodePorts(Service s) =>
+        s.Type == ServiceType.NodePort || (s.Type == ServiceType.LoadBalancer && s.AllocateLoadBalancerNodePorts);
+
+    ManifestException Error(Service s, string field, string problem) => new(s.SourceFile, $"Service {s.Key}", field, problem);
+
+    static string Where(Service s) => $"Service {s.Key} ({s.SourceFile})";
+
+    string RangeText => $"{NodePortMin}-{NodePortMax}";
+
+    void ReserveWritten(Service s)
+    {
+        if (HasClusterIp(s) && s.ClusterIP is uint ip)
+        {
+            string field = "spec.clusterIP";
+            if (!InServiceRange(ip))
+                throw Error(s, field, $"{Ipv4.Format(ip)} is not in the valid range: the service CIDRs are " +
+                    $"{string.Join(", ", _m.ServiceClusterIPRanges)} (kube-apiserver rejects it; add a ServiceCIDR covering it)");
+            if (_ipOwner.TryGetValue(ip, out Service? other))
+                throw Error(s, field, $"{Ipv4.Format(ip)} is already allocated to {Where(other)}");
+            _ipOwner[ip] = s;
+            _ips[s.Key] = ip;
+        }
+
+        if (HasNodePorts(s))
+        {
+            // Ports sharing a `port` number share one node port (initNodePorts), so a written value is reserved once per
+            // port number; two port numbers asking for the same node port collide like two services do.
+            var byPortNumber = new Dictionary<int, int>();
+            for (int i = 0; i < s.Ports.Count; i++)
             {
-                uint candidate = range.Prefix + (uint)i;
-                if (_usedIps.Add(candidate)) return _ips[svc.Key] = candidate;
+                if (s.Ports[i].NodePort is not int np) continue;
+                string field = $"spec.ports[{i}].nodePort";
+                if (np < NodePortMin || np > NodePortMax)
+                    throw Error(s, field, $"{np} is not in the valid node port range {RangeText} (--service-node-port-range)");
+                if (byPortNumber.TryGetValue(s.Ports[i].Port, out int same) && same == np) { _nodePorts[(s.Key, i)] = np; continue; }
+                ReservePort(s, field, np);
+                byPortNumber.TryAdd(s.Ports[i].Port, np);
+                _nodePorts[(s.Key, i)] = np;
             }
         }
-        throw new ManifestException(svc.SourceFile, $"Service {svc.Key}", "spec.clusterIP", "no free address left in the service CIDRs");
+
+        if (s.HealthCheckNodePort is int hc)
+        {
+            const string field = "spec.healthCheckNodePort";
+            if (!NeedsHealthCheck(s))
+                throw Error(s, field, "may only be set when spec.type is LoadBalancer and spec.externalTrafficPolicy is Local");
+            if (hc < NodePortMin || hc > NodePortMax)
+                throw Error(s, field, $"{hc} is not in the valid node port range {RangeText} (--service-node-port-range)");
+            ReservePort(s, field, hc);
+            _healthPorts[s.Key] = hc;
+        }
     }
 
-    public int NodePort(Service svc, int portIndex)
+    void ReservePort(Service s, string field, int port)
     {
-        if (_ports.TryGetValue((svc.Key, portIndex), out int p)) return p;
-        for (int candidate = NodePortMin; candidate <= NodePortMax; candidate++)
-            if (_usedPorts.Add(candidate)) return _ports[(svc.Key, portIndex)] = candidate;
-        throw new ManifestException(svc.SourceFile, $"Service {svc.Key}", $"spec.ports[{portIndex}].nodePort", "no free node port left in 30000-32767");
+        if (_portOwner.TryGetValue(port, out var other))
+        {
+            string whose = ReferenceEquals(other.Owner, s) ? $"this service's {other.Field}" : $"{Where(other.Owner)} {other.Field}";
+            throw Error(s, field, $"node port {port} is already allocated to {whose} (node ports are unique across services and protocols)");
+        }
+        _portOwner[port] = (s, field);
+    }
+
+    void AllocateMissing(Service s)
+    {
+        if (HasClusterIp(s) && s.ClusterIP is null)
+            _ips[s.Key] = NextIp(s);
+
+        if (HasNodePorts(s))
+        {
+            var byPortNumber = new Dictionary<int, int>();
+            for (int i = 0; i < s.Ports.Count; i++)
+                if (_nodePorts.TryGetValue((s.Key, i), out int written)) byPortNumber.TryAdd(s.Ports[i].Port, written);
+            for (int i = 0; i < s.Ports.Count; i++)
+            {
+                if (_nodePorts.ContainsKey((s.Key, i))) continue;
+                if (byPortNumber.TryGetValue(s.Ports[i].Port, out int shared)) { _nodePorts[(s.Key, i)] = shared; continue; }
+                if (!AllocatesNodePorts(s)) continue; // LoadBalancer with allocateLoadBalancerNodePorts: false
+                int np = NextPort(s, $"spec.ports[{i}].nodePort");
+                byPortNumber[s.Ports[i].Port] = np;
+                _nodePorts[(s.Key, i)] = np;
+            }
+        }
+
+        if (NeedsHealthCheck(s) && !_healthPorts.ContainsKey(s.Key))
+            _healthPorts[s.Key] = NextPort(s, "spec.healthCheckNodePort");
+    }
+
+    uint NextIp(Service s)
+    {
+        IReadOnlyList<Ipv4Cidr> ranges = _m.ServiceClusterIPRanges;
+        for (int r = 0; r < ranges.Count; r++)
+        {
+            (ulong first, ulong last) = Usable(ranges[r]);
+            for (ulong a = first + (ulong)_nextIpIndex[r]; a <= last; a++, _nextIpIndex[r]++)
+            {
+                uint candidate = (uint)a;
+                if (_ipOwner.TryAdd(candidate, s)) { _nextIpIndex[r]++; return candidate; }
+            }
+        }
+        throw Error(s, "spec.clusterIP", $"no free address left in the service CIDRs ({string.Join(", ", ranges)})");
+    }
+
+    int NextPort(Service s, string field)
+    {
+        for (; _nextPort <= NodePortMax; _nextPort++)
+            if (!_portOwner.ContainsKey(_nextPort))
+            {
+                _portOwner[_nextPort] = (s, field);
+                return _nextPort++;
+            }
+        throw Error(s, field, $"no free node port left in {RangeText}");
+    }
+
+    bool InServiceRange(uint ip)
+    {
+        foreach (Ipv4Cidr r in _m.ServiceClusterIPRanges)
+        {
+            (ulong first, ulong last) = Usable(r);
+            if (ip >= first && ip <= last) return true;
+        }
+        return false;
+    }
+
+    /// <summary>The allocatable addresses of a range: without its network and broadcast addresses, except for /31 and /32.</summary>
+    static (ulong First, ulong Last) Usable(Ipv4Cidr r)
+    {
+        ulong start = r.Prefix, end = r.Prefix + (1UL << (32 - r.Length)) - 1;
+        return r.Length >= 31 ? (start, end) : (start + 1, end - 1);
     }
 }

@@ -1,0 +1,157 @@
+using DataPlane.Kubernetes;
+
+namespace DataPlane.Kubernetes.Compiler;
+
+/// <summary>
+/// What kube-controller-manager's EndpointSlice controller writes for services with a selector, computed from the Pods
+/// in the manifests (upstream <c>k8s.io/endpointslice</c> reconciler: <c>reconcileByAddressType</c>, <c>podToEndpoint</c>,
+/// <c>getEndpointPorts</c>, <c>FindPort</c>; <c>ShouldPodBeInEndpoints</c>). IPv4 slices only, like the rest of the model.
+/// <list type="bullet">
+/// <item>Services: a selector, not ExternalName, not IPv6-only. Headless services get slices too (DNS uses them).</item>
+/// <item>Pods: same namespace, labels matching every selector pair, not Succeeded/Failed, with an IPv4 pod IP
+/// (hostNetwork pods included, with their pod IP = the node's IP), scheduled on a Node present in the manifests —
+/// upstream skips pods whose node is unknown unless publishNotReadyAddresses is set (reported through <c>warn</c>).</item>
+/// <item>Conditions: serving = pod Ready; terminating = deletionTimestamp set; ready = serving and not terminating,
+/// or always true with publishNotReadyAddresses. Not-ready pods stay in the slice with ready false.</item>
+/// <item>Ports: one per service port, named like it; a numeric targetPort is used as is, a named one is looked up per
+/// pod among its container ports by name and protocol, and the pod simply lacks that port when it has no match. Pods are
+/// grouped by their resulting port list, one group of slices per distinct list (so two pods mapping "http" to different
+/// numbers land in different slices), at most 100 endpoints per slice (the default --max-endpoints-per-slice).</item>
+/// <item>A service with no endpoint gets one empty placeholder slice, as upstream.</item>
+/// </list>
+/// Deliberate differences: slice names are "&lt;service&gt;-&lt;n&gt;" (n from 1, in order) instead of a random
+/// generateName suffix, groups and endpoints follow manifest order instead of Go map order, and a service that already
+/// has a hand-written EndpointSlice (any slice labelled with its name) or a legacy Endpoints object of its name gets
+/// nothing from here: the manifests' author said what the endpoints are, and that wins. (Upstream would add its own
+/// slices next to a foreign one, and would overwrite an Endpoints object of a selector service.)
+/// </summary>
+public static class EndpointsController
+{
+    public const string ServiceNameLabel = "kubernetes.io/service-name";
+    public const string ManagedByLabel = "endpointslice.kubernetes.io/managed-by";
+    public const string ControllerName = "endpointslice-controller.k8s.io";
+    public const string HeadlessLabel = "service.kubernetes.io/headless";
+    public const int MaxEndpointsPerSlice = 100;
+
+    /// <summary>
+    /// The controller-made slices for every eligible service, services in manifest order. <paramref name="warn"/> gets one
+    /// line per pod skipped because its node is not in the manifests (upstream logs "skipping Pod for Service, Node not found").
+    /// </summary>
+    public static IReadOnlyList<EndpointSlice> Build(ClusterManifests m, Action<string>? warn = null)
+    {
+        var result = new List<EndpointSlice>();
+        var nodes = new HashSet<string>(m.Nodes.Select(n => n.Name), StringComparer.Ordinal);
+        // A user-managed slice or Endpoints object wins over the controller: see the class comment.
+        var userManaged = new HashSet<(string?, string)>();
+        foreach (EndpointSlice s in m.EndpointSlices)
+            if (s.ServiceName is not null) userManaged.Add((s.Namespace, s.ServiceName));
+        foreach (Endpoints e in m.Endpoints)
+            userManaged.Add((e.Namespace, e.Name));
+
+        foreach (Service svc in m.Services)
+        {
+            if (svc.Selector is null || svc.Type == ServiceType.ExternalName || svc.ClusterIPMode == ClusterIPMode.OtherFamily)
+                continue;
+            if (userManaged.Contains((svc.Namespace, svc.Name)))
+                continue;
+            BuildService(m, svc, nodes, warn, result);
+        }
+        return result;
+    }
+
+    static void BuildService(ClusterManifests m, Service svc, HashSet<string> nodes, Action<string>? warn, List<EndpointSlice> result)
+    {
+        // Port list → endpoints (with the pod each came from), in order of first appearance.
+        var groups = new List<(EndpointSlicePort[] Ports, List<(SliceEndpoint Endpoint, Pod Pod)> Endpoints)>();
+        foreach (Pod pod in m.Pods)
+        {
+            if (pod.Namespace != svc.Namespace || !Matches(svc.Selector!, pod.Labels)) continue;
+            if (pod.Phase is PodPhase.Succeeded or PodPhase.Failed) continue;
+            if (pod.PodIP is not uint ip) continue; // no IPv4 address: nothing to put in an IPv4 slice
+            if (!nodes.Contains(pod.NodeName ?? "") && !svc.PublishNotReadyAddresses)
+            {
+                warn?.Invoke($"skipping Pod {pod.Key} for Service {svc.Key}: Node '{pod.NodeName}' not found");
+                continue;
+            }
+
+            EndpointSlicePort[] ports = PortsFor(svc, pod);
+            int g = groups.FindIndex(x => x.Ports.AsSpan().SequenceEqual(ports));
+            if (g < 0) { groups.Add((ports, [])); g = groups.Count - 1; }
+
+            bool serving = pod.Ready;
+            bool terminating = pod.Terminating;
+            groups[g].Endpoints.Add((new SliceEndpoint
+            {
+                Addresses = [ip],
+                Ready = svc.PublishNotReadyAddresses || (serving && !terminating),
+                Serving = serving,
+                Terminating = terminating,
+                NodeName = string.IsNullOrEmpty(pod.NodeName) ? null : pod.NodeName,
+                // endpointutil.ShouldSetHostname: spec.hostname set and spec.subdomain names this service.
+                Hostname = !string.IsNullOrEmpty(pod.Hostname) && pod.Subdomain == svc.Name ? pod.Hostname : null,
+            }, pod));
+        }
+
+        var labels = new Dictionary<string, string>
+        {
+            [ServiceNameLabel] = svc.Name,
+            [ManagedByLabel] = ControllerName,
+        };
+        if (svc.ClusterIPMode == ClusterIPMode.Headless) labels[HeadlessLabel] = "";
+
+        int n = 0;
+        foreach (var (ports, endpoints) in groups)
+            for (int start = 0; start < endpoints.Count; start += MaxEndpointsPerSlice)
+            {
+                var chunk = endpoints.GetRange(start, Math.Min(MaxEndpointsPerSlice, endpoints.Count - start));
+                Pod first = chunk[0].Pod;
+                result.Add(Slice(svc, ++n, first.SourceFile, first.Document, ports, [.. chunk.Select(c => c.Endpoint)], labels));
+            }
+        // No endpoint at all: upstream keeps one placeholder slice with no ports and no endpoints.
+        if (n == 0)
+            result.Add(Slice(svc, 1, svc.SourceFile, svc.Document, [], [], labels));
+    }
+
+    static EndpointSlice Slice(Service svc, int n, string file, int document, EndpointSlicePort[] ports, SliceEndpoint[] endpoints,
+        Dictionary<string, string> labels) => new()
+        {
+            Name = $"{svc.Name}-{n}",
+            Namespace = svc.Namespace,
+            SourceFile = file,
+            Document = document,
+            ServiceName = svc.Name,
+            AddressType = EndpointAddressType.IPv4,
+            Ports = ports,
+            Endpoints = endpoints,
+            Labels = new Dictionary<string, string>(labels),
+        };
+
+    static bool Matches(IReadOnlyDictionary<string, string> selector, IReadOnlyDictionary<string, string> labels)
+    {
+        foreach (var (key, value) in selector)
+            if (!labels.TryGetValue(key, out string? v) || v != value) return false;
+        return true;
+    }
+
+    /// <summary>getEndpointPorts: one entry per service port the pod can serve, in service-port order.</summary>
+    static EndpointSlicePort[] PortsFor(Service svc, Pod pod)
+    {
+        var ports = new List<EndpointSlicePort>(svc.Ports.Count);
+        foreach (ServicePort sp in svc.Ports)
+            if (FindPort(pod, sp) is int number)
+                ports.Add(new EndpointSlicePort { Name = sp.Name, Port = number, Protocol = sp.Protocol });
+        return [.. ports];
+    }
+
+    /// <summary>
+    /// podutil FindPort: a numeric targetPort as is; a named one is the first container port with that name and the
+    /// service port's protocol, or none.
+    /// </summary>
+    public static int? FindPort(Pod pod, ServicePort port)
+    {
+        if (!port.TargetPort.IsNamed) return port.TargetPort.Number;
+        foreach (ContainerPort cp in pod.ContainerPorts)
+            if (cp.Name == port.TargetPort.Name && cp.Protocol == port.Protocol) return cp.Port;
+        return null;
+    }
+}
