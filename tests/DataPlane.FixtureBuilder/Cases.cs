@@ -14,7 +14,7 @@ public static class Cases
         System.Net.NetworkInformation.PhysicalAddress.Parse("02-00-00-00-00-03");
 
     public static IReadOnlyList<Case> All() =>
-        [ClusterIpTcp(), ClusterIpUdp(), NodePortTcp(), NoEndpointsReject(), BadInput(), SessionAffinity(), LocalPolicy(), Hairpin()];
+        [ClusterIpTcp(), ClusterIpUdp(), NodePortTcp(), NoEndpointsReject(), BadInput(), SessionAffinity(), LocalPolicy(), Hairpin(), IcmpFromBackend()];
 
     // ---- 001: pod -> ClusterIP, TCP: handshake, data both ways, FIN both ways. DNAT only (pod source: no masquerade).
     static Case ClusterIpTcp()
@@ -230,6 +230,29 @@ public static class Cases
             "interface towards the pod: the pod gateway 10.244.1.1 (the first address of node-1's podCIDR), keeping port " +
             "42000 (free and in the SNAT range). Without it the pod would answer itself directly and the client side " +
             "would never see the reply from the service address.", steps);
+    }
+
+    // ---- 009: an ICMP error from a backend about a NodePort connection is translated back, outer and quoted headers.
+    static Case IcmpFromBackend()
+    {
+        const string E = "203.0.113.2", N = "192.168.0.2", B = "10.244.2.7";
+        byte[] syn = TcpFrame(E, 50500, N, 30080, Tcp.Syn, 1, 0, "", 64, 300, UplinkMac, NodeMac);
+        byte[] synOut = TcpFrame(N, 50500, B, 8080, Tcp.Syn, 1, 0, "", 63, 300, UplinkMac, NodeMac);
+        byte[] synAsClientSentItTtl63 = TcpFrame(E, 50500, N, 30080, Tcp.Syn, 1, 0, "", 63, 300, UplinkMac, NodeMac);
+        var steps = new List<Step>
+        {
+            new(syn, V.Line("forward", null, V.T("tcp", $"{E}:50500", $"{N}:30080"), V.T("tcp", $"{N}:50500", $"{B}:8080"), "default/web:http", $"{B}:8080"), synOut),
+            new(IcmpPortUnreachable(synOut, B, 77, decrementQuotedTtl: false),
+                V.Line("forward", null, V.T("icmp", B, N), V.T("icmp", N, E), "default/web:http", $"{B}:8080"),
+                IcmpPortUnreachable(synAsClientSentItTtl63, N, 77, decrementQuotedTtl: false, ttl: 63)),
+        };
+        return new Case("009-icmp-from-backend", "ICMP port unreachable from a backend, translated back",
+            "An external client's SYN to NodePort 192.168.0.2:30080 is DNATed to 10.244.2.7:8080 and masqueraded " +
+            "(192.168.0.2:50500). The backend answers with ICMP port unreachable quoting the packet it received. Like " +
+            "Linux conntrack's RELATED handling, the error is translated with its connection: the outer header now goes " +
+            "from the service address 192.168.0.2 to the client (TTL - 1), and the quoted header is restored to what the " +
+            "client sent (203.0.113.2:50500 -> 192.168.0.2:30080; its TTL stays as quoted), with the quoted IP and TCP " +
+            "checksums patched and the ICMP checksum recomputed.", steps);
     }
 
     /// <summary>Recompute the IPv4 header checksum after corrupting another field.</summary>

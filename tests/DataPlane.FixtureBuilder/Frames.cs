@@ -53,7 +53,7 @@ public static class Frames
     /// The ICMP port unreachable Linux's REJECT sends (kernel-behaviour.md), built by hand with its own checksum code:
     /// TOS (orig &amp; 0x1e) | 0xc0, TTL 64, DF clear, quoting the offending datagram (at most 576 bytes in all).
     /// </summary>
-    public static byte[] IcmpPortUnreachable(byte[] offending, string from, ushort ipId, bool decrementQuotedTtl)
+    public static byte[] IcmpPortUnreachable(byte[] offending, string from, ushort ipId, bool decrementQuotedTtl, byte ttl = 64, string? to = null)
     {
         byte[] quoted = offending.AsSpan(14).ToArray();
         if (decrementQuotedTtl)
@@ -75,9 +75,10 @@ public static class Frames
         ip[1] = (byte)((offending[15] & 0x1E) | 0xC0);
         ip[2] = (byte)(total >> 8); ip[3] = (byte)total;
         ip[4] = (byte)(ipId >> 8); ip[5] = (byte)ipId;
-        ip[8] = 64; ip[9] = 1;
+        ip[8] = ttl; ip[9] = 1;
         IPAddress.Parse(from).GetAddressBytes().CopyTo(ip.Slice(12));
-        offending.AsSpan(14 + 12, 4).CopyTo(ip.Slice(16)); // to the offending datagram's source
+        if (to is null) offending.AsSpan(14 + 12, 4).CopyTo(ip.Slice(16)); // to the offending datagram's source
+        else IPAddress.Parse(to).GetAddressBytes().CopyTo(ip.Slice(16));
         ushort ipc = InternetChecksum(ip.Slice(0, 20));
         ip[10] = (byte)(ipc >> 8); ip[11] = (byte)ipc;
         Span<byte> icmp = ip.Slice(20);

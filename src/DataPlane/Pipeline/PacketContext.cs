@@ -34,6 +34,8 @@ public ref struct PacketContext
     public uint InnerSrcIp, InnerDstIp;
     public ushort InnerSrcPort, InnerDstPort;
     public byte InnerProto;
+    /// <summary>A translated ICMP error's outer addresses as it arrived (Src/DstIp then hold the translated ones).</summary>
+    public uint ArrivedSrcIp, ArrivedDstIp;
 
     // Decisions.
     public DropReason Reason;

@@ -74,9 +74,10 @@ public sealed class PacketPipeline
         Verdict v = ParseStage.Run(ref ctx);
         if (v != Verdict.Continue)
             return v == Verdict.Drop && ctx.Reason == DropReason.UnsupportedL4 ? ForeignProtocol(ref ctx, maps) : v;
-        // ICMP: echo to a service IP is not load-balanced (a ClusterIP cannot be pinged) and errors about tracked
-        // flows are not yet translated (issue 4); both go to the host stack untouched, as kube-proxy leaves them.
-        if (ctx.Proto == IpProto.Icmp) return Verdict.Pass;
+        // ICMP: errors about a tracked connection are translated with it; echo to a service IP is not load-balanced (a
+        // ClusterIP cannot be pinged) and goes to the host stack untouched, as kube-proxy leaves it.
+        if (ctx.Proto == IpProto.Icmp)
+            return ctx.IcmpType is L4.IcmpDestUnreachable or L4.IcmpTimeExceeded ? IcmpErrorStage.Run(ref ctx, Conntrack) : Verdict.Pass;
 
         v = ConntrackStage.Lookup(ref ctx, Conntrack);
         if (v == Verdict.Forward) return ForwardTracked(ref ctx);
@@ -153,8 +154,15 @@ public sealed class PacketPipeline
         if (v == Verdict.Forward)
         {
             ref CtEntry e = ref Conntrack[ctx.CtIndex];
-            ref readonly CtTuple4 inTuple = ref ctx.Direction == CtDirection.Original ? ref e.Original : ref e.Reply;
-            r.InSrcIp = inTuple.SrcIp; r.InDstIp = inTuple.DstIp; r.InSrcPort = inTuple.SrcPort; r.InDstPort = inTuple.DstPort;
+            if (ctx.Proto != IpProto.Icmp)
+            {
+                ref readonly CtTuple4 inTuple = ref ctx.Direction == CtDirection.Original ? ref e.Original : ref e.Reply;
+                r.InSrcIp = inTuple.SrcIp; r.InDstIp = inTuple.DstIp; r.InSrcPort = inTuple.SrcPort; r.InDstPort = inTuple.DstPort;
+            }
+            else
+            {
+                r.InSrcIp = ctx.ArrivedSrcIp; r.InDstIp = ctx.ArrivedDstIp;
+            }
             r.HasOut = true;
             r.OutSrcIp = ctx.SrcIp; r.OutDstIp = ctx.DstIp; r.OutSrcPort = ctx.SrcPort; r.OutDstPort = ctx.DstPort;
             r.OutLength = ctx.Length;

@@ -1,0 +1,79 @@
+using System.Buffers.Binary;
+using DataPlane.Maps;
+using DataPlane.Packets;
+
+namespace DataPlane.Pipeline.Stages;
+
+/// <summary>
+/// ICMP errors (destination unreachable, time exceeded) about a translated connection are translated with it, the way
+/// Linux conntrack handles RELATED packets (nf_nat_icmp_reply_translation): the quoted datagram names the connection;
+/// the error travels the opposite way to the quoted packet, so the outer header gets that direction's translation and
+/// the quoted header is turned back into what its sender saw. Checksums: the outer and quoted IPv4 headers and the
+/// quoted UDP checksum (when in the quote) incrementally; the ICMP checksum, which covers the quote, recomputed in
+/// full as the kernel does.
+/// </summary>
+public static class IcmpErrorStage
+{
+    /// <summary>Forward when the error belongs to a tracked connection (and was translated), else Pass.</summary>
+    public static Verdict Run(ref PacketContext ctx, ConntrackMap ct)
+    {
+        if (ctx.InnerProto is not (IpProto.Tcp or IpProto.Udp)) return Verdict.Pass;
+        // The quoted packet left this node as a packet of the connection; the error is about it, so look up the
+        // quoted tuple reversed: that is the direction the error itself travels.
+        var quoted = new CtTuple4(ctx.InnerSrcIp, ctx.InnerSrcPort, ctx.InnerDstIp, ctx.InnerDstPort, ctx.InnerProto);
+        int idx = ct.Lookup(quoted.Reverse(), out CtDirection dir);
+        if (idx < 0) return Verdict.Pass;
+        ref CtEntry e = ref ct[idx];
+        if (e.ExpiresNs <= ctx.NowNs) return Verdict.Pass;
+        if (ctx.Frame[ctx.L3Offset + Ipv4Header.TtlOffset] <= 1)
+        {
+            ctx.Reason = DropReason.TtlExceeded;
+            return Verdict.Drop;
+        }
+        ctx.CtIndex = idx;
+        ctx.Direction = dir;
+        // A packet of direction `dir` leaves as `other` reversed; the quoted packet travelled the other way, so it is
+        // restored to `other` itself.
+        ref readonly CtTuple4 other = ref dir == CtDirection.Original ? ref e.Reply : ref e.Original;
+
+        Span<byte> icmp = ctx.Frame.Slice(ctx.L4Offset, ctx.L4Length);
+        Span<byte> inner = icmp.Slice(L4.IcmpHeaderLength);
+        int innerIhl = (inner[0] & 0x0F) * 4;
+        uint innerDiff = Checksum.Diff32(ctx.InnerSrcIp, other.SrcIp) + Checksum.Diff32(ctx.InnerDstIp, other.DstIp);
+        BinaryPrimitives.WriteUInt32BigEndian(inner.Slice(Ipv4Header.SrcOffset), other.SrcIp);
+        BinaryPrimitives.WriteUInt32BigEndian(inner.Slice(Ipv4Header.DstOffset), other.DstIp);
+        ushort innerIpCheck = BinaryPrimitives.ReadUInt16BigEndian(inner.Slice(Ipv4Header.ChecksumOffset));
+        BinaryPrimitives.WriteUInt16BigEndian(inner.Slice(Ipv4Header.ChecksumOffset), Checksum.Apply(innerIpCheck, innerDiff));
+        Span<byte> innerL4 = inner.Slice(innerIhl);
+        uint l4Diff = innerDiff + Checksum.Diff16(ctx.InnerSrcPort, other.SrcPort) + Checksum.Diff16(ctx.InnerDstPort, other.DstPort);
+        L4.WriteU16(innerL4, L4.SrcPortOffset, other.SrcPort);
+        L4.WriteU16(innerL4, L4.DstPortOffset, other.DstPort);
+        int csumOffset = L4.ChecksumOffset(ctx.InnerProto);
+        if (innerL4.Length >= csumOffset + 2) // the quote may stop before the TCP checksum (RFC 792 asks for 8 bytes)
+        {
+            ushort c = L4.ReadU16(innerL4, csumOffset);
+            L4.WriteU16(innerL4, csumOffset, ctx.InnerProto == IpProto.Udp ? Checksum.ApplyUdp(c, l4Diff) : Checksum.Apply(c, l4Diff));
+        }
+
+        // Outer header: ICMP has no ports, so only the addresses of a `dir` packet, then TTL - 1.
+        Span<byte> ip = ctx.Frame.Slice(ctx.L3Offset);
+        uint newSrc = other.DstIp, newDst = other.SrcIp;
+        uint ipDiff = Checksum.Diff32(ctx.SrcIp, newSrc) + Checksum.Diff32(ctx.DstIp, newDst);
+        BinaryPrimitives.WriteUInt32BigEndian(ip.Slice(Ipv4Header.SrcOffset), newSrc);
+        BinaryPrimitives.WriteUInt32BigEndian(ip.Slice(Ipv4Header.DstOffset), newDst);
+        ushort ttlProto = BinaryPrimitives.ReadUInt16BigEndian(ip.Slice(Ipv4Header.TtlOffset));
+        ushort next = (ushort)(ttlProto - 0x100);
+        ip[Ipv4Header.TtlOffset] = (byte)(next >> 8);
+        ipDiff += Checksum.Diff16(ttlProto, next);
+        ushort ipCheck = BinaryPrimitives.ReadUInt16BigEndian(ip.Slice(Ipv4Header.ChecksumOffset));
+        BinaryPrimitives.WriteUInt16BigEndian(ip.Slice(Ipv4Header.ChecksumOffset), Checksum.Apply(ipCheck, ipDiff));
+
+        L4.WriteU16(icmp, L4.IcmpChecksumOffset, 0);
+        L4.WriteU16(icmp, L4.IcmpChecksumOffset, Checksum.Compute(icmp));
+        ctx.ArrivedSrcIp = ctx.SrcIp;
+        ctx.ArrivedDstIp = ctx.DstIp;
+        ctx.SrcIp = newSrc;
+        ctx.DstIp = newDst;
+        return Verdict.Forward;
+    }
+}
