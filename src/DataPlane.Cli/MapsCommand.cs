@@ -13,12 +13,12 @@ public static class MapsCommand
 {
     public static Command Build()
     {
-        var cluster = new Option<string>("--cluster") { Description = "Manifest file or folder", Required = true };
-        var node = new Option<string>("--node") { Description = "Name of the Node whose maps to show", Required = true };
-        var cmd = new Command("maps", "Show the compiled maps (frontends, backend slots, reverse NAT) for one node") { cluster, node };
+        var clusterArgs = new ClusterArgs();
+        var cmd = new Command("maps", "Show the compiled maps (frontends, backend slots, reverse NAT) for one node");
+        clusterArgs.AddTo(cmd);
         cmd.SetAction(pr => Errors.Guard(() =>
         {
-            MapSet maps = ControlPlane.LoadAndCompile(pr.GetValue(cluster)!, pr.GetValue(node)!);
+            MapSet maps = clusterArgs.Compile(pr);
             Print(Console.Out, maps);
             return 0;
         }));

@@ -11,8 +11,7 @@ public static class ReplayCommand
 {
     public static Command Build()
     {
-        var cluster = new Option<string>("--cluster") { Description = "Manifest file or folder (.yaml/.yml/.json, multi-document allowed)", Required = true };
-        var node = new Option<string>("--node") { Description = "Name of the Node whose data plane to emulate", Required = true };
+        var clusterArgs = new ClusterArgs();
         var input = new Argument<string>("input") { Description = "Input capture (pcap or pcapng, Ethernet)" };
         var output = new Option<string?>("--output", "-o") { Description = "Output capture: forwarded frames and generated replies" };
         var verdicts = new Option<string?>("--verdicts") { Description = "One JSON verdict line per input frame" };
@@ -20,12 +19,13 @@ public static class ReplayCommand
         var ctMax = new Option<int>("--ct-max") { Description = "Conntrack capacity (power of two)", DefaultValueFactory = _ => 1 << 20 };
         var quiet = new Option<bool>("--quiet", "-q") { Description = "Print only the summary, not each flow" };
 
-        var cmd = new Command("replay", "Replay a capture through the data plane of one node") { cluster, node, input, output, verdicts, seed, ctMax, quiet };
+        var cmd = new Command("replay", "Replay a capture through the data plane of one node") { input, output, verdicts, seed, ctMax, quiet };
+        clusterArgs.AddTo(cmd);
         cmd.SetAction(pr => Errors.Guard(() =>
         {
             int ct = pr.GetValue(ctMax);
             if (ct < 1 || (ct & (ct - 1)) != 0) throw new UsageException($"--ct-max: {ct} is not a power of two");
-            MapSet maps = ControlPlane.LoadAndCompile(pr.GetValue(cluster)!, pr.GetValue(node)!);
+            MapSet maps = clusterArgs.Compile(pr);
             var pipeline = new PacketPipeline(new MapSetHolder(maps), new PipelineOptions { Seed = pr.GetValue(seed), CtCapacity = ct });
             string inPath = pr.GetValue(input)!;
             ReplaySummary s = ReplaySession.Run(inPath, pr.GetValue(output), pr.GetValue(verdicts), pipeline);

@@ -19,8 +19,7 @@ public static class TraceCommand
 
     public static Command Build()
     {
-        var cluster = new Option<string>("--cluster") { Description = "Manifest file or folder", Required = true };
-        var node = new Option<string>("--node") { Description = "Name of the Node whose data plane to emulate", Required = true };
+        var clusterArgs = new ClusterArgs();
         var src = new Option<string?>("--src") { Description = $"Source ip[:port] (port default {DefaultSourcePort})" };
         var dst = new Option<string?>("--dst") { Description = "Destination ip:port" };
         var proto = new Option<string>("--proto") { Description = "tcp or udp", DefaultValueFactory = _ => "tcp" };
@@ -29,10 +28,11 @@ public static class TraceCommand
         var batch = new Option<string?>("--batch") { Description = "File of {\"src\",\"dst\",\"proto\"} lines; one JSON result per line" };
         var seed = new Option<ulong>("--seed") { Description = "Seed for backend selection", DefaultValueFactory = _ => 1 };
 
-        var cmd = new Command("trace", "Trace the first packet of a new connection through one node's data plane") { cluster, node, src, dst, proto, json, batch, seed };
+        var cmd = new Command("trace", "Trace the first packet of a new connection through one node's data plane") { src, dst, proto, json, batch, seed };
+        clusterArgs.AddTo(cmd);
         cmd.SetAction(pr => Errors.Guard(() =>
         {
-            MapSet maps = ControlPlane.LoadAndCompile(pr.GetValue(cluster)!, pr.GetValue(node)!);
+            MapSet maps = clusterArgs.Compile(pr);
             ulong s = pr.GetValue(seed);
             if (pr.GetValue(batch) is { } file)
             {

@@ -33,6 +33,6 @@ public sealed class ControlPlane
 
     MapSet Compile() => ClusterCompiler.Compile(ManifestLoader.Load(ClusterPath), NodeName, Interlocked.Increment(ref _generation));
 
-    public static MapSet LoadAndCompile(string clusterPath, string nodeName) =>
-        ClusterCompiler.Compile(ManifestLoader.Load(clusterPath), nodeName);
+    public static MapSet LoadAndCompile(string clusterPath, string nodeName, CompileOptions? options = null) =>
+        ClusterCompiler.Compile(ManifestLoader.Load(clusterPath), nodeName, options ?? new CompileOptions());
 }

@@ -19,14 +19,18 @@ public static class ClusterCompiler
     public const string Localhost = "127.0.0.1";
     const uint Loopback = 0x7F000001;
 
-    public static MapSet Compile(ClusterManifests m, string nodeName, long generation = 1)
+    public static MapSet Compile(ClusterManifests m, string nodeName, long generation = 1) => Compile(m, nodeName, new CompileOptions(), generation);
+
+    public static MapSet Compile(ClusterManifests m, string nodeName, CompileOptions options, long generation = 1)
     {
         Node node = m.Nodes.FirstOrDefault(n => n.Name == nodeName)
             ?? throw new ManifestException(m.Files.Count == 1 ? m.Files[0] : "manifests", $"Node {nodeName}", null,
                 $"no Node named '{nodeName}' in the manifests (found: {(m.Nodes.Count == 0 ? "none" : string.Join(", ", m.Nodes.Select(n => n.Name)))})");
         NodeInfo info = BuildNodeInfo(m, node);
         var b = new MapSetBuilder(info);
-        var allocator = new Allocator(m);
+        var allocator = new Allocator(m, options.NodePortMin, options.NodePortMax);
+        // Services with a selector get their endpoints from the Pods, as the EndpointSlice controller would make them.
+        IReadOnlyList<EndpointSlice> slices = [.. m.EndpointSlices, .. EndpointsController.Build(m, options.Warn)];
         KubeProxyConfig kp = m.ProxyConfig;
 
         foreach (Service svc in m.Services)
@@ -45,7 +49,7 @@ public static class ClusterCompiler
                 string display = $"{svc.Key}:{(port.Name.Length > 0 ? port.Name : port.Port.ToString())}";
                 ushort revNat = b.AddServicePort(display, clusterIp, (ushort)port.Port, proto);
                 if (firstRevNat == 0) firstRevNat = revNat;
-                ScopedEndpoints eps = Endpoints(m, svc, port, proto, nodeName, b);
+                ScopedEndpoints eps = Endpoints(m, slices, svc, port, proto, nodeName, b);
                 // No usable endpoint anywhere: every address of the service rejects, whatever the policies
                 // (kube-proxy TestNoEndpointsReject); a Local policy with endpoints only elsewhere drops instead.
                 bool noneAnywhere = eps.All.Length == 0;
@@ -88,16 +92,16 @@ public static class ClusterCompiler
                 }
                 if (svc.Type is ServiceType.NodePort or ServiceType.LoadBalancer)
                 {
-                    int nodePort = port.NodePort ?? allocator.NodePort(svc, pi);
                     // NodePorts are not filtered by loadBalancerSourceRanges (TestLoadBalancer "nodePort bypasses").
-                    foreach (uint addr in NodePortAddresses(info, kp))
-                        External(addr, (ushort)nodePort, ServiceFlags.NodePort, null);
+                    if (allocator.NodePortOrNull(svc, pi) is int nodePort)
+                        foreach (uint addr in NodePortAddresses(info, kp))
+                            External(addr, (ushort)nodePort, ServiceFlags.NodePort, null);
                 }
             }
             if (firstRevNat == 0) continue;
             // healthCheckNodePort: only LoadBalancer + externalTrafficPolicy Local (TestBuildServiceMapAddRemove), TCP, on
             // every node address, even where nodePortAddresses excludes it (TestHealthCheckNodePort).
-            if (svc.Type == ServiceType.LoadBalancer && svc.ExternalTrafficPolicy == TrafficPolicy.Local && svc.HealthCheckNodePort is int hc)
+            if (svc.Type == ServiceType.LoadBalancer && svc.ExternalTrafficPolicy == TrafficPolicy.Local && allocator.HealthCheckNodePort(svc) is int hc)
                 foreach (uint addr in info.Addresses)
                     b.AddFrontend(new Lb4Key(addr, (ushort)hc, IpProto.Tcp), firstRevNat, ServiceFlags.HealthCheck | ServiceFlags.LocalAddress, []);
             // nftables: a cluster IP on a port/protocol it does not serve is rejected (TestClusterIPGeneral, NFT).
@@ -157,13 +161,13 @@ public static class ClusterCompiler
     /// <summary>A service port's usable endpoints, cluster-wide and on this node, each with its own terminating fallback.</summary>
     readonly record struct ScopedEndpoints(uint[] All, uint[] Local);
 
-    static ScopedEndpoints Endpoints(ClusterManifests m, Service svc, ServicePort port, byte proto, string nodeName, MapSetBuilder b)
+    static ScopedEndpoints Endpoints(ClusterManifests m, IReadOnlyList<EndpointSlice> slices, Service svc, ServicePort port, byte proto, string nodeName, MapSetBuilder b)
     {
         var ready = new List<uint>();
         var terminating = new List<uint>();
         var localIds = new HashSet<uint>();
         bool anySlice = false;
-        foreach (EndpointSlice slice in m.EndpointSlices)
+        foreach (EndpointSlice slice in slices)
         {
             if (!slice.IsIPv4 || slice.ServiceName != svc.Name || slice.Namespace != svc.Namespace) continue;
             anySlice = true;
