@@ -14,8 +14,16 @@ public static class Ip4
 
     public static string Format(uint address, ushort port) => $"{Format(address)}:{port}";
 
-    /// <summary>Strict dotted quad: four decimal octets, no leading/trailing space, no leading zeros beyond "0".</summary>
-    public static bool TryParse(ReadOnlySpan<char> text, out uint address)
+    /// <summary>
+    /// Strict dotted quad: four decimal octets, no surrounding space, no leading zeros. The API server's strict IP
+    /// validation (KEP-4858) rejects "010.0.0.1", since Go's net.ParseIP stopped accepting leading zeros (octal elsewhere).
+    /// </summary>
+    public static bool TryParse(ReadOnlySpan<char> text, out uint address) => TryParse(text, lenient: false, out address);
+
+    /// <summary>kube-proxy's "sloppy" form (k8s.io/utils/net ParseIPSloppy): leading zeros accepted, read as decimal.</summary>
+    public static bool TryParseLenient(ReadOnlySpan<char> text, out uint address) => TryParse(text, lenient: true, out address);
+
+    static bool TryParse(ReadOnlySpan<char> text, bool lenient, out uint address)
     {
         address = 0;
         int octets = 0, i = 0;
@@ -29,7 +37,7 @@ public static class Ip4
                 i++;
             }
             int digits = i - start;
-            if (digits == 0 || digits > 3 || (digits > 1 && text[start] == '0')) return false;
+            if (digits == 0 || (!lenient && (digits > 3 || (digits > 1 && text[start] == '0')))) return false;
             address = (address << 8) | (uint)value;
             octets++;
             if (octets < 4)
