@@ -13,6 +13,8 @@ public class ServiceSemanticsTests
 
     static readonly PolicyWorld Nft = new("nftables");
 
+    static PolicyWorld In(string mode) => mode == "nftables" ? Nft : W;
+
     /// <summary>Rows that hold in both modes, run once per mode (nftables has no localhost NodePorts).</summary>
     public static TheoryData<string, string, string, ushort, string, bool> Flows()
     {
@@ -51,18 +53,24 @@ public class ServiceSemanticsTests
         Assert.Equal(masquerade, o.Masqueraded);
     }
 
-    [Fact]
-    public void Etp_local_without_local_endpoints_drops_external_but_serves_pods()
+    [Theory]
+    [InlineData("iptables")]
+    [InlineData("nftables")]
+    public void Etp_local_without_local_endpoints_drops_external_but_serves_pods(string mode)
     {
+        var W = In(mode);
         // IPT TestTracePacket "DROP"; TestTerminatingEndpointsTrafficPolicyLocal.
         var ext = W.Syn(External, Node, 30002);
         Assert.Equal((Verdict.Drop, DropReason.NoServiceBackend), (ext.Verdict, ext.Reason));
         Assert.Equal(["10.0.2.2"], W.Syn(Pod, Node, 30002).Candidates);
     }
 
-    [Fact]
-    public void Itp_local_restricts_cluster_ip_to_local_endpoints_and_drops_when_none()
+    [Theory]
+    [InlineData("iptables")]
+    [InlineData("nftables")]
+    public void Itp_local_restricts_cluster_ip_to_local_endpoints_and_drops_when_none(string mode)
     {
+        var W = In(mode);
         // TestInternalTrafficPolicy.
         Assert.Equal(["10.0.1.3"], W.Syn(Pod, "172.30.0.43", 80).Candidates);
         Assert.Equal(["10.0.1.3"], W.Syn(External, "172.30.0.43", 80).Candidates);
@@ -70,9 +78,12 @@ public class ServiceSemanticsTests
         Assert.Equal((Verdict.Drop, DropReason.NoServiceBackend), (none.Verdict, none.Reason));
     }
 
-    [Fact]
-    public void Terminating_endpoints_serve_only_a_scope_without_ready_ones()
+    [Theory]
+    [InlineData("iptables")]
+    [InlineData("nftables")]
+    public void Terminating_endpoints_serve_only_a_scope_without_ready_ones(string mode)
     {
+        var W = In(mode);
         // TestTerminatingEndpointsTrafficPolicyLocal "only terminating endpoints exist" (locally).
         Assert.Equal(["10.0.2.5"], W.Syn(Pod, "172.30.0.45", 80).Candidates);
         Assert.Equal(["10.0.1.5"], W.Syn(External, "5.6.7.8", 80).Candidates);
@@ -89,9 +100,12 @@ public class ServiceSemanticsTests
     [InlineData(External, "9.10.11.12", 80)]
     public void No_usable_endpoint_rejects_everywhere(string src, string dst, ushort port)
     {
-        var o = W.Syn(src, dst, port);
-        Assert.Equal(Verdict.Reject, o.Verdict);
-        Assert.Equal(src, o.OutSrc is null ? null : src); // an ICMP error was generated towards the sender
+        foreach (var w in new[] { W, Nft })
+        {
+            var o = w.Syn(src, dst, port);
+            Assert.Equal(Verdict.Reject, o.Verdict);
+            Assert.NotNull(o.OutSrc); // an ICMP error was generated towards the sender
+        }
     }
 
     [Theory]
@@ -106,15 +120,20 @@ public class ServiceSemanticsTests
     [InlineData("203.0.113.200", "172.30.0.47", 80, Verdict.Forward)]
     public void Load_balancer_source_ranges(string src, string dst, ushort port, Verdict expected)
     {
-        var o = W.Syn(src, dst, port);
-        Assert.Equal(expected, o.Verdict);
-        if (expected == Verdict.Drop) Assert.Equal(DropReason.NotInSourceRange, o.Reason);
+        foreach (var w in new[] { W, Nft })
+        {
+            var o = w.Syn(src, dst, port);
+            Assert.Equal(expected, o.Verdict);
+            if (expected == Verdict.Drop) Assert.Equal(DropReason.NotInSourceRange, o.Reason);
+        }
     }
 
-    [Fact]
-    public void Session_affinity_pins_a_client_until_the_timeout()
+    [Theory]
+    [InlineData("iptables")]
+    [InlineData("nftables")]
+    public void Session_affinity_pins_a_client_until_the_timeout(string mode)
     {
-        var w = new PolicyWorld();
+        var w = new PolicyWorld(mode);
         const long s = 1_000_000_000;
         string first = w.Syn("203.0.113.9", "1.2.3.7", 80, 10 * s).Backend!;
         // Each new connection within 100 s of the previous one goes to the same backend and slides the window.
@@ -125,9 +144,12 @@ public class ServiceSemanticsTests
         Assert.True(after > 1, "connections 101 s apart should be re-balanced");
     }
 
-    [Fact]
-    public void Health_check_node_port_is_answered_by_the_node()
+    [Theory]
+    [InlineData("iptables")]
+    [InlineData("nftables")]
+    public void Health_check_node_port_is_answered_by_the_node(string mode)
     {
+        var W = In(mode);
         Assert.Equal(Verdict.Local, W.Syn(External, Node, 30100).Verdict);
     }
 
