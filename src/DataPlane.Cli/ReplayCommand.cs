@@ -1,4 +1,5 @@
 using System.CommandLine;
+using DataPlane.IO.Listings;
 using DataPlane.IO.Replay;
 using DataPlane.Kubernetes;
 using DataPlane.Maps;
@@ -18,8 +19,10 @@ public static class ReplayCommand
         var seed = new Option<ulong>("--seed") { Description = "Seed for backend selection and SNAT ports", DefaultValueFactory = _ => 1 };
         var ctMax = new Option<int>("--ct-max") { Description = "Conntrack capacity (power of two)", DefaultValueFactory = _ => 1 << 20 };
         var quiet = new Option<bool>("--quiet", "-q") { Description = "Print only the summary, not each flow" };
+        var dumpCt = new Option<bool>("--dump-ct") { Description = "After the replay, list the conntrack table (conntrack -L style)" };
+        var dumpNat = new Option<bool>("--dump-nat") { Description = "After the replay, list the SNAT bindings (cilium bpf nat list style)" };
 
-        var cmd = new Command("replay", "Replay a capture through the data plane of one node") { input, output, verdicts, seed, ctMax, quiet };
+        var cmd = new Command("replay", "Replay a capture through the data plane of one node") { input, output, verdicts, seed, ctMax, quiet, dumpCt, dumpNat };
         clusterArgs.AddTo(cmd);
         cmd.SetAction(pr => Errors.Guard(() =>
         {
@@ -30,6 +33,16 @@ public static class ReplayCommand
             string inPath = pr.GetValue(input)!;
             ReplaySummary s = ReplaySession.Run(inPath, pr.GetValue(output), pr.GetValue(verdicts), pipeline);
             Print(Console.Out, inPath, s, pipeline, pr.GetValue(quiet));
+            if (pr.GetValue(dumpCt))
+            {
+                Console.Out.WriteLine("conntrack table:");
+                ConntrackListing.WriteCt(Console.Out, pipeline.Conntrack, pipeline.Maps, s.LastTimestampNs);
+            }
+            if (pr.GetValue(dumpNat))
+            {
+                Console.Out.WriteLine("nat table:");
+                ConntrackListing.WriteNat(Console.Out, pipeline.Conntrack);
+            }
             return 0;
         }));
         return cmd;
@@ -55,7 +68,8 @@ public static class ReplayCommand
         }
         w.WriteLine($"conntrack: {p.Conntrack.Count} live flows");
         double pipeSec = s.PipelineTime.TotalSeconds, totalSec = s.TotalTime.TotalSeconds;
-        if (s.Frames > 0 && pipeSec > 0)
+        // Below a few thousand frames the figure is JIT warm-up, not throughput.
+        if (s.Frames >= 10_000 && pipeSec > 0)
             w.WriteLine($"throughput: pipeline {s.Frames / pipeSec:N0} frames/s, whole run {s.Frames / totalSec:N0} frames/s");
     }
 }

@@ -16,6 +16,8 @@ public sealed class ReplaySummary
     public FlowReport Flows { get; } = new();
     public TimeSpan PipelineTime { get; set; }
     public TimeSpan TotalTime { get; set; }
+    /// <summary>Timestamp of the last frame: the clock at which the conntrack table is listed after a replay.</summary>
+    public long LastTimestampNs { get; set; }
 }
 
 /// <summary>
@@ -44,6 +46,7 @@ public static class ReplaySession
         while (reader.TryRead(out CaptureFrame frame))
         {
             n++;
+            summary.LastTimestampNs = frame.TimestampNs;
             int len = frame.Data.Length;
             frame.Data.CopyTo(buffer);
             Verdict v;

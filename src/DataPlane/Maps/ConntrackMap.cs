@@ -168,6 +168,31 @@ public sealed class ConntrackMap
         _index[hole] = 0;
     }
 
+    int _gcCursor; // next entry slot the incremental collector looks at
+
+    /// <summary>
+    /// Incremental garbage collection: looks at up to <paramref name="budget"/> entry slots from where the last call
+    /// stopped and deletes the connections that expired before <paramref name="nowNs"/>, CT entry and NAT binding
+    /// together (they are one entry). Called by the owner a few slots per packet, so a sweep never stalls the packet
+    /// path the way cilium's periodic user-space walk would if it ran inline. Returns how many were deleted.
+    /// </summary>
+    public int Collect(long nowNs, int budget)
+    {
+        int deleted = 0;
+        for (int i = 0; i < budget; i++)
+        {
+            int e = _gcCursor;
+            _gcCursor = (e + 1) & (Capacity - 1);
+            ref CtEntry entry = ref _entries[e];
+            if ((entry.Flags & CtFlags.Live) != 0 && entry.ExpiresNs <= nowNs)
+            {
+                Delete(e);
+                deleted++;
+            }
+        }
+        return deleted;
+    }
+
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static void BeginWrite(ref CtEntry e) => Volatile.Write(ref e.Seq, e.Seq + 1);
 

@@ -53,6 +53,7 @@ public sealed class PacketPipeline
         Verdict v = Run(ref ctx, maps);
         Counters.Count(v, ctx.Reason);
         Report(ref ctx, v, maps, out result);
+        Conntrack.Collect(nowNs, _options.GcSlotsPerPacket); // after the report, which reads this packet's entry
         return v;
     }
 
@@ -66,6 +67,7 @@ public sealed class PacketPipeline
         Verdict v = Run(ref ctx, _maps.Current);
         Counters.Count(v, ctx.Reason);
         outLength = v == Verdict.Reject ? ctx.ReplyLength : ctx.Length;
+        Conntrack.Collect(nowNs, _options.GcSlotsPerPacket);
         return v;
     }
 

@@ -12,6 +12,8 @@ public sealed record PipelineOptions
     public ushort SnatPortMax { get; init; } = 65535;
     /// <summary>Bounded probing for a free SNAT port (cilium SNAT_COLLISION_RETRIES in large-instruction builds).</summary>
     public int SnatRetries { get; init; } = 128;
+    /// <summary>Conntrack slots the incremental GC inspects per packet: 1 M slots are swept every 256 K packets.</summary>
+    public int GcSlotsPerPacket { get; init; } = 4;
 
     // Conntrack lifetimes, cilium's defaults (bpf-ct-timeout-*): a flow that has only seen SYNs, an established TCP
     // flow, a TCP flow closing in both directions (or reset), and any non-TCP flow.

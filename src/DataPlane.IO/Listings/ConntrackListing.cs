@@ -1,0 +1,63 @@
+using DataPlane.Maps;
+using DataPlane.Packets;
+
+namespace DataPlane.IO.Listings;
+
+/// <summary>
+/// Conntrack and NAT tables as text. <c>ct list</c> follows <c>conntrack -L</c>: protocol name and number, seconds
+/// left, state, the original then the reply tuple, [UNREPLIED]/[ASSURED]; then our additions, backend and service.
+/// <c>nat list</c> follows <c>cilium-dbg bpf nat list</c>: one OUT and one IN line per masqueraded connection.
+/// Reads entries through the map's seqlock snapshots, so it is safe beside a running worker.
+/// </summary>
+public static class ConntrackListing
+{
+    public static void WriteCt(TextWriter w, ConntrackMap ct, MapSet maps, long nowNs)
+    {
+        foreach (CtEntry e in Live(ct))
+        {
+            long left = Math.Max(0, (e.ExpiresNs - nowNs) / 1_000_000_000);
+            string proto = IpProto.Name(e.Original.Proto);
+            string state = e.Original.Proto == IpProto.Tcp ? $" {TcpState(e)}" : "";
+            string reply = (e.Flags & CtFlags.SeenReply) != 0 ? " [ASSURED]" : " [UNREPLIED]";
+            string service = e.RevNatIndex != 0 && e.RevNatIndex < maps.ServiceNames.Length ? maps.ServiceNames[e.RevNatIndex] : "-";
+            w.WriteLine($"{proto,-8} {e.Original.Proto} {left}{state} {Tuple(e.Original)} {Tuple(e.Reply)}{reply} " +
+                        $"backend={Ip4.Format(e.Reply.SrcIp, e.Reply.SrcPort)} service={service} flow={e.FlowId}");
+        }
+    }
+
+    public static void WriteNat(TextWriter w, ConntrackMap ct)
+    {
+        foreach (CtEntry e in Live(ct))
+        {
+            if ((e.Flags & CtFlags.Snat) == 0) continue;
+            string p = IpProto.Name(e.Original.Proto).ToUpperInvariant();
+            // The binding seen from each side: the client's packets leave from the NAT address; the backend's replies to
+            // it go back to the client.
+            w.WriteLine($"{p} OUT {Ip4.Format(e.Original.SrcIp, e.Original.SrcPort)} -> {Ip4.Format(e.Reply.SrcIp, e.Reply.SrcPort)} XLATE_SRC {Ip4.Format(e.Reply.DstIp, e.Reply.DstPort)}");
+            w.WriteLine($"{p} IN {Ip4.Format(e.Reply.SrcIp, e.Reply.SrcPort)} -> {Ip4.Format(e.Reply.DstIp, e.Reply.DstPort)} XLATE_DST {Ip4.Format(e.Original.SrcIp, e.Original.SrcPort)}");
+        }
+    }
+
+    static IEnumerable<CtEntry> Live(ConntrackMap ct)
+    {
+        for (int i = 0; i < ct.Capacity; i++)
+            if (ct.TrySnapshot(i, out CtEntry e)) yield return e;
+    }
+
+    static string Tuple(in CtTuple4 t) =>
+        $"src={Ip4.Format(t.SrcIp)} dst={Ip4.Format(t.DstIp)} sport={t.SrcPort} dport={t.DstPort}";
+
+    /// <summary>A conntrack-style TCP state from the flags seen each way (Linux's names; cilium keeps only the flags).</summary>
+    static string TcpState(in CtEntry e)
+    {
+        byte o = e.TcpFlagsOriginal, r = e.TcpFlagsReply;
+        if (((o | r) & L4.TcpRst) != 0) return "CLOSE";
+        bool finO = (o & L4.TcpFin) != 0, finR = (r & L4.TcpFin) != 0;
+        if (finO && finR) return "TIME_WAIT";
+        if (finO) return "FIN_WAIT";
+        if (finR) return "CLOSE_WAIT";
+        if ((r & L4.TcpSyn) != 0 && (o & L4.TcpAck) == 0) return "SYN_RECV";
+        if (r == 0 && (o & L4.TcpAck) == 0) return "SYN_SENT";
+        return "ESTABLISHED";
+    }
+}
