@@ -21,6 +21,7 @@ public sealed class PacketPipeline
     readonly CtTimeouts _timeouts;
     DeterministicRandom _rng;
     ushort _icmpId;
+    uint _packets;
 
     public PacketPipeline(MapSetHolder maps, PipelineOptions? options = null)
     {
@@ -53,7 +54,7 @@ public sealed class PacketPipeline
         Verdict v = Run(ref ctx, maps);
         Counters.Count(v, ctx.Reason);
         Report(ref ctx, v, maps, out result);
-        Conntrack.Collect(nowNs, _options.GcSlotsPerPacket); // after the report, which reads this packet's entry
+        Collect(nowNs); // after the report, which reads this packet's entry
         return v;
     }
 
@@ -67,7 +68,7 @@ public sealed class PacketPipeline
         Verdict v = Run(ref ctx, _maps.Current);
         Counters.Count(v, ctx.Reason);
         outLength = v == Verdict.Reject ? ctx.ReplyLength : ctx.Length;
-        Conntrack.Collect(nowNs, _options.GcSlotsPerPacket);
+        Collect(nowNs);
         return v;
     }
 
@@ -126,6 +127,13 @@ public sealed class PacketPipeline
         if (!Unsafe.IsNullRef(ref maps.FrontendAddresses.Lookup(new Ip4Key(ctx.DstIp)))) return Verdict.Drop;
         ctx.Reason = DropReason.None;
         return Verdict.Pass;
+    }
+
+    /// <summary>The incremental GC, run every 16th packet over 16 packets' worth of slots (one call, one loop).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    void Collect(long nowNs)
+    {
+        if ((++_packets & 15) == 0) Conntrack.Collect(nowNs, 16 * _options.GcSlotsPerPacket);
     }
 
     static Verdict Drop(ref PacketContext ctx, DropReason r)

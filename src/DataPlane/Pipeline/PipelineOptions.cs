@@ -12,8 +12,12 @@ public sealed record PipelineOptions
     public ushort SnatPortMax { get; init; } = 65535;
     /// <summary>Bounded probing for a free SNAT port (cilium SNAT_COLLISION_RETRIES in large-instruction builds).</summary>
     public int SnatRetries { get; init; } = 128;
-    /// <summary>Conntrack slots the incremental GC inspects per packet: 1 M slots are swept every 256 K packets.</summary>
-    public int GcSlotsPerPacket { get; init; } = 4;
+    /// <summary>
+    /// Conntrack slots the incremental GC inspects per packet, in steps of 16 packets: 1 M slots are swept every 1 M
+    /// packets. GC only reclaims space (lookups already ignore expired entries), so a slow sweep is enough; 4 slots per
+    /// packet measured +7 ns/packet on the established path, 1 slot about +2 ns.
+    /// </summary>
+    public int GcSlotsPerPacket { get; init; } = 1;
 
     // Conntrack lifetimes, cilium's defaults (bpf-ct-timeout-*): a flow that has only seen SYNs, an established TCP
     // flow, a TCP flow closing in both directions (or reset), and any non-TCP flow.

@@ -196,11 +196,12 @@ public class PipelineTests
         for (int i = 0; i < 100; i++)
             Run(p, Frames.UdpFrame("10.244.1.5", (ushort)(20000 + i), "10.96.0.10", 80, [1]), nowNs: 1_000_000_000);
         Assert.Equal(100, p.Conntrack.Count);
-        // 61 s later every flow has expired; unrelated traffic drives the collector: 256 slots / 4 per packet = 64 packets.
-        for (int i = 0; i < 10; i++)
+        // 61 s later every flow has expired; unrelated traffic drives the collector: 256 slots / 4 per packet = 64
+        // packets for a whole sweep (in steps of 16 packets).
+        for (int i = 0; i < 16; i++)
             Run(p, Syn("10.244.1.5", 1, "8.8.8.8", 53), nowNs: 62_000_000_000);
-        Assert.True(p.Conntrack.Count > 0, "10 packets inspect 40 slots: not a whole sweep");
-        for (int i = 10; i < 64; i++)
+        Assert.True(p.Conntrack.Count > 0, "16 packets inspect 64 slots: not a whole sweep");
+        for (int i = 16; i < 64 + 16; i++)
             Run(p, Syn("10.244.1.5", 1, "8.8.8.8", 53), nowNs: 62_000_000_000);
         Assert.Equal(0, p.Conntrack.Count);
     }
@@ -208,10 +209,11 @@ public class PipelineTests
     [Fact]
     public void Gc_leaves_live_flows_alone()
     {
-        var p = NewPipeline(backends: 1, new PipelineOptions { CtCapacity = 64, GcSlotsPerPacket = 64 });
+        var p = NewPipeline(backends: 1, new PipelineOptions { CtCapacity = 64, GcSlotsPerPacket = 4 });
         Run(p, Frames.UdpFrame("10.244.1.5", 20000, "10.96.0.10", 80, [1]), nowNs: 1_000_000_000);
         Run(p, Frames.UdpFrame("10.244.1.5", 20001, "10.96.0.10", 80, [1]), nowNs: 50_000_000_000);
-        Run(p, Syn("10.244.1.5", 1, "8.8.8.8", 53), nowNs: 70_000_000_000); // first expired (61 s idle), second not
+        for (int i = 0; i < 16; i++)
+            Run(p, Syn("10.244.1.5", 1, "8.8.8.8", 53), nowNs: 70_000_000_000); // first expired (69 s idle), second not
         Assert.Equal(1, p.Conntrack.Count);
     }
 }
