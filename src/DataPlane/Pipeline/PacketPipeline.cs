@@ -59,16 +59,14 @@ public sealed class PacketPipeline
     }
 
     /// <summary>
-    /// The same program without the per-frame report, for callers that only move frames (a live port): the output is
-    /// <c>frame[..outLength]</c> on Forward and <c>reply[..outLength]</c> on Reject.
+    /// For callers that only move frames (a live port): the output is <c>frame[..outLength]</c> on Forward and
+    /// <c>reply[..outLength]</c> on Reject. It runs the same code as the reporting overload: a separate report-less
+    /// copy measured anywhere from 37 to 65 ns/packet between runs (code layout), the shared one a steady 39-44.
     /// </summary>
     public Verdict Process(Span<byte> frame, long nowNs, Span<byte> reply, out int outLength)
     {
-        var ctx = new PacketContext { Frame = frame, Length = frame.Length, NowNs = nowNs, ReplyBuffer = reply, CtIndex = -1 };
-        Verdict v = Run(ref ctx, _maps.Current);
-        Counters.Count(v, ctx.Reason);
-        outLength = v == Verdict.Reject ? ctx.ReplyLength : ctx.Length;
-        Collect(nowNs);
+        Verdict v = Process(frame, nowNs, reply, out PacketResult r);
+        outLength = r.OutLength;
         return v;
     }
 
