@@ -14,7 +14,7 @@ public static class Cases
         System.Net.NetworkInformation.PhysicalAddress.Parse("02-00-00-00-00-03");
 
     public static IReadOnlyList<Case> All() =>
-        [ClusterIpTcp(), ClusterIpUdp(), NodePortTcp(), NoEndpointsReject(), BadInput(), SessionAffinity(), LocalPolicy(), Hairpin(), IcmpFromBackend()];
+        [ClusterIpTcp(), ClusterIpUdp(), NodePortTcp(), NoEndpointsReject(), BadInput(), SessionAffinity(), LocalPolicy(), Hairpin(), IcmpFromBackend(), FragmentedUdp()];
 
     // ---- 001: pod -> ClusterIP, TCP: handshake, data both ways, FIN both ways. DNAT only (pod source: no masquerade).
     static Case ClusterIpTcp()
@@ -150,7 +150,7 @@ public static class Cases
         byte[] igmp = (byte[])good.Clone(); igmp[23] = 2; igmp[30] = 224; igmp[31] = 0; igmp[32] = 0; igmp[33] = 22; Fix(igmp); Pass(igmp);
         byte[] shortTcp = good[..(14 + 20 + 10)]; shortTcp[16] = 0; shortTcp[17] = 30; Fix(shortTcp); Drop(shortTcp, "truncated-l4");
         byte[] frag = UdpFrame("10.244.1.5", 50000, "10.96.0.53", 53, new byte[16]);
-        frag[20] = 0x00; frag[21] = 0x10; Fix(frag); Drop(frag, "ipv4-fragment-unsupported");
+        frag[20] = 0x00; frag[21] = 0x10; Fix(frag); Drop(frag, "frag-first-not-seen");
         // An ICMP port unreachable whose quote stops inside the quoted IPv4 header: no tuple can be read from it.
         byte[] icmpErr = IcmpPortUnreachable(TcpFrame("10.244.1.5", 41003, "10.96.0.10", 80, Tcp.Syn, 1, 0), "192.168.0.3", 5, false)[..(14 + 20 + 8 + 12)];
         icmpErr[16] = 0; icmpErr[17] = 40; Fix(icmpErr);
@@ -160,7 +160,7 @@ public static class Cases
             V.T("tcp", "10.244.1.5:41002", "10.96.0.10:80"), "default/web:http");
         return new Case("005-bad-input", "Malformed, truncated and foreign frames",
             "Each frame is broken in one way (truncated Ethernet, truncated IPv4, IHL 4, total length beyond the frame, " +
-            "bad header checksum, an L4 protocol we do not handle (GRE) sent to a service address, a TCP header cut short, a non-first fragment, an " +
+            "bad header checksum, an L4 protocol we do not handle (GRE) sent to a service address, a TCP header cut short, a non-first fragment to a service whose first fragment never came, an " +
             "ICMP error whose quoted header is cut short) or " +
             "is not ours (ARP, IPv6, IGMP, TCP to an address that is no service). Each gets a verdict and a named reason; " +
             "nothing is emitted. The last frame reaches a service with TTL 1 and is dropped as ttl-exceeded.", steps);
@@ -253,6 +253,56 @@ public static class Cases
             "from the service address 192.168.0.2 to the client (TTL - 1), and the quoted header is restored to what the " +
             "client sent (203.0.113.2:50500 -> 192.168.0.2:30080; its TTL stays as quoted), with the quoted IP and TCP " +
             "checksums patched and the ICMP checksum recomputed.", steps);
+    }
+
+    // ---- 010: a fragmented UDP datagram through a NodePort: later fragments follow the first one's translation.
+    static Case FragmentedUdp()
+    {
+        const string E = "203.0.113.2", N = "192.168.0.2", B = "10.244.2.9";
+        byte[] payload = Enumerable.Range(0, 3000).Select(i => (byte)(i * 7)).ToArray();
+        const ushort Id = 0x1111;
+        // The whole datagram as sent, and as it must leave (DNAT + masquerade, TTL - 1), each fragmented the same way.
+        List<byte[]> inFrags = Fragment(UdpFrame(E, 50600, N, 30007, payload, 64, Id, false, UplinkMac, NodeMac), 1480);
+        List<byte[]> outFrags = Fragment(UdpFrame(N, 50600, B, 7007, payload, 63, Id, false, UplinkMac, NodeMac), 1480);
+        var steps = new List<Step>();
+        for (int i = 0; i < inFrags.Count; i++)
+            steps.Add(new Step(inFrags[i],
+                V.Line("forward", null, V.T("udp", $"{E}:50600", $"{N}:30007"), V.T("udp", $"{N}:50600", $"{B}:7007"), "default/echo:echo", $"{B}:7007"),
+                outFrags[i]));
+        byte[] answer = [1, 2, 3, 4];
+        steps.Add(new Step(UdpFrame(B, 7007, N, 50600, answer, 64, 9, false, UplinkMac, NodeMac),
+            V.Line("forward", null, V.T("udp", $"{B}:7007", $"{N}:50600"), V.T("udp", $"{N}:30007", $"{E}:50600"), "default/echo:echo", $"{B}:7007"),
+            UdpFrame(N, 30007, E, 50600, answer, 63, 9, false, UplinkMac, NodeMac)));
+        // A second datagram whose first fragment never arrives: its middle fragment is dropped.
+        List<byte[]> lost = Fragment(UdpFrame(E, 50600, N, 30007, payload, 64, 0x2222, false, UplinkMac, NodeMac), 1480);
+        steps.Add(new Step(lost[1], V.Line("drop", "frag-first-not-seen", null, null, null, null), null));
+        return new Case("010-fragmented-udp", "A fragmented UDP datagram through a NodePort",
+            "203.0.113.2 sends a 3008-byte UDP datagram to NodePort 192.168.0.2:30007 (default/echo) in three fragments " +
+            "(1480 + 1480 + 48 bytes of IP payload, IP id 0x1111). The first fragment carries the UDP header and is " +
+            "translated like any packet (DNAT to 10.244.2.9:7007, masquerade to 192.168.0.2:50600; its UDP checksum, which " +
+            "covers the whole datagram, patched incrementally); the later fragments, which have no ports, follow it through " +
+            "the fragment map keyed by (src, dst, proto, id). The backend's answer is reverse-translated. A middle fragment " +
+            "of another datagram (id 0x2222) whose first fragment never came is dropped as frag-first-not-seen.", steps);
+    }
+
+    /// <summary>Splits an Ethernet+IPv4 frame into fragments of at most <paramref name="chunk"/> payload bytes (a multiple of 8).</summary>
+    static List<byte[]> Fragment(byte[] frame, int chunk)
+    {
+        int ihl = (frame[14] & 0xF) * 4;
+        byte[] payload = frame[(14 + ihl)..];
+        var list = new List<byte[]>();
+        for (int off = 0; off < payload.Length; off += chunk)
+        {
+            int len = Math.Min(chunk, payload.Length - off);
+            byte[] f = [.. frame[..(14 + ihl)], .. payload.AsSpan(off, len)];
+            int total = ihl + len;
+            f[16] = (byte)(total >> 8); f[17] = (byte)total;
+            ushort flags = (ushort)((off + len < payload.Length ? 0x2000 : 0) | (off / 8));
+            f[20] = (byte)(flags >> 8); f[21] = (byte)flags;
+            Fix(f);
+            list.Add(f);
+        }
+        return list;
     }
 
     /// <summary>Recompute the IPv4 header checksum after corrupting another field.</summary>

@@ -25,6 +25,8 @@ public ref struct PacketContext
     public byte Proto;
     public byte TcpFlags;
     public bool IsFirstFragment;
+    /// <summary>A non-first fragment: no L4 header, translated through the fragment map.</summary>
+    public bool IsLaterFragment;
     /// <summary>The L4 header was read: the 5-tuple below is valid.</summary>
     public bool L4Parsed;
     public uint SrcIp, DstIp;

@@ -31,8 +31,12 @@ public sealed class PacketPipeline
         _rng = new DeterministicRandom(_options.Seed);
         _icmpId = (ushort)_rng.NextU64();
         Conntrack = new ConntrackMap(_options.CtCapacity);
+        Fragments = new FragmentMap(_options.FragmentCapacity);
         Affinity = new AffinityMap(Math.Max(_options.CtCapacity / 4, 16));
     }
+
+    /// <summary>Datagrams whose first fragment was forwarded: their later fragments follow its translation.</summary>
+    public FragmentMap Fragments { get; }
 
     /// <summary>sessionAffinity ClientIP memory (client, service port) -> backend; survives generations like conntrack.</summary>
     public AffinityMap Affinity { get; }
@@ -78,6 +82,7 @@ public sealed class PacketPipeline
         Verdict v = ParseStage.Run(ref ctx);
         if (v != Verdict.Continue)
             return v == Verdict.Drop && ctx.Reason == DropReason.UnsupportedL4 ? ForeignProtocol(ref ctx, maps) : v;
+        if (ctx.IsLaterFragment) return FragmentStage.Later(ref ctx, maps, Conntrack, Fragments);
         // ICMP: errors about a tracked connection are translated with it; echo to a service IP is not load-balanced (a
         // ClusterIP cannot be pinged) and goes to the host stack untouched, as kube-proxy leaves it.
         if (ctx.Proto == IpProto.Icmp)
@@ -109,6 +114,8 @@ public sealed class PacketPipeline
         // ICMP time exceeded, which issue 4 adds; for now: drop with a reason.
         if (ctx.Frame[ctx.L3Offset + Ipv4Header.TtlOffset] <= 1) return Drop(ref ctx, DropReason.TtlExceeded);
         ref CtEntry e = ref Conntrack[ctx.CtIndex];
+        if (ctx.IsFirstFragment)
+            Fragments.Remember(FragmentStage.KeyOf(ref ctx), ctx.CtIndex, e.FlowId, ctx.Direction, ctx.NowNs);
         ConntrackStage.Update(ref ctx, ref e, in _timeouts);
         NatStage.Translate(ref ctx, in e, ctx.Direction);
         return Verdict.Forward;
@@ -164,6 +171,7 @@ public sealed class PacketPipeline
         }
         if (v == Verdict.Forward)
         {
+            r.HasTuple = true;
             ref CtEntry e = ref Conntrack[ctx.CtIndex];
             if (ctx.Proto != IpProto.Icmp)
             {

@@ -12,6 +12,8 @@ public sealed record PipelineOptions
     public ushort SnatPortMax { get; init; } = 65535;
     /// <summary>Bounded probing for a free SNAT port (cilium SNAT_COLLISION_RETRIES in large-instruction builds).</summary>
     public int SnatRetries { get; init; } = 128;
+    /// <summary>Datagrams in flight as fragments that can be tracked at once (cilium's default fragment map size).</summary>
+    public int FragmentCapacity { get; init; } = 8192;
     /// <summary>
     /// Conntrack slots the incremental GC inspects per packet, in steps of 16 packets: 1 M slots are swept every 1 M
     /// packets. GC only reclaims space (lookups already ignore expired entries), so a slow sweep is enough; 4 slots per

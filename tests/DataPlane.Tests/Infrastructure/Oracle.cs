@@ -16,6 +16,10 @@ public static class Oracle
         var clone = Ip((byte[])frame.Clone());
         clone.UpdateIPChecksum();
         Assert.Equal(clone.Checksum, ipSeen);
+        // A fragment holds only part of what its L4 checksum covers: the fixtures check those against expected frames
+        // built from the whole datagram instead.
+        ushort fragmentField = (ushort)((frame[14 + 6] << 8) | frame[14 + 7]);
+        if ((fragmentField & 0x3FFF) != 0) return;
         switch (ip.PayloadPacket)
         {
             case TcpPacket tcp:

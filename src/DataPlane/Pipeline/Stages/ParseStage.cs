@@ -112,12 +112,13 @@ public static class ParseStage
         return true;
     }
 
-    /// <summary>
-    /// Later fragments carry no ports, so they cannot be matched to a connection without fragment tracking (issue 4
-    /// adds the (src, dst, id) map); until then they are dropped with their own reason rather than passed untranslated.
-    /// </summary>
+    /// <summary>Later fragments carry no ports: the pipeline matches them through the fragment map instead.</summary>
     [MethodImpl(MethodImplOptions.NoInlining)]
-    static Verdict NonFirstFragment(ref PacketContext ctx) => Drop(ref ctx, DropReason.Ipv4Fragment);
+    static Verdict NonFirstFragment(ref PacketContext ctx)
+    {
+        ctx.IsLaterFragment = true;
+        return Verdict.Continue;
+    }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     static Verdict Drop(ref PacketContext ctx, DropReason reason)

@@ -1,0 +1,58 @@
+using System.Buffers.Binary;
+using DataPlane.Maps;
+using DataPlane.Packets;
+
+namespace DataPlane.Pipeline.Stages;
+
+/// <summary>
+/// IPv4 fragments (cilium's fragment tracking, bpf/lib/ipv4.h): the first fragment carries the ports and is handled
+/// like any packet, then remembered under (src, dst, proto, id); later fragments take the same address translation
+/// (no L4 header to rewrite: the L4 checksum lives in the first fragment, and it already covers the whole datagram).
+/// A later fragment of a datagram whose first fragment was not seen is dropped (frag-first-not-seen) when it is bound
+/// for a service address, and passed otherwise (it is not ours). Linux instead reassembles before NAT and
+/// re-fragments; the emitted fragments are the same, but it emits nothing until the last one has arrived.
+/// </summary>
+public static class FragmentStage
+{
+    public static FragmentKey KeyOf(ref PacketContext ctx) =>
+        new(ctx.SrcIp, ctx.DstIp, BinaryPrimitives.ReadUInt16BigEndian(ctx.Frame.Slice(ctx.L3Offset + Ipv4Header.IdOffset)), ctx.Proto);
+
+    public static Verdict Later(ref PacketContext ctx, MapSet maps, ConntrackMap ct, FragmentMap frags)
+    {
+        FragmentKey key = KeyOf(ref ctx);
+        if (!frags.TryGet(key, ctx.NowNs, out FragmentEntry f) || !ct.TrySnapshot(f.CtIndex, out CtEntry e) || e.FlowId != f.FlowId)
+            return NotSeen(ref ctx, maps);
+        if (ctx.Frame[ctx.L3Offset + Ipv4Header.TtlOffset] <= 1)
+        {
+            ctx.Reason = DropReason.TtlExceeded;
+            return Verdict.Drop;
+        }
+        bool last = (BinaryPrimitives.ReadUInt16BigEndian(ctx.Frame.Slice(ctx.L3Offset + Ipv4Header.FlagsFragmentOffset)) & Ipv4Header.FlagMoreFragments) == 0;
+        if (last) frags.Forget(key);
+        ctx.CtIndex = f.CtIndex;
+        ctx.Direction = f.Direction;
+        ref readonly CtTuple4 other = ref f.Direction == CtDirection.Original ? ref e.Reply : ref e.Original;
+        Span<byte> ip = ctx.Frame.Slice(ctx.L3Offset);
+        uint diff = Checksum.Diff32(ctx.SrcIp, other.DstIp) + Checksum.Diff32(ctx.DstIp, other.SrcIp);
+        BinaryPrimitives.WriteUInt32BigEndian(ip.Slice(Ipv4Header.SrcOffset), other.DstIp);
+        BinaryPrimitives.WriteUInt32BigEndian(ip.Slice(Ipv4Header.DstOffset), other.SrcIp);
+        ushort ttlProto = BinaryPrimitives.ReadUInt16BigEndian(ip.Slice(Ipv4Header.TtlOffset));
+        ushort next = (ushort)(ttlProto - 0x100);
+        ip[Ipv4Header.TtlOffset] = (byte)(next >> 8);
+        diff += Checksum.Diff16(ttlProto, next);
+        ushort c = BinaryPrimitives.ReadUInt16BigEndian(ip.Slice(Ipv4Header.ChecksumOffset));
+        BinaryPrimitives.WriteUInt16BigEndian(ip.Slice(Ipv4Header.ChecksumOffset), Checksum.Apply(c, diff));
+        // Report the datagram's translated tuple (the ports are those of its first fragment).
+        ctx.SrcIp = other.DstIp; ctx.SrcPort = other.DstPort;
+        ctx.DstIp = other.SrcIp; ctx.DstPort = other.SrcPort;
+        return Verdict.Forward;
+    }
+
+    static Verdict NotSeen(ref PacketContext ctx, MapSet maps)
+    {
+        if (System.Runtime.CompilerServices.Unsafe.IsNullRef(ref maps.FrontendAddresses.Lookup(new Ip4Key(ctx.DstIp))))
+            return Verdict.Pass;
+        ctx.Reason = DropReason.FragFirstNotSeen;
+        return Verdict.Drop;
+    }
+}
