@@ -3,7 +3,8 @@ using System.Text.Json.Nodes;
 namespace DataPlane.FixtureBuilder;
 
 /// <summary>One input frame, the verdict line expected for it and the frame expected out (null = nothing emitted).</summary>
-public sealed record Step(byte[] Input, JsonObject Verdict, byte[]? Output);
+/// <remarks><paramref name="AtNs"/>: the frame's time after the case start; null = one millisecond per frame.</remarks>
+public sealed record Step(byte[] Input, JsonObject Verdict, byte[]? Output, long? AtNs = null);
 
 /// <summary>A regression case: pcaps/cases/NNN-name/ replayed against pcaps/cluster as node-1 with seed 1.</summary>
 public sealed record Case(string Id, string Title, string Description, List<Step> Steps)
@@ -13,6 +14,7 @@ public sealed record Case(string Id, string Title, string Description, List<Step
     /// <summary>Frame i (0-based) has timestamp Start + i ms, so conntrack timeouts are not crossed within a case.</summary>
     public const long StartNs = 1_700_000_000_000_000_000;
     public static long TimestampNs(int index) => StartNs + index * 1_000_000L;
+    public long TimestampOf(int index) => Steps[index].AtNs is long at ? StartNs + at : TimestampNs(index);
 }
 
 /// <summary>Expected verdict lines, in the key order the CLI writes them.</summary>

@@ -14,7 +14,7 @@ public static class Cases
         System.Net.NetworkInformation.PhysicalAddress.Parse("02-00-00-00-00-03");
 
     public static IReadOnlyList<Case> All() =>
-        [ClusterIpTcp(), ClusterIpUdp(), NodePortTcp(), NoEndpointsReject(), BadInput(), SessionAffinity(), LocalPolicy(), Hairpin(), IcmpFromBackend(), FragmentedUdp()];
+        [ClusterIpTcp(), ClusterIpUdp(), NodePortTcp(), NoEndpointsReject(), BadInput(), SessionAffinity(), LocalPolicy(), Hairpin(), IcmpFromBackend(), FragmentedUdp(), ConntrackLifecycle()];
 
     // ---- 001: pod -> ClusterIP, TCP: handshake, data both ways, FIN both ways. DNAT only (pod source: no masquerade).
     static Case ClusterIpTcp()
@@ -283,6 +283,55 @@ public static class Cases
             "covers the whole datagram, patched incrementally); the later fragments, which have no ports, follow it through " +
             "the fragment map keyed by (src, dst, proto, id). The backend's answer is reverse-translated. A middle fragment " +
             "of another datagram (id 0x2222) whose first fragment never came is dropped as frag-first-not-seen.", steps);
+    }
+
+    // ---- 011: conntrack lifecycle: RST then SYN reuse, an established flow idle past 6 h, a SYN-only flow past 60 s.
+    static Case ConntrackLifecycle()
+    {
+        const string C = "10.244.1.5", VIP = "10.96.0.40";
+        string[] slots = ["10.244.1.21", "10.244.2.22", "10.244.2.23"]; // default/api's ready endpoints, slice order
+        var rng = new DeterministicRandom(Case.Seed);
+        rng.NextU64();                                                    // the pipeline's first draw: its ICMP id
+        string Pick() => slots[rng.Next(3)];                             // one draw per new connection
+        const long Ms = 1_000_000, S = 1_000_000_000;
+        var steps = new List<Step>();
+        void Out(ushort port, Tcp f, string backend, long at) => steps.Add(new Step(
+            TcpFrame(C, port, VIP, 443, f, 1, 1, "", 64, 5),
+            V.Line("forward", null, V.T("tcp", $"{C}:{port}", $"{VIP}:443"), V.T("tcp", $"{C}:{port}", $"{backend}:8443"), "default/api:https", $"{backend}:8443"),
+            TcpFrame(C, port, backend, 8443, f, 1, 1, "", 63, 5), at));
+        void Back(ushort port, Tcp f, string backend, long at) => steps.Add(new Step(
+            TcpFrame(backend, 8443, C, port, f, 7, 2, "", 64, 6, UplinkMac, NodeMac),
+            V.Line("forward", null, V.T("tcp", $"{backend}:8443", $"{C}:{port}"), V.T("tcp", $"{VIP}:443", $"{C}:{port}"), "default/api:https", $"{backend}:8443"),
+            TcpFrame(VIP, 443, C, port, f, 7, 2, "", 63, 6, UplinkMac, NodeMac), at));
+
+        // Five other connections first: they put the generator where consecutive draws differ at each step below, so
+        // every re-balancing shows as a change of backend (checked in CaseReplayTests).
+        for (ushort p = 46100; p < 46105; p++)
+            Out(p, Tcp.Syn, Pick(), 0);
+        string b1 = Pick();
+        Out(46000, Tcp.Syn, b1, 0);
+        Back(46000, Tcp.Syn | Tcp.Ack, b1, 1 * Ms);
+        Out(46000, Tcp.Ack, b1, 2 * Ms);
+        Out(46000, Tcp.Rst, b1, 3 * Ms);                  // reset: the connection is closed
+        string b2 = Pick();                               // a new SYN on the closed tuple is a new connection
+        Out(46000, Tcp.Syn, b2, 4 * Ms);
+        Back(46000, Tcp.Syn | Tcp.Ack, b2, 5 * Ms);
+        Out(46000, Tcp.Ack, b2, 6 * Ms);
+        string b3 = Pick();                               // 6 h + 1 s idle: the established entry has expired
+        Out(46000, Tcp.Ack, b3, 6 * Ms + (6 * 3600 + 1) * S);
+        long t0 = 7 * 3600 * S;
+        string b4 = Pick();
+        Out(46001, Tcp.Syn, b4, t0);                      // a SYN nobody answers...
+        Out(46001, Tcp.Syn, b4, t0 + 59 * S);             // ...retransmitted within the 60 s SYN timeout: same entry
+        string b5 = Pick();
+        Out(46001, Tcp.Syn, b5, t0 + 59 * S + 61 * S);    // ...and after it: a new connection, balanced again
+        return new Case("011-ct-lifecycle", "Conntrack lifecycle: reset, reuse and timeouts on the packet clock",
+            "A pod talks to default/api (three endpoints) with frame timestamps spaced to cross cilium's conntrack " +
+            "timeouts. A connection is reset (RST) and its tuple reused by a new SYN: a new connection, balanced again. " +
+            "Its established entry then idles 6 h + 1 s: the next ACK finds it expired and is picked up as a new " +
+            "connection (nf_conntrack_tcp_loose). A SYN retransmitted after 59 s stays on its entry; one after another " +
+            "61 s of silence (SYN-only timeout 60 s) starts over. Each new connection is one draw of the seeded " +
+            "generator, so the expected backends are computed by drawing in the same order.", steps);
     }
 
     /// <summary>Splits an Ethernet+IPv4 frame into fragments of at most <paramref name="chunk"/> payload bytes (a multiple of 8).</summary>

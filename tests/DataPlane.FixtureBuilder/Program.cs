@@ -25,8 +25,8 @@ namespace DataPlane.FixtureBuilder
             {
                 for (int i = 0; i < c.Steps.Count; i++)
                 {
-                    input.Write(c.Steps[i].Input, Case.TimestampNs(i));
-                    if (c.Steps[i].Output is { } o) expected.Write(o, Case.TimestampNs(i));
+                    input.Write(c.Steps[i].Input, c.TimestampOf(i));
+                    if (c.Steps[i].Output is { } o) expected.Write(o, c.TimestampOf(i));
                 }
             }
             File.WriteAllText(Path.Combine(dir, "expected.jsonl"), Jsonl(c));

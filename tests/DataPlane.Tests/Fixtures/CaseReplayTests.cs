@@ -109,6 +109,19 @@ public class CaseReplayTests
         }
     }
 
+    [Fact]
+    public void Lifecycle_case_rebalances_at_every_new_connection()
+    {
+        // 011's expectations only prove re-balancing if the backend actually changes where a new connection starts:
+        // after the RST + SYN reuse (frame 10), after 6 h idle (frame 13), after the SYN timeout (frame 16).
+        string[] backends = File.ReadAllLines(Path.Combine(Repo.Cases, "011-ct-lifecycle", "expected.jsonl"))
+            .Select(l => (string)JsonNode.Parse(l)!["backend"]!).ToArray();
+        Assert.NotEqual(backends[8], backends[9]);
+        Assert.NotEqual(backends[11], backends[12]);
+        Assert.Equal(backends[13], backends[14]);   // retransmitted SYN within 60 s: same connection
+        Assert.NotEqual(backends[14], backends[15]);
+    }
+
     static List<byte[]> Read(string path)
     {
         var list = new List<byte[]>();

@@ -180,8 +180,12 @@ public sealed class CaptureWriterTests : IDisposable
         byte[] frame = Frame(1, 1514);
         const int frames = 20_000;
 
-        using (var writer = new CaptureWriter(path))
+        // The least of three measured passes: seen once in a full parallel suite run, a single pass was charged a
+        // one-off allocation (runtime tier-up activity); a per-frame allocation would show in every pass.
+        long leastAllocated = long.MaxValue;
+        for (int attempt = 0; attempt < 3; attempt++)
         {
+            using var writer = new CaptureWriter(path);
             writer.Write(frame, 0);   // warm-up: JIT and first buffer use
             long before = GC.GetAllocatedBytesForCurrentThread();
             for (int i = 1; i < frames; i++)
@@ -189,22 +193,26 @@ public sealed class CaptureWriterTests : IDisposable
                 writer.Write(frame, i * 1000L);
             }
 
-            long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
-            Assert.True(allocated < 4096, $"writer allocated {allocated} bytes for {frames - 1} frames");
+            leastAllocated = Math.Min(leastAllocated, GC.GetAllocatedBytesForCurrentThread() - before);
         }
+        Assert.True(leastAllocated < 4096, $"writer allocated {leastAllocated} bytes for {frames - 1} frames");
 
-        using var reader = new CaptureReader(path);
-        Assert.True(reader.TryRead(out _));
-        long start = GC.GetAllocatedBytesForCurrentThread();
-        long total = 0;
-        while (reader.TryRead(out CaptureFrame f))
+        long leastRead = long.MaxValue;
+        for (int attempt = 0; attempt < 3; attempt++)
         {
-            total += f.Data.Length;
-        }
+            using var reader = new CaptureReader(path);
+            Assert.True(reader.TryRead(out _));
+            long start = GC.GetAllocatedBytesForCurrentThread();
+            long total = 0;
+            while (reader.TryRead(out CaptureFrame f))
+            {
+                total += f.Data.Length;
+            }
 
-        long readAllocated = GC.GetAllocatedBytesForCurrentThread() - start;
-        Assert.Equal((frames - 1) * 1514L, total);
-        Assert.True(readAllocated < 4096, $"reader allocated {readAllocated} bytes for {frames - 1} frames");
+            leastRead = Math.Min(leastRead, GC.GetAllocatedBytesForCurrentThread() - start);
+            Assert.Equal((frames - 1) * 1514L, total);
+        }
+        Assert.True(leastRead < 4096, $"reader allocated {leastRead} bytes for {frames - 1} frames");
     }
 
     [Fact]
