@@ -29,3 +29,40 @@ public class CtListTests
         Assert.DoesNotContain("XLATE", r.Stdout);
     }
 }
+
+public class ReplayOptionTests
+{
+    [Fact]
+    public void Snat_port_range_comes_from_the_command_line()
+    {
+        // 003's client port 40001 is outside 50000-50001, so masquerade picks from that range. The capture's replies
+        // still go to 192.168.0.2:40001, which is now no connection's binding: they pass untranslated, and the entry
+        // stays [UNREPLIED].
+        var r = CliTests.Run("replay", "--cluster", Repo.Cluster, "--node", "node-1",
+            Path.Combine(Repo.Cases, "003-nodeport-tcp", "input.pcap"), "-q", "--dump-ct", "--dump-nat", "--snat-port-range", "50000-50001");
+        Assert.True(r.ExitCode == 0, r.ToString());
+        Assert.Contains("verdicts: forward=5 pass=3", r.Stdout);
+        Assert.Matches(@"XLATE_SRC 192\.168\.0\.2:5000[01]", r.Stdout);
+        Assert.Matches(@"dport=5000[01] \[UNREPLIED\]", r.Stdout);
+    }
+
+    [Fact]
+    public void Conntrack_timeouts_come_from_the_command_line()
+    {
+        var r = CliTests.Run("replay", "--cluster", Repo.Cluster, "--node", "node-1",
+            Path.Combine(Repo.Cases, "002-clusterip-udp", "input.pcap"), "-q", "--dump-ct", "--ct-timeout-any", "5");
+        Assert.True(r.ExitCode == 0, r.ToString());
+        Assert.Equal(2, System.Text.RegularExpressions.Regex.Matches(r.Stdout, @"^udp\s+17 [45] ", System.Text.RegularExpressions.RegexOptions.Multiline).Count);
+    }
+
+    [Theory]
+    [InlineData("--snat-port-range", "9-1")]
+    [InlineData("--snat-port-range", "abc")]
+    [InlineData("--ct-timeout-syn", "0")]
+    public void Bad_values_are_one_line_errors(string option, string value)
+    {
+        var r = CliTests.Run("replay", "--cluster", Repo.Cluster, "--node", "node-1",
+            Path.Combine(Repo.Cases, "003-nodeport-tcp", "input.pcap"), option, value);
+        Assert.Contains(option, CliTests.AssertOneLineError(r));
+    }
+}
