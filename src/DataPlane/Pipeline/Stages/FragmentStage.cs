@@ -32,16 +32,7 @@ public static class FragmentStage
         ctx.CtIndex = f.CtIndex;
         ctx.Direction = f.Direction;
         ref readonly CtTuple4 other = ref f.Direction == CtDirection.Original ? ref e.Reply : ref e.Original;
-        Span<byte> ip = ctx.Frame.Slice(ctx.L3Offset);
-        uint diff = Checksum.Diff32(ctx.SrcIp, other.DstIp) + Checksum.Diff32(ctx.DstIp, other.SrcIp);
-        BinaryPrimitives.WriteUInt32BigEndian(ip.Slice(Ipv4Header.SrcOffset), other.DstIp);
-        BinaryPrimitives.WriteUInt32BigEndian(ip.Slice(Ipv4Header.DstOffset), other.SrcIp);
-        ushort ttlProto = BinaryPrimitives.ReadUInt16BigEndian(ip.Slice(Ipv4Header.TtlOffset));
-        ushort next = (ushort)(ttlProto - 0x100);
-        ip[Ipv4Header.TtlOffset] = (byte)(next >> 8);
-        diff += Checksum.Diff16(ttlProto, next);
-        ushort c = BinaryPrimitives.ReadUInt16BigEndian(ip.Slice(Ipv4Header.ChecksumOffset));
-        BinaryPrimitives.WriteUInt16BigEndian(ip.Slice(Ipv4Header.ChecksumOffset), Checksum.Apply(c, diff));
+        NatStage.ForwardIpHeader(ctx.Frame.Slice(ctx.L3Offset), ctx.SrcIp, other.DstIp, ctx.DstIp, other.SrcIp);
         // Report the datagram's translated tuple (the ports are those of its first fragment).
         ctx.SrcIp = other.DstIp; ctx.SrcPort = other.DstPort;
         ctx.DstIp = other.SrcIp; ctx.DstPort = other.SrcPort;

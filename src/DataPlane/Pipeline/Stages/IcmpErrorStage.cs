@@ -56,17 +56,8 @@ public static class IcmpErrorStage
         }
 
         // Outer header: ICMP has no ports, so only the addresses of a `dir` packet, then TTL - 1.
-        Span<byte> ip = ctx.Frame.Slice(ctx.L3Offset);
         uint newSrc = other.DstIp, newDst = other.SrcIp;
-        uint ipDiff = Checksum.Diff32(ctx.SrcIp, newSrc) + Checksum.Diff32(ctx.DstIp, newDst);
-        BinaryPrimitives.WriteUInt32BigEndian(ip.Slice(Ipv4Header.SrcOffset), newSrc);
-        BinaryPrimitives.WriteUInt32BigEndian(ip.Slice(Ipv4Header.DstOffset), newDst);
-        ushort ttlProto = BinaryPrimitives.ReadUInt16BigEndian(ip.Slice(Ipv4Header.TtlOffset));
-        ushort next = (ushort)(ttlProto - 0x100);
-        ip[Ipv4Header.TtlOffset] = (byte)(next >> 8);
-        ipDiff += Checksum.Diff16(ttlProto, next);
-        ushort ipCheck = BinaryPrimitives.ReadUInt16BigEndian(ip.Slice(Ipv4Header.ChecksumOffset));
-        BinaryPrimitives.WriteUInt16BigEndian(ip.Slice(Ipv4Header.ChecksumOffset), Checksum.Apply(ipCheck, ipDiff));
+        NatStage.ForwardIpHeader(ctx.Frame.Slice(ctx.L3Offset), ctx.SrcIp, newSrc, ctx.DstIp, newDst);
 
         L4.WriteU16(icmp, L4.IcmpChecksumOffset, 0);
         L4.WriteU16(icmp, L4.IcmpChecksumOffset, Checksum.Compute(icmp));

@@ -25,19 +25,9 @@ public static class NatStage
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static void Rewrite(ref PacketContext ctx, uint newSrc, ushort newSport, uint newDst, ushort newDport)
     {
-        Span<byte> ip = ctx.Frame.Slice(ctx.L3Offset);
         Span<byte> l4 = ctx.Frame.Slice(ctx.L4Offset);
-        uint addrDiff = 0, portDiff = 0;
-        if (newSrc != ctx.SrcIp)
-        {
-            addrDiff += Checksum.Diff32(ctx.SrcIp, newSrc);
-            BinaryPrimitives.WriteUInt32BigEndian(ip.Slice(Ipv4Header.SrcOffset), newSrc);
-        }
-        if (newDst != ctx.DstIp)
-        {
-            addrDiff += Checksum.Diff32(ctx.DstIp, newDst);
-            BinaryPrimitives.WriteUInt32BigEndian(ip.Slice(Ipv4Header.DstOffset), newDst);
-        }
+        uint addrDiff = ForwardIpHeader(ctx.Frame.Slice(ctx.L3Offset), ctx.SrcIp, newSrc, ctx.DstIp, newDst);
+        uint portDiff = 0;
         if (newSport != ctx.SrcPort)
         {
             portDiff += Checksum.Diff16(ctx.SrcPort, newSport);
@@ -48,14 +38,6 @@ public static class NatStage
             portDiff += Checksum.Diff16(ctx.DstPort, newDport);
             L4.WriteU16(l4, L4.DstPortOffset, newDport);
         }
-
-        // TTL is the high byte of the (TTL, protocol) word.
-        ushort ttlProto = BinaryPrimitives.ReadUInt16BigEndian(ip.Slice(Ipv4Header.TtlOffset));
-        ushort newTtlProto = (ushort)(ttlProto - 0x100);
-        ip[Ipv4Header.TtlOffset] = (byte)(newTtlProto >> 8);
-        uint ipDiff = addrDiff + Checksum.Diff16(ttlProto, newTtlProto);
-        ushort ipCheck = BinaryPrimitives.ReadUInt16BigEndian(ip.Slice(Ipv4Header.ChecksumOffset));
-        BinaryPrimitives.WriteUInt16BigEndian(ip.Slice(Ipv4Header.ChecksumOffset), Checksum.Apply(ipCheck, ipDiff));
 
         uint l4Diff = addrDiff + portDiff;
         if (l4Diff != 0)
@@ -75,5 +57,33 @@ public static class NatStage
         ctx.DstIp = newDst;
         ctx.SrcPort = newSport;
         ctx.DstPort = newDport;
+    }
+
+    /// <summary>
+    /// The IPv4 part of forwarding a translated packet, shared by every stage that forwards (translation, ICMP errors,
+    /// later fragments): new addresses, TTL - 1 (the high byte of the TTL/protocol word), one incremental header
+    /// checksum update. Returns the address part of the difference, which the TCP/UDP pseudo-header also needs.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static uint ForwardIpHeader(Span<byte> ip, uint oldSrc, uint newSrc, uint oldDst, uint newDst)
+    {
+        uint addrDiff = 0;
+        if (newSrc != oldSrc)
+        {
+            addrDiff += Checksum.Diff32(oldSrc, newSrc);
+            BinaryPrimitives.WriteUInt32BigEndian(ip.Slice(Ipv4Header.SrcOffset), newSrc);
+        }
+        if (newDst != oldDst)
+        {
+            addrDiff += Checksum.Diff32(oldDst, newDst);
+            BinaryPrimitives.WriteUInt32BigEndian(ip.Slice(Ipv4Header.DstOffset), newDst);
+        }
+        ushort ttlProto = BinaryPrimitives.ReadUInt16BigEndian(ip.Slice(Ipv4Header.TtlOffset));
+        ushort next = (ushort)(ttlProto - 0x100);
+        ip[Ipv4Header.TtlOffset] = (byte)(next >> 8);
+        ushort check = BinaryPrimitives.ReadUInt16BigEndian(ip.Slice(Ipv4Header.ChecksumOffset));
+        BinaryPrimitives.WriteUInt16BigEndian(ip.Slice(Ipv4Header.ChecksumOffset),
+            Checksum.Apply(check, addrDiff + Checksum.Diff16(ttlProto, next)));
+        return addrDiff;
     }
 }
