@@ -52,6 +52,7 @@ public static class MapsCommand
         for (int i = 1; i < maps.ReverseNat.Length; i++)
         {
             var rn = maps.ReverseNat[i];
+            if (maps.ServiceName((ushort)i) is null) continue; // an id of an earlier generation, now unused
             w.WriteLine($"{i,-10} {Ip4.Format(rn.Address, rn.Port) + "/" + IpProto.Name(rn.Proto).ToUpperInvariant(),-24} {maps.ServiceNames[i]}");
         }
     }

@@ -105,7 +105,7 @@ public static class TraceCommand
 
     public sealed record TraceResult(Request Req, Verdict Verdict, PacketResult R, MapSet Maps, string[] Candidates)
     {
-        string? Service => R.RevNatIndex != 0 ? Maps.ServiceNames[R.RevNatIndex] : null;
+        string? Service => Maps.ServiceName(R.RevNatIndex);
         string? Backend => Verdict == Verdict.Forward && R.RevNatIndex != 0 ? Ip4.Format(R.Backend.Address, R.Backend.Port) : null;
         bool Masquerade => Verdict == Verdict.Forward && R.Masqueraded;
 

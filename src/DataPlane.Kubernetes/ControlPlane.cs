@@ -1,5 +1,4 @@
 using DataPlane.Kubernetes.Compiler;
-using DataPlane.Kubernetes;
 using DataPlane.Maps;
 
 namespace DataPlane.Kubernetes;
@@ -7,31 +6,71 @@ namespace DataPlane.Kubernetes;
 /// <summary>
 /// Manifests → maps → one atomic publish. A load or compile that fails throws <see cref="ManifestException"/> and
 /// publishes nothing, so a running data plane keeps its last good generation.
+/// <para>
+/// It owns the <see cref="IdRegistry"/> across reloads, as cilium's agent owns its service and backend ids: a service
+/// port or backend that survives a reload keeps its id, so the conntrack entries and affinity memory holding it stay
+/// right. Concurrency: one thread reloads at a time (calls are serialised here); packet workers only read the holder.
+/// </para>
 /// </summary>
 public sealed class ControlPlane
 {
+    readonly Lock _lock = new();
+    readonly IdRegistry _ids = new();
+    readonly CompileOptions _options;
+    ClusterManifests _manifests = new();
     long _generation;
 
-    public ControlPlane(string clusterPath, string nodeName)
+    public ControlPlane(string clusterPath, string nodeName, CompileOptions? options = null)
     {
         ClusterPath = clusterPath;
         NodeName = nodeName;
-        Holder = new MapSetHolder(Compile());
+        _options = (options ?? new CompileOptions()) with { Ids = _ids };
+        Holder = new MapSetHolder(Compile(ManifestLoader.Load(clusterPath)));
     }
 
-    public string ClusterPath { get; }
+    /// <summary>Where the manifests were last loaded from successfully.</summary>
+    public string ClusterPath { get; private set; }
     public string NodeName { get; }
     public MapSetHolder Holder { get; }
 
-    /// <summary>Reloads the manifests; on error the current generation stays published and the error is rethrown.</summary>
-    public MapSet Reload()
+    /// <summary>
+    /// Reloads the manifests (from <paramref name="clusterPath"/>, or the last path); on error the current generation
+    /// stays published and the error is rethrown.
+    /// </summary>
+    public MapSet Reload(string? clusterPath = null)
     {
-        MapSet next = Compile();
-        Holder.Publish(next);
-        return next;
+        lock (_lock)
+        {
+            string path = clusterPath ?? ClusterPath;
+            MapSet next = Compile(ManifestLoader.Load(path));
+            Holder.Publish(next);
+            ClusterPath = path;
+            return next;
+        }
     }
 
-    MapSet Compile() => ClusterCompiler.Compile(ManifestLoader.Load(ClusterPath), NodeName, Interlocked.Increment(ref _generation));
+    /// <summary>
+    /// <c>kubectl apply -f <paramref name="path"/></c> on the current state (objects replaced by kind and key, new ones
+    /// added), then compile and publish; on error nothing changes and the error is rethrown.
+    /// </summary>
+    public MapSet Apply(string path)
+    {
+        lock (_lock)
+        {
+            MapSet next = Compile(_manifests.Apply(ManifestLoader.Load(path)));
+            Holder.Publish(next);
+            return next;
+        }
+    }
+
+    MapSet Compile(ClusterManifests manifests)
+    {
+        // The generation number and the state only advance on success: a failed reload changes nothing.
+        MapSet m = ClusterCompiler.Compile(manifests, NodeName, _options, _generation + 1);
+        _generation++;
+        _manifests = manifests;
+        return m;
+    }
 
     public static MapSet LoadAndCompile(string clusterPath, string nodeName, CompileOptions? options = null) =>
         ClusterCompiler.Compile(ManifestLoader.Load(clusterPath), nodeName, options ?? new CompileOptions());

@@ -19,7 +19,7 @@ public static class ConntrackListing
             string proto = IpProto.Name(e.Original.Proto);
             string state = e.Original.Proto == IpProto.Tcp ? $" {TcpState(e)}" : "";
             string reply = (e.Flags & CtFlags.SeenReply) != 0 ? " [ASSURED]" : " [UNREPLIED]";
-            string service = e.RevNatIndex != 0 && e.RevNatIndex < maps.ServiceNames.Length ? maps.ServiceNames[e.RevNatIndex] : "-";
+            string service = maps.ServiceName(e.RevNatIndex) ?? "-";
             w.WriteLine($"{proto,-8} {e.Original.Proto} {left}{state} {Tuple(e.Original)} {Tuple(e.Reply)}{reply} " +
                         $"backend={Ip4.Format(e.Reply.SrcIp, e.Reply.SrcPort)} service={service} flow={e.FlowId}");
         }

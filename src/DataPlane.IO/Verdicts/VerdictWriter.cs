@@ -69,7 +69,7 @@ public sealed class VerdictWriter : IDisposable
 
     /// <summary>The service a frame was attributed to. Names live in the generation (ids can be reused by a later one).</summary>
     public static string? ServiceName(in PacketResult r, MapSet maps) =>
-        r.RevNatIndex != 0 && r.RevNatIndex < maps.ServiceNames.Length ? maps.ServiceNames[r.RevNatIndex] : null;
+        maps.ServiceName(r.RevNatIndex);
 
     public void Dispose()
     {

@@ -23,11 +23,27 @@ public static class ClusterCompiler
 
     public static MapSet Compile(ClusterManifests m, string nodeName, CompileOptions options, long generation = 1)
     {
+        IdRegistry ids = options.Ids ?? new IdRegistry();
+        try
+        {
+            MapSet maps = Compile(m, nodeName, options, generation, ids);
+            ids.Commit();
+            return maps;
+        }
+        catch
+        {
+            ids.Abandon(); // the last good generation's ids stay allocated
+            throw;
+        }
+    }
+
+    static MapSet Compile(ClusterManifests m, string nodeName, CompileOptions options, long generation, IdRegistry ids)
+    {
         Node node = m.Nodes.FirstOrDefault(n => n.Name == nodeName)
             ?? throw new ManifestException(m.Files.Count == 1 ? m.Files[0] : "manifests", $"Node {nodeName}", null,
                 $"no Node named '{nodeName}' in the manifests (found: {(m.Nodes.Count == 0 ? "none" : string.Join(", ", m.Nodes.Select(n => n.Name)))})");
         NodeInfo info = BuildNodeInfo(m, node);
-        var b = new MapSetBuilder(info);
+        var b = new MapSetBuilder(info, ids);
         var allocator = new Allocator(m, options.NodePortMin, options.NodePortMax);
         // Services with a selector get their endpoints from the Pods, as the EndpointSlice controller would make them.
         IReadOnlyList<EndpointSlice> slices = [.. m.EndpointSlices, .. EndpointsController.Build(m, options.Warn)];
@@ -49,7 +65,7 @@ public static class ClusterCompiler
                 string display = $"{svc.Key}:{(port.Name.Length > 0 ? port.Name : port.Port.ToString())}";
                 ushort revNat = b.AddServicePort(display, clusterIp, (ushort)port.Port, proto);
                 if (firstRevNat == 0) firstRevNat = revNat;
-                ScopedEndpoints eps = Endpoints(m, slices, svc, port, proto, nodeName, b);
+                ScopedEndpoints eps = Endpoints(m, slices, svc, port, proto, nodeName, b, revNat);
                 // No usable endpoint anywhere: every address of the service rejects, whatever the policies
                 // (kube-proxy TestNoEndpointsReject); a Local policy with endpoints only elsewhere drops instead.
                 bool noneAnywhere = eps.All.Length == 0;
@@ -161,7 +177,7 @@ public static class ClusterCompiler
     /// <summary>A service port's usable endpoints, cluster-wide and on this node, each with its own terminating fallback.</summary>
     readonly record struct ScopedEndpoints(uint[] All, uint[] Local);
 
-    static ScopedEndpoints Endpoints(ClusterManifests m, IReadOnlyList<EndpointSlice> slices, Service svc, ServicePort port, byte proto, string nodeName, MapSetBuilder b)
+    static ScopedEndpoints Endpoints(ClusterManifests m, IReadOnlyList<EndpointSlice> slices, Service svc, ServicePort port, byte proto, string nodeName, MapSetBuilder b, ushort revNat)
     {
         var ready = new List<uint>();
         var terminating = new List<uint>();
@@ -185,6 +201,7 @@ public static class ClusterCompiler
                             Add(terminating, id = b.AddBackend(addr, (ushort)target, proto, BackendState.Terminating, local));
                         else continue;
                         if (local) localIds.Add(id);
+                        b.AddServing(revNat, addr);
                     }
             }
         }
@@ -207,6 +224,7 @@ public static class ClusterCompiler
                             uint id = b.AddBackend(a.IP, (ushort)ep.Port, proto, BackendState.Active, a.NodeName == nodeName);
                             Add(ready, id);
                             if (a.NodeName == nodeName) localIds.Add(id);
+                            b.AddServing(revNat, a.IP);
                         }
                     }
             }

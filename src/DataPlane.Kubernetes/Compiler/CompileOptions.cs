@@ -8,4 +8,9 @@ public sealed record CompileOptions
     public int NodePortMax { get; init; } = Allocator.DefaultNodePortMax;
     /// <summary>Where the endpoints controller's warnings go (e.g. a pod on a node that is not in the manifests).</summary>
     public Action<string>? Warn { get; init; }
+    /// <summary>
+    /// The control plane's id registry, kept across compiles so service-port and backend ids stay stable for the
+    /// conntrack entries that hold them; null: a fresh registry (a one-off compile).
+    /// </summary>
+    public Maps.IdRegistry? Ids { get; init; }
 }

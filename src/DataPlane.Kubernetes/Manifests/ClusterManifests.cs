@@ -28,4 +28,33 @@ public sealed class ClusterManifests
             return all.Length > 0 ? all : [DefaultServiceCidr];
         }
     }
+
+    /// <summary>
+    /// <c>kubectl apply</c> of <paramref name="overlay"/> on this state: an object of the same kind and key replaces the
+    /// existing one, a new one is added; objects the overlay does not name are kept. A KubeProxyConfiguration in the
+    /// overlay replaces the current one (kube-proxy restarts with a new config file).
+    /// </summary>
+    public ClusterManifests Apply(ClusterManifests overlay) => new()
+    {
+        Services = Merge(Services, overlay.Services),
+        EndpointSlices = Merge(EndpointSlices, overlay.EndpointSlices),
+        Endpoints = Merge(Endpoints, overlay.Endpoints),
+        Pods = Merge(Pods, overlay.Pods),
+        Nodes = Merge(Nodes, overlay.Nodes),
+        ServiceCidrs = Merge(ServiceCidrs, overlay.ServiceCidrs),
+        ProxyConfig = overlay.HasProxyConfig ? overlay.ProxyConfig : ProxyConfig,
+        HasProxyConfig = HasProxyConfig || overlay.HasProxyConfig,
+        Files = [.. Files, .. overlay.Files.Where(f => !Files.Contains(f))],
+    };
+
+    /// <summary>Whether a KubeProxyConfiguration was read (rather than <see cref="KubeProxyConfig.Default"/> assumed).</summary>
+    public bool HasProxyConfig { get; init; }
+
+    static T[] Merge<T>(IReadOnlyList<T> current, IReadOnlyList<T> overlay) where T : ManifestObject
+    {
+        var byKey = overlay.ToDictionary(o => o.Key);
+        var merged = current.Select(o => byKey.Remove(o.Key, out T? replacement) ? replacement : o).ToList();
+        merged.AddRange(overlay.Where(o => byKey.ContainsKey(o.Key)));
+        return [.. merged];
+    }
 }

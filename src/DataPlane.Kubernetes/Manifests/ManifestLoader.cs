@@ -45,6 +45,7 @@ public sealed partial class ManifestLoader
             Nodes = loader._nodes,
             ServiceCidrs = loader._serviceCidrs,
             ProxyConfig = loader._proxyConfig ?? KubeProxyConfig.Default,
+            HasProxyConfig = loader._proxyConfig is not null,
             Files = files,
         };
     }

@@ -113,6 +113,7 @@ public sealed class ConntrackMap
         entry.Flags = CtFlags.Live;
         entry.BackendId = 0;
         entry.RevNatIndex = 0;
+        entry.Generation = 0;
         entry.TcpFlagsOriginal = 0;
         entry.TcpFlagsReply = 0;
         entry.ExpiresNs = 0;

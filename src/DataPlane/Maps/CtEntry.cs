@@ -53,5 +53,9 @@ public struct CtEntry
     /// <summary>OR of TCP flags seen in the reply direction (cilium rx_flags_seen).</summary>
     public byte TcpFlagsReply;
     readonly byte _pad0;
-    readonly ushort _pad1;
+    /// <summary>
+    /// Low 16 bits of the map generation this entry was last checked against: a UDP service connection is re-checked
+    /// once per generation for a backend that stopped serving (kube-proxy's UDP conntrack cleanup).
+    /// </summary>
+    public ushort Generation;
 }

@@ -12,8 +12,11 @@ namespace DataPlane.Maps;
 public sealed class MapSet
 {
     internal MapSet(long generation, FixedHashMap<Lb4Key, Lb4Service> services, uint[] backendSlots, Lb4Backend[] backends,
-        Lb4ReverseNat[] reverseNat, string[] serviceNames, NodeInfo node, FixedHashMap<Ip4Key, byte> frontendAddresses, SourceRangeSet?[] sourceRanges)
+        Lb4ReverseNat[] reverseNat, string[] serviceNames, NodeInfo node, FixedHashMap<Ip4Key, byte> frontendAddresses, SourceRangeSet?[] sourceRanges,
+        FixedHashMap<ServingKey, byte> serving, int[] servingCount)
     {
+        Serving = serving;
+        ServingCount = servingCount;
         SourceRanges = sourceRanges;
         FrontendAddresses = frontendAddresses;
         Generation = generation;
@@ -30,7 +33,8 @@ public sealed class MapSet
     public FixedHashMap<Lb4Key, Lb4Service> Services { get; }
     /// <summary>Backend ids of every frontend's slots 1..Count, frontend after frontend.</summary>
     public uint[] BackendSlots { get; }
-    /// <summary>Backend id -> backend; index 0 is the invalid id.</summary>
+    /// <summary>Backend id -> backend; index 0 is the invalid id. Ids are stable across generations (<see cref="IdRegistry"/>), so
+    /// an id no longer in use is a hole: a default entry.</summary>
     public Lb4Backend[] Backends { get; }
     /// <summary>rev_nat_index -> frontend; index 0 invalid.</summary>
     public Lb4ReverseNat[] ReverseNat { get; }
@@ -41,6 +45,15 @@ public sealed class MapSet
     public FixedHashMap<Ip4Key, byte> FrontendAddresses { get; }
     /// <summary>rev_nat_index -> loadBalancerSourceRanges of services with frontends flagged SourceRange.</summary>
     public SourceRangeSet?[] SourceRanges { get; }
+
+    /// <summary>(endpoint address, rev_nat_index) of every serving endpoint, policies aside: UDP conntrack cleanup.</summary>
+    public FixedHashMap<ServingKey, byte> Serving { get; }
+    /// <summary>rev_nat_index -> how many serving endpoint addresses it has (0: the cleanup leaves its flows alone).</summary>
+    public int[] ServingCount { get; }
+
+    /// <summary>The name of service port <paramref name="revNatIndex"/>, or null when no service port of this generation has it.</summary>
+    public string? ServiceName(ushort revNatIndex) =>
+        revNatIndex < ServiceNames.Length && ServiceNames[revNatIndex].Length > 0 ? ServiceNames[revNatIndex] : null;
 
     public static MapSet Empty(NodeInfo node) => new MapSetBuilder(node).Build(0);
 }

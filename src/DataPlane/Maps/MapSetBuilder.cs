@@ -5,36 +5,52 @@ namespace DataPlane.Maps;
 /// <summary>
 /// Assembles a <see cref="MapSet"/> generation. Used by the control plane (and by tests, like cilium's SETUP seeding).
 /// Not thread-safe; a builder produces one generation.
+/// <para>
+/// Ids come from an <see cref="IdRegistry"/> that the control plane keeps across generations, so the arrays indexed by
+/// id may have holes (default entries) where a service port or backend of an earlier generation is gone.
+/// </para>
 /// </summary>
 public sealed class MapSetBuilder
 {
     readonly NodeInfo _node;
+    readonly IdRegistry _ids;
     readonly List<(Lb4Key Key, Lb4Service Value)> _frontends = [];
     readonly List<uint> _slots = [];
     readonly List<Lb4Backend> _backends = [default]; // id 0 is invalid, as in cilium
-    readonly Dictionary<(uint, ushort, byte), uint> _backendIds = [];
+    readonly HashSet<uint> _backendIds = [];
     readonly List<Lb4ReverseNat> _revNat = [default];
     readonly List<string> _names = [""];
     readonly Dictionary<ushort, SourceRangeSet> _ranges = [];
+    readonly HashSet<ServingKey> _serving = [];
+    readonly List<int> _servingCount = [0];
 
-    public MapSetBuilder(NodeInfo node) => _node = node;
+    /// <param name="ids">The control plane's registry; a fresh one (ids from 1) when the builder stands alone.</param>
+    public MapSetBuilder(NodeInfo node, IdRegistry? ids = null)
+    {
+        _node = node;
+        _ids = ids ?? new IdRegistry();
+    }
 
     public NodeInfo Node => _node;
 
     /// <summary>Registers a service port (the unit a reverse-NAT id stands for) and returns its id.</summary>
     public ushort AddServicePort(string name, uint address, ushort port, byte proto)
     {
-        if (_revNat.Count > ushort.MaxValue) throw new InvalidOperationException("more than 65535 service ports");
-        _revNat.Add(new Lb4ReverseNat(address, port, proto));
-        _names.Add(name);
-        return (ushort)(_revNat.Count - 1);
+        ushort id = _ids.ServicePort($"{name}/{Packets.IpProto.Name(proto)}");
+        Grow(_revNat, id);
+        Grow(_names, id, "");
+        Grow(_servingCount, id);
+        _revNat[id] = new Lb4ReverseNat(address, port, proto);
+        _names[id] = name;
+        return id;
     }
 
     /// <summary>Backends are shared between frontends and deduplicated by (address, port, proto), as cilium does.</summary>
     public uint AddBackend(uint address, ushort port, byte proto, BackendState state = BackendState.Active, bool local = false)
     {
-        var k = (address, port, proto);
-        if (_backendIds.TryGetValue(k, out uint id))
+        uint id = _ids.Backend(address, port, proto);
+        Grow(_backends, (int)id);
+        if (!_backendIds.Add(id))
         {
             // The same endpoint seen again (another slice, another frontend): keep the most usable state.
             ref Lb4Backend b = ref CollectionsMarshal.AsSpan(_backends)[(int)id];
@@ -42,10 +58,23 @@ public sealed class MapSetBuilder
             b.Local |= local;
             return id;
         }
-        id = (uint)_backends.Count;
-        _backends.Add(new Lb4Backend { Address = address, Port = port, Proto = proto, State = state, Local = local });
-        _backendIds.Add(k, id);
+        _backends[(int)id] = new Lb4Backend { Address = address, Port = port, Proto = proto, State = state, Local = local };
         return id;
+    }
+
+    /// <summary>
+    /// Records that <paramref name="address"/> is a serving endpoint (ready, or serving while terminating) of service
+    /// port <paramref name="revNatIndex"/>, whatever the traffic policies make of it: the set kube-proxy's UDP conntrack
+    /// cleanup keeps flows to (pkg/proxy/conntrack/cleanup.go).
+    /// </summary>
+    public void AddServing(ushort revNatIndex, uint address)
+    {
+        if (_serving.Add(new ServingKey(address, revNatIndex))) _servingCount[revNatIndex]++;
+    }
+
+    static void Grow<T>(List<T> list, int index, T fill = default!)
+    {
+        while (list.Count <= index) list.Add(fill);
     }
 
     /// <summary>Adds a frontend whose slots 1..n are <paramref name="backendIds"/> (n may be 0: the reject case).</summary>
@@ -79,6 +108,9 @@ public sealed class MapSetBuilder
         foreach (var (key, _) in _frontends) addresses.TryAdd(new Ip4Key(key.Address), 1);
         var ranges = new SourceRangeSet?[_revNat.Count];
         foreach (var (id, set) in _ranges) ranges[id] = set;
-        return new MapSet(generation, services, [.. _slots], [.. _backends], [.. _revNat], [.. _names], _node, addresses, ranges);
+        var serving = new FixedHashMap<ServingKey, byte>(Math.Max(_serving.Count, 1));
+        foreach (ServingKey k in _serving) serving.TryAdd(k, 1);
+        return new MapSet(generation, services, [.. _slots], [.. _backends], [.. _revNat], [.. _names], _node, addresses, ranges,
+            serving, [.. _servingCount]);
     }
 }

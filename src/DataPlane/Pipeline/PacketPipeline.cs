@@ -33,6 +33,7 @@ public sealed class PacketPipeline
         Conntrack = new ConntrackMap(_options.CtCapacity);
         Fragments = new FragmentMap(_options.FragmentCapacity);
         Affinity = new AffinityMap(Math.Max(_options.CtCapacity / 4, 16));
+        _reconciledGeneration = _sweepGeneration = maps.Current.Generation;
     }
 
     /// <summary>Datagrams whose first fragment was forwarded: their later fragments follow its translation.</summary>
@@ -58,7 +59,7 @@ public sealed class PacketPipeline
         Verdict v = Run(ref ctx, maps);
         Counters.Count(v, ctx.Reason);
         Report(ref ctx, v, maps, out result);
-        Collect(nowNs); // after the report, which reads this packet's entry
+        Collect(nowNs, maps); // after the report, which reads this packet's entry
         return v;
     }
 
@@ -88,7 +89,7 @@ public sealed class PacketPipeline
         if (ctx.Proto == IpProto.Icmp)
             return ctx.IcmpType is L4.IcmpDestUnreachable or L4.IcmpTimeExceeded ? IcmpErrorStage.Run(ref ctx, Conntrack) : Verdict.Pass;
 
-        v = ConntrackStage.Lookup(ref ctx, Conntrack);
+        v = ConntrackStage.Lookup(ref ctx, Conntrack, maps);
         if (v == Verdict.Forward) return ForwardTracked(ref ctx);
 
         v = ServiceLookupStage.Run(ref ctx, maps);
@@ -134,11 +135,61 @@ public sealed class PacketPipeline
         return Verdict.Pass;
     }
 
-    /// <summary>The incremental GC, run every 16th packet over 16 packets' worth of slots (one call, one loop).</summary>
+    /// <summary>
+    /// The incremental GC, run every 16th packet over 16 packets' worth of slots (one call, one loop); after a new map
+    /// generation, also the sweep that removes UDP connections to endpoints that stopped serving.
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    void Collect(long nowNs)
+    void Collect(long nowNs, MapSet maps)
     {
-        if ((++_packets & 15) == 0) Conntrack.Collect(nowNs, 16 * _options.GcSlotsPerPacket);
+        if ((++_packets & 15) != 0) return;
+        Conntrack.Collect(nowNs, 16 * _options.GcSlotsPerPacket);
+        if (maps.Generation != _reconciledGeneration) Reconcile(maps, 16 * _options.GcSlotsPerPacket);
+    }
+
+    long _reconciledGeneration; // the generation every entry has been checked against
+    long _sweepGeneration;      // the generation the current sweep checks against
+    int _sweepCursor, _sweepLeft;
+
+    /// <summary>
+    /// kube-proxy runs its UDP conntrack cleanup after every sync (CleanStaleEntries); here the worker that owns the
+    /// table does it, <paramref name="budget"/> slots at a time, so a new generation never stalls the packet path.
+    /// Packets of a connection the sweep has not reached yet are checked on lookup (<see cref="ConntrackStage.Lookup"/>),
+    /// so no datagram is sent to a removed backend in between. Returns how many connections were removed.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    int Reconcile(MapSet maps, int budget)
+    {
+        if (_sweepGeneration != maps.Generation)
+        {
+            _sweepGeneration = maps.Generation;
+            _sweepLeft = Conntrack.Capacity;
+        }
+        int removed = 0;
+        for (; budget > 0 && _sweepLeft > 0; budget--, _sweepLeft--)
+        {
+            int i = _sweepCursor;
+            _sweepCursor = (i + 1) & (Conntrack.Capacity - 1);
+            ref CtEntry e = ref Conntrack[i];
+            if ((e.Flags & CtFlags.Live) != 0 && e.Generation != (ushort)maps.Generation && ConntrackStage.BackendGone(ref e, maps))
+            {
+                Conntrack.Delete(i);
+                removed++;
+            }
+        }
+        if (_sweepLeft == 0) _reconciledGeneration = maps.Generation;
+        return removed;
+    }
+
+    /// <summary>
+    /// Checks every connection against the current generation now (the replay calls it right after publishing an
+    /// update, where kube-proxy would run its cleanup); returns how many UDP connections were removed.
+    /// </summary>
+    public int ReconcileAll()
+    {
+        MapSet maps = _maps.Current;
+        _sweepGeneration = 0;
+        return Reconcile(maps, int.MaxValue);
     }
 
     static Verdict Drop(ref PacketContext ctx, DropReason r)

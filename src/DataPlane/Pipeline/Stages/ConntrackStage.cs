@@ -25,16 +25,38 @@ public static class ConntrackStage
     /// connection that has closed (FIN both ways or RST) starts a new connection, as cilium's ct_lookup does.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Verdict Lookup(ref PacketContext ctx, ConntrackMap ct)
+    public static Verdict Lookup(ref PacketContext ctx, ConntrackMap ct, MapSet maps)
     {
         int idx = ct.Lookup(new CtTuple4(ctx.SrcIp, ctx.SrcPort, ctx.DstIp, ctx.DstPort, ctx.Proto), out CtDirection dir);
         ctx.CtIndex = idx;
         if (idx < 0) return Verdict.Continue;
         ref CtEntry e = ref ct[idx];
-        if (e.ExpiresNs <= ctx.NowNs || (IsClosed(in e) && (ctx.TcpFlags & (L4.TcpSyn | L4.TcpAck)) == L4.TcpSyn))
+        if (e.ExpiresNs <= ctx.NowNs || (IsClosed(in e) && (ctx.TcpFlags & (L4.TcpSyn | L4.TcpAck)) == L4.TcpSyn)
+            || (e.Generation != (ushort)maps.Generation && BackendGone(ref e, maps)))
             return Stale(ref ctx, ct, idx);
         ctx.Direction = dir;
         return Verdict.Forward;
+    }
+
+    /// <summary>
+    /// Once per map generation per connection: is this a UDP service connection whose backend no longer serves the
+    /// service? kube-proxy then deletes it (pkg/proxy/conntrack/cleanup.go, CleanStaleEntries) so the next datagram is
+    /// balanced again instead of black-holing. It keeps TCP connections, which live on to their timeout or RST, and
+    /// the flows of a service with no serving endpoint at all (nothing better to send them to), and ignores traffic
+    /// policies and terminating state: only whether the reply source is a serving endpoint address of the service.
+    /// Otherwise stamps the entry as checked for this generation.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    public static bool BackendGone(ref CtEntry e, MapSet maps)
+    {
+        if (e.Original.Proto == IpProto.Udp && (e.Flags & CtFlags.Dnat) != 0 && e.RevNatIndex < maps.ServingCount.Length
+            && maps.ServingCount[e.RevNatIndex] > 0
+            && Unsafe.IsNullRef(ref maps.Serving.Lookup(new ServingKey(e.Reply.SrcIp, e.RevNatIndex))))
+            return true;
+        ConntrackMap.BeginWrite(ref e);
+        e.Generation = (ushort)maps.Generation;
+        ConntrackMap.EndWrite(ref e);
+        return false;
     }
 
     [MethodImpl(MethodImplOptions.NoInlining)]
@@ -104,6 +126,7 @@ public static class ConntrackStage
         ConntrackMap.BeginWrite(ref e);
         e.BackendId = ctx.BackendId;
         e.RevNatIndex = ctx.Service.RevNatIndex;
+        e.Generation = (ushort)maps.Generation;
         e.Flags |= CtFlags.Dnat;
         if (natIp != ctx.SrcIp || natPort != ctx.SrcPort) e.Flags |= CtFlags.Snat;
         if ((ctx.Service.Flags & (ServiceFlags.NodePort | ServiceFlags.ExternalIp | ServiceFlags.LoadBalancer)) != 0)
