@@ -8,12 +8,17 @@ bash .ci/setup-machine.sh
 dotnet build -c Release -v q -nologo src/DataPlane.Cli >/dev/null
 OUT="${OUT:-${TMPDIR:-/tmp}/dataplane-replay}"
 mkdir -p "$OUT"
+OUT="$(cd "$OUT" && pwd)"
 for dir in pcaps/cases/*/; do
   name="$(basename "$dir")"
   echo "== $name: $(head -n 1 "$dir/CASE.md" | sed 's/^# [^:]*: //')"
-  dotnet src/DataPlane.Cli/bin/Release/net10.0/dataplane.dll replay \
-    --cluster pcaps/cluster --node node-1 "$dir/input.pcap" \
-    -o "$OUT/$name.pcap" --verdicts "$OUT/$name.jsonl" "$@"
+  # A case's own options (a small conntrack table, a manifest applied mid-capture...) are in its args file, with
+  # paths relative to the case folder, so it runs from there.
+  extra=()
+  [[ -f "$dir/args" ]] && mapfile -t extra < "$dir/args"
+  (cd "$dir" && dotnet "$root/src/DataPlane.Cli/bin/Release/net10.0/dataplane.dll" replay \
+    --cluster "$root/pcaps/cluster" --node node-1 input.pcap \
+    -o "$OUT/$name.pcap" --verdicts "$OUT/$name.jsonl" "${extra[@]}" "$@")
   echo
 done
 echo "outputs: $OUT"

@@ -24,12 +24,16 @@ public sealed class ClusterArgs
     }
 
     /// <summary>Loads and compiles; the endpoints controller's warnings go to stderr prefixed like errors.</summary>
-    public MapSet Compile(ParseResult pr)
+    public MapSet Compile(ParseResult pr) => ControlPlane.LoadAndCompile(pr.GetValue(Cluster)!, pr.GetValue(Node)!, Options(pr));
+
+    /// <summary>A control plane that keeps the manifests and ids for later changes (replay --apply-at, live reloads).</summary>
+    public ControlPlane CreateControlPlane(ParseResult pr) => new(pr.GetValue(Cluster)!, pr.GetValue(Node)!, Options(pr));
+
+    CompileOptions Options(ParseResult pr)
     {
         string range = pr.GetValue(NodePortRange)!;
         if (!Allocator.TryParseRange(range, out int min, out int max))
             throw new UsageException($"--service-node-port-range: '{range}' is not a port range like 30000-32767");
-        var options = new CompileOptions { NodePortMin = min, NodePortMax = max, Warn = w => Console.Error.WriteLine($"dataplane: warning: {w}") };
-        return ControlPlane.LoadAndCompile(pr.GetValue(Cluster)!, pr.GetValue(Node)!, options);
+        return new CompileOptions { NodePortMin = min, NodePortMax = max, Warn = w => Console.Error.WriteLine($"dataplane: warning: {w}") };
     }
 }

@@ -26,21 +26,27 @@ public static class ReplayCommand
         var tAny = new Option<int>("--ct-timeout-any") { Description = "Seconds a UDP/ICMP entry lives idle", DefaultValueFactory = _ => 60 };
         var dumpCt = new Option<bool>("--dump-ct") { Description = "After the replay, list the conntrack table (conntrack -L style)" };
         var dumpNat = new Option<bool>("--dump-nat") { Description = "After the replay, list the SNAT bindings (cilium bpf nat list style)" };
+        var applyAt = new Option<string[]>("--apply-at")
+        {
+            Description = "SECONDS=PATH: kubectl-apply the manifests in PATH when the capture's clock is SECONDS past its first frame (repeatable)",
+            AllowMultipleArgumentsPerToken = false,
+        };
 
-        var cmd = new Command("replay", "Replay a capture through the data plane of one node") { input, output, verdicts, seed, ctMax, quiet, dumpCt, dumpNat, snatRange, tSyn, tEst, tClose, tAny };
+        var cmd = new Command("replay", "Replay a capture through the data plane of one node") { input, output, verdicts, seed, ctMax, quiet, dumpCt, dumpNat, snatRange, tSyn, tEst, tClose, tAny, applyAt };
         clusterArgs.AddTo(cmd);
         cmd.SetAction(pr => Errors.Guard(() =>
         {
             int ct = pr.GetValue(ctMax);
             if (ct < 1 || (ct & (ct - 1)) != 0) throw new UsageException($"--ct-max: {ct} is not a power of two");
-            MapSet maps = clusterArgs.Compile(pr);
+            ControlPlane control = clusterArgs.CreateControlPlane(pr);
+            List<ReplayUpdate> updates = [.. (pr.GetValue(applyAt) ?? []).Select(a => ParseApply(a, control))];
             string range = pr.GetValue(snatRange)!;
             string[] parts = range.Split('-');
             if (parts.Length != 2 || !ushort.TryParse(parts[0], out ushort lo) || !ushort.TryParse(parts[1], out ushort hi) || lo == 0 || lo > hi)
                 throw new UsageException($"--snat-port-range: '{range}' is not a port range like 32768-65535");
             foreach (var (name, value) in new[] { ("--ct-timeout-syn", pr.GetValue(tSyn)), ("--ct-timeout-established", pr.GetValue(tEst)), ("--ct-timeout-close", pr.GetValue(tClose)), ("--ct-timeout-any", pr.GetValue(tAny)) })
                 if (value <= 0) throw new UsageException($"{name}: {value} is not a positive number of seconds");
-            var pipeline = new PacketPipeline(new MapSetHolder(maps), new PipelineOptions
+            var pipeline = new PacketPipeline(control.Holder, new PipelineOptions
             {
                 Seed = pr.GetValue(seed),
                 CtCapacity = ct,
@@ -52,7 +58,7 @@ public static class ReplayCommand
                 NonTcpTimeout = TimeSpan.FromSeconds(pr.GetValue(tAny)),
             });
             string inPath = pr.GetValue(input)!;
-            ReplaySummary s = ReplaySession.Run(inPath, pr.GetValue(output), pr.GetValue(verdicts), pipeline);
+            ReplaySummary s = ReplaySession.Run(inPath, pr.GetValue(output), pr.GetValue(verdicts), pipeline, updates);
             Print(Console.Out, inPath, s, pipeline, pr.GetValue(quiet));
             if (pr.GetValue(dumpCt))
             {
@@ -67,6 +73,25 @@ public static class ReplayCommand
             return 0;
         }));
         return cmd;
+    }
+
+    /// <summary>"SECONDS=PATH" → an update that applies PATH through the control plane, keeping the last good state on error.</summary>
+    static ReplayUpdate ParseApply(string spec, ControlPlane control)
+    {
+        int eq = spec.IndexOf('=');
+        if (eq <= 0 || !double.TryParse(spec[..eq], System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out double sec) || sec < 0 || double.IsInfinity(sec))
+            throw new UsageException($"--apply-at: '{spec}' is not SECONDS=PATH (e.g. 5=manifests/after.yaml)");
+        string path = spec[(eq + 1)..];
+        if (!File.Exists(path) && !Directory.Exists(path)) throw new UsageException($"--apply-at: {path}: no such file or directory");
+        return new ReplayUpdate((long)Math.Round(sec * 1e9), $"apply {path}", () =>
+        {
+            try
+            {
+                control.Apply(path);
+                return null;
+            }
+            catch (ManifestException e) { return e.Message; }
+        });
     }
 
     static void Print(TextWriter w, string input, ReplaySummary s, PacketPipeline p, bool quiet)
@@ -87,6 +112,7 @@ public static class ReplayCommand
             foreach (var (reason, c) in s.ByReason.OrderBy(kv => (int)kv.Key)) w.Write($" {reason.Name()}={c}");
             w.WriteLine();
         }
+        foreach (string u in s.Updates) w.WriteLine($"update: {u}");
         w.WriteLine($"conntrack: {p.Conntrack.Count} live flows");
         double pipeSec = s.PipelineTime.TotalSeconds, totalSec = s.TotalTime.TotalSeconds;
         // Below a few thousand frames the figure is JIT warm-up, not throughput.

@@ -9,6 +9,15 @@ public sealed record Step(byte[] Input, JsonObject Verdict, byte[]? Output, long
 /// <summary>A regression case: pcaps/cases/NNN-name/ replayed against pcaps/cluster as node-1 with seed 1.</summary>
 public sealed record Case(string Id, string Title, string Description, List<Step> Steps)
 {
+    /// <summary>
+    /// Extra replay options (written to the case's <c>args</c> file, one per line), with paths relative to the case
+    /// folder: replay-all.sh and the tests run such a case with the folder as working directory.
+    /// </summary>
+    public string[] Args { get; init; } = [];
+
+    /// <summary>Extra files of the case (e.g. manifests applied mid-replay), by name relative to the case folder.</summary>
+    public IReadOnlyDictionary<string, string> Files { get; init; } = new Dictionary<string, string>();
+
     public const string Node = "node-1";
     public const ulong Seed = 1;
     /// <summary>Frame i (0-based) has timestamp Start + i ms, so conntrack timeouts are not crossed within a case.</summary>

@@ -8,13 +8,14 @@ namespace DataPlane.FixtureBuilder;
 /// 10.244.0.0/16). Expected frames are the inputs rebuilt from scratch with translated addresses and TTL - 1 (the data
 /// plane forwards, so it decrements TTL like the kernel; MACs are left as they came: no neighbour table yet).
 /// </summary>
-public static class Cases
+public static partial class Cases
 {
     static readonly System.Net.NetworkInformation.PhysicalAddress UplinkMac =
         System.Net.NetworkInformation.PhysicalAddress.Parse("02-00-00-00-00-03");
 
     public static IReadOnlyList<Case> All() =>
-        [ClusterIpTcp(), ClusterIpUdp(), NodePortTcp(), NoEndpointsReject(), BadInput(), SessionAffinity(), LocalPolicy(), Hairpin(), IcmpFromBackend(), FragmentedUdp(), ConntrackLifecycle()];
+        [ClusterIpTcp(), ClusterIpUdp(), NodePortTcp(), NoEndpointsReject(), BadInput(), SessionAffinity(), LocalPolicy(), Hairpin(), IcmpFromBackend(), FragmentedUdp(), ConntrackLifecycle(),
+         UdpTimeout(), ConntrackFull(), NatPortExhaustion(), EndpointChange()];
 
     // ---- 001: pod -> ClusterIP, TCP: handshake, data both ways, FIN both ways. DNAT only (pod source: no masquerade).
     static Case ClusterIpTcp()

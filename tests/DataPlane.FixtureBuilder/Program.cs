@@ -31,7 +31,13 @@ namespace DataPlane.FixtureBuilder
             }
             File.WriteAllText(Path.Combine(dir, "expected.jsonl"), Jsonl(c));
             File.WriteAllText(Path.Combine(dir, "CASE.md"), Markdown(c));
+            if (c.Args.Length > 0) File.WriteAllText(Path.Combine(dir, "args"), string.Join('\n', c.Args) + "\n");
+            foreach (var (name, text) in c.Files) File.WriteAllText(Path.Combine(dir, name), text);
         }
+
+        /// <summary>Every file <see cref="Write"/> produces for <paramref name="c"/>, for the staleness check.</summary>
+        public static IEnumerable<string> FileNames(Case c) =>
+            ["input.pcap", "expected.pcap", "expected.jsonl", "CASE.md", .. c.Args.Length > 0 ? ["args"] : Array.Empty<string>(), .. c.Files.Keys];
 
         public static string Jsonl(Case c)
         {
@@ -55,9 +61,13 @@ namespace DataPlane.FixtureBuilder
             - Provenance: synthetic, built by `tests/DataPlane.FixtureBuilder` (`dotnet run --project tests/DataPlane.FixtureBuilder -- pcaps/cases`).
               `expected.pcap` is built independently of the data plane: each expected frame is constructed from scratch
               with the translated addresses and PacketDotNet computes every checksum.
-            - Replay: `dotnet run --project src/DataPlane.Cli -- replay --cluster pcaps/cluster --node {Case.Node} pcaps/cases/{c.Id}/input.pcap -o out.pcap --verdicts out.jsonl`
+            - Replay: {Replay(c)}
             - Frames: {c.Steps.Count} in, {c.Steps.Count(s => s.Output is not null)} expected out.
 
             """;
+
+        static string Replay(Case c) => c.Args.Length == 0
+            ? $"`dotnet run --project src/DataPlane.Cli -- replay --cluster pcaps/cluster --node {Case.Node} pcaps/cases/{c.Id}/input.pcap -o out.pcap --verdicts out.jsonl`"
+            : $"from this folder (the options are in `args`), `dotnet run --project ../../../src/DataPlane.Cli -- replay --cluster ../../cluster --node {Case.Node} input.pcap -o out.pcap --verdicts out.jsonl {string.Join(' ', c.Args)}`";
     }
 }

@@ -92,17 +92,32 @@ public sealed class ConntrackMap
 
     public bool Contains(in CtTuple4 tuple) => Lookup(tuple, out _) >= 0;
 
+    bool InUse(in CtTuple4 tuple, long nowNs)
+    {
+        int e = Lookup(tuple, out _);
+        if (e < 0) return false;
+        if (_entries[e].ExpiresNs > nowNs) return true;
+        Delete(e);
+        return false;
+    }
+
     public ref CtEntry this[int index] => ref _entries[index];
 
     /// <summary>
     /// Creates a connection with both tuples, BPF_NOEXIST on each. The reply tuple is inserted first, as cilium inserts
     /// the reverse NAT entry first: it is the one that can collide (a translated tuple already in use), and failing there
     /// leaves nothing to roll back.
+    /// <para>
+    /// A tuple held by a connection that expired before <paramref name="nowNs"/> but that the incremental GC has not
+    /// reached yet is not in use: that connection is collected here and the tuple taken, as the kernel's
+    /// nf_conntrack_tuple_taken skips (and kills) expired entries. Otherwise a closed flow would pin its SNAT port until
+    /// the sweep came round. The default <paramref name="nowNs"/> reclaims nothing.
+    /// </para>
     /// </summary>
-    public MapStatus TryCreate(in CtTuple4 original, in CtTuple4 reply, out int entryIndex)
+    public MapStatus TryCreate(in CtTuple4 original, in CtTuple4 reply, out int entryIndex, long nowNs = long.MinValue)
     {
         entryIndex = -1;
-        if (Contains(reply) || Contains(original)) return MapStatus.Exists;
+        if (InUse(reply, nowNs) || InUse(original, nowNs)) return MapStatus.Exists;
         if (_freeTop == 0) return MapStatus.Full;
         int e = _free[--_freeTop];
         ref CtEntry entry = ref _entries[e];

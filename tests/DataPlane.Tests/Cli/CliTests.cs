@@ -46,7 +46,10 @@ public class CliTests : IDisposable
         public override string ToString() => $"exit {ExitCode}\n--- stdout ---\n{Stdout}\n--- stderr ---\n{Stderr}";
     }
 
-    internal static Result Run(params string[] args)
+    internal static Result Run(params string[] args) => RunIn(Repo.Root, args);
+
+    /// <summary>Runs the CLI with <paramref name="workingDirectory"/> as its current directory.</summary>
+    internal static Result RunIn(string workingDirectory, params string[] args)
     {
         string host = Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") is { Length: > 0 } h && File.Exists(h) ? h : "dotnet";
         var psi = new ProcessStartInfo(host)
@@ -55,7 +58,7 @@ public class CliTests : IDisposable
             RedirectStandardError = true,
             RedirectStandardInput = true,
             UseShellExecute = false,
-            WorkingDirectory = Repo.Root,
+            WorkingDirectory = workingDirectory,
         };
         psi.ArgumentList.Add(CliDll());
         foreach (string a in args) psi.ArgumentList.Add(a);

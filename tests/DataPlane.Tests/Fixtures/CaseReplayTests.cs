@@ -26,6 +26,16 @@ public class CaseReplayTests
     {
         string dir = Path.Combine(Repo.Cases, id);
         string tmp = Directory.CreateTempSubdirectory("dp-case-").FullName;
+        if (File.Exists(Path.Combine(dir, "args")))
+        {
+            // A case with its own replay options runs through the CLI, from its folder, exactly as replay-all.sh runs it.
+            string[] extra = File.ReadAllLines(Path.Combine(dir, "args")).Where(l => l.Length > 0).ToArray();
+            string co = Path.Combine(tmp, "out.pcap"), cv = Path.Combine(tmp, "out.jsonl");
+            var r = Cli.CliTests.RunIn(dir, ["replay", "--cluster", Repo.Cluster, "--node", Case.Node, "--seed", seed.ToString(), "-q",
+                "input.pcap", "-o", co, "--verdicts", cv, .. extra]);
+            Assert.True(r.ExitCode == 0, $"{id}: replay failed: {r.Stderr}");
+            return (co, cv);
+        }
         MapSet maps = ControlPlane.LoadAndCompile(Repo.Cluster, Case.Node);
         var pipeline = new PacketPipeline(new MapSetHolder(maps), new PipelineOptions { Seed = seed, CtCapacity = 1 << 12 });
         string o = Path.Combine(tmp, "out.pcap"), v = Path.Combine(tmp, "out.jsonl");
@@ -103,7 +113,7 @@ public class CaseReplayTests
             string d = Path.Combine(tmp, c.Id);
             Directory.CreateDirectory(d);
             CaseFiles.Write(c, d);
-            foreach (string f in new[] { "input.pcap", "expected.pcap", "expected.jsonl", "CASE.md" })
+            foreach (string f in CaseFiles.FileNames(c))
                 Assert.True(File.ReadAllBytes(Path.Combine(d, f)).AsSpan().SequenceEqual(File.ReadAllBytes(Path.Combine(Repo.Cases, c.Id, f))),
                     $"pcaps/cases/{c.Id}/{f} is stale: run dotnet run --project tests/DataPlane.FixtureBuilder -- pcaps/cases");
         }
@@ -120,6 +130,16 @@ public class CaseReplayTests
         Assert.NotEqual(backends[11], backends[12]);
         Assert.Equal(backends[13], backends[14]);   // retransmitted SYN within 60 s: same connection
         Assert.NotEqual(backends[14], backends[15]);
+    }
+
+    [Fact]
+    public void Udp_timeout_case_rebalances_onto_another_endpoint()
+    {
+        // 012 proves re-selection only if the flow's backend changes where its entry expired (frame 5).
+        string[] backends = File.ReadAllLines(Path.Combine(Repo.Cases, "012-udp-timeout", "expected.jsonl"))
+            .Select(l => (string?)JsonNode.Parse(l)!["backend"] ?? "").ToArray();
+        Assert.Equal(backends[1], backends[3]);      // 20 s later: same flow
+        Assert.NotEqual(backends[3], backends[4]);   // 31 s of silence: a new flow, another endpoint
     }
 
     static List<byte[]> Read(string path)

@@ -110,14 +110,14 @@ public static class ConntrackStage
 
         int entry = -1;
         MapStatus st = ctx.Masquerade && natPort >= o.SnatPortMin && natPort <= o.SnatPortMax || !ctx.Masquerade
-            ? ct.TryCreate(original, new CtTuple4(be.Address, be.Port, natIp, natPort, ctx.Proto), out entry)
+            ? ct.TryCreate(original, new CtTuple4(be.Address, be.Port, natIp, natPort, ctx.Proto), out entry, ctx.NowNs)
             : MapStatus.Exists;
         if (st == MapStatus.Exists)
         {
             // The tuple is taken (or the client's port is outside the range): search the SNAT range. A DNAT-only flow
             // lands here only when its reply tuple clashes with another connection's; Linux then gives it a unique
             // source port too (nf_nat's null binding), so do the same.
-            st = AllocatePort(in original, in be, natIp, ct, o, ref rng, out entry, out natPort);
+            st = AllocatePort(in original, in be, natIp, ct, o, ref rng, out entry, out natPort, ctx.NowNs);
             if (st == MapStatus.Exists) return Drop(ref ctx, DropReason.NatPortExhausted);
         }
         if (st == MapStatus.Full) return Drop(ref ctx, DropReason.CtFull);
@@ -140,7 +140,7 @@ public static class ConntrackStage
 
     [MethodImpl(MethodImplOptions.NoInlining)]
     static MapStatus AllocatePort(in CtTuple4 original, in Lb4Backend be, uint natIp, ConntrackMap ct, PipelineOptions o,
-        ref DeterministicRandom rng, out int entry, out ushort port)
+        ref DeterministicRandom rng, out int entry, out ushort port, long nowNs)
     {
         uint size = (uint)(o.SnatPortMax - o.SnatPortMin + 1);
         uint p = rng.Next(size);
@@ -148,7 +148,7 @@ public static class ConntrackStage
         for (int i = 0; i < tries; i++)
         {
             port = (ushort)(o.SnatPortMin + p);
-            MapStatus st = ct.TryCreate(original, new CtTuple4(be.Address, be.Port, natIp, port, original.Proto), out entry);
+            MapStatus st = ct.TryCreate(original, new CtTuple4(be.Address, be.Port, natIp, port, original.Proto), out entry, nowNs);
             if (st != MapStatus.Exists) return st;
             p = (p + 1) % size;
         }
