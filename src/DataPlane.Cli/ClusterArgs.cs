@@ -16,8 +16,21 @@ public sealed class ClusterArgs
         DefaultValueFactory = _ => $"{Allocator.DefaultNodePortMin}-{Allocator.DefaultNodePortMax}",
     };
 
+    public Option<string> Algorithm { get; } = new("--lb-algorithm")
+    {
+        Description = "How new connections pick a backend: random or maglev (cilium's loadBalancer.algorithm; the service annotation service.cilium.io/lb-algorithm overrides it)",
+        DefaultValueFactory = _ => "random",
+    };
+    public Option<int> MaglevSize { get; } = new("--maglev-table-size")
+    {
+        Description = "Slots per Maglev table, a prime among 251..131071 (cilium's --bpf-lb-maglev-table-size)",
+        DefaultValueFactory = _ => MaglevTable.DefaultSize,
+    };
+
     public void AddTo(Command c)
     {
+        c.Options.Add(Algorithm);
+        c.Options.Add(MaglevSize);
         c.Options.Add(Cluster);
         c.Options.Add(Node);
         c.Options.Add(NodePortRange);
@@ -34,6 +47,19 @@ public sealed class ClusterArgs
         string range = pr.GetValue(NodePortRange)!;
         if (!Allocator.TryParseRange(range, out int min, out int max))
             throw new UsageException($"--service-node-port-range: '{range}' is not a port range like 30000-32767");
-        return new CompileOptions { NodePortMin = min, NodePortMax = max, Warn = w => Console.Error.WriteLine($"dataplane: warning: {w}") };
+        LoadBalancerAlgorithm algorithm = pr.GetValue(Algorithm) switch
+        {
+            "random" => LoadBalancerAlgorithm.Random,
+            "maglev" => LoadBalancerAlgorithm.Maglev,
+            var other => throw new UsageException($"--lb-algorithm: '{other}' is not random or maglev"),
+        };
+        int size = pr.GetValue(MaglevSize);
+        if (!MaglevTable.IsSupportedSize(size))
+            throw new UsageException($"--maglev-table-size: {size} is not one of {string.Join(", ", MaglevTable.SupportedSizes)}");
+        return new CompileOptions
+        {
+            NodePortMin = min, NodePortMax = max, Algorithm = algorithm, MaglevTableSize = size,
+            Warn = w => Console.Error.WriteLine($"dataplane: warning: {w}"),
+        };
     }
 }

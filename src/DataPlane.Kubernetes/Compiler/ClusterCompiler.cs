@@ -43,7 +43,9 @@ public static class ClusterCompiler
             ?? throw new ManifestException(m.Files.Count == 1 ? m.Files[0] : "manifests", $"Node {nodeName}", null,
                 $"no Node named '{nodeName}' in the manifests (found: {(m.Nodes.Count == 0 ? "none" : string.Join(", ", m.Nodes.Select(n => n.Name)))})");
         NodeInfo info = BuildNodeInfo(m, node);
-        var b = new MapSetBuilder(info, ids);
+        if (!MaglevTable.IsSupportedSize(options.MaglevTableSize))
+            throw new ArgumentException($"Maglev table size {options.MaglevTableSize} is not one of {string.Join(", ", MaglevTable.SupportedSizes)}");
+        var b = new MapSetBuilder(info, ids) { MaglevSize = options.MaglevTableSize };
         var allocator = new Allocator(m, options.NodePortMin, options.NodePortMax);
         // Services with a selector get their endpoints from the Pods, as the EndpointSlice controller would make them.
         IReadOnlyList<EndpointSlice> slices = [.. m.EndpointSlices, .. EndpointsController.Build(m, options.Warn)];
@@ -70,6 +72,7 @@ public static class ClusterCompiler
                 // (kube-proxy TestNoEndpointsReject); a Local policy with endpoints only elsewhere drops instead.
                 bool noneAnywhere = eps.All.Length == 0;
                 ServiceFlags common = svc.SessionAffinity == SessionAffinity.ClientIP ? ServiceFlags.Affinity : ServiceFlags.None;
+                if ((svc.LoadBalancerAlgorithm ?? options.Algorithm) == LoadBalancerAlgorithm.Maglev) common |= ServiceFlags.Maglev;
                 uint affinity = svc.SessionAffinity == SessionAffinity.ClientIP ? (uint)svc.SessionAffinityTimeoutSeconds : 0;
 
                 // ClusterIP: internalTrafficPolicy Local restricts it to this node's endpoints (TestInternalTrafficPolicy).

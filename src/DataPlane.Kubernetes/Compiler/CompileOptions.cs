@@ -13,4 +13,8 @@ public sealed record CompileOptions
     /// conntrack entries that hold them; null: a fresh registry (a one-off compile).
     /// </summary>
     public Maps.IdRegistry? Ids { get; init; }
+    /// <summary>cilium's loadBalancer.algorithm: the default for services without the lb-algorithm annotation.</summary>
+    public LoadBalancerAlgorithm Algorithm { get; init; } = LoadBalancerAlgorithm.Random;
+    /// <summary>cilium's --bpf-lb-maglev-table-size: slots per Maglev table, one of <see cref="Maps.MaglevTable.SupportedSizes"/>.</summary>
+    public int MaglevTableSize { get; init; } = Maps.MaglevTable.DefaultSize;
 }

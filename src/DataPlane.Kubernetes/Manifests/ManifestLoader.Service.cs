@@ -41,8 +41,17 @@ public sealed partial class ManifestLoader
         var healthCheck = spec["healthCheckNodePort"].Int() is 0 ? null : ReadPort(spec["healthCheckNodePort"], required: false);
 
         var selector = spec["selector"].StringMap();
+        var algorithmField = obj["metadata"]["annotations"][Service.LoadBalancerAlgorithmAnnotation];
+        LoadBalancerAlgorithm? algorithm = algorithmField.String() switch
+        {
+            null => null,
+            "random" => LoadBalancerAlgorithm.Random,
+            "maglev" => LoadBalancerAlgorithm.Maglev,
+            var other => throw algorithmField.Error($"\"{other}\" is not a load-balancing algorithm (random or maglev)"),
+        };
         return new Service
         {
+            LoadBalancerAlgorithm = algorithm,
             Name = name,
             Namespace = ns,
             SourceFile = obj.Scope.File,

@@ -48,5 +48,13 @@ public sealed record Service : ManifestObject
     public bool PublishNotReadyAddresses { get; init; }
     public string? ExternalName { get; init; }
 
+    /// <summary>
+    /// The annotation <c>service.cilium.io/lb-algorithm</c> (cilium's per-service override of
+    /// loadBalancer.algorithm): "random" or "maglev"; null when absent.
+    /// </summary>
+    public LoadBalancerAlgorithm? LoadBalancerAlgorithm { get; init; }
+
+    public const string LoadBalancerAlgorithmAnnotation = "service.cilium.io/lb-algorithm";
+
     public const int DefaultAffinityTimeoutSeconds = 10800;
 }

@@ -13,7 +13,8 @@ public struct Lb4Service
     /// <summary>Service-port id (cilium rev_nat_index); 0 is invalid.</summary>
     public ushort RevNatIndex;
     public ServiceFlags Flags;
-    public ushort Reserved;
+    /// <summary>With <see cref="ServiceFlags.Maglev"/>: which table of <see cref="MapSet.MaglevTables"/> (frontends with the same backend list share one).</summary>
+    public ushort MaglevTable;
     /// <summary>sessionAffinity ClientIP timeout in seconds (0 = no affinity).</summary>
     public uint AffinityTimeoutSeconds;
 }

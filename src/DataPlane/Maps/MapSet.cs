@@ -13,8 +13,10 @@ public sealed class MapSet
 {
     internal MapSet(long generation, FixedHashMap<Lb4Key, Lb4Service> services, uint[] backendSlots, Lb4Backend[] backends,
         Lb4ReverseNat[] reverseNat, string[] serviceNames, NodeInfo node, FixedHashMap<Ip4Key, byte> frontendAddresses, SourceRangeSet?[] sourceRanges,
-        FixedHashMap<ServingKey, byte> serving, int[] servingCount)
+        FixedHashMap<ServingKey, byte> serving, int[] servingCount, uint[] maglevTables, int maglevSize)
     {
+        MaglevTables = maglevTables;
+        MaglevSize = (uint)maglevSize;
         Serving = serving;
         ServingCount = servingCount;
         SourceRanges = sourceRanges;
@@ -45,6 +47,10 @@ public sealed class MapSet
     public FixedHashMap<Ip4Key, byte> FrontendAddresses { get; }
     /// <summary>rev_nat_index -> loadBalancerSourceRanges of services with frontends flagged SourceRange.</summary>
     public SourceRangeSet?[] SourceRanges { get; }
+
+    /// <summary>Maglev tables, <see cref="MaglevSize"/> backend ids each, one after another (table t at t * size).</summary>
+    public uint[] MaglevTables { get; }
+    public uint MaglevSize { get; }
 
     /// <summary>(endpoint address, rev_nat_index) of every serving endpoint, policies aside: UDP conntrack cleanup.</summary>
     public FixedHashMap<ServingKey, byte> Serving { get; }

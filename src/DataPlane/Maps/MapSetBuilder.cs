@@ -23,6 +23,11 @@ public sealed class MapSetBuilder
     readonly Dictionary<ushort, SourceRangeSet> _ranges = [];
     readonly HashSet<ServingKey> _serving = [];
     readonly List<int> _servingCount = [0];
+    readonly List<uint[]> _maglev = [];
+    readonly Dictionary<string, ushort> _maglevBySlots = [];
+
+    /// <summary>Slots per Maglev table (a prime; cilium's --bpf-lb-maglev-table-size).</summary>
+    public int MaglevSize { get; init; } = MaglevTable.DefaultSize;
 
     /// <param name="ids">The control plane's registry; a fresh one (ids from 1) when the builder stands alone.</param>
     public MapSetBuilder(NodeInfo node, IdRegistry? ids = null)
@@ -90,7 +95,23 @@ public sealed class MapSetBuilder
             AffinityTimeoutSeconds = affinityTimeoutSeconds,
         };
         foreach (uint id in backendIds) _slots.Add(id);
+        if ((flags & ServiceFlags.Maglev) != 0) svc.MaglevTable = MaglevFor(backendIds);
         _frontends.Add((key, svc));
+    }
+
+    /// <summary>The Maglev table for this backend list, built once per distinct list (a service's ClusterIP, NodePorts
+    /// and external IPs usually share one); 64 KB each at the default size, as in cilium's per-service inner map.</summary>
+    ushort MaglevFor(ReadOnlySpan<uint> backendIds)
+    {
+        string key = string.Join(',', backendIds.ToArray());
+        if (_maglevBySlots.TryGetValue(key, out ushort t)) return t;
+        if (_maglev.Count > ushort.MaxValue) throw new InvalidOperationException("more than 65536 distinct Maglev tables");
+        var table = new uint[MaglevSize];
+        MaglevTable.Build(backendIds, id => (_backends[(int)id].Address, _backends[(int)id].Port), table);
+        t = (ushort)_maglev.Count;
+        _maglev.Add(table);
+        _maglevBySlots.Add(key, t);
+        return t;
     }
 
     public void SetSourceRanges(ushort revNatIndex, SourceRangeSet ranges) => _ranges[revNatIndex] = ranges;
@@ -111,6 +132,6 @@ public sealed class MapSetBuilder
         var serving = new FixedHashMap<ServingKey, byte>(Math.Max(_serving.Count, 1));
         foreach (ServingKey k in _serving) serving.TryAdd(k, 1);
         return new MapSet(generation, services, [.. _slots], [.. _backends], [.. _revNat], [.. _names], _node, addresses, ranges,
-            serving, [.. _servingCount]);
+            serving, [.. _servingCount], _maglev.Count == 0 ? [] : [.. _maglev.SelectMany(t => t)], MaglevSize);
     }
 }

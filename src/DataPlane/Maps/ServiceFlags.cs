@@ -32,6 +32,8 @@ public enum ServiceFlags : ushort
     HealthCheck = 1 << 13,
     /// <summary>nftables' per-ClusterIP catch-all (port 0, proto 0): a cluster IP on a port it does not serve is rejected.</summary>
     Wildcard = 1 << 14,
+    /// <summary>New connections pick their backend from the frontend's Maglev table (cilium loadBalancer.algorithm=maglev).</summary>
+    Maglev = 1 << 15,
     /// <summary>The external kinds of frontend.</summary>
     External = NodePort | ExternalIp | LoadBalancer,
 }

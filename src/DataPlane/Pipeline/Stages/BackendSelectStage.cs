@@ -17,8 +17,21 @@ public static class BackendSelectStage
         uint count = ctx.Service.Count;
         if (count == 0) return Empty(ref ctx);
         if ((ctx.Service.Flags & ServiceFlags.Affinity) != 0 && Sticky(ref ctx, maps, affinity)) return Verdict.Continue;
+        if ((ctx.Service.Flags & ServiceFlags.Maglev) != 0) return Maglev(ref ctx, maps);
         uint slot = count == 1 ? 0 : rng.Next(count);
         ctx.BackendId = maps.BackendSlots[ctx.Service.SlotOffset + slot];
+        return Verdict.Continue;
+    }
+
+    /// <summary>
+    /// Maglev: the connection's 5-tuple picks a slot of the frontend's table, so every node sends it to the same
+    /// backend (cilium lb4_select_backend_id_maglev). Consumes no random draw.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    static Verdict Maglev(ref PacketContext ctx, MapSet maps)
+    {
+        uint h = MaglevTable.FlowHash(ctx.SrcIp, ctx.DstIp, ctx.SrcPort, ctx.DstPort, ctx.Proto);
+        ctx.BackendId = maps.MaglevTables[ctx.Service.MaglevTable * maps.MaglevSize + h % maps.MaglevSize];
         return Verdict.Continue;
     }
 
