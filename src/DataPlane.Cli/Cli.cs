@@ -12,6 +12,10 @@ public static class Cli
         root.Subcommands.Add(TraceCommand.Build());
         root.Subcommands.Add(MapsCommand.Build());
         root.Subcommands.Add(EnvCommand.Build());
+        root.Subcommands.Add(RunCommand.Build());
+        root.Subcommands.Add(CtCommand.BuildCt());
+        root.Subcommands.Add(CtCommand.BuildNat());
+        root.Subcommands.Add(CtCommand.BuildCounters());
         return root;
     }
 }

@@ -1,0 +1,125 @@
+using System.CommandLine;
+using System.Runtime.InteropServices;
+using DataPlane.IO.Live;
+using DataPlane.IO.Tap;
+using DataPlane.Kubernetes;
+using DataPlane.Pipeline;
+
+namespace DataPlane.Cli;
+
+/// <summary>
+/// <c>dataplane run --tap NAME [--netns NS] --cluster|--manifests DIR --node NAME [--control PATH] [--ct-max N ...]</c>:
+/// the live data plane on a TAP device until Ctrl-C or SIGTERM; SIGHUP reloads the manifests.
+/// </summary>
+public static class RunCommand
+{
+    public static Command Build()
+    {
+        var clusterArgs = new ClusterArgs();
+        // The brief's and kube-proxy-like spelling; --cluster stays the name every other command uses.
+        clusterArgs.Cluster.Aliases.Add("--manifests");
+        var tap = new Option<string>("--tap") { Description = "TAP device to attach to (ip tuntap add mode tap name NAME)", Required = true };
+        var netns = new Option<string?>("--netns") { Description = "Network namespace of the TAP (a name under /run/netns, or a path like /proc/PID/ns/net)" };
+        var create = new Option<bool>("--create") { Description = "Create a transient TAP (brought up, unaddressed) when none of that name exists" };
+        var control = new Option<string?>("--control") { Description = $"Control socket for ct list / nat list / counters (default {ControlServer.DefaultDirectory}/<tap>.sock)" };
+        var pipelineArgs = new PipelineArgs();
+
+        var cmd = new Command("run", "Run the data plane live on a TAP device: frames the kernel sends out of it are translated and written back") { tap, netns, create, control };
+        clusterArgs.AddTo(cmd);
+        pipelineArgs.AddTo(cmd);
+        cmd.SetAction(pr => Errors.Guard(() =>
+        {
+            PipelineOptions options = pipelineArgs.Parse(pr);
+            // Keeps the manifests and the id registry, so SIGHUP reloads keep ids stable for live conntrack entries.
+            ControlPlane controlPlane = clusterArgs.CreateControlPlane(pr);
+            var pipeline = new PacketPipeline(controlPlane.Holder, options);
+
+            string tapName = pr.GetValue(tap)!;
+            using TapDevice device = TapDevice.Open(tapName, pr.GetValue(create), pr.GetValue(netns));
+            var session = new LiveSession(device, pipeline);
+            using var server = new ControlServer(pr.GetValue(control) ?? ControlServer.DefaultPath(tapName), session);
+
+            using var stop = new CancellationTokenSource();
+            void Stop(PosixSignalContext c)
+            {
+                c.Cancel = true; // stop the loop and clean up (socket file, transient TAP) instead of dying mid-frame
+                stop.Cancel();
+            }
+            using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, Stop);
+            using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, Stop);
+            using var sighup = PosixSignalRegistration.Create(PosixSignal.SIGHUP, c =>
+            {
+                c.Cancel = true;
+                Reload(controlPlane);
+            });
+
+            Console.Out.WriteLine($"dataplane: {(device.Created ? "created" : "attached to")} TAP {device.Name}" +
+                                  $"{(device.Namespace is null ? "" : $" in netns {device.Namespace}")} (ifindex {device.IfIndex}); " +
+                                  $"node {controlPlane.NodeName}, maps generation {pipeline.Maps.Generation}; control socket {server.Path}");
+            Console.Out.WriteLine("dataplane: running; Ctrl-C or SIGTERM stops, SIGHUP reloads the manifests");
+            Console.Out.Flush();
+            session.Run(stop.Token);
+            Console.Out.WriteLine("dataplane: stopped");
+            session.WriteCounters(Console.Out);
+            return 0;
+        }));
+        return cmd;
+    }
+
+    /// <summary>
+    /// SIGHUP: recompile the manifests off to the side and publish them with one swap; a bad edit keeps the running
+    /// generation (ControlPlane publishes nothing on error), and conntrack state survives either way.
+    /// </summary>
+    static void Reload(ControlPlane controlPlane)
+    {
+        try
+        {
+            var maps = controlPlane.Reload();
+            Console.Out.WriteLine($"dataplane: reloaded {controlPlane.ClusterPath}: maps generation {maps.Generation}");
+        }
+        catch (Exception e) when (e is ManifestException or IOException or UnauthorizedAccessException)
+        {
+            Console.Error.WriteLine($"dataplane: error: reload: {e.Message.ReplaceLineEndings(" ")} (keeping generation {controlPlane.Holder.Current.Generation})");
+        }
+    }
+
+    /// <summary>The data-plane options the replay command also takes, with the same names and defaults.</summary>
+    sealed class PipelineArgs
+    {
+        readonly Option<ulong> _seed = new("--seed") { Description = "Seed for backend selection and SNAT ports", DefaultValueFactory = _ => 1 };
+        readonly Option<int> _ctMax = new("--ct-max") { Description = "Conntrack capacity (power of two)", DefaultValueFactory = _ => 1 << 20 };
+        readonly Option<string> _snatRange = new("--snat-port-range") { Description = "Source ports for masquerade", DefaultValueFactory = _ => "32768-65535" };
+        readonly Option<int> _tSyn = new("--ct-timeout-syn") { Description = "Seconds a TCP entry that saw only SYNs lives", DefaultValueFactory = _ => 60 };
+        readonly Option<int> _tEst = new("--ct-timeout-established") { Description = "Seconds an established TCP entry lives idle", DefaultValueFactory = _ => 21600 };
+        readonly Option<int> _tClose = new("--ct-timeout-close") { Description = "Seconds a closing (FIN both ways, RST) TCP entry lives", DefaultValueFactory = _ => 10 };
+        readonly Option<int> _tAny = new("--ct-timeout-any") { Description = "Seconds a UDP/ICMP entry lives idle", DefaultValueFactory = _ => 60 };
+
+        public void AddTo(Command c)
+        {
+            foreach (Option o in new Option[] { _seed, _ctMax, _snatRange, _tSyn, _tEst, _tClose, _tAny }) c.Options.Add(o);
+        }
+
+        public PipelineOptions Parse(ParseResult pr)
+        {
+            int ct = pr.GetValue(_ctMax);
+            if (ct < 1 || (ct & (ct - 1)) != 0) throw new UsageException($"--ct-max: {ct} is not a power of two");
+            string range = pr.GetValue(_snatRange)!;
+            string[] parts = range.Split('-');
+            if (parts.Length != 2 || !ushort.TryParse(parts[0], out ushort lo) || !ushort.TryParse(parts[1], out ushort hi) || lo == 0 || lo > hi)
+                throw new UsageException($"--snat-port-range: '{range}' is not a port range like 32768-65535");
+            foreach (var (name, value) in new[] { ("--ct-timeout-syn", pr.GetValue(_tSyn)), ("--ct-timeout-established", pr.GetValue(_tEst)), ("--ct-timeout-close", pr.GetValue(_tClose)), ("--ct-timeout-any", pr.GetValue(_tAny)) })
+                if (value <= 0) throw new UsageException($"{name}: {value} is not a positive number of seconds");
+            return new PipelineOptions
+            {
+                Seed = pr.GetValue(_seed),
+                CtCapacity = ct,
+                SnatPortMin = lo,
+                SnatPortMax = hi,
+                TcpSynTimeout = TimeSpan.FromSeconds(pr.GetValue(_tSyn)),
+                TcpEstablishedTimeout = TimeSpan.FromSeconds(pr.GetValue(_tEst)),
+                TcpCloseTimeout = TimeSpan.FromSeconds(pr.GetValue(_tClose)),
+                NonTcpTimeout = TimeSpan.FromSeconds(pr.GetValue(_tAny)),
+            };
+        }
+    }
+}

@@ -1,0 +1,43 @@
+namespace DataPlane.IO.Live;
+
+/// <summary>
+/// What the live loop did at the port (the pipeline counts verdicts and drop reasons itself). Written only by the
+/// packet thread, with plain increments published through <see cref="Volatile"/>; the control thread reads them
+/// without locking and may see values a few frames old, never torn ones (aligned 64-bit stores).
+/// </summary>
+public sealed class LiveCounters
+{
+    long _framesRead, _bytesRead, _framesWritten, _bytesWritten, _writeErrors, _lastWriteErrno, _allocatedBytes;
+
+    /// <summary>Frames read from the TAP (what the kernel sent out of the interface).</summary>
+    public long FramesRead => Volatile.Read(ref _framesRead);
+    public long BytesRead => Volatile.Read(ref _bytesRead);
+    /// <summary>Frames written back: forwarded frames and generated ICMP replies.</summary>
+    public long FramesWritten => Volatile.Read(ref _framesWritten);
+    public long BytesWritten => Volatile.Read(ref _bytesWritten);
+    /// <summary>Frames write(2) refused (the kernel's receive path never blocks a TAP writer; this should stay 0).</summary>
+    public long WriteErrors => Volatile.Read(ref _writeErrors);
+    public int LastWriteErrno => (int)Volatile.Read(ref _lastWriteErrno);
+    /// <summary>Managed bytes the packet thread allocated since the loop started, sampled whenever it goes idle.</summary>
+    public long AllocatedBytes => Volatile.Read(ref _allocatedBytes);
+
+    internal void Read(int length)
+    {
+        Volatile.Write(ref _framesRead, _framesRead + 1);
+        Volatile.Write(ref _bytesRead, _bytesRead + length);
+    }
+
+    internal void Written(int length)
+    {
+        Volatile.Write(ref _framesWritten, _framesWritten + 1);
+        Volatile.Write(ref _bytesWritten, _bytesWritten + length);
+    }
+
+    internal void WriteFailed(int errno)
+    {
+        Volatile.Write(ref _writeErrors, _writeErrors + 1);
+        Volatile.Write(ref _lastWriteErrno, errno);
+    }
+
+    internal void Allocated(long bytes) => Volatile.Write(ref _allocatedBytes, bytes);
+}
