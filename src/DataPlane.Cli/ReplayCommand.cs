@@ -32,7 +32,13 @@ public static class ReplayCommand
             AllowMultipleArgumentsPerToken = false,
         };
 
-        var cmd = new Command("replay", "Replay a capture through the data plane of one node") { input, output, verdicts, seed, ctMax, quiet, dumpCt, dumpNat, snatRange, tSyn, tEst, tClose, tAny, applyAt };
+        var workersOpt = new Option<int>("--workers")
+        {
+            Description = "Worker pipelines, each with its own conntrack; frames are steered to them by connection (like NIC RSS)",
+            DefaultValueFactory = _ => 1,
+        };
+
+        var cmd = new Command("replay", "Replay a capture through the data plane of one node") { input, output, verdicts, seed, ctMax, quiet, dumpCt, dumpNat, snatRange, tSyn, tEst, tClose, tAny, applyAt, workersOpt };
         clusterArgs.AddTo(cmd);
         cmd.SetAction(pr => Errors.Guard(() =>
         {
@@ -46,29 +52,37 @@ public static class ReplayCommand
                 throw new UsageException($"--snat-port-range: '{range}' is not a port range like 32768-65535");
             foreach (var (name, value) in new[] { ("--ct-timeout-syn", pr.GetValue(tSyn)), ("--ct-timeout-established", pr.GetValue(tEst)), ("--ct-timeout-close", pr.GetValue(tClose)), ("--ct-timeout-any", pr.GetValue(tAny)) })
                 if (value <= 0) throw new UsageException($"{name}: {value} is not a positive number of seconds");
-            var pipeline = new PacketPipeline(control.Holder, new PipelineOptions
+            int workerCount = pr.GetValue(workersOpt);
+            if (workerCount < 1 || workerCount > 64) throw new UsageException($"--workers: {workerCount} is not between 1 and 64");
+            // --ct-max is the node's total: each worker owns an equal power-of-two share.
+            int perWorker = Math.Max(2, (int)System.Numerics.BitOperations.RoundUpToPowerOf2((uint)(ct / workerCount + 1)) / 2);
+            var options = new PipelineOptions
             {
                 Seed = pr.GetValue(seed),
-                CtCapacity = ct,
+                CtCapacity = workerCount == 1 ? ct : perWorker,
                 SnatPortMin = lo,
                 SnatPortMax = hi,
                 TcpSynTimeout = TimeSpan.FromSeconds(pr.GetValue(tSyn)),
                 TcpEstablishedTimeout = TimeSpan.FromSeconds(pr.GetValue(tEst)),
                 TcpCloseTimeout = TimeSpan.FromSeconds(pr.GetValue(tClose)),
                 NonTcpTimeout = TimeSpan.FromSeconds(pr.GetValue(tAny)),
-            });
+                WorkerCount = workerCount,
+            };
+            // Worker i draws from its own seeded generator (worker 0's is the single-worker one).
+            PacketPipeline[] workers = [.. Enumerable.Range(0, workerCount).Select(i =>
+                new PacketPipeline(control.Holder, options with { WorkerIndex = i, Seed = options.Seed + (ulong)i }))];
             string inPath = pr.GetValue(input)!;
-            ReplaySummary s = ReplaySession.Run(inPath, pr.GetValue(output), pr.GetValue(verdicts), pipeline, updates);
-            Print(Console.Out, inPath, s, pipeline, pr.GetValue(quiet));
+            ReplaySummary s = ReplaySession.Run(inPath, pr.GetValue(output), pr.GetValue(verdicts), workers, new FlowSteering(workerCount, options), updates);
+            Print(Console.Out, inPath, s, workers, pr.GetValue(quiet));
             if (pr.GetValue(dumpCt))
             {
                 Console.Out.WriteLine("conntrack table:");
-                ConntrackListing.WriteCt(Console.Out, pipeline.Conntrack, pipeline.Maps, s.LastTimestampNs);
+                foreach (PacketPipeline p in workers) ConntrackListing.WriteCt(Console.Out, p.Conntrack, p.Maps, s.LastTimestampNs);
             }
             if (pr.GetValue(dumpNat))
             {
                 Console.Out.WriteLine("nat table:");
-                ConntrackListing.WriteNat(Console.Out, pipeline.Conntrack);
+                foreach (PacketPipeline p in workers) ConntrackListing.WriteNat(Console.Out, p.Conntrack);
             }
             return 0;
         }));
@@ -94,7 +108,7 @@ public static class ReplayCommand
         });
     }
 
-    static void Print(TextWriter w, string input, ReplaySummary s, PacketPipeline p, bool quiet)
+    static void Print(TextWriter w, string input, ReplaySummary s, PacketPipeline[] workers, bool quiet)
     {
         w.WriteLine($"{input}: {s.Frames} frames, {s.Emitted} emitted");
         if (!quiet)
@@ -113,10 +127,10 @@ public static class ReplayCommand
             w.WriteLine();
         }
         foreach (string u in s.Updates) w.WriteLine($"update: {u}");
-        w.WriteLine($"conntrack: {p.Conntrack.Count} live flows");
+        w.WriteLine($"conntrack: {workers.Sum(p => p.Conntrack.Count)} live flows" + (workers.Length > 1 ? $" ({string.Join(" + ", workers.Select(p => p.Conntrack.Count))} over {workers.Length} workers)" : ""));
         double pipeSec = s.PipelineTime.TotalSeconds, totalSec = s.TotalTime.TotalSeconds;
         // Below a few thousand frames the figure is JIT warm-up, not throughput.
         if (s.Frames >= 10_000 && pipeSec > 0)
-            w.WriteLine($"throughput: pipeline {s.Frames / pipeSec:N0} frames/s, whole run {s.Frames / totalSec:N0} frames/s");
+            w.WriteLine($"throughput: pipeline {s.Frames / pipeSec:N0} frames/s, whole run {s.Frames / totalSec:N0} frames/s" + (workers.Length > 1 ? $" ({workers.Length} workers)" : ""));
     }
 }

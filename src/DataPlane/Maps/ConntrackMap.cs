@@ -35,7 +35,17 @@ public sealed class ConntrackMap
     readonly int[] _free;   // stack of free entry indices
     int _freeTop;
     readonly ulong _seed;
-    uint _nextFlowId = 1;
+    uint _nextFlowId = 1, _flowIdStep = 1;
+
+    /// <summary>
+    /// Flow ids this table hands out: <paramref name="first"/>, then every <paramref name="step"/>-th; workers of one
+    /// data plane use disjoint sequences (worker i of n: i + 1, i + 1 + n, ...) so a flow id names one connection.
+    /// </summary>
+    public void SetFlowIds(uint first, uint step)
+    {
+        _nextFlowId = first;
+        _flowIdStep = step;
+    }
 
     public ConntrackMap(int capacity, ulong seed = 0x5EED_C0DE_F00Dul)
     {
@@ -124,7 +134,8 @@ public sealed class ConntrackMap
         BeginWrite(ref entry);
         entry.Original = original;
         entry.Reply = reply;
-        entry.FlowId = _nextFlowId++;
+        entry.FlowId = _nextFlowId;
+        _nextFlowId += _flowIdStep;
         entry.Flags = CtFlags.Live;
         entry.BackendId = 0;
         entry.RevNatIndex = 0;

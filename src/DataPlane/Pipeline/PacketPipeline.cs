@@ -31,6 +31,7 @@ public sealed class PacketPipeline
         _rng = new DeterministicRandom(_options.Seed);
         _icmpId = (ushort)_rng.NextU64();
         Conntrack = new ConntrackMap(_options.CtCapacity);
+        Conntrack.SetFlowIds((uint)_options.WorkerIndex + 1, (uint)_options.WorkerCount);
         Fragments = new FragmentMap(_options.FragmentCapacity);
         Affinity = new AffinityMap(Math.Max(_options.CtCapacity / 4, 16));
         _reconciledGeneration = _sweepGeneration = maps.Current.Generation;

@@ -132,6 +132,22 @@ public class CaseReplayTests
         Assert.NotEqual(backends[14], backends[15]);
     }
 
+    [Theory]
+    [InlineData("001-clusterip-tcp")]
+    [InlineData("002-clusterip-udp")]
+    [InlineData("015-endpoint-change")]
+    public void Two_workers_give_the_same_verdicts_where_no_choice_depends_on_the_worker(string id)
+    {
+        // One endpoint per service and no SNAT port to choose: steering must not change anything.
+        string dir = Path.Combine(Repo.Cases, id);
+        string[] extra = File.Exists(Path.Combine(dir, "args")) ? File.ReadAllLines(Path.Combine(dir, "args")).Where(l => l.Length > 0).ToArray() : [];
+        string v = Path.Combine(Directory.CreateTempSubdirectory("dp-workers-").FullName, "out.jsonl");
+        var r = Cli.CliTests.RunIn(dir, ["replay", "--cluster", Repo.Cluster, "--node", Case.Node, "-q", "--workers", "2", "input.pcap", "--verdicts", v, .. extra]);
+        Assert.True(r.ExitCode == 0, r.ToString());
+        Assert.Contains("over 2 workers", r.Stdout);
+        Assert.Equal(File.ReadAllLines(Path.Combine(dir, "expected.jsonl")), File.ReadAllLines(v));
+    }
+
     [Fact]
     public void Udp_timeout_case_rebalances_onto_another_endpoint()
     {

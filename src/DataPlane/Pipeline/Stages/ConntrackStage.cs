@@ -109,7 +109,9 @@ public static class ConntrackStage
         if (ctx.Masquerade) natIp = MasqueradeSource(maps.Node, in be);
 
         int entry = -1;
-        MapStatus st = ctx.Masquerade && natPort >= o.SnatPortMin && natPort <= o.SnatPortMax || !ctx.Masquerade
+        bool keep = (ctx.Masquerade ? natPort >= o.SnatPortMin && natPort <= o.SnatPortMax : true)
+            && (o.WorkerCount == 1 || FlowSteering.Owns(natIp, natPort, ctx.Masquerade, o.WorkerIndex, o.WorkerCount));
+        MapStatus st = keep
             ? ct.TryCreate(original, new CtTuple4(be.Address, be.Port, natIp, natPort, ctx.Proto), out entry, ctx.NowNs)
             : MapStatus.Exists;
         if (st == MapStatus.Exists)
@@ -117,7 +119,7 @@ public static class ConntrackStage
             // The tuple is taken (or the client's port is outside the range): search the SNAT range. A DNAT-only flow
             // lands here only when its reply tuple clashes with another connection's; Linux then gives it a unique
             // source port too (nf_nat's null binding), so do the same.
-            st = AllocatePort(in original, in be, natIp, ct, o, ref rng, out entry, out natPort, ctx.NowNs);
+            st = AllocatePort(in original, in be, natIp, ctx.Masquerade, ct, o, ref rng, out entry, out natPort, ctx.NowNs);
             if (st == MapStatus.Exists) return Drop(ref ctx, DropReason.NatPortExhausted);
         }
         if (st == MapStatus.Full) return Drop(ref ctx, DropReason.CtFull);
@@ -139,18 +141,21 @@ public static class ConntrackStage
     }
 
     [MethodImpl(MethodImplOptions.NoInlining)]
-    static MapStatus AllocatePort(in CtTuple4 original, in Lb4Backend be, uint natIp, ConntrackMap ct, PipelineOptions o,
+    static MapStatus AllocatePort(in CtTuple4 original, in Lb4Backend be, uint natIp, bool masquerade, ConntrackMap ct, PipelineOptions o,
         ref DeterministicRandom rng, out int entry, out ushort port, long nowNs)
     {
         uint size = (uint)(o.SnatPortMax - o.SnatPortMin + 1);
         uint p = rng.Next(size);
         int tries = Math.Min(o.SnatRetries, (int)size);
-        for (int i = 0; i < tries; i++)
+        // With several workers only the ports whose replies steer back to this one count (FlowSteering); the others are
+        // stepped over without spending a try.
+        for (uint step = 0; step < size && tries > 0; step++, p = (p + 1) % size)
         {
             port = (ushort)(o.SnatPortMin + p);
+            if (o.WorkerCount > 1 && !FlowSteering.Owns(natIp, port, masquerade, o.WorkerIndex, o.WorkerCount)) continue;
+            tries--;
             MapStatus st = ct.TryCreate(original, new CtTuple4(be.Address, be.Port, natIp, port, original.Proto), out entry, nowNs);
             if (st != MapStatus.Exists) return st;
-            p = (p + 1) % size;
         }
         entry = -1;
         port = 0;

@@ -1,0 +1,132 @@
+using System.Buffers.Binary;
+using DataPlane.Maps;
+using DataPlane.Packets;
+
+namespace DataPlane.Pipeline;
+
+/// <summary>
+/// Spreads frames over N workers so that every packet of a connection, in both directions and after NAT, reaches the
+/// worker that owns its conntrack entry: each worker then owns its tables outright (no sharing, no locks), the way a
+/// NIC's RSS queues feed per-CPU datapaths.
+/// <para>
+/// Plain RSS hashes the 5-tuple as it arrives, which NAT breaks: a reply comes back on other addresses. The key here
+/// is the connection's client side, which both directions carry (VPP's NAT44 worker hand-off works the same way):
+/// <list type="bullet">
+/// <item>to a masquerade address (a node IP, the pod gateway) on a port of the SNAT range: the reply of a masqueraded
+/// connection, whose SNAT port the owning worker chose from its own residue class (port mod N = worker);</item>
+/// <item>to a service frontend address: a connection's original direction, by the source (ip, port);</item>
+/// <item>anything else (a DNAT-only reply going back to its client, untracked traffic): by the destination (ip, port).</item>
+/// </list>
+/// ICMP errors are steered by the datagram they quote, read the same way; later fragments (no ports) follow their
+/// first fragment through the caller's <see cref="FragmentSteering"/>.
+/// </para>
+/// <para>
+/// Limits: a NodePort inside the SNAT port range would be taken for a reply (the defaults, 30000-32767 and
+/// 32768-65535, do not overlap); ICMP echo and foreign protocols go by source address.
+/// </para>
+/// </summary>
+public sealed class FlowSteering
+{
+    readonly int _workers;
+    readonly ushort _snatMin, _snatMax;
+    readonly FragmentSteering _fragments = new();
+
+    public FlowSteering(int workers, PipelineOptions options)
+    {
+        if (workers < 1) throw new ArgumentOutOfRangeException(nameof(workers));
+        _workers = workers;
+        _snatMin = options.SnatPortMin;
+        _snatMax = options.SnatPortMax;
+    }
+
+    public int Workers => _workers;
+
+    /// <summary>The worker for <paramref name="frame"/> (an Ethernet frame); malformed frames go to worker 0.</summary>
+    public int WorkerFor(ReadOnlySpan<byte> frame, MapSet maps)
+    {
+        if (_workers == 1 || frame.Length < 14 + 20 || BinaryPrimitives.ReadUInt16BigEndian(frame[12..]) != 0x0800) return 0;
+        ReadOnlySpan<byte> ip = frame[14..];
+        int ihl = (ip[0] & 0xF) * 4;
+        if (ihl < 20 || ip.Length < ihl) return 0;
+        byte proto = ip[9];
+        uint src = BinaryPrimitives.ReadUInt32BigEndian(ip[12..]), dst = BinaryPrimitives.ReadUInt32BigEndian(ip[16..]);
+        ushort frag = BinaryPrimitives.ReadUInt16BigEndian(ip[6..]);
+        bool later = (frag & 0x1FFF) != 0, more = (frag & 0x2000) != 0;
+        ushort id = BinaryPrimitives.ReadUInt16BigEndian(ip[4..]);
+        if (later)
+            return _fragments.TryGet(src, dst, proto, id, out int owner) ? owner : Hash(src, 0);
+        ReadOnlySpan<byte> l4 = ip[ihl..];
+        int worker;
+        if (proto is IpProto.Tcp or IpProto.Udp && l4.Length >= 4)
+            worker = Steer(src, BinaryPrimitives.ReadUInt16BigEndian(l4), dst, BinaryPrimitives.ReadUInt16BigEndian(l4[2..]), maps);
+        else if (proto == IpProto.Icmp && l4.Length >= 8 + 20 && l4[0] is L4.IcmpDestUnreachable or L4.IcmpTimeExceeded)
+            worker = SteerQuoted(l4[8..], maps);
+        else
+            worker = Hash(src, 0);
+        if (more) _fragments.Remember(src, dst, proto, id, worker);
+        return worker;
+    }
+
+    int Steer(uint src, ushort sport, uint dst, ushort dport, MapSet maps)
+    {
+        if (dport >= _snatMin && dport <= _snatMax && IsMasqueradeAddress(dst, maps.Node)) return dport % _workers;
+        if (!System.Runtime.CompilerServices.Unsafe.IsNullRef(ref maps.FrontendAddresses.Lookup(new Ip4Key(dst)))) return Hash(src, sport);
+        return Hash(dst, dport);
+    }
+
+    /// <summary>
+    /// An ICMP error travels towards the sender of the datagram it quotes. If that datagram came from a frontend (a
+    /// translated reply), the error is about the reply direction and belongs to the quoted destination, the client;
+    /// otherwise to the quoted source (the client, or the masquerade address and SNAT port).
+    /// </summary>
+    int SteerQuoted(ReadOnlySpan<byte> inner, MapSet maps)
+    {
+        int ihl = (inner[0] & 0xF) * 4;
+        if (ihl < 20 || inner.Length < ihl + 4 || inner[9] is not (IpProto.Tcp or IpProto.Udp)) return 0;
+        uint qsrc = BinaryPrimitives.ReadUInt32BigEndian(inner[12..]), qdst = BinaryPrimitives.ReadUInt32BigEndian(inner[16..]);
+        ushort qsport = BinaryPrimitives.ReadUInt16BigEndian(inner[ihl..]), qdport = BinaryPrimitives.ReadUInt16BigEndian(inner[(ihl + 2)..]);
+        if (!System.Runtime.CompilerServices.Unsafe.IsNullRef(ref maps.FrontendAddresses.Lookup(new Ip4Key(qsrc)))) return Hash(qdst, qdport);
+        if (qsport >= _snatMin && qsport <= _snatMax && IsMasqueradeAddress(qsrc, maps.Node)) return qsport % _workers;
+        return Hash(qsrc, qsport);
+    }
+
+    static bool IsMasqueradeAddress(uint a, NodeInfo node) => node.IsNodeAddress(a) || (node.PodCidr is { } pod && pod.At(1) == a);
+
+    int Hash(uint ip, ushort port) => HashWorker(ip, port, _workers);
+
+    static int HashWorker(uint ip, ushort port, int workers) => (int)((ulong)HashMix.Mix(((ulong)ip << 16) | port, 0, 0x5EEDu) * (ulong)workers >> 32);
+
+    /// <summary>
+    /// Whether worker <paramref name="worker"/> of <paramref name="workers"/> may give a connection the reply
+    /// destination (<paramref name="ip"/>, <paramref name="port"/>): its replies must be steered back to it. A
+    /// masquerade address goes by port (mod N), any other address (a DNAT-only flow's client) by hash.
+    /// </summary>
+    public static bool Owns(uint ip, ushort port, bool masquerade, int worker, int workers) =>
+        workers <= 1 || (masquerade ? port % workers : HashWorker(ip, port, workers)) == worker;
+}
+
+/// <summary>Datagram (src, dst, proto, id) → the worker its first fragment went to; bounded, oldest overwritten.</summary>
+public sealed class FragmentSteering
+{
+    const int Size = 4096;
+    readonly ulong[] _keys = new ulong[Size];
+    readonly int[] _workers = new int[Size];
+
+    static ulong Key(uint src, uint dst, byte proto, ushort id) => ((ulong)HashMix.Mix(((ulong)src << 32) | dst, ((ulong)proto << 16) | id, 0) << 32) | ((ulong)proto << 16) | id | 1UL << 31;
+
+    public void Remember(uint src, uint dst, byte proto, ushort id, int worker)
+    {
+        ulong k = Key(src, dst, proto, id);
+        int slot = (int)((k >> 32) & (Size - 1));
+        _keys[slot] = k;
+        _workers[slot] = worker;
+    }
+
+    public bool TryGet(uint src, uint dst, byte proto, ushort id, out int worker)
+    {
+        ulong k = Key(src, dst, proto, id);
+        int slot = (int)((k >> 32) & (Size - 1));
+        worker = _workers[slot];
+        return _keys[slot] == k;
+    }
+}
