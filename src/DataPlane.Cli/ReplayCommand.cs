@@ -16,14 +16,7 @@ public static class ReplayCommand
         var input = new Argument<string>("input") { Description = "Input capture (pcap or pcapng, Ethernet)" };
         var output = new Option<string?>("--output", "-o") { Description = "Output capture: forwarded frames and generated replies" };
         var verdicts = new Option<string?>("--verdicts") { Description = "One JSON verdict line per input frame" };
-        var seed = new Option<ulong>("--seed") { Description = "Seed for backend selection and SNAT ports", DefaultValueFactory = _ => 1 };
-        var ctMax = new Option<int>("--ct-max") { Description = "Conntrack capacity (power of two)", DefaultValueFactory = _ => 1 << 20 };
         var quiet = new Option<bool>("--quiet", "-q") { Description = "Print only the summary, not each flow" };
-        var snatRange = new Option<string>("--snat-port-range") { Description = "Source ports for masquerade", DefaultValueFactory = _ => "32768-65535" };
-        var tSyn = new Option<int>("--ct-timeout-syn") { Description = "Seconds a TCP entry that saw only SYNs lives", DefaultValueFactory = _ => 60 };
-        var tEst = new Option<int>("--ct-timeout-established") { Description = "Seconds an established TCP entry lives idle", DefaultValueFactory = _ => 21600 };
-        var tClose = new Option<int>("--ct-timeout-close") { Description = "Seconds a closing (FIN both ways, RST) TCP entry lives", DefaultValueFactory = _ => 10 };
-        var tAny = new Option<int>("--ct-timeout-any") { Description = "Seconds a UDP/ICMP entry lives idle", DefaultValueFactory = _ => 60 };
         var dumpCt = new Option<bool>("--dump-ct") { Description = "After the replay, list the conntrack table (conntrack -L style)" };
         var dumpNat = new Option<bool>("--dump-nat") { Description = "After the replay, list the SNAT bindings (cilium bpf nat list style)" };
         var applyAt = new Option<string[]>("--apply-at")
@@ -38,36 +31,21 @@ public static class ReplayCommand
             DefaultValueFactory = _ => 1,
         };
 
-        var cmd = new Command("replay", "Replay a capture through the data plane of one node") { input, output, verdicts, seed, ctMax, quiet, dumpCt, dumpNat, snatRange, tSyn, tEst, tClose, tAny, applyAt, workersOpt };
+        var pipelineArgs = new PipelineArgs();
+        var cmd = new Command("replay", "Replay a capture through the data plane of one node") { input, output, verdicts, quiet, dumpCt, dumpNat, applyAt, workersOpt };
         clusterArgs.AddTo(cmd);
+        pipelineArgs.AddTo(cmd);
         cmd.SetAction(pr => Errors.Guard(() =>
         {
-            int ct = pr.GetValue(ctMax);
-            if (ct < 1 || (ct & (ct - 1)) != 0) throw new UsageException($"--ct-max: {ct} is not a power of two");
+            PipelineOptions single = pipelineArgs.Parse(pr);
             ControlPlane control = clusterArgs.CreateControlPlane(pr);
             List<ReplayUpdate> updates = [.. (pr.GetValue(applyAt) ?? []).Select(a => ParseApply(a, control))];
-            string range = pr.GetValue(snatRange)!;
-            string[] parts = range.Split('-');
-            if (parts.Length != 2 || !ushort.TryParse(parts[0], out ushort lo) || !ushort.TryParse(parts[1], out ushort hi) || lo == 0 || lo > hi)
-                throw new UsageException($"--snat-port-range: '{range}' is not a port range like 32768-65535");
-            foreach (var (name, value) in new[] { ("--ct-timeout-syn", pr.GetValue(tSyn)), ("--ct-timeout-established", pr.GetValue(tEst)), ("--ct-timeout-close", pr.GetValue(tClose)), ("--ct-timeout-any", pr.GetValue(tAny)) })
-                if (value <= 0) throw new UsageException($"{name}: {value} is not a positive number of seconds");
             int workerCount = pr.GetValue(workersOpt);
             if (workerCount < 1 || workerCount > 64) throw new UsageException($"--workers: {workerCount} is not between 1 and 64");
             // --ct-max is the node's total: each worker owns an equal power-of-two share.
+            int ct = single.CtCapacity;
             int perWorker = Math.Max(2, (int)System.Numerics.BitOperations.RoundUpToPowerOf2((uint)(ct / workerCount + 1)) / 2);
-            var options = new PipelineOptions
-            {
-                Seed = pr.GetValue(seed),
-                CtCapacity = workerCount == 1 ? ct : perWorker,
-                SnatPortMin = lo,
-                SnatPortMax = hi,
-                TcpSynTimeout = TimeSpan.FromSeconds(pr.GetValue(tSyn)),
-                TcpEstablishedTimeout = TimeSpan.FromSeconds(pr.GetValue(tEst)),
-                TcpCloseTimeout = TimeSpan.FromSeconds(pr.GetValue(tClose)),
-                NonTcpTimeout = TimeSpan.FromSeconds(pr.GetValue(tAny)),
-                WorkerCount = workerCount,
-            };
+            var options = single with { CtCapacity = workerCount == 1 ? ct : perWorker, WorkerCount = workerCount };
             // Worker i draws from its own seeded generator (worker 0's is the single-worker one).
             PacketPipeline[] workers = [.. Enumerable.Range(0, workerCount).Select(i =>
                 new PacketPipeline(control.Holder, options with { WorkerIndex = i, Seed = options.Seed + (ulong)i }))];

@@ -97,12 +97,15 @@ public sealed class FlowSteering
     static int HashWorker(uint ip, ushort port, int workers) => (int)((ulong)HashMix.Mix(((ulong)ip << 16) | port, 0, 0x5EEDu) * (ulong)workers >> 32);
 
     /// <summary>
-    /// Whether worker <paramref name="worker"/> of <paramref name="workers"/> may give a connection the reply
-    /// destination (<paramref name="ip"/>, <paramref name="port"/>): its replies must be steered back to it. A
-    /// masquerade address goes by port (mod N), any other address (a DNAT-only flow's client) by hash.
+    /// Whether worker <paramref name="worker"/> may give a connection the reply destination (<paramref name="ip"/>,
+    /// <paramref name="port"/>): its replies must be steered back to it. The same rule <see cref="WorkerFor"/> applies
+    /// to a reply: a masquerade address on a SNAT port goes by port (mod N), any other (a DNAT-only flow's client, the
+    /// pod gateway itself as a client on another port) by hash.
     /// </summary>
-    public static bool Owns(uint ip, ushort port, bool masquerade, int worker, int workers) =>
-        workers <= 1 || (masquerade ? port % workers : HashWorker(ip, port, workers)) == worker;
+    public static bool Owns(uint ip, ushort port, NodeInfo node, PipelineOptions o) =>
+        o.WorkerCount <= 1 || (port >= o.SnatPortMin && port <= o.SnatPortMax && IsMasqueradeAddress(ip, node)
+            ? port % o.WorkerCount
+            : HashWorker(ip, port, o.WorkerCount)) == o.WorkerIndex;
 }
 
 /// <summary>Datagram (src, dst, proto, id) → the worker its first fragment went to; bounded, oldest overwritten.</summary>

@@ -110,7 +110,7 @@ public static class ConntrackStage
 
         int entry = -1;
         bool keep = (ctx.Masquerade ? natPort >= o.SnatPortMin && natPort <= o.SnatPortMax : true)
-            && (o.WorkerCount == 1 || FlowSteering.Owns(natIp, natPort, ctx.Masquerade, o.WorkerIndex, o.WorkerCount));
+            && FlowSteering.Owns(natIp, natPort, maps.Node, o);
         MapStatus st = keep
             ? ct.TryCreate(original, new CtTuple4(be.Address, be.Port, natIp, natPort, ctx.Proto), out entry, ctx.NowNs)
             : MapStatus.Exists;
@@ -119,7 +119,7 @@ public static class ConntrackStage
             // The tuple is taken (or the client's port is outside the range): search the SNAT range. A DNAT-only flow
             // lands here only when its reply tuple clashes with another connection's; Linux then gives it a unique
             // source port too (nf_nat's null binding), so do the same.
-            st = AllocatePort(in original, in be, natIp, ctx.Masquerade, ct, o, ref rng, out entry, out natPort, ctx.NowNs);
+            st = AllocatePort(in original, in be, natIp, maps.Node, ct, o, ref rng, out entry, out natPort, ctx.NowNs);
             if (st == MapStatus.Exists) return Drop(ref ctx, DropReason.NatPortExhausted);
         }
         if (st == MapStatus.Full) return Drop(ref ctx, DropReason.CtFull);
@@ -141,7 +141,7 @@ public static class ConntrackStage
     }
 
     [MethodImpl(MethodImplOptions.NoInlining)]
-    static MapStatus AllocatePort(in CtTuple4 original, in Lb4Backend be, uint natIp, bool masquerade, ConntrackMap ct, PipelineOptions o,
+    static MapStatus AllocatePort(in CtTuple4 original, in Lb4Backend be, uint natIp, NodeInfo node, ConntrackMap ct, PipelineOptions o,
         ref DeterministicRandom rng, out int entry, out ushort port, long nowNs)
     {
         uint size = (uint)(o.SnatPortMax - o.SnatPortMin + 1);
@@ -152,7 +152,7 @@ public static class ConntrackStage
         for (uint step = 0; step < size && tries > 0; step++, p = (p + 1) % size)
         {
             port = (ushort)(o.SnatPortMin + p);
-            if (o.WorkerCount > 1 && !FlowSteering.Owns(natIp, port, masquerade, o.WorkerIndex, o.WorkerCount)) continue;
+            if (o.WorkerCount > 1 && !FlowSteering.Owns(natIp, port, node, o)) continue;
             tries--;
             MapStatus st = ct.TryCreate(original, new CtTuple4(be.Address, be.Port, natIp, port, original.Proto), out entry, nowNs);
             if (st != MapStatus.Exists) return st;

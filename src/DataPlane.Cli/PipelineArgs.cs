@@ -1,0 +1,44 @@
+using System.CommandLine;
+using DataPlane.Pipeline;
+
+namespace DataPlane.Cli;
+
+/// <summary>The data-plane options replay and run share: seed, conntrack size and timeouts, SNAT port range.</summary>
+public sealed class PipelineArgs
+{
+    readonly Option<ulong> _seed = new("--seed") { Description = "Seed for backend selection and SNAT ports", DefaultValueFactory = _ => 1 };
+    readonly Option<int> _ctMax = new("--ct-max") { Description = "Conntrack capacity (power of two)", DefaultValueFactory = _ => 1 << 20 };
+    readonly Option<string> _snatRange = new("--snat-port-range") { Description = "Source ports for masquerade", DefaultValueFactory = _ => "32768-65535" };
+    readonly Option<int> _tSyn = new("--ct-timeout-syn") { Description = "Seconds a TCP entry that saw only SYNs lives", DefaultValueFactory = _ => 60 };
+    readonly Option<int> _tEst = new("--ct-timeout-established") { Description = "Seconds an established TCP entry lives idle", DefaultValueFactory = _ => 21600 };
+    readonly Option<int> _tClose = new("--ct-timeout-close") { Description = "Seconds a closing (FIN both ways, RST) TCP entry lives", DefaultValueFactory = _ => 10 };
+    readonly Option<int> _tAny = new("--ct-timeout-any") { Description = "Seconds a UDP/ICMP entry lives idle", DefaultValueFactory = _ => 60 };
+
+    public void AddTo(Command c)
+    {
+        foreach (Option o in new Option[] { _seed, _ctMax, _snatRange, _tSyn, _tEst, _tClose, _tAny }) c.Options.Add(o);
+    }
+
+    public PipelineOptions Parse(ParseResult pr)
+    {
+        int ct = pr.GetValue(_ctMax);
+        if (ct < 1 || (ct & (ct - 1)) != 0) throw new UsageException($"--ct-max: {ct} is not a power of two");
+        string range = pr.GetValue(_snatRange)!;
+        string[] parts = range.Split('-');
+        if (parts.Length != 2 || !ushort.TryParse(parts[0], out ushort lo) || !ushort.TryParse(parts[1], out ushort hi) || lo == 0 || lo > hi)
+            throw new UsageException($"--snat-port-range: '{range}' is not a port range like 32768-65535");
+        foreach (var (name, value) in new[] { ("--ct-timeout-syn", pr.GetValue(_tSyn)), ("--ct-timeout-established", pr.GetValue(_tEst)), ("--ct-timeout-close", pr.GetValue(_tClose)), ("--ct-timeout-any", pr.GetValue(_tAny)) })
+            if (value <= 0) throw new UsageException($"{name}: {value} is not a positive number of seconds");
+        return new PipelineOptions
+        {
+            Seed = pr.GetValue(_seed),
+            CtCapacity = ct,
+            SnatPortMin = lo,
+            SnatPortMax = hi,
+            TcpSynTimeout = TimeSpan.FromSeconds(pr.GetValue(_tSyn)),
+            TcpEstablishedTimeout = TimeSpan.FromSeconds(pr.GetValue(_tEst)),
+            TcpCloseTimeout = TimeSpan.FromSeconds(pr.GetValue(_tClose)),
+            NonTcpTimeout = TimeSpan.FromSeconds(pr.GetValue(_tAny)),
+        };
+    }
+}
