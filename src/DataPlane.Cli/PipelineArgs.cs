@@ -1,4 +1,5 @@
 using System.CommandLine;
+using DataPlane.Maps;
 using DataPlane.Pipeline;
 
 namespace DataPlane.Cli;
@@ -14,9 +15,32 @@ public sealed class PipelineArgs
     readonly Option<int> _tClose = new("--ct-timeout-close") { Description = "Seconds a closing (FIN both ways, RST) TCP entry lives", DefaultValueFactory = _ => 10 };
     readonly Option<int> _tAny = new("--ct-timeout-any") { Description = "Seconds a UDP/ICMP entry lives idle", DefaultValueFactory = _ => 60 };
 
+    readonly Option<int> _workers = new("--workers")
+    {
+        Description = "Worker pipelines, each with its own conntrack share; frames are steered to them by connection (like NIC RSS)",
+        DefaultValueFactory = _ => 1,
+    };
+
     public void AddTo(Command c)
     {
-        foreach (Option o in new Option[] { _seed, _ctMax, _snatRange, _tSyn, _tEst, _tClose, _tAny }) c.Options.Add(o);
+        foreach (Option o in new Option[] { _seed, _ctMax, _snatRange, _tSyn, _tEst, _tClose, _tAny, _workers }) c.Options.Add(o);
+    }
+
+    /// <summary>
+    /// The worker pipelines over <paramref name="maps"/> and the steering that feeds them. <c>--ct-max</c> is the node's
+    /// total: each worker owns an equal power-of-two share; worker i draws from its own generator (seed + i, so worker
+    /// 0 is the single-worker pipeline).
+    /// </summary>
+    public (PacketPipeline[] Workers, FlowSteering Steering) CreateWorkers(ParseResult pr, MapSetHolder maps)
+    {
+        PipelineOptions single = Parse(pr);
+        int n = pr.GetValue(_workers);
+        if (n < 1 || n > 64) throw new UsageException($"--workers: {n} is not between 1 and 64");
+        int share = Math.Max(2, (int)System.Numerics.BitOperations.RoundUpToPowerOf2((uint)(single.CtCapacity / n + 1)) / 2);
+        var options = single with { CtCapacity = n == 1 ? single.CtCapacity : share, WorkerCount = n };
+        PacketPipeline[] workers = [.. Enumerable.Range(0, n).Select(i =>
+            new PacketPipeline(maps, options with { WorkerIndex = i, Seed = options.Seed + (ulong)i }))];
+        return (workers, new FlowSteering(n, options));
     }
 
     public PipelineOptions Parse(ParseResult pr)

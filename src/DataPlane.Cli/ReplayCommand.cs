@@ -25,32 +25,17 @@ public static class ReplayCommand
             AllowMultipleArgumentsPerToken = false,
         };
 
-        var workersOpt = new Option<int>("--workers")
-        {
-            Description = "Worker pipelines, each with its own conntrack; frames are steered to them by connection (like NIC RSS)",
-            DefaultValueFactory = _ => 1,
-        };
-
         var pipelineArgs = new PipelineArgs();
-        var cmd = new Command("replay", "Replay a capture through the data plane of one node") { input, output, verdicts, quiet, dumpCt, dumpNat, applyAt, workersOpt };
+        var cmd = new Command("replay", "Replay a capture through the data plane of one node") { input, output, verdicts, quiet, dumpCt, dumpNat, applyAt };
         clusterArgs.AddTo(cmd);
         pipelineArgs.AddTo(cmd);
         cmd.SetAction(pr => Errors.Guard(() =>
         {
-            PipelineOptions single = pipelineArgs.Parse(pr);
             ControlPlane control = clusterArgs.CreateControlPlane(pr);
             List<ReplayUpdate> updates = [.. (pr.GetValue(applyAt) ?? []).Select(a => ParseApply(a, control))];
-            int workerCount = pr.GetValue(workersOpt);
-            if (workerCount < 1 || workerCount > 64) throw new UsageException($"--workers: {workerCount} is not between 1 and 64");
-            // --ct-max is the node's total: each worker owns an equal power-of-two share.
-            int ct = single.CtCapacity;
-            int perWorker = Math.Max(2, (int)System.Numerics.BitOperations.RoundUpToPowerOf2((uint)(ct / workerCount + 1)) / 2);
-            var options = single with { CtCapacity = workerCount == 1 ? ct : perWorker, WorkerCount = workerCount };
-            // Worker i draws from its own seeded generator (worker 0's is the single-worker one).
-            PacketPipeline[] workers = [.. Enumerable.Range(0, workerCount).Select(i =>
-                new PacketPipeline(control.Holder, options with { WorkerIndex = i, Seed = options.Seed + (ulong)i }))];
+            var (workers, steering) = pipelineArgs.CreateWorkers(pr, control.Holder);
             string inPath = pr.GetValue(input)!;
-            ReplaySummary s = ReplaySession.Run(inPath, pr.GetValue(output), pr.GetValue(verdicts), workers, new FlowSteering(workerCount, options), updates);
+            ReplaySummary s = ReplaySession.Run(inPath, pr.GetValue(output), pr.GetValue(verdicts), workers, steering, updates);
             Print(Console.Out, inPath, s, workers, pr.GetValue(quiet));
             if (pr.GetValue(dumpCt))
             {

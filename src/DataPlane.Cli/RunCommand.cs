@@ -29,14 +29,13 @@ public static class RunCommand
         pipelineArgs.AddTo(cmd);
         cmd.SetAction(pr => Errors.Guard(() =>
         {
-            PipelineOptions options = pipelineArgs.Parse(pr);
             // Keeps the manifests and the id registry, so SIGHUP reloads keep ids stable for live conntrack entries.
             ControlPlane controlPlane = clusterArgs.CreateControlPlane(pr);
-            var pipeline = new PacketPipeline(controlPlane.Holder, options);
+            var (workers, steering) = pipelineArgs.CreateWorkers(pr, controlPlane.Holder);
 
             string tapName = pr.GetValue(tap)!;
             using TapDevice device = TapDevice.Open(tapName, pr.GetValue(create), pr.GetValue(netns));
-            var session = new LiveSession(device, pipeline);
+            var session = new LiveSession(device, workers, steering);
             using var server = new ControlServer(pr.GetValue(control) ?? ControlServer.DefaultPath(tapName), session);
 
             using var stop = new CancellationTokenSource();
@@ -55,7 +54,7 @@ public static class RunCommand
 
             Console.Out.WriteLine($"dataplane: {(device.Created ? "created" : "attached to")} TAP {device.Name}" +
                                   $"{(device.Namespace is null ? "" : $" in netns {device.Namespace}")} (ifindex {device.IfIndex}); " +
-                                  $"node {controlPlane.NodeName}, maps generation {pipeline.Maps.Generation}; control socket {server.Path}");
+                                  $"node {controlPlane.NodeName}, maps generation {controlPlane.Holder.Current.Generation}, {workers.Length} worker{(workers.Length == 1 ? "" : "s")}; control socket {server.Path}");
             Console.Out.WriteLine("dataplane: running; Ctrl-C or SIGTERM stops, SIGHUP reloads the manifests");
             Console.Out.Flush();
             session.Run(stop.Token);

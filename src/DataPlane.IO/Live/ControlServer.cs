@@ -138,14 +138,13 @@ public sealed class ControlServer : IDisposable
     /// <summary>Runs one request against the live session, writing its answer to <paramref name="w"/>.</summary>
     public void Execute(string request, TextWriter w)
     {
-        var p = _session.Pipeline;
         switch (string.Join(' ', request.Split(' ', StringSplitOptions.RemoveEmptyEntries)))
         {
             case "ct list":
-                ConntrackListing.WriteCt(w, p.Conntrack, p.Maps, LiveClock.NowNs());
+                foreach (var p in _session.Workers) ConntrackListing.WriteCt(w, p.Conntrack, p.Maps, LiveClock.NowNs());
                 break;
             case "nat list":
-                ConntrackListing.WriteNat(w, p.Conntrack);
+                foreach (var p in _session.Workers) ConntrackListing.WriteNat(w, p.Conntrack);
                 break;
             case "counters":
                 _session.WriteCounters(w);

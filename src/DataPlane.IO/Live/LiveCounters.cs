@@ -1,13 +1,14 @@
 namespace DataPlane.IO.Live;
 
 /// <summary>
-/// What the live loop did at the port (the pipeline counts verdicts and drop reasons itself). Written only by the
-/// packet thread, with plain increments published through <see cref="Volatile"/>; the control thread reads them
-/// without locking and may see values a few frames old, never torn ones (aligned 64-bit stores).
+/// What the live loop did at the port (the pipeline counts verdicts and drop reasons itself). Frames read are counted
+/// by the reader thread alone (plain increments published through <see cref="Volatile"/>); frames written may come
+/// from several worker threads and use <see cref="Interlocked"/>. The control thread reads them without locking and
+/// may see values a few frames old, never torn ones (aligned 64-bit stores).
 /// </summary>
 public sealed class LiveCounters
 {
-    long _framesRead, _bytesRead, _framesWritten, _bytesWritten, _writeErrors, _lastWriteErrno, _allocatedBytes;
+    long _framesRead, _bytesRead, _framesWritten, _bytesWritten, _writeErrors, _lastWriteErrno, _allocatedBytes, _queueDrops;
 
     /// <summary>Frames read from the TAP (what the kernel sent out of the interface).</summary>
     public long FramesRead => Volatile.Read(ref _framesRead);
@@ -29,15 +30,20 @@ public sealed class LiveCounters
 
     internal void Written(int length)
     {
-        Volatile.Write(ref _framesWritten, _framesWritten + 1);
-        Volatile.Write(ref _bytesWritten, _bytesWritten + length);
+        Interlocked.Increment(ref _framesWritten);
+        Interlocked.Add(ref _bytesWritten, length);
     }
 
     internal void WriteFailed(int errno)
     {
-        Volatile.Write(ref _writeErrors, _writeErrors + 1);
+        Interlocked.Increment(ref _writeErrors);
         Volatile.Write(ref _lastWriteErrno, errno);
     }
+
+    /// <summary>Frames the reader could not hand to their worker (its queue full, or larger than a queue slot).</summary>
+    public long QueueDrops => Volatile.Read(ref _queueDrops);
+
+    internal void QueueDropped() => Volatile.Write(ref _queueDrops, _queueDrops + 1);
 
     internal void Allocated(long bytes) => Volatile.Write(ref _allocatedBytes, bytes);
 }

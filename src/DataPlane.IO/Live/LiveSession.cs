@@ -31,18 +31,38 @@ public sealed class LiveSession
     /// <summary>How long an idle loop waits before looking at the cancellation token again.</summary>
     public const int PollTimeoutMs = 200;
 
+    /// <summary>Frames each worker's queue holds (with several workers).</summary>
+    public const int QueueFrames = 1024;
+    /// <summary>Largest frame a worker queue slot holds: a 9000-byte jumbo MTU plus Ethernet; larger ones are dropped.</summary>
+    public const int QueueSlotSize = 9216;
+
     readonly TapDevice _tap;
     readonly PacketPipeline _pipeline;
+    readonly PacketPipeline[] _workers;
+    readonly FlowSteering? _steering;
     long _startedTimestamp;
 
-    public LiveSession(TapDevice tap, PacketPipeline pipeline)
+    public LiveSession(TapDevice tap, PacketPipeline pipeline) : this(tap, [pipeline], null) { }
+
+    /// <summary>
+    /// With several <paramref name="workers"/> (worker i built with <c>WorkerIndex = i, WorkerCount = n</c>), the
+    /// reading thread only steers: each frame goes through <paramref name="steering"/> to its connection's worker,
+    /// which owns that connection's conntrack entry, runs the pipeline and writes the result back to the TAP.
+    /// </summary>
+    public LiveSession(TapDevice tap, IReadOnlyList<PacketPipeline> workers, FlowSteering? steering)
     {
+        if (workers.Count == 0) throw new ArgumentException("no worker", nameof(workers));
+        if (workers.Count > 1 && steering is null) throw new ArgumentNullException(nameof(steering));
         _tap = tap;
-        _pipeline = pipeline;
+        _workers = [.. workers];
+        _pipeline = _workers[0];
+        _steering = steering;
     }
 
     public TapDevice Tap => _tap;
+    /// <summary>The first worker's pipeline (the only one with a single worker).</summary>
     public PacketPipeline Pipeline => _pipeline;
+    public IReadOnlyList<PacketPipeline> Workers => _workers;
     public LiveCounters Counters { get; } = new();
 
     /// <summary>Time since <see cref="Run"/> started (zero before).</summary>
@@ -61,6 +81,11 @@ public sealed class LiveSession
     /// </summary>
     public void Run(CancellationToken stop)
     {
+        if (_workers.Length > 1)
+        {
+            RunWorkers(stop);
+            return;
+        }
         byte[] frameBuffer = GC.AllocateUninitializedArray<byte>(FrameBufferSize);
         byte[] replyBuffer = new byte[ReplyBufferSize];
         long allocatedAtStart = GC.GetAllocatedBytesForCurrentThread();
@@ -83,9 +108,70 @@ public sealed class LiveSession
     void Handle(Span<byte> frame, byte[] replyBuffer)
     {
         Counters.Read(frame.Length);
-        Verdict v = _pipeline.Process(frame, LiveClock.NowNs(), replyBuffer, out int outLength);
+        Process(_pipeline, frame, replyBuffer);
+    }
+
+    void Process(PacketPipeline pipeline, Span<byte> frame, byte[] replyBuffer)
+    {
+        Verdict v = pipeline.Process(frame, LiveClock.NowNs(), replyBuffer, out int outLength);
         if (v == Verdict.Forward) Emit(frame[..outLength]);
         else if (v == Verdict.Reject && outLength > 0) Emit(replyBuffer.AsSpan(0, outLength));
+    }
+
+    /// <summary>
+    /// Several workers: this thread reads and steers, each worker thread drains its own queue. A worker writes its
+    /// output to the TAP itself (one write(2) is one frame, whichever thread makes it). When this thread stops or the
+    /// device fails, the workers finish the frames already queued and are joined before returning.
+    /// </summary>
+    void RunWorkers(CancellationToken stop)
+    {
+        var rings = _workers.Select(_ => new FrameRing(QueueFrames, QueueSlotSize)).ToArray();
+        using var done = new CancellationTokenSource();
+        var threads = new Thread[_workers.Length];
+        for (int i = 0; i < threads.Length; i++)
+        {
+            int wi = i;
+            threads[i] = new Thread(() => WorkerLoop(_workers[wi], rings[wi], done.Token)) { IsBackground = true, Name = $"dataplane worker {wi}" };
+            threads[i].Start();
+        }
+        try
+        {
+            byte[] frameBuffer = GC.AllocateUninitializedArray<byte>(FrameBufferSize);
+            Volatile.Write(ref _startedTimestamp, Stopwatch.GetTimestamp());
+            while (!stop.IsCancellationRequested)
+            {
+                int n = _tap.Read(frameBuffer);
+                if (n > 0)
+                {
+                    Counters.Read(n);
+                    Span<byte> frame = frameBuffer.AsSpan(0, n);
+                    if (!rings[_steering!.WorkerFor(frame, _pipeline.Maps)].TryEnqueue(frame)) Counters.QueueDropped();
+                    continue;
+                }
+                if (n < 0) ThrowReadFault(-n);
+                if (_tap.Poll(PollTimeoutMs) == TapPoll.Gone) ThrowGone();
+            }
+        }
+        finally
+        {
+            done.Cancel();
+            foreach (Thread t in threads) t.Join();
+            foreach (FrameRing r in rings) r.Dispose();
+        }
+    }
+
+    void WorkerLoop(PacketPipeline pipeline, FrameRing ring, CancellationToken done)
+    {
+        byte[] replyBuffer = new byte[ReplyBufferSize];
+        while (true)
+        {
+            if (ring.TryPeek(out Span<byte> frame, PollTimeoutMs))
+            {
+                Process(pipeline, frame, replyBuffer);
+                ring.Release();
+            }
+            else if (done.IsCancellationRequested) return;
+        }
     }
 
     void Emit(ReadOnlySpan<byte> frame)
@@ -108,20 +194,21 @@ public sealed class LiveSession
     public void WriteCounters(TextWriter w)
     {
         LiveCounters c = Counters;
-        var pc = _pipeline.Counters;
+        Counters[] pcs = [.. _workers.Select(p => p.Counters)];
         w.WriteLine($"tap: {_tap.Name}{(_tap.Namespace is null ? "" : $" (netns {_tap.Namespace})")} uptime={Uptime.TotalSeconds:F1}s");
         w.WriteLine($"frames: read={c.FramesRead} written={c.FramesWritten} write-errors={c.WriteErrors}" +
                     (c.WriteErrors > 0 ? $" (last: {Libc.Describe(c.LastWriteErrno)})" : ""));
         w.WriteLine($"bytes: read={c.BytesRead} written={c.BytesWritten}");
+        if (_workers.Length > 1) w.WriteLine($"workers: {_workers.Length} queue-drops={c.QueueDrops}");
         w.Write("verdicts:");
         foreach (Verdict v in new[] { Verdict.Forward, Verdict.Reject, Verdict.Pass, Verdict.Drop, Verdict.Local })
-            w.Write($" {v.Name()}={pc.Verdicts(v)}");
+            w.Write($" {v.Name()}={pcs.Sum(pc => pc.Verdicts(v))}");
         w.WriteLine();
         var reasons = new List<string>();
         foreach (DropReason r in Enum.GetValues<DropReason>())
-            if (r != DropReason.None && pc.Reasons(r) is > 0 and var n) reasons.Add($"{r.Name()}={n}");
+            if (r != DropReason.None && pcs.Sum(pc => pc.Reasons(r)) is > 0 and var n) reasons.Add($"{r.Name()}={n}");
         if (reasons.Count > 0) w.WriteLine("drop reasons: " + string.Join(' ', reasons));
-        w.WriteLine($"conntrack: {_pipeline.Conntrack.Count} live flows (capacity {_pipeline.Conntrack.Capacity})");
+        w.WriteLine($"conntrack: {_workers.Sum(p => p.Conntrack.Count)} live flows (capacity {_workers.Sum(p => p.Conntrack.Capacity)})");
         w.WriteLine($"maps: generation {_pipeline.Maps.Generation}");
         w.WriteLine($"packet thread allocated: {c.AllocatedBytes} bytes since start");
     }
