@@ -28,7 +28,7 @@ public static class MapsCommand
     public static void Print(TextWriter w, MapSet maps)
     {
         var rows = new List<(Lb4Key Key, Lb4Service Svc)>();
-        maps.Services.ForEach((k, v) => rows.Add((k, v)));
+        maps.ForEachFrontend((k, v) => rows.Add((k, v)));
         rows.Sort((a, b) => (a.Svc.RevNatIndex, a.Key.Address, a.Key.Port, a.Key.Proto, a.Key.Scope)
             .CompareTo((b.Svc.RevNatIndex, b.Key.Address, b.Key.Port, b.Key.Proto, b.Key.Scope)));
         w.WriteLine($"{"SERVICE ADDRESS",-30} BACKEND ADDRESS (REVNAT_ID) (SLOT)");
@@ -40,8 +40,8 @@ public static class MapsCommand
             w.WriteLine($"{frontend,-30} 0.0.0.0:0 ({svc.RevNatIndex}) (0) [{svc.Flags}]{extra}  {maps.ServiceNames[svc.RevNatIndex]}");
             for (int i = 0; i < svc.Count; i++)
             {
-                uint id = maps.BackendSlots[svc.SlotOffset + i];
-                Lb4Backend b = maps.Backends[id];
+                uint id = maps.Slot(svc.SlotOffset + (uint)i);
+                Lb4Backend b = maps.Backend(id);
                 string state = b.State == BackendState.Active ? "" : $" {b.State.ToString().ToLowerInvariant()}";
                 string local = b.Local ? " local" : "";
                 w.WriteLine($"{"",-30} {Ip4.Format(b.Address, b.Port)}/{IpProto.Name(b.Proto).ToUpperInvariant()} ({svc.RevNatIndex}) ({i + 1}){state}{local}");

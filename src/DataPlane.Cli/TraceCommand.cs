@@ -96,7 +96,7 @@ public static class TraceCommand
             candidates = new string[r.SlotCount];
             for (int i = 0; i < r.SlotCount; i++)
             {
-                Lb4Backend b = maps.Backends[maps.BackendSlots[r.SlotOffset + i]];
+                Lb4Backend b = maps.Backend(maps.Slot(r.SlotOffset + (uint)i));
                 candidates[i] = Ip4.Format(b.Address, b.Port);
             }
         }

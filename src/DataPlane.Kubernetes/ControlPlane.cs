@@ -18,6 +18,8 @@ public sealed class ControlPlane
     readonly IdRegistry _ids = new();
     readonly CompileOptions _options;
     ClusterManifests _manifests = new();
+    readonly List<ClusterManifests> _pending = []; // changes published incrementally, not yet folded into _manifests
+    EndpointChangeCompiler? _incremental;
     long _generation;
 
     public ControlPlane(string clusterPath, string nodeName, CompileOptions? options = null)
@@ -43,6 +45,7 @@ public sealed class ControlPlane
         {
             string path = clusterPath ?? ClusterPath;
             MapSet next = Compile(ManifestLoader.Load(path));
+            _pending.Clear();
             Holder.Publish(next);
             ClusterPath = path;
             return next;
@@ -53,11 +56,30 @@ public sealed class ControlPlane
     /// <c>kubectl apply -f <paramref name="path"/></c> on the current state (objects replaced by kind and key, new ones
     /// added), then compile and publish; on error nothing changes and the error is rethrown.
     /// </summary>
-    public MapSet Apply(string path)
+    public MapSet Apply(string path) => Apply(ManifestLoader.Load(path));
+
+    /// <summary>
+    /// <see cref="Apply(string)"/> for objects already decoded (what a watch delivers). EndpointSlice changes of
+    /// slice-managed services are published as a delta over the last full generation (<see cref="EndpointChangeCompiler"/>,
+    /// cost proportional to the change); anything else recompiles everything.
+    /// </summary>
+    public MapSet Apply(ClusterManifests overlay)
     {
         lock (_lock)
         {
-            MapSet next = Compile(_manifests.Apply(ManifestLoader.Load(path)));
+            MapSet? next = _incremental?.TryApply(overlay, _generation + 1);
+            if (next is not null)
+            {
+                _generation++;
+                _pending.Add(overlay);
+                Holder.Publish(next);
+                return next;
+            }
+            _incremental = null; // a declined change may have left it half-updated; the full compile makes a new one
+            ClusterManifests current = _manifests;
+            foreach (ClusterManifests o in _pending) current = current.Apply(o);
+            next = Compile(current.Apply(overlay));
+            _pending.Clear();
             Holder.Publish(next);
             return next;
         }
@@ -69,6 +91,7 @@ public sealed class ControlPlane
         MapSet m = ClusterCompiler.Compile(manifests, NodeName, _options, _generation + 1);
         _generation++;
         _manifests = manifests;
+        _incremental = new EndpointChangeCompiler(manifests, m, _ids, NodeName);
         return m;
     }
 

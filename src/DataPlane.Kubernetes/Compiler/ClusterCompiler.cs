@@ -48,7 +48,10 @@ public static class ClusterCompiler
         var b = new MapSetBuilder(info, ids) { MaglevSize = options.MaglevTableSize };
         var allocator = new Allocator(m, options.NodePortMin, options.NodePortMax);
         // Services with a selector get their endpoints from the Pods, as the EndpointSlice controller would make them.
-        IReadOnlyList<EndpointSlice> slices = [.. m.EndpointSlices, .. EndpointsController.Build(m, options.Warn)];
+        // Indexed by service once: looking them up per service port keeps a 10 k-service compile linear, not quadratic.
+        ILookup<(string?, string?), EndpointSlice> slices = m.EndpointSlices.Concat(EndpointsController.Build(m, options.Warn))
+            .Where(s => s.IsIPv4).ToLookup(s => (s.Namespace, s.ServiceName));
+        ILookup<(string?, string), DataPlane.Kubernetes.Endpoints> legacy = m.Endpoints.ToLookup(e => (e.Namespace, e.Name));
         KubeProxyConfig kp = m.ProxyConfig;
 
         foreach (Service svc in m.Services)
@@ -64,10 +67,10 @@ public static class ClusterCompiler
                 ServicePort port = svc.Ports[pi];
                 if (port.Protocol == PortProtocol.SCTP) continue; // SCTP needs CRC32c rewrites: out of scope
                 byte proto = port.Protocol == PortProtocol.UDP ? IpProto.Udp : IpProto.Tcp;
-                string display = $"{svc.Key}:{(port.Name.Length > 0 ? port.Name : port.Port.ToString())}";
+                string display = PortName(svc, port);
                 ushort revNat = b.AddServicePort(display, clusterIp, (ushort)port.Port, proto);
                 if (firstRevNat == 0) firstRevNat = revNat;
-                ScopedEndpoints eps = Endpoints(m, slices, svc, port, proto, nodeName, b, revNat);
+                ScopedEndpoints eps = Endpoints(slices, legacy, svc, port, proto, nodeName, b, revNat);
                 // No usable endpoint anywhere: every address of the service rejects, whatever the policies
                 // (kube-proxy TestNoEndpointsReject); a Local policy with endpoints only elsewhere drops instead.
                 bool noneAnywhere = eps.All.Length == 0;
@@ -178,17 +181,20 @@ public static class ClusterCompiler
     /// (KEP-1669, TestTerminatingEndpointsTrafficPolicyCluster).
     /// </summary>
     /// <summary>A service port's usable endpoints, cluster-wide and on this node, each with its own terminating fallback.</summary>
-    readonly record struct ScopedEndpoints(uint[] All, uint[] Local);
+    internal readonly record struct ScopedEndpoints(uint[] All, uint[] Local);
 
-    static ScopedEndpoints Endpoints(ClusterManifests m, IReadOnlyList<EndpointSlice> slices, Service svc, ServicePort port, byte proto, string nodeName, MapSetBuilder b, ushort revNat)
+    /// <summary>"namespace/name:port-name" (or the port number when unnamed): a service port's display name and id key.</summary>
+    internal static string PortName(Service svc, ServicePort port) => $"{svc.Key}:{(port.Name.Length > 0 ? port.Name : port.Port.ToString())}";
+
+    internal static ScopedEndpoints Endpoints(ILookup<(string?, string?), EndpointSlice> slices, ILookup<(string?, string), DataPlane.Kubernetes.Endpoints> legacy,
+        Service svc, ServicePort port, byte proto, string nodeName, IBackendSink b, ushort revNat)
     {
         var ready = new List<uint>();
         var terminating = new List<uint>();
         var localIds = new HashSet<uint>();
         bool anySlice = false;
-        foreach (EndpointSlice slice in slices)
+        foreach (EndpointSlice slice in slices[(svc.Namespace, svc.Name)])
         {
-            if (!slice.IsIPv4 || slice.ServiceName != svc.Name || slice.Namespace != svc.Namespace) continue;
             anySlice = true;
             foreach (EndpointSlicePort sp in slice.Ports)
             {
@@ -210,9 +216,8 @@ public static class ClusterCompiler
         }
         if (!anySlice)
         {
-            foreach (DataPlane.Kubernetes.Endpoints eps in m.Endpoints)
+            foreach (DataPlane.Kubernetes.Endpoints eps in legacy[(svc.Namespace, svc.Name)])
             {
-                if (eps.Name != svc.Name || eps.Namespace != svc.Namespace) continue;
                 foreach (EndpointSubset subset in eps.Subsets)
                     foreach (EndpointPort ep in subset.Ports)
                     {
@@ -258,7 +263,7 @@ public static class ClusterCompiler
         if (!list.Contains(id)) list.Add(id);
     }
 
-    static byte ProtoOf(PortProtocol p) => p switch
+    internal static byte ProtoOf(PortProtocol p) => p switch
     {
         PortProtocol.UDP => IpProto.Udp,
         PortProtocol.SCTP => IpProto.Sctp,

@@ -48,24 +48,25 @@ public static class EndpointsController
         foreach (Endpoints e in m.Endpoints)
             userManaged.Add((e.Namespace, e.Name));
 
+        ILookup<string?, Pod> podsByNamespace = m.Pods.ToLookup(p => p.Namespace);
         foreach (Service svc in m.Services)
         {
             if (svc.Selector is null || svc.Type == ServiceType.ExternalName || svc.ClusterIPMode == ClusterIPMode.OtherFamily)
                 continue;
             if (userManaged.Contains((svc.Namespace, svc.Name)))
                 continue;
-            BuildService(m, svc, nodes, warn, result);
+            BuildService(podsByNamespace[svc.Namespace], svc, nodes, warn, result);
         }
         return result;
     }
 
-    static void BuildService(ClusterManifests m, Service svc, HashSet<string> nodes, Action<string>? warn, List<EndpointSlice> result)
+    static void BuildService(IEnumerable<Pod> pods, Service svc, HashSet<string> nodes, Action<string>? warn, List<EndpointSlice> result)
     {
         // Port list → endpoints (with the pod each came from), in order of first appearance.
         var groups = new List<(EndpointSlicePort[] Ports, List<(SliceEndpoint Endpoint, Pod Pod)> Endpoints)>();
-        foreach (Pod pod in m.Pods)
+        foreach (Pod pod in pods)
         {
-            if (pod.Namespace != svc.Namespace || !Matches(svc.Selector!, pod.Labels)) continue;
+            if (!Matches(svc.Selector!, pod.Labels)) continue;
             if (pod.Phase is PodPhase.Succeeded or PodPhase.Failed) continue;
             if (pod.PodIP is not uint ip) continue; // no IPv4 address: nothing to put in an IPv4 slice
             if (!nodes.Contains(pod.NodeName ?? "") && !svc.PublishNotReadyAddresses)

@@ -52,7 +52,7 @@ public sealed class FixedHashMap<TKey, TValue>
 
     /// <summary>Reference to the value for <paramref name="key"/>, or a null ref (check with Unsafe.IsNullRef).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public ref TValue Lookup(in TKey key)
+    public ref TValue Lookup(scoped in TKey key)
     {
         uint tag = Tag(key);
         Slot[] slots = _slots;
@@ -124,6 +124,33 @@ public sealed class FixedHashMap<TKey, TValue>
         _slots[hole] = default;
         _count--;
         return true;
+    }
+
+    /// <summary>Insert or overwrite (writer only, before publication).</summary>
+    public MapStatus Set(in TKey key, in TValue value)
+    {
+        ref TValue v = ref Lookup(key);
+        if (Unsafe.IsNullRef(ref v)) return TryAdd(key, value);
+        v = value;
+        return MapStatus.Ok;
+    }
+
+    /// <summary>
+    /// A private copy with room for <paramref name="capacity"/> entries, to be changed and published as a new
+    /// generation: one block copy when the slot array keeps its size (same seed, same positions), a re-insert otherwise.
+    /// </summary>
+    public FixedHashMap<TKey, TValue> Clone(int capacity)
+    {
+        var copy = new FixedHashMap<TKey, TValue>(Math.Max(capacity, _count), _seed);
+        if (copy._slots.Length == _slots.Length)
+        {
+            Array.Copy(_slots, copy._slots, _slots.Length);
+            copy._count = _count;
+        }
+        else
+            foreach (ref readonly Slot s in _slots.AsSpan())
+                if (s.HashPlusOne != 0) copy.TryAdd(s.Key, s.Value);
+        return copy;
     }
 
     /// <summary>Visit every entry (control-plane and CLI use, not the packet path).</summary>

@@ -61,5 +61,75 @@ public sealed class MapSet
     public string? ServiceName(ushort revNatIndex) =>
         revNatIndex < ServiceNames.Length && ServiceNames[revNatIndex].Length > 0 ? ServiceNames[revNatIndex] : null;
 
+    /// <summary>The overlay of endpoint changes published since the last full generation (null: none).</summary>
+    public MapSetDelta? Delta { get; private init; }
+
+    /// <summary>This generation's frontends with <paramref name="delta"/> over them, as generation <paramref name="generation"/>.</summary>
+    public MapSet WithDelta(MapSetDelta delta, long generation) =>
+        new(generation, Services, BackendSlots, Backends, ReverseNat, ServiceNames, Node, FrontendAddresses, SourceRanges, Serving,
+            ServingCount, MaglevTables, (int)MaglevSize) { Delta = delta };
+
+    // Accessors that see through the delta. Without one, each is the plain array or map access plus one null check.
+
+    /// <summary>The master entry of frontend <paramref name="key"/>, or a null ref.</summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
+    public ref Lb4Service Frontend(in Lb4Key key)
+    {
+        if (Delta is { } d)
+        {
+            ref Lb4Service o = ref d.Services.Lookup(key);
+            if (!System.Runtime.CompilerServices.Unsafe.IsNullRef(ref o)) return ref o;
+        }
+        return ref Services.Lookup(key);
+    }
+
+    /// <summary>Backend id in slot <paramref name="index"/> (a frontend's SlotOffset + 0..Count-1).</summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
+    public uint Slot(uint index) => index < (uint)BackendSlots.Length ? BackendSlots[index] : Delta!.Slots[index - (uint)BackendSlots.Length];
+
+    /// <summary>The backend with id <paramref name="id"/> (a default entry for an unused id).</summary>
+    public ref readonly Lb4Backend Backend(uint id)
+    {
+        if (Delta is { } d)
+        {
+            ref Lb4Backend o = ref d.Backends.Lookup(new IdKey(id));
+            if (!System.Runtime.CompilerServices.Unsafe.IsNullRef(ref o)) return ref o;
+        }
+        return ref id < (uint)Backends.Length ? ref Backends[id] : ref Backends[0];
+    }
+
+    /// <summary>How many serving endpoint addresses service port <paramref name="revNatIndex"/> has.</summary>
+    public int ServingCountOf(ushort revNatIndex)
+    {
+        if (Delta is { } d && d.ServingCount.TryGetValue(new IdKey(revNatIndex), out int n)) return n;
+        return revNatIndex < ServingCount.Length ? ServingCount[revNatIndex] : 0;
+    }
+
+    /// <summary>Whether <paramref name="address"/> is a serving endpoint of service port <paramref name="revNatIndex"/>.</summary>
+    public bool IsServing(ushort revNatIndex, uint address)
+    {
+        var k = new ServingKey(address, revNatIndex);
+        if (Delta is { } d && d.ServingCount.TryGetValue(new IdKey(revNatIndex), out _)) return d.Serving.TryGetValue(k, out _);
+        return Serving.TryGetValue(k, out _);
+    }
+
+    /// <summary>Slot <paramref name="hash"/> mod size of Maglev table <paramref name="table"/>.</summary>
+    public uint MaglevBackend(ushort table, uint hash)
+    {
+        uint i = table * MaglevSize + hash % MaglevSize;
+        return i < (uint)MaglevTables.Length ? MaglevTables[i] : Delta!.MaglevTables[table - MaglevTableCount][hash % MaglevSize];
+    }
+
+    /// <summary>Number of Maglev tables in the base generation (overlay tables are numbered after them).</summary>
+    public int MaglevTableCount => MaglevSize == 0 ? 0 : (int)(MaglevTables.Length / MaglevSize);
+
+    /// <summary>Every frontend with its effective value (control-plane and CLI use, not the packet path).</summary>
+    public void ForEachFrontend(Action<Lb4Key, Lb4Service> visit) =>
+        Services.ForEach((k, v) =>
+        {
+            if (Delta is { } d && d.Services.TryGetValue(k, out Lb4Service o)) v = o;
+            visit(k, v);
+        });
+
     public static MapSet Empty(NodeInfo node) => new MapSetBuilder(node).Build(0);
 }

@@ -10,7 +10,7 @@ namespace DataPlane.Maps;
 /// id may have holes (default entries) where a service port or backend of an earlier generation is gone.
 /// </para>
 /// </summary>
-public sealed class MapSetBuilder
+public sealed class MapSetBuilder : IBackendSink
 {
     readonly NodeInfo _node;
     readonly IdRegistry _ids;
@@ -41,7 +41,7 @@ public sealed class MapSetBuilder
     /// <summary>Registers a service port (the unit a reverse-NAT id stands for) and returns its id.</summary>
     public ushort AddServicePort(string name, uint address, ushort port, byte proto)
     {
-        ushort id = _ids.ServicePort($"{name}/{Packets.IpProto.Name(proto)}");
+        ushort id = _ids.ServicePort(ServicePortKey(name, proto));
         Grow(_revNat, id);
         Grow(_names, id, "");
         Grow(_servingCount, id);
@@ -49,6 +49,9 @@ public sealed class MapSetBuilder
         _names[id] = name;
         return id;
     }
+
+    /// <summary>The <see cref="IdRegistry"/> key of a service port: its display name and protocol.</summary>
+    public static string ServicePortKey(string name, byte proto) => $"{name}/{Packets.IpProto.Name(proto)}";
 
     /// <summary>Backends are shared between frontends and deduplicated by (address, port, proto), as cilium does.</summary>
     public uint AddBackend(uint address, ushort port, byte proto, BackendState state = BackendState.Active, bool local = false)

@@ -104,7 +104,7 @@ public sealed class PacketPipeline
         if (v != Verdict.Continue) return v;
         if ((ctx.Service.Flags & ServiceFlags.Affinity) != 0)
         {
-            ref readonly Lb4Backend b = ref maps.Backends[ctx.BackendId];
+            ref readonly Lb4Backend b = ref maps.Backend(ctx.BackendId);
             Affinity.Record(ctx.SrcIp, ctx.Service.RevNatIndex, b.Address, b.Port, ctx.NowNs);
         }
         return ForwardTracked(ref ctx);

@@ -20,7 +20,7 @@ public struct PacketResult
     public ushort RevNatIndex;
     public uint BackendId;
     /// <summary>The frontend entry a new connection was balanced over (after scope selection): its slots are the
-    /// candidates, <c>maps.BackendSlots[SlotOffset .. SlotOffset + SlotCount]</c> (backend ids of the current generation).</summary>
+    /// candidates, <c>maps.Slot(SlotOffset .. SlotOffset + SlotCount - 1)</c> (backend ids of the current generation).</summary>
     public bool HasFrontend;
     public uint SlotOffset;
     public ushort SlotCount;

@@ -66,9 +66,9 @@ public class ControlPlaneUpdateTests
             """);
         MapSet g2 = cp.Apply(early);
         Assert.Equal(2, g2.Generation);
-        ref Lb4Service svc = ref g2.Services.Lookup(new Lb4Key(Ip4.Parse(Vip), 8125, IpProto.Udp));
+        ref Lb4Service svc = ref g2.Frontend(new Lb4Key(Ip4.Parse(Vip), 8125, IpProto.Udp));
         Assert.Equal(id, svc.RevNatIndex);
-        Assert.Equal(backend, g2.BackendSlots[svc.SlotOffset]);
+        Assert.Equal(backend, g2.Slot(svc.SlotOffset));
         Assert.Equal("default/m:u", g2.ServiceName(id));
         Assert.NotEqual(id, g2.Services.Lookup(new Lb4Key(Ip4.Parse("10.96.0.5"), 53, IpProto.Udp)).RevNatIndex);
     }
@@ -85,9 +85,10 @@ public class ControlPlaneUpdateTests
         string good = dir.Write("../good-" + Guid.NewGuid().ToString("N") + ".yaml", Slice(Y));
         MapSet g = cp.Apply(good);
         Assert.Equal(2, g.Generation);
-        ref Lb4Service svc = ref g.Services.Lookup(new Lb4Key(Ip4.Parse(Vip), 8126, IpProto.Tcp));
+        Assert.NotNull(g.Delta); // an EndpointSlice change: published incrementally
+        ref Lb4Service svc = ref g.Frontend(new Lb4Key(Ip4.Parse(Vip), 8126, IpProto.Tcp));
         Assert.Equal(1, svc.Count);
-        Assert.Equal(Ip4.Parse(Y), g.Backends[g.BackendSlots[svc.SlotOffset]].Address);
+        Assert.Equal(Ip4.Parse(Y), g.Backend(g.Slot(svc.SlotOffset)).Address);
         File.Delete(bad);
         File.Delete(good);
     }

@@ -19,7 +19,7 @@ public static class BackendSelectStage
         if ((ctx.Service.Flags & ServiceFlags.Affinity) != 0 && Sticky(ref ctx, maps, affinity)) return Verdict.Continue;
         if ((ctx.Service.Flags & ServiceFlags.Maglev) != 0) return Maglev(ref ctx, maps);
         uint slot = count == 1 ? 0 : rng.Next(count);
-        ctx.BackendId = maps.BackendSlots[ctx.Service.SlotOffset + slot];
+        ctx.BackendId = maps.Slot(ctx.Service.SlotOffset + slot);
         return Verdict.Continue;
     }
 
@@ -31,7 +31,7 @@ public static class BackendSelectStage
     static Verdict Maglev(ref PacketContext ctx, MapSet maps)
     {
         uint h = MaglevTable.FlowHash(ctx.SrcIp, ctx.DstIp, ctx.SrcPort, ctx.DstPort, ctx.Proto);
-        ctx.BackendId = maps.MaglevTables[ctx.Service.MaglevTable * maps.MaglevSize + h % maps.MaglevSize];
+        ctx.BackendId = maps.MaglevBackend(ctx.Service.MaglevTable, h);
         return Verdict.Continue;
     }
 
@@ -48,10 +48,10 @@ public static class BackendSelectStage
     {
         if (!affinity.TryGet(ctx.SrcIp, ctx.Service.RevNatIndex, ctx.NowNs, ctx.Service.AffinityTimeoutSeconds, out AffinityEntry a))
             return false;
-        ReadOnlySpan<uint> slots = maps.BackendSlots.AsSpan((int)ctx.Service.SlotOffset, ctx.Service.Count);
-        foreach (uint id in slots)
+        for (uint i = 0; i < ctx.Service.Count; i++)
         {
-            ref readonly Lb4Backend b = ref maps.Backends[id];
+            uint id = maps.Slot(ctx.Service.SlotOffset + i);
+            ref readonly Lb4Backend b = ref maps.Backend(id);
             if (b.Address == a.BackendAddress && b.Port == a.BackendPort)
             {
                 ctx.BackendId = id;

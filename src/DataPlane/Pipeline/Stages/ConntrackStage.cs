@@ -49,9 +49,8 @@ public static class ConntrackStage
     [MethodImpl(MethodImplOptions.NoInlining)]
     public static bool BackendGone(ref CtEntry e, MapSet maps)
     {
-        if (e.Original.Proto == IpProto.Udp && (e.Flags & CtFlags.Dnat) != 0 && e.RevNatIndex < maps.ServingCount.Length
-            && maps.ServingCount[e.RevNatIndex] > 0
-            && Unsafe.IsNullRef(ref maps.Serving.Lookup(new ServingKey(e.Reply.SrcIp, e.RevNatIndex))))
+        if (e.Original.Proto == IpProto.Udp && (e.Flags & CtFlags.Dnat) != 0
+            && maps.ServingCountOf(e.RevNatIndex) > 0 && !maps.IsServing(e.RevNatIndex, e.Reply.SrcIp))
             return true;
         ConntrackMap.BeginWrite(ref e);
         e.Generation = (ushort)maps.Generation;
@@ -102,7 +101,7 @@ public static class ConntrackStage
     /// </summary>
     public static Verdict Create(ref PacketContext ctx, MapSet maps, ConntrackMap ct, PipelineOptions o, ref DeterministicRandom rng)
     {
-        Lb4Backend be = maps.Backends[ctx.BackendId];
+        Lb4Backend be = maps.Backend(ctx.BackendId);
         var original = new CtTuple4(ctx.SrcIp, ctx.SrcPort, ctx.DstIp, ctx.DstPort, ctx.Proto);
         uint natIp = ctx.SrcIp;
         ushort natPort = ctx.SrcPort;

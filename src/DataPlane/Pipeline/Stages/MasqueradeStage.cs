@@ -22,7 +22,7 @@ public static class MasqueradeStage
             // node -> NodePort and localhost -> NodePort are masqueraded whatever the policy (kube-proxy TestNodePorts,
             // TestExternalTrafficPolicyLocal "LOCAL, KUBE-MARK-MASQ").
             ((f & ServiceFlags.External) != 0 && maps.Node.IsNodeAddress(ctx.SrcIp)) ||
-            maps.Backends[ctx.BackendId].Address == ctx.SrcIp;
+            maps.Backend(ctx.BackendId).Address == ctx.SrcIp;
     }
 
     static bool OffCluster(NodeInfo node, uint src) => node.ClusterCidrs.Length != 0 && !node.InClusterCidr(src);

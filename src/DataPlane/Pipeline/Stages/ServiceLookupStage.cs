@@ -14,7 +14,7 @@ public static class ServiceLookupStage
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Verdict Run(ref PacketContext ctx, MapSet maps)
     {
-        ref Lb4Service svc = ref maps.Services.Lookup(new Lb4Key(ctx.DstIp, ctx.DstPort, ctx.Proto));
+        ref Lb4Service svc = ref maps.Frontend(new Lb4Key(ctx.DstIp, ctx.DstPort, ctx.Proto));
         if (Unsafe.IsNullRef(ref svc)) return Miss(ref ctx, maps);
         ctx.Service = svc;
         if ((svc.Flags & (ServiceFlags.SourceRange | ServiceFlags.TwoScopes | ServiceFlags.HealthCheck)) != 0)
@@ -35,7 +35,7 @@ public static class ServiceLookupStage
         }
         if ((f & ServiceFlags.TwoScopes) != 0 && maps.Node.UsesInternalScope(ctx.SrcIp))
         {
-            ref Lb4Service inner = ref maps.Services.Lookup(new Lb4Key(ctx.DstIp, ctx.DstPort, ctx.Proto, scope: 1));
+            ref Lb4Service inner = ref maps.Frontend(new Lb4Key(ctx.DstIp, ctx.DstPort, ctx.Proto, scope: 1));
             if (!Unsafe.IsNullRef(ref inner))
             {
                 ctx.Service = inner;
@@ -55,7 +55,7 @@ public static class ServiceLookupStage
     {
         NodeInfo node = maps.Node;
         if (!node.DropUnallocatedServiceIps) return Verdict.Pass;
-        ref Lb4Service any = ref maps.Services.Lookup(new Lb4Key(ctx.DstIp, 0, 0));
+        ref Lb4Service any = ref maps.Frontend(new Lb4Key(ctx.DstIp, 0, 0));
         if (!Unsafe.IsNullRef(ref any))
         {
             ctx.Service = any;
