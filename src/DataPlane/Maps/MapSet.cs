@@ -8,6 +8,11 @@ namespace DataPlane.Maps;
 /// see a half-updated service; a packet that loaded the old generation finishes on it. Conntrack is not part of a
 /// generation: it belongs to the data plane and survives every swap (established flows keep their translation).
 /// </para>
+/// <para>
+/// A generation is either full, or a full one (the base, shared, never copied) with a <see cref="MapSetDelta"/> of
+/// endpoint changes over it; the packet path reads through the accessors (<see cref="Frontend"/>, <see cref="Slot"/>,
+/// <see cref="Backend"/>...), which cost one null check when there is no delta.
+/// </para>
 /// </summary>
 public sealed class MapSet
 {
