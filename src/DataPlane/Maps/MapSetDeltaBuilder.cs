@@ -97,7 +97,20 @@ public sealed class MapSetDeltaBuilder : IBackendSink
     /// <summary>The base with everything accumulated so far over it, as generation <paramref name="generation"/>.</summary>
     public MapSet Build(long generation)
     {
+        foreach (var (k, v) in _pendingFrontends)
+        {
+            if (_services.TryGetValue(k, out Lb4Service old))
+            {
+                _liveSlots -= old.Count;
+                if ((old.Flags & ServiceFlags.Maglev) != 0) _liveTables--;
+            }
+            _liveSlots += v.Count;
+            if ((v.Flags & ServiceFlags.Maglev) != 0) _liveTables++;
+        }
         _services = Patch(_services, _pendingFrontends.Count, m => { foreach (var (k, v) in _pendingFrontends) m.Set(k, v); });
+        // A frontend changed again leaves its earlier slots and table behind; once most of the overlay is such garbage,
+        // copy out the live part (amortised: it runs after as many changes as it copies entries).
+        if (_slots.Count > 4 * _liveSlots + 4096 || _maglev.Count > 2 * _liveTables + 4) Compact();
         _backends = Patch(_backends, _pendingBackends.Count, m => { foreach (var (id, b) in _pendingBackends) m.Set(new IdKey(id), b); });
         int added = 0;
         foreach (var set in _pendingServing.Values) added += set.Count;
@@ -116,6 +129,34 @@ public sealed class MapSetDeltaBuilder : IBackendSink
         _pendingBackends.Clear();
         _pendingServing.Clear();
         return _base.WithDelta(new MapSetDelta(_services, [.. _slots], _backends, _servingMap, _servingCount, [.. _maglev]), generation);
+    }
+
+    int _liveSlots, _liveTables; // slots and Maglev tables the overlay's frontends point at
+
+    void Compact()
+    {
+        uint baseSlots = (uint)_base.BackendSlots.Length;
+        int baseTables = _base.MaglevTableCount;
+        var slots = new List<uint>();
+        var tables = new List<uint[]>();
+        FixedHashMap<Lb4Key, Lb4Service> copy = _services.Clone(_services.Capacity);
+        _services.ForEach((k, v) =>
+        {
+            Lb4Service nv = v;
+            nv.SlotOffset = baseSlots + (uint)slots.Count;
+            for (int i = 0; i < v.Count; i++) slots.Add(_slots[(int)(v.SlotOffset - baseSlots) + i]);
+            if ((v.Flags & ServiceFlags.Maglev) != 0)
+            {
+                nv.MaglevTable = (ushort)(baseTables + tables.Count);
+                tables.Add(_maglev[v.MaglevTable - baseTables]);
+            }
+            copy.Set(k, nv);
+        });
+        _services = copy;
+        _slots.Clear();
+        _slots.AddRange(slots);
+        _maglev.Clear();
+        _maglev.AddRange(tables);
     }
 
     /// <summary>A copy of <paramref name="map"/> with room for <paramref name="more"/> entries (doubling, so copies stay

@@ -25,6 +25,7 @@ public enum DropReason : ushort
     FragFirstNotSeen = 15,
     TruncatedIcmpError = 16,
     ServiceIpUnallocated = 17,
+    CtInvalid = 18,
 }
 
 public static class DropReasonNames
@@ -50,6 +51,7 @@ public static class DropReasonNames
         "frag-first-not-seen",
         "truncated-icmp-error",
         "service-ip-unallocated",
+        "ct-invalid",
     ];
 
     public static int Count => s_names.Length;

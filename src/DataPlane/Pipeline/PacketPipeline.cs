@@ -92,6 +92,7 @@ public sealed class PacketPipeline
 
         v = ConntrackStage.Lookup(ref ctx, Conntrack, maps);
         if (v == Verdict.Forward) return ForwardTracked(ref ctx);
+        if (v == Verdict.Drop) return v;
 
         v = ServiceLookupStage.Run(ref ctx, maps);
         if (v != Verdict.Continue) return v;

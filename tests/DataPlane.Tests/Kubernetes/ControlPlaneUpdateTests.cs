@@ -102,6 +102,8 @@ public class ControlPlaneUpdateTests
         var p = new PacketPipeline(cp.Holder, new PipelineOptions { CtCapacity = 64 });
         Assert.Equal(X, Dst(TestWorld.Run(p, Udp(41000)).Out));
         Assert.Equal(X, Dst(TestWorld.Run(p, Tcp(41001, Frames.Tcp.Syn)).Out));
+        // The backend answers, so the connection is established (an ACK in SYN_SENT would be INVALID).
+        Assert.Equal(Verdict.Forward, TestWorld.Run(p, Frames.TcpFrame(X, 8126, C, 41001, Frames.Tcp.Syn | Frames.Tcp.Ack, 5, 2)).V);
         Assert.Equal(2, p.Conntrack.Count);
 
         string after = dir.Write("../after-" + Guid.NewGuid().ToString("N") + ".yaml", Slice(Y));

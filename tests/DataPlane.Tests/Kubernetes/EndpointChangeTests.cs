@@ -93,6 +93,33 @@ public class EndpointChangeTests
         Assert.True(incremental > total / 2, $"only {incremental} of {total} changes were incremental");
     }
 
+    [Fact]
+    public void Thousands_of_changes_to_one_service_stay_incremental_and_keep_the_overlay_small()
+    {
+        // Each change leaves the previous slots and Maglev table behind; the overlay must compact them, not grow.
+        using var dir = new ManifestDirectory();
+        dir.Write("cluster.yaml", Cluster);
+        foreach (string s in Services) dir.Write($"{s}.yaml", Slice(s, [(10, false, 0), (11, true, 0)]));
+        var cp = new ControlPlane(dir.Root, "node-1");
+        ClusterManifests[] variants = [.. Enumerable.Range(0, 3).Select(v =>
+        {
+            string path = dir.Write($"../variant-{Guid.NewGuid():N}.yaml", Slice("hashed", Enumerable.Range(10, 3 + v).Select(h => (h, h % 2 == 0, 0))));
+            ClusterManifests m = ManifestLoader.Load(path);
+            File.Delete(path);
+            return m;
+        })];
+        MapSet last = cp.Holder.Current;
+        for (int i = 0; i < 3000; i++)
+        {
+            last = cp.Apply(variants[i % 3]);
+            Assert.NotNull(last.Delta);
+            Assert.True(last.Delta!.Slots.Length < 4 * 64 + 4096 + 64, $"overlay slots grew to {last.Delta.Slots.Length}");
+            Assert.True(last.Delta.MaglevTables.Length <= 2 * 4 + 4 + 4, $"overlay Maglev tables grew to {last.Delta.MaglevTables.Length}");
+        }
+        dir.Write("hashed.yaml", Slice("hashed", Enumerable.Range(10, 3 + 2999 % 3).Select(h => (h, h % 2 == 0, 0))));
+        AssertSameMaps(ControlPlane.LoadAndCompile(dir.Root, "node-1"), last);
+    }
+
     static void AssertSameMaps(MapSet expected, MapSet actual)
     {
         Assert.Equal(Describe(expected), Describe(actual));

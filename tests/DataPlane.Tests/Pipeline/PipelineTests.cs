@@ -16,6 +16,37 @@ public class PipelineTests
         return Frames.TcpFrame(ip.DestinationAddress.ToString(), tcp.DestinationPort, ip.SourceAddress.ToString(), tcp.SourcePort, flags, 77, 2);
     }
 
+    [Theory]
+    [InlineData(Frames.Tcp.Ack)]
+    [InlineData(Frames.Tcp.Fin | Frames.Tcp.Ack)]
+    [InlineData(Frames.Tcp.Psh | Frames.Tcp.Ack)]
+    public void An_ack_while_in_syn_sent_is_invalid_and_dropped_without_touching_the_entry(Frames.Tcp flags)
+    {
+        var p = NewPipeline(backends: 1);
+        var (_, _, o) = Run(p, Syn("10.244.1.5", 40000, "10.96.0.10", 80), nowNs: 1_000_000_000);
+        byte[] early = Frames.TcpFrame("10.244.1.5", 40000, "10.96.0.10", 80, flags, 2, 78);
+        var (v, r, _) = Run(p, early, nowNs: 2_000_000_000);
+        Assert.Equal(Verdict.Drop, v);
+        Assert.Equal(DropReason.CtInvalid, r.Reason);
+        // Still SYN_SENT on its SYN lifetime: the invalid packet neither advanced nor refreshed it.
+        int i = Enumerable.Range(0, p.Conntrack.Capacity).First(k => (p.Conntrack[k].Flags & CtFlags.Live) != 0);
+        Assert.Equal(Frames.Tcp.Syn, (Frames.Tcp)p.Conntrack[i].TcpFlagsOriginal);
+        Assert.Equal(1_000_000_000 + 60_000_000_000L, p.Conntrack[i].ExpiresNs);
+        // A retransmitted SYN is fine; once the SYN-ACK is seen the same ACK goes through.
+        Assert.Equal(Verdict.Forward, Run(p, Syn("10.244.1.5", 40000, "10.96.0.10", 80), nowNs: 3_000_000_000).V);
+        Assert.Equal(Verdict.Forward, Run(p, Reply(o), nowNs: 4_000_000_000).V);
+        Assert.Equal(Verdict.Forward, Run(p, early, nowNs: 5_000_000_000).V);
+    }
+
+    [Fact]
+    public void An_ack_for_an_unknown_flow_is_picked_up_mid_stream()
+    {
+        // nf_conntrack_tcp_loose=1: only an ACK inside a SYN_SENT connection is invalid, not one without a connection.
+        var p = NewPipeline(backends: 1);
+        var (v, _, _) = Run(p, Frames.TcpFrame("10.244.1.5", 40001, "10.96.0.10", 80, Frames.Tcp.Ack, 2, 78));
+        Assert.Equal(Verdict.Forward, v);
+    }
+
     [Fact]
     public void ClusterIp_syn_is_dnated_and_its_reply_reverse_translated()
     {
@@ -87,7 +118,9 @@ public class PipelineTests
         for (int flow = 0; flow < 50; flow++)
         {
             ushort port = (ushort)(40000 + flow);
-            uint first = Run(p, Syn("10.244.1.5", port, "10.96.0.10", 80)).R.Backend.Address;
+            var (_, r0, o0) = Run(p, Syn("10.244.1.5", port, "10.96.0.10", 80));
+            uint first = r0.Backend.Address;
+            Assert.Equal(first, Run(p, Reply(o0)).R.Backend.Address); // the SYN-ACK: established
             for (int i = 0; i < 5; i++)
             {
                 byte[] ack = Frames.TcpFrame("10.244.1.5", port, "10.96.0.10", 80, Frames.Tcp.Ack, 2, 2);
@@ -152,9 +185,11 @@ public class PipelineTests
     public void A_full_conntrack_drops_new_flows_and_keeps_established_ones()
     {
         var p = NewPipeline(backends: 1, new PipelineOptions { CtCapacity = 2 });
-        Assert.Equal(Verdict.Forward, Run(p, Syn("10.244.1.5", 1, "10.96.0.10", 80)).V);
+        var (v1, _, o1) = Run(p, Syn("10.244.1.5", 1, "10.96.0.10", 80));
+        Assert.Equal(Verdict.Forward, v1);
         Assert.Equal(Verdict.Forward, Run(p, Syn("10.244.1.5", 2, "10.96.0.10", 80)).V);
         Assert.Equal(DropReason.CtFull, Run(p, Syn("10.244.1.5", 3, "10.96.0.10", 80)).R.Reason);
+        Assert.Equal(Verdict.Forward, Run(p, Reply(o1)).V);
         Assert.Equal(Verdict.Forward, Run(p, Frames.TcpFrame("10.244.1.5", 1, "10.96.0.10", 80, Frames.Tcp.Ack, 2, 2)).V);
     }
 
@@ -174,7 +209,9 @@ public class PipelineTests
     {
         var holder = new MapSetHolder(Build(backends: 1));
         var p = new PacketPipeline(holder, new PipelineOptions { CtCapacity = 64 });
-        uint b = Run(p, Syn("10.244.1.5", 40000, "10.96.0.10", 80)).R.Backend.Address;
+        var (_, r0, o0) = Run(p, Syn("10.244.1.5", 40000, "10.96.0.10", 80));
+        uint b = r0.Backend.Address;
+        Run(p, Reply(o0));
         holder.Publish(Build(backends: 5));
         for (int i = 0; i < 10; i++)
             Assert.Equal(b, Run(p, Frames.TcpFrame("10.244.1.5", 40000, "10.96.0.10", 80, Frames.Tcp.Ack, 2, 2)).R.Backend.Address);

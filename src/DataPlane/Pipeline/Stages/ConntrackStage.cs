@@ -35,7 +35,23 @@ public static class ConntrackStage
             || (e.Generation != (ushort)maps.Generation && BackendGone(ref e, maps)))
             return Stale(ref ctx, ct, idx);
         ctx.Direction = dir;
+        if ((e.Flags & CtFlags.SeenReply) == 0 && dir == CtDirection.Original && e.TcpFlagsOriginal == L4.TcpSyn
+            && (ctx.TcpFlags & (L4.TcpSyn | L4.TcpAck | L4.TcpRst)) == L4.TcpAck)
+            return Invalid(ref ctx);
         return Verdict.Forward;
+    }
+
+    /// <summary>
+    /// The client acknowledges (ACK or FIN+ACK) while its connection is still in SYN_SENT: nothing it could be
+    /// acknowledging has been seen. Linux conntrack classes it INVALID (tcp_conntracks, ORIGINAL ack/fin in sSS -> sIV)
+    /// and kube-proxy's KUBE-FORWARD rule drops INVALID (kernel-behaviour.md "Mid-stream pickup"). The entry is left
+    /// as it was. (With nf_conntrack_tcp_be_liberal the kernel would forward it untranslated instead; not mirrored.)
+    /// </summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    static Verdict Invalid(ref PacketContext ctx)
+    {
+        ctx.Reason = DropReason.CtInvalid;
+        return Verdict.Drop;
     }
 
     /// <summary>
