@@ -20,24 +20,32 @@ public sealed class FlowReport
         public long FirstFrame;
     }
 
-    readonly Dictionary<string, Row> _rows = [];
+    // Keyed without building strings: a replay of a million frames adds a million times (only new rows make text).
+    readonly Dictionary<uint, Row> _flows = [];
+    readonly Dictionary<(Verdict, DropReason, byte, bool, uint, ushort, uint, ushort), Row> _others = [];
     readonly List<Row> _order = [];
 
     public void Add(long frame, in PacketResult r, MapSet maps)
     {
-        string key;
+        Row? row;
         if (r.Verdict == Verdict.Forward && r.FlowId != 0)
-            key = "flow:" + r.FlowId.ToString();
-        else
-            key = $"{r.Verdict.Name()}|{r.Reason.Name()}|{Tuple(r, original: true)}";
-        if (!_rows.TryGetValue(key, out Row? row))
         {
-            row = new Row { Tuple = Tuple(r, original: r.Direction == Maps.CtDirection.Original), Outcome = Outcome(r, maps), FirstFrame = frame };
-            _rows.Add(key, row);
-            _order.Add(row);
+            if (!_flows.TryGetValue(r.FlowId, out row)) _flows.Add(r.FlowId, row = NewRow(frame, r, maps));
+        }
+        else
+        {
+            var key = (r.Verdict, r.Reason, r.Proto, r.HasTuple, r.InSrcIp, r.InSrcPort, r.InDstIp, r.InDstPort);
+            if (!_others.TryGetValue(key, out row)) _others.Add(key, row = NewRow(frame, r, maps));
         }
         row.Frames++;
         if (r.Direction == Maps.CtDirection.Reply) row.Reply++; else row.Original++;
+    }
+
+    Row NewRow(long frame, in PacketResult r, MapSet maps)
+    {
+        var row = new Row { Tuple = Tuple(r, original: r.Direction == Maps.CtDirection.Original), Outcome = Outcome(r, maps), FirstFrame = frame };
+        _order.Add(row);
+        return row;
     }
 
     static string Tuple(in PacketResult r, bool original)

@@ -30,86 +30,35 @@ public sealed class ReplaySummary
 public sealed record ReplayUpdate(long AfterNs, string Label, Func<string?> Apply);
 
 /// <summary>
-/// Pumps a capture through one <see cref="PacketPipeline"/>: frames in file order, the capture timestamp as the
-/// pipeline's clock, forwarded frames and generated replies to the output capture with the input frame's timestamp.
-/// Sequential by design: frame N's fate depends only on frames before it, so appending frames never changes earlier
-/// results and the same inputs give byte-identical outputs.
+/// Pumps a capture through the pipeline(s): frames in file order, the capture timestamp as the pipeline's clock,
+/// forwarded frames and generated replies to the output capture with the input frame's timestamp. Frames are read in
+/// batches so the pipeline can prefetch conntrack lines a few frames ahead; each worker still takes its frames in file
+/// order, so frame N's fate depends only on frames before it: appending frames never changes earlier results and the
+/// same inputs (and worker count) give byte-identical outputs.
 /// </summary>
 public static class ReplaySession
 {
-    /// <summary>Large enough for any frame a capture may hold (pcap snaplen max 262144).</summary>
-    const int FrameBufferSize = 262144 + 64;
-
     public static ReplaySummary Run(string inputPath, string? outputPath, string? verdictsPath, PacketPipeline pipeline,
-        IReadOnlyList<ReplayUpdate>? updates = null)
-    {
-        var pending = new Queue<ReplayUpdate>((updates ?? []).OrderBy(u => u.AfterNs));
-        long firstNs = 0;
-        var total = Stopwatch.StartNew();
-        var summary = new ReplaySummary();
-        using var reader = new CaptureReader(inputPath);
-        using CaptureWriter? writer = outputPath is null ? null : new CaptureWriter(outputPath);
-        using VerdictWriter? verdicts = verdictsPath is null ? null : VerdictWriter.Create(verdictsPath);
-
-        byte[] buffer = new byte[FrameBufferSize];
-        byte[] reply = new byte[2048];
-        long pipelineTicks = 0;
-        long n = 0;
-        while (reader.TryRead(out CaptureFrame frame))
-        {
-            n++;
-            if (n == 1) firstNs = frame.TimestampNs;
-            while (pending.Count > 0 && frame.TimestampNs - firstNs >= pending.Peek().AfterNs)
-                ApplyUpdate(pending.Dequeue(), pipeline, summary, frame.TimestampNs - firstNs);
-            summary.LastTimestampNs = frame.TimestampNs;
-            int len = frame.Data.Length;
-            frame.Data.CopyTo(buffer);
-            Verdict v;
-            PacketResult r;
-            long t0 = Stopwatch.GetTimestamp();
-            if (frame.LinkType != LinkType.Ethernet)
-            {
-                // Only Ethernet frames reach the pipeline; other link types would need their own L2 parser.
-                r = default;
-                r.Verdict = v = Verdict.Pass;
-            }
-            else
-                v = pipeline.Process(buffer.AsSpan(0, len), frame.TimestampNs, reply, out r);
-            pipelineTicks += Stopwatch.GetTimestamp() - t0;
-
-            MapSet maps = pipeline.Maps;
-            if (writer is not null)
-            {
-                if (v == Verdict.Forward) { writer.Write(buffer.AsSpan(0, r.OutLength), frame.TimestampNs); summary.Emitted++; }
-                else if (v == Verdict.Reject && r.HasOut) { writer.Write(reply.AsSpan(0, r.OutLength), frame.TimestampNs); summary.Emitted++; }
-            }
-            verdicts?.Write(n, r, maps);
-            summary.ByVerdict[v] = summary.ByVerdict.GetValueOrDefault(v) + 1;
-            if (r.Reason != DropReason.None) summary.ByReason[r.Reason] = summary.ByReason.GetValueOrDefault(r.Reason) + 1;
-            summary.Flows.Add(n, r, maps);
-        }
-        while (pending.Count > 0) summary.Updates.Add($"{pending.Peek().Label}: not applied, the capture ends before +{pending.Dequeue().AfterNs / 1e9:0.###}s");
-        summary.Frames = n;
-        summary.PipelineTime = Stopwatch.GetElapsedTime(0, pipelineTicks);
-        summary.TotalTime = total.Elapsed;
-        return summary;
-    }
+        IReadOnlyList<ReplayUpdate>? updates = null) =>
+        Run(inputPath, outputPath, verdictsPath, [pipeline], new FlowSteering(1, pipeline.Options), updates);
 
     /// <summary>
     /// Publishes the change, then runs the conntrack cleanup at once, where kube-proxy runs it after a sync: the next
     /// frame already sees the new generation and no UDP connection to an endpoint that stopped serving.
     /// </summary>
-    static void ApplyUpdate(ReplayUpdate u, PacketPipeline pipeline, ReplaySummary summary, long atNs)
+    static void ApplyUpdate(ReplayUpdate u, IReadOnlyList<PacketPipeline> workers, ReplaySummary summary, long atNs)
     {
         string at = $"+{atNs / 1e9:0.######}s";
         string? error = u.Apply();
+        long generation = workers[0].Maps.Generation;
         if (error is not null)
         {
-            summary.Updates.Add($"{at} {u.Label}: rejected, keeping generation {pipeline.Maps.Generation}: {error}");
+            summary.Updates.Add($"{at} {u.Label}: rejected, keeping generation {generation}: {error}");
             return;
         }
-        int cleared = pipeline.ReconcileAll();
-        summary.Updates.Add($"{at} {u.Label}: generation {pipeline.Maps.Generation}, {cleared} UDP connection{(cleared == 1 ? "" : "s")} to removed endpoints cleared");
+        int cleared = 0;
+        foreach (PacketPipeline p in workers) cleared += p.ReconcileAll();
+        summary.Updates.Add($"{at} {u.Label}: generation {generation}, {cleared} UDP connection{(cleared == 1 ? "" : "s")} to removed endpoints cleared");
     }
 
     const int BatchFrames = 16384;
@@ -126,7 +75,6 @@ public static class ReplaySession
     public static ReplaySummary Run(string inputPath, string? outputPath, string? verdictsPath, IReadOnlyList<PacketPipeline> workers,
         FlowSteering steering, IReadOnlyList<ReplayUpdate>? updates = null)
     {
-        if (workers.Count == 1) return Run(inputPath, outputPath, verdictsPath, workers[0], updates);
         var total = Stopwatch.StartNew();
         var summary = new ReplaySummary();
         using var reader = new CaptureReader(inputPath);
@@ -172,14 +120,7 @@ public static class ReplaySession
                 }
                 while (pending.Count > 0 && ts - firstNs >= pending.Peek().AfterNs)
                 {
-                    ReplayUpdate u = pending.Dequeue();
-                    string? error = u.Apply();
-                    int cleared = 0;
-                    if (error is null) foreach (PacketPipeline p in workers) cleared += p.ReconcileAll();
-                    string at = $"+{(ts - firstNs) / 1e9:0.######}s";
-                    summary.Updates.Add(error is null
-                        ? $"{at} {u.Label}: generation {workers[0].Maps.Generation}, {cleared} UDP connection{(cleared == 1 ? "" : "s")} to removed endpoints cleared"
-                        : $"{at} {u.Label}: rejected, keeping generation {workers[0].Maps.Generation}: {error}");
+                    ApplyUpdate(pending.Dequeue(), workers, summary, ts - firstNs);
                     maps = workers[0].Maps;
                 }
                 data.CopyTo(arena.AsSpan(used));
@@ -192,15 +133,27 @@ public static class ReplaySession
             if (count == 0) break;
 
             long t0 = Stopwatch.GetTimestamp();
-            Parallel.For(0, w, new ParallelOptions { MaxDegreeOfParallelism = w }, wi =>
+            void Work(int wi)
             {
                 PacketPipeline p = workers[wi];
-                foreach (int i in shares[wi])
+                List<int> share = shares[wi];
+                for (int k = 0; k < share.Count; k++)
                 {
+                    // Warm the conntrack lines of the frames 16 and 8 ahead (PacketPipeline.Prefetch): with a large
+                    // table their misses overlap this frame's work instead of following it.
+                    if (k + 16 < share.Count) Prefetch(p, share[k + 16], 1);
+                    if (k + 8 < share.Count) Prefetch(p, share[k + 8], 2);
+                    int i = share[k];
                     if (!links[i]) { results[i] = default; results[i].Verdict = verdictsOf[i] = Verdict.Pass; continue; }
                     verdictsOf[i] = p.Process(arena.AsSpan(offsets[i], lengths[i]), stamps[i], replies.AsSpan(i * ReplySlot, ReplySlot), out results[i]);
                 }
-            });
+            }
+            void Prefetch(PacketPipeline p, int i, int step)
+            {
+                if (links[i]) p.Prefetch(arena.AsSpan(offsets[i], lengths[i]), step);
+            }
+            if (w == 1) Work(0);
+            else Parallel.For(0, w, new ParallelOptions { MaxDegreeOfParallelism = w }, Work);
             pipelineTicks += Stopwatch.GetTimestamp() - t0;
 
             MapSet current = workers[0].Maps;

@@ -65,6 +65,27 @@ public sealed class PacketPipeline
     }
 
     /// <summary>
+    /// Prefetch hint for a frame about to be processed (call with distance, e.g. step 1 for frame i + 8 and step 2 for
+    /// frame i + 4 while processing frame i): reads the addresses and ports at their fixed offsets and warms the
+    /// conntrack index slot (step 1) or the entry it points to (step 2). Frames that are not plain IPv4 TCP/UDP are
+    /// ignored; nothing is validated or changed, the real parse happens in <see cref="Process(Span{byte}, long, Span{byte}, out PacketResult)"/>.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public void Prefetch(ReadOnlySpan<byte> frame, int step)
+    {
+        // A table that fits the caches gains nothing and would pay the extra parse.
+        if (Conntrack.Capacity < 1 << 16 || frame.Length < 14 + 20 + 4 || frame[12] != 0x08 || frame[13] != 0x00 || frame[14] != 0x45) return;
+        byte proto = frame[14 + 9];
+        if (proto != IpProto.Tcp && proto != IpProto.Udp) return;
+        var t = new CtTuple4(
+            System.Buffers.Binary.BinaryPrimitives.ReadUInt32BigEndian(frame[(14 + 12)..]),
+            System.Buffers.Binary.BinaryPrimitives.ReadUInt16BigEndian(frame[34..]),
+            System.Buffers.Binary.BinaryPrimitives.ReadUInt32BigEndian(frame[(14 + 16)..]),
+            System.Buffers.Binary.BinaryPrimitives.ReadUInt16BigEndian(frame[36..]), proto);
+        if (step == 1) Conntrack.PrefetchSlot(t); else Conntrack.PrefetchEntry(t);
+    }
+
+    /// <summary>
     /// For callers that only move frames (a live port): the output is <c>frame[..outLength]</c> on Forward and
     /// <c>reply[..outLength]</c> on Reject. It runs the same code as the reporting overload: a separate report-less
     /// copy measured anywhere from 37 to 65 ns/packet between runs (code layout), the shared one a steady 39-44.
