@@ -23,8 +23,9 @@ now() { date +%s.%N; }
 
 # Warm the page cache so neither side pays for the first read.
 cat "$work/in.pcap" >/dev/null
-t0=$(now); tcpdump -Z root -r "$work/in.pcap" -w "$work/copy.pcap" 2>/dev/null; t1=$(now)
-t2=$(now); "$(command -v dotnet)" "$cli" replay --cluster "$root/pcaps/cluster" --node node-1 "$work/in.pcap" -o "$work/out.pcap" -q >"$work/replay.txt"; t3=$(now)
+# Flush dirty pages before each timed step, so neither side pays for the other's writeback (365 MB each).
+sync; t0=$(now); tcpdump -Z root -r "$work/in.pcap" -w "$work/copy.pcap" 2>/dev/null; t1=$(now)
+sync; t2=$(now); "$(command -v dotnet)" "$cli" replay --cluster "$root/pcaps/cluster" --node node-1 "$work/in.pcap" -o "$work/out.pcap" -q >"$work/replay.txt"; t3=$(now)
 
 awk -v f="$frames" -v s="$size" -v a="$t0" -v b="$t1" -v c="$t2" -v d="$t3" 'BEGIN {
   cp = b - a; rp = d - c;

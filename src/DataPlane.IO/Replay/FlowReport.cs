@@ -12,15 +12,19 @@ namespace DataPlane.IO.Replay;
 /// </summary>
 public sealed class FlowReport
 {
+    /// <summary>A row keeps its first frame's result and generation; the text is made only if the report is printed.</summary>
     sealed class Row
     {
-        public required string Tuple;
-        public required string Outcome;
+        public PacketResult First;
+        public required MapSet Maps;
         public long Frames, Original, Reply;
         public long FirstFrame;
+        public string Tuple => FlowReport.Tuple(First, original: First.Direction == DataPlane.Maps.CtDirection.Original);
+        public string Outcome => FlowReport.Outcome(First, Maps);
     }
 
-    // Keyed without building strings: a replay of a million frames adds a million times (only new rows make text).
+    // Keyed without building strings: a replay of a million frames adds a million times, with a hundred thousand
+    // flows; formatting each new row's text here cost more than the whole pipeline.
     readonly Dictionary<uint, Row> _flows = [];
     readonly Dictionary<(Verdict, DropReason, byte, bool, uint, ushort, uint, ushort), Row> _others = [];
     readonly List<Row> _order = [];
@@ -43,7 +47,7 @@ public sealed class FlowReport
 
     Row NewRow(long frame, in PacketResult r, MapSet maps)
     {
-        var row = new Row { Tuple = Tuple(r, original: r.Direction == Maps.CtDirection.Original), Outcome = Outcome(r, maps), FirstFrame = frame };
+        var row = new Row { First = r, Maps = maps, FirstFrame = frame };
         _order.Add(row);
         return row;
     }

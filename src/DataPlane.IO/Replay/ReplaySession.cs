@@ -94,6 +94,7 @@ public static class ReplaySession
         var shares = new List<int>[w];
         for (int i = 0; i < w; i++) shares[i] = new List<int>(BatchFrames);
         long pipelineTicks = 0, n = 0, firstNs = 0;
+        long[] verdictCounts = new long[8], reasonCounts = new long[64]; // per frame: array slots, not dictionary updates
         bool more = true;
         (byte[] Data, long Ts, LinkType Link)? carry = null; // a frame read but left for the next batch
 
@@ -168,13 +169,17 @@ public static class ReplaySession
                     else if (v == Verdict.Reject && r.HasOut) { writer.Write(replies.AsSpan(i * ReplySlot, r.OutLength), stamps[i]); summary.Emitted++; }
                 }
                 verdicts?.Write(n, r, current);
-                summary.ByVerdict[v] = summary.ByVerdict.GetValueOrDefault(v) + 1;
-                if (r.Reason != DropReason.None) summary.ByReason[r.Reason] = summary.ByReason.GetValueOrDefault(r.Reason) + 1;
+                verdictCounts[(int)v & 7]++;
+                reasonCounts[(int)r.Reason & 63]++;
                 summary.Flows.Add(n, r, current);
                 summary.LastTimestampNs = stamps[i];
             }
         }
         while (pending.Count > 0) summary.Updates.Add($"{pending.Peek().Label}: not applied, the capture ends before +{pending.Dequeue().AfterNs / 1e9:0.###}s");
+        for (int i = 0; i < verdictCounts.Length; i++)
+            if (verdictCounts[i] > 0) summary.ByVerdict[(Verdict)i] = verdictCounts[i];
+        for (int i = 1; i < reasonCounts.Length; i++)
+            if (reasonCounts[i] > 0) summary.ByReason[(DropReason)i] = reasonCounts[i];
         summary.Frames = n;
         summary.PipelineTime = Stopwatch.GetElapsedTime(0, pipelineTicks);
         summary.TotalTime = total.Elapsed;
