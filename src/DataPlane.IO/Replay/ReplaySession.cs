@@ -89,8 +89,13 @@ public static class ReplaySession
         var lengths = new int[BatchFrames];
         var stamps = new long[BatchFrames];
         var links = new bool[BatchFrames];
-        var results = new PacketResult[BatchFrames];
-        var verdictsOf = new Verdict[BatchFrames];
+        // Results per worker, in its share's order: workers writing neighbouring slots of one array would fight over
+        // cache lines (frames alternate between workers), which measured two workers slower than one.
+        var results = new PacketResult[w][];
+        var verdictsOf = new Verdict[w][];
+        for (int i = 0; i < w; i++) { results[i] = new PacketResult[BatchFrames]; verdictsOf[i] = new Verdict[BatchFrames]; }
+        var workerOf = new int[BatchFrames];
+        var positionOf = new int[BatchFrames];
         var shares = new List<int>[w];
         for (int i = 0; i < w; i++) shares[i] = new List<int>(BatchFrames);
         long pipelineTicks = 0, n = 0, firstNs = 0;
@@ -127,8 +132,11 @@ public static class ReplaySession
                 data.CopyTo(arena.AsSpan(used));
                 offsets[count] = used; lengths[count] = data.Length; stamps[count] = ts;
                 links[count] = link == LinkType.Ethernet;
-                shares[links[count] ? steering.WorkerFor(arena.AsSpan(used, data.Length), maps) : 0].Add(count);
-                used += data.Length;
+                int wk = links[count] ? steering.WorkerFor(arena.AsSpan(used, data.Length), maps) : 0;
+                workerOf[count] = wk;
+                positionOf[count] = shares[wk].Count;
+                shares[wk].Add(count);
+                used = (used + data.Length + 63) & ~63; // each frame on its own cache lines: workers rewrite them in place
                 count++;
             }
             if (count == 0) break;
@@ -145,8 +153,9 @@ public static class ReplaySession
                     if (k + 16 < share.Count) Prefetch(p, share[k + 16], 1);
                     if (k + 8 < share.Count) Prefetch(p, share[k + 8], 2);
                     int i = share[k];
-                    if (!links[i]) { results[i] = default; results[i].Verdict = verdictsOf[i] = Verdict.Pass; continue; }
-                    verdictsOf[i] = p.Process(arena.AsSpan(offsets[i], lengths[i]), stamps[i], replies.AsSpan(i * ReplySlot, ReplySlot), out results[i]);
+                    PacketResult[] res = results[wi];
+                    if (!links[i]) { res[k] = default; res[k].Verdict = verdictsOf[wi][k] = Verdict.Pass; continue; }
+                    verdictsOf[wi][k] = p.Process(arena.AsSpan(offsets[i], lengths[i]), stamps[i], replies.AsSpan(i * ReplySlot, ReplySlot), out res[k]);
                 }
             }
             void Prefetch(PacketPipeline p, int i, int step)
@@ -161,8 +170,8 @@ public static class ReplaySession
             for (int i = 0; i < count; i++)
             {
                 n++;
-                ref PacketResult r = ref results[i];
-                Verdict v = verdictsOf[i];
+                ref PacketResult r = ref results[workerOf[i]][positionOf[i]];
+                Verdict v = verdictsOf[workerOf[i]][positionOf[i]];
                 if (writer is not null)
                 {
                     if (v == Verdict.Forward) { writer.Write(arena.AsSpan(offsets[i], r.OutLength), stamps[i]); summary.Emitted++; }
