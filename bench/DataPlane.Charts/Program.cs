@@ -20,9 +20,10 @@ string job = args.Length > 5 ? args[5] : "short";
 var baselines = new HashSet<string>
 {
     "PacketDotNetParse", "Dictionary", "IptablesCascade", "PacketDotNetRewrite", "PacketDotNetAndDictionary", "PacketDotNetBuild",
-    "Naive", "CreateThenDelete", "LoadYaml", "FullReload",
+    "Naive", "CreateThenDelete", "LoadYaml", "FullReload", "Random", "ModuloTable",
 };
-var perCluster = new HashSet<string> { "ClusterCompileBenchmarks", "EndpointUpdateBenchmarks" };
+// Control-plane operations (per cluster, per change, per Maglev table): not per packet, reported in ms.
+var perCluster = new HashSet<string> { "ClusterCompileBenchmarks", "EndpointUpdateBenchmarks", "MaglevBuildBenchmarks" };
 
 var rows = new List<Row>();
 string machine = "", runtime = "";
@@ -99,7 +100,9 @@ void Target(string what, double? value, double limit, string unit, bool lowerIsB
     md.AppendLine($"| {what} | {v:F1} {unit} | {(ok ? "yes" : "**no**")} |");
 }
 Target("established, hot set: ≤ 30 ns/packet", Mean("EstablishedFlowBenchmarks", "Pipeline", "LiveFlows=1000"), 30, "ns");
-Target("established, 1 M live flows: ≤ 80 ns/packet", Mean("EstablishedFlowBenchmarks", "Pipeline", "LiveFlows=1000000"), 80, "ns");
+// With a table far larger than the caches, the batched path (replay's: prefetch 16 and 8 frames ahead) is the one that counts.
+Target("established, 1 M live flows: ≤ 80 ns/packet (prefetched batch, as replay runs)", Mean("EstablishedFlowBenchmarks", "PipelinePrefetched", "LiveFlows=1000000"), 80, "ns");
+Target("established, 1 M live flows, one frame at a time (no prefetch): ≤ 80 ns/packet", Mean("EstablishedFlowBenchmarks", "Pipeline", "LiveFlows=1000000"), 80, "ns");
 Target("new ClusterIP flow (10 k services): ≤ 150 ns", Mean("NewClusterIpFlowBenchmarks", "PipelineNewFlow", "Services=10000"), 150, "ns");
 Target("new ClusterIP flow (100 k services): ≤ 150 ns", Mean("NewClusterIpFlowBenchmarks", "PipelineNewFlow", "Services=100000"), 150, "ns");
 Target("new NodePort flow with SNAT: ≤ 250 ns", Mean("NewNodePortFlowBenchmarks", "PipelineNewFlow", ""), 250, "ns");
@@ -108,6 +111,11 @@ Target("≥ 20x the PacketDotNet baseline, established path", pdn / est, 20, "x"
 double? l10 = Mean("ServiceLookupBenchmarks", "LookupStage", "Services=10"), l100k = Mean("ServiceLookupBenchmarks", "LookupStage", "Services=100000");
 Target("service lookup at 100 k ≤ 1.3x lookup at 10", l100k / l10, 1.3, "x");
 Target("one endpoint change among 10 k services: ≤ 100 µs", Mean("EndpointUpdateBenchmarks", "PublishOneEndpointChange", "") / 1000, 100, "µs");
+{
+    // The replay-throughput script's own ratio line.
+    var m = System.Text.RegularExpressions.Regex.Match(replay, @"replay / tcpdump copy: ([0-9.]+)x");
+    Target("replay end to end ≤ 2x a tcpdump copy (1 M frames, process wall time incl. start-up)", m.Success ? double.Parse(m.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture) : null, 2, "x");
+}
 var allocating = rows.Where(r => !baselines.Contains(r.Method) && !perCluster.Contains(r.Type) && r.Alloc > 0.5).ToList();
 md.AppendLine($"| 0 B allocated per packet | {(allocating.Count == 0 ? "0 B in every data-plane benchmark" : string.Join(", ", allocating.Select(r => $"{r.Type}.{r.Method} {r.Alloc:F0} B")))} | {(allocating.Count == 0 ? "yes" : "**no**")} |");
 md.AppendLine();
@@ -166,7 +174,7 @@ File.WriteAllText(Path.Combine(benchDir, "RESULTS.md"), md.ToString());
         ("ICMP reject build", "IcmpRejectBenchmarks", "RejectStageBuild", ""),
         ("GC per expired entry", "GcBenchmarks", "CreateThenGcSweep", ""),
         ("established, hot", "EstablishedFlowBenchmarks", "Pipeline", "LiveFlows=1000"),
-        ("established, 1 M flows", "EstablishedFlowBenchmarks", "Pipeline", "LiveFlows=1000000"),
+        ("established, 1 M flows", "EstablishedFlowBenchmarks", "PipelinePrefetched", "LiveFlows=1000000"),
         ("new ClusterIP (10 k svc)", "NewClusterIpFlowBenchmarks", "PipelineNewFlow", "Services=10000"),
         ("new NodePort + SNAT", "NewNodePortFlowBenchmarks", "PipelineNewFlow", ""),
         ("reply path", "ReplyPathBenchmarks", "Pipeline", ""),
