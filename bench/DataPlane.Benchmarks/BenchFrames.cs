@@ -11,47 +11,8 @@ namespace DataPlane.Benchmarks;
 public static class BenchFrames
 {
     public static int Write(Span<byte> frame, byte proto, uint src, ushort sport, uint dst, ushort dport, byte tcpFlags = L4.TcpAck,
-        int payload = 0, uint seq = 1, ushort ipId = 0)
-    {
-        int l4Len = (proto == IpProto.Tcp ? L4.TcpMinLength : L4.UdpLength) + payload;
-        int total = Ipv4Header.MinLength + l4Len;
-        Span<byte> f = frame.Slice(0, Ethernet.HeaderLength + total);
-        f.Clear();
-        f[5] = 2; f[11] = 1; f[0] = 2; f[6] = 2; // 02:00:00:00:00:02 <- 02:00:00:00:00:01
-        BinaryPrimitives.WriteUInt16BigEndian(f.Slice(Ethernet.EtherTypeOffset), Ethernet.EtherTypeIPv4);
-        Span<byte> ip = f.Slice(Ethernet.HeaderLength);
-        ip[0] = 0x45;
-        BinaryPrimitives.WriteUInt16BigEndian(ip.Slice(Ipv4Header.TotalLengthOffset), (ushort)total);
-        BinaryPrimitives.WriteUInt16BigEndian(ip.Slice(Ipv4Header.IdOffset), ipId);
-        BinaryPrimitives.WriteUInt16BigEndian(ip.Slice(Ipv4Header.FlagsFragmentOffset), Ipv4Header.FlagDontFragment);
-        ip[Ipv4Header.TtlOffset] = 64;
-        ip[Ipv4Header.ProtocolOffset] = proto;
-        BinaryPrimitives.WriteUInt32BigEndian(ip.Slice(Ipv4Header.SrcOffset), src);
-        BinaryPrimitives.WriteUInt32BigEndian(ip.Slice(Ipv4Header.DstOffset), dst);
-        BinaryPrimitives.WriteUInt16BigEndian(ip.Slice(Ipv4Header.ChecksumOffset), Checksum.Compute(ip.Slice(0, Ipv4Header.MinLength)));
-        Span<byte> l4 = ip.Slice(Ipv4Header.MinLength, l4Len);
-        L4.WriteU16(l4, L4.SrcPortOffset, sport);
-        L4.WriteU16(l4, L4.DstPortOffset, dport);
-        for (int i = l4Len - payload; i < l4Len; i++) l4[i] = (byte)(i * 7 + seq);
-        int csum;
-        if (proto == IpProto.Tcp)
-        {
-            BinaryPrimitives.WriteUInt32BigEndian(l4.Slice(L4.TcpSeqOffset), seq);
-            if ((tcpFlags & L4.TcpAck) != 0) BinaryPrimitives.WriteUInt32BigEndian(l4.Slice(L4.TcpAckOffset), seq ^ 0x5a5a5a5a);
-            l4[L4.TcpDataOffsetOffset] = 5 << 4;
-            l4[L4.TcpFlagsOffset] = tcpFlags;
-            L4.WriteU16(l4, 14, 64240);
-            csum = L4.TcpChecksumOffset;
-        }
-        else
-        {
-            L4.WriteU16(l4, L4.UdpLengthOffset, (ushort)l4Len);
-            csum = L4.UdpChecksumOffset;
-        }
-        ushort c = Checksum.Compute(l4, Checksum.PseudoHeaderSum(src, dst, proto, l4Len));
-        L4.WriteU16(l4, csum, proto == IpProto.Udp && c == 0 ? (ushort)0xFFFF : c);
-        return f.Length;
-    }
+        int payload = 0, uint seq = 1, ushort ipId = 0) =>
+        FrameBuilder.Write(frame, proto, src, sport, dst, dport, tcpFlags, payload, seq, ipId);
 
     /// <summary>True when the frame's IPv4 header and TCP/UDP checksums verify from scratch (the self-checks use it).</summary>
     public static bool ChecksumsValid(ReadOnlySpan<byte> f)

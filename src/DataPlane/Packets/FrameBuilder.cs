@@ -15,9 +15,18 @@ public static class FrameBuilder
     static ReadOnlySpan<byte> DstMac => [0x02, 0, 0, 0, 0, 0x02];
 
     /// <summary>Writes the frame into <paramref name="frame"/> and returns its length.</summary>
-    public static int FirstPacket(Span<byte> frame, byte proto, uint src, ushort sport, uint dst, ushort dport)
+    public static int FirstPacket(Span<byte> frame, byte proto, uint src, ushort sport, uint dst, ushort dport) =>
+        Write(frame, proto, src, sport, dst, dport, L4.TcpSyn);
+
+    /// <summary>
+    /// Any TCP or UDP frame of that shape (benchmarks and tests build millions with it): TCP flags, sequence number
+    /// (and, with ACK, an acknowledgment number derived from it), a payload of <paramref name="payload"/> patterned bytes,
+    /// an IP id. Returns the length written.
+    /// </summary>
+    public static int Write(Span<byte> frame, byte proto, uint src, ushort sport, uint dst, ushort dport, byte tcpFlags,
+        int payload = 0, uint seq = 1, ushort ipId = 0)
     {
-        int l4Len = proto == IpProto.Tcp ? L4.TcpMinLength : L4.UdpLength;
+        int l4Len = (proto == IpProto.Tcp ? L4.TcpMinLength : L4.UdpLength) + payload;
         int total = Ipv4Header.MinLength + l4Len;
         Span<byte> f = frame.Slice(0, Ethernet.HeaderLength + total);
         f.Clear();
@@ -27,6 +36,7 @@ public static class FrameBuilder
         Span<byte> ip = f.Slice(Ethernet.HeaderLength);
         ip[0] = 0x45;
         BinaryPrimitives.WriteUInt16BigEndian(ip.Slice(Ipv4Header.TotalLengthOffset), (ushort)total);
+        BinaryPrimitives.WriteUInt16BigEndian(ip.Slice(Ipv4Header.IdOffset), ipId);
         BinaryPrimitives.WriteUInt16BigEndian(ip.Slice(Ipv4Header.FlagsFragmentOffset), Ipv4Header.FlagDontFragment);
         ip[Ipv4Header.TtlOffset] = 64;
         ip[Ipv4Header.ProtocolOffset] = proto;
@@ -36,12 +46,14 @@ public static class FrameBuilder
         Span<byte> l4 = ip.Slice(Ipv4Header.MinLength, l4Len);
         L4.WriteU16(l4, L4.SrcPortOffset, sport);
         L4.WriteU16(l4, L4.DstPortOffset, dport);
+        for (int i = l4Len - payload; i < l4Len; i++) l4[i] = (byte)(i * 7 + seq);
         int csumOffset;
         if (proto == IpProto.Tcp)
         {
-            BinaryPrimitives.WriteUInt32BigEndian(l4.Slice(L4.TcpSeqOffset), 1);
+            BinaryPrimitives.WriteUInt32BigEndian(l4.Slice(L4.TcpSeqOffset), seq);
+            if ((tcpFlags & L4.TcpAck) != 0) BinaryPrimitives.WriteUInt32BigEndian(l4.Slice(L4.TcpAckOffset), seq ^ 0x5a5a5a5a);
             l4[L4.TcpDataOffsetOffset] = 5 << 4;
-            l4[L4.TcpFlagsOffset] = L4.TcpSyn;
+            l4[L4.TcpFlagsOffset] = tcpFlags;
             L4.WriteU16(l4, 14, 64240); // window
             csumOffset = L4.TcpChecksumOffset;
         }

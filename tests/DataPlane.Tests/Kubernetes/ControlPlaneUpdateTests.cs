@@ -13,13 +13,7 @@ namespace DataPlane.Tests.Kubernetes;
 /// </summary>
 public class ControlPlaneUpdateTests
 {
-    const string Base = """
-        apiVersion: v1
-        kind: Node
-        metadata: {name: node-1}
-        spec: {podCIDR: 10.244.1.0/24}
-        status: {addresses: [{type: InternalIP, address: 192.168.0.2}]}
-        ---
+    const string Base = TestManifests.Node1 + """
         apiVersion: v1
         kind: Service
         metadata: {name: m, namespace: default}

@@ -5,6 +5,8 @@ using DataPlane.Kubernetes.Compiler;
 using DataPlane.Maps;
 using DataPlane.Packets;
 
+using DataPlane.Tests.Infrastructure;
+
 namespace DataPlane.Tests.Kubernetes;
 
 /// <summary>
@@ -14,13 +16,7 @@ namespace DataPlane.Tests.Kubernetes;
 /// </summary>
 public class EndpointChangeTests
 {
-    const string Cluster = """
-        apiVersion: v1
-        kind: Node
-        metadata: {name: node-1}
-        spec: {podCIDR: 10.244.1.0/24}
-        status: {addresses: [{type: InternalIP, address: 192.168.0.2}]}
-        ---
+    const string Cluster = TestManifests.Node1 + """
         apiVersion: kubeproxy.config.k8s.io/v1alpha1
         kind: KubeProxyConfiguration
         clusterCIDR: 10.244.0.0/16

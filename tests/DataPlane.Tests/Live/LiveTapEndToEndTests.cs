@@ -35,13 +35,7 @@ public sealed class LiveTapEndToEndTests : IDisposable
 
     // A ClusterIP service with a UDP and a TCP port, one backend on node-2 (so not node-local), and the cluster CIDR
     // that makes the client outside it: kube-proxy masquerades it, which brings the backend's replies back to the TAP.
-    const string Manifests = """
-        apiVersion: v1
-        kind: Node
-        metadata: {name: node-1}
-        spec: {podCIDR: 10.244.1.0/24}
-        status: {addresses: [{type: InternalIP, address: 192.168.0.2}]}
-        ---
+    const string Manifests = TestManifests.Node1 + """
         apiVersion: v1
         kind: Node
         metadata: {name: node-2}

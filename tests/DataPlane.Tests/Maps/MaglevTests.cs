@@ -77,13 +77,7 @@ public class MaglevTests
             "apiVersion: discovery.k8s.io/v1\nkind: EndpointSlice\nmetadata: {name: s-1, namespace: default, labels: {kubernetes.io/service-name: s}}\n" +
             "addressType: IPv4\nports: [{name: p, port: 8080}]\nendpoints:\n" + string.Concat(eps.Select(e => $"- addresses: [\"{e}\"]\n  nodeName: node-2\n"));
         string[] eps = [.. Enumerable.Range(0, n).Select(i => $"10.244.2.{10 + i}")];
-        dir.Write("c.yaml", """
-            apiVersion: v1
-            kind: Node
-            metadata: {name: node-1}
-            spec: {podCIDR: 10.244.1.0/24}
-            status: {addresses: [{type: InternalIP, address: 192.168.0.2}]}
-            ---
+        dir.Write("c.yaml", TestManifests.Node1 + """
             apiVersion: v1
             kind: Service
             metadata: {name: s, namespace: default, annotations: {service.cilium.io/lb-algorithm: maglev}}
