@@ -64,6 +64,25 @@ public abstract class NewFlowBenchmarksBase
         return Check(ok);
     }
 
+    /// <summary>The same with the batch prefetch the replay issues (PacketPipeline.Prefetch 16 and 8 frames ahead).</summary>
+    [Benchmark(OperationsPerInvoke = BenchData.Batch)]
+    public int PipelineNewFlowPrefetched()
+    {
+        int ok = 0, c = _cursor;
+        if (c == 0) _now += Lap;
+        Span<byte> buf = _buffer;
+        for (int i = 0; i < BenchData.Batch; i++, c++)
+        {
+            Pipeline.Prefetch(Frames[(c + 16) & (Ring - 1)], 1);
+            Pipeline.Prefetch(Frames[(c + 8) & (Ring - 1)], 2);
+            Span<byte> f = Frames[c];
+            f.CopyTo(buf);
+            if (Pipeline.Process(buf.Slice(0, f.Length), _now, _reply, out PacketResult r) == Verdict.Forward && r.NewFlow && Expected(in r)) ok++;
+        }
+        _cursor = c & (Ring - 1);
+        return Check(ok);
+    }
+
     static int Check(int ok) => ok == BenchData.Batch ? ok : throw new InvalidOperationException($"{BenchData.Batch - ok} of {BenchData.Batch} first packets were not new, translated flows");
 }
 

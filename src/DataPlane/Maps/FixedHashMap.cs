@@ -66,6 +66,17 @@ public sealed class FixedHashMap<TKey, TValue>
         }
     }
 
+    /// <summary>
+    /// Software prefetch of the slot <paramref name="key"/> hashes to (a hint: a lookup a few packets later finds the
+    /// line in cache). The array may move under a compacting GC; a stale address only wastes the hint.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public unsafe void Prefetch(in TKey key)
+    {
+        if (System.Runtime.Intrinsics.X86.Sse.IsSupported)
+            System.Runtime.Intrinsics.X86.Sse.Prefetch0(Unsafe.AsPointer(ref _slots[Tag(key) & _mask]));
+    }
+
     public bool TryGetValue(in TKey key, out TValue value)
     {
         ref TValue v = ref Lookup(key);

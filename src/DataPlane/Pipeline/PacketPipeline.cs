@@ -67,21 +67,26 @@ public sealed class PacketPipeline
     /// <summary>
     /// Prefetch hint for a frame about to be processed (call with distance, e.g. step 1 for frame i + 8 and step 2 for
     /// frame i + 4 while processing frame i): reads the addresses and ports at their fixed offsets and warms the
-    /// conntrack index slot (step 1) or the entry it points to (step 2). Frames that are not plain IPv4 TCP/UDP are
+    /// conntrack index slot and the frontend's service-map slot (step 1) or the conntrack entry (step 2). Frames that are not plain IPv4 TCP/UDP are
     /// ignored; nothing is validated or changed, the real parse happens in <see cref="Process(Span{byte}, long, Span{byte}, out PacketResult)"/>.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public void Prefetch(ReadOnlySpan<byte> frame, int step)
     {
-        // A table that fits the caches gains nothing and would pay the extra parse.
-        if (Conntrack.Capacity < 1 << 16 || frame.Length < 14 + 20 + 4 || frame[12] != 0x08 || frame[13] != 0x00 || frame[14] != 0x45) return;
+        if (frame.Length < 14 + 20 + 4 || frame[12] != 0x08 || frame[13] != 0x00 || frame[14] != 0x45) return;
         byte proto = frame[14 + 9];
         if (proto != IpProto.Tcp && proto != IpProto.Udp) return;
-        var t = new CtTuple4(
-            System.Buffers.Binary.BinaryPrimitives.ReadUInt32BigEndian(frame[(14 + 12)..]),
-            System.Buffers.Binary.BinaryPrimitives.ReadUInt16BigEndian(frame[34..]),
-            System.Buffers.Binary.BinaryPrimitives.ReadUInt32BigEndian(frame[(14 + 16)..]),
-            System.Buffers.Binary.BinaryPrimitives.ReadUInt16BigEndian(frame[36..]), proto);
+        uint dst = System.Buffers.Binary.BinaryPrimitives.ReadUInt32BigEndian(frame[(14 + 16)..]);
+        ushort dport = System.Buffers.Binary.BinaryPrimitives.ReadUInt16BigEndian(frame[36..]);
+        // Tables that fit the caches gain nothing and would pay for the hint: only the large ones are prefetched.
+        if (step == 1)
+        {
+            MapSet maps = _maps.Current;
+            if (maps.Services.Capacity >= 1 << 12) maps.Services.Prefetch(new Lb4Key(dst, dport, proto)); // a new flow's frontend
+        }
+        if (Conntrack.Capacity < 1 << 16) return;
+        var t = new CtTuple4(System.Buffers.Binary.BinaryPrimitives.ReadUInt32BigEndian(frame[(14 + 12)..]),
+            System.Buffers.Binary.BinaryPrimitives.ReadUInt16BigEndian(frame[34..]), dst, dport, proto);
         if (step == 1) Conntrack.PrefetchSlot(t); else Conntrack.PrefetchEntry(t);
     }
 
