@@ -31,15 +31,16 @@ public static class MaglevTable
         table.Clear();
         int n = backendIds.Length;
         if (n == 0) return;
-        var order = new (ulong Key, uint Id, uint Offset, uint Skip)[n];
+        var order = new (uint Turn, ulong Key, uint Id, uint Offset, uint Skip)[n];
         for (int i = 0; i < n; i++)
         {
             var (addr, port) = keyOf(backendIds[i]);
             ulong key = ((ulong)addr << 16) | port;
-            order[i] = (key, backendIds[i], HashMix.Mix(key, 0, OffsetSeed) % (uint)m, HashMix.Mix(key, 0, SkipSeed) % (uint)(m - 1) + 1);
+            order[i] = (HashMix.Mix(key, 0, OffsetSeed ^ SkipSeed), key, backendIds[i],
+                HashMix.Mix(key, 0, OffsetSeed) % (uint)m, HashMix.Mix(key, 0, SkipSeed) % (uint)(m - 1) + 1);
         }
         // Turn order by the backend's own (address, port), not by input order: node-independent.
-        Array.Sort(order, (a, b) => HashMix.Mix(a.Key, 0, OffsetSeed ^ SkipSeed).CompareTo(HashMix.Mix(b.Key, 0, OffsetSeed ^ SkipSeed)) is var c && c != 0 ? c : a.Key.CompareTo(b.Key));
+        Array.Sort(order, (a, b) => a.Turn != b.Turn ? a.Turn.CompareTo(b.Turn) : a.Key.CompareTo(b.Key));
         var next = new uint[n];
         int filled = 0;
         while (true)

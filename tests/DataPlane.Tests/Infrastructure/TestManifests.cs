@@ -6,4 +6,8 @@ public static class TestManifests
     /// <summary>The node the tests emulate (as in pcaps/cluster): node-1, 192.168.0.2, pods 10.244.1.0/24; then a separator.</summary>
     public const string Node1 = "apiVersion: v1\nkind: Node\nmetadata: {name: node-1}\nspec: {podCIDR: 10.244.1.0/24}\n" +
                                 "status: {addresses: [{type: InternalIP, address: 192.168.0.2}]}\n---\n";
+
+    /// <summary>node-1 (192.168.0.2) and node-2 (192.168.0.3), addresses only, no trailing separator.</summary>
+    public const string TwoNodes = "apiVersion: v1\nkind: Node\nmetadata: {name: node-1}\nstatus: {addresses: [{type: InternalIP, address: 192.168.0.2}]}\n---\n" +
+                                   "apiVersion: v1\nkind: Node\nmetadata: {name: node-2}\nstatus: {addresses: [{type: InternalIP, address: 192.168.0.3}]}\n";
 }

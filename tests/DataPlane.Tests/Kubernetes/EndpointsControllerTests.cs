@@ -1,6 +1,8 @@
 using DataPlane.Kubernetes;
 using DataPlane.Kubernetes.Compiler;
 
+using DataPlane.Tests.Infrastructure;
+
 namespace DataPlane.Tests.Kubernetes;
 
 /// <summary>
@@ -9,17 +11,7 @@ namespace DataPlane.Tests.Kubernetes;
 /// </summary>
 public class EndpointsControllerTests
 {
-    const string Nodes = """
-        apiVersion: v1
-        kind: Node
-        metadata: {name: node-1}
-        status: {addresses: [{type: InternalIP, address: 192.168.0.2}]}
-        ---
-        apiVersion: v1
-        kind: Node
-        metadata: {name: node-2}
-        status: {addresses: [{type: InternalIP, address: 192.168.0.3}]}
-        """;
+    const string Nodes = TestManifests.TwoNodes;
 
     static string Pod(string name, string ip, string labels = "{app: web}", string ns = "default", string node = "node-1",
         bool ready = true, string phase = "Running", string extraMeta = "", string ports = "[]", string extraSpec = "") => $$"""

@@ -138,12 +138,7 @@ public class MaglevTests
     public void The_annotation_overrides_the_global_algorithm_and_a_bad_value_names_the_field()
     {
         using var dir = new ManifestDirectory();
-        dir.Write("c.yaml", """
-            apiVersion: v1
-            kind: Node
-            metadata: {name: node-1}
-            status: {addresses: [{type: InternalIP, address: 192.168.0.2}]}
-            ---
+        dir.Write("c.yaml", TestManifests.Node1 + """
             apiVersion: v1
             kind: Service
             metadata: {name: r, namespace: default, annotations: {service.cilium.io/lb-algorithm: random}}

@@ -10,17 +10,7 @@ namespace DataPlane.Tests.Semantics;
 /// <summary>Services whose endpoints come from Pods (the endpoints controller) all the way to forwarded packets.</summary>
 public class PodEndpointsTests
 {
-    const string Yaml = """
-        apiVersion: v1
-        kind: Node
-        metadata: {name: node-1}
-        status: {addresses: [{type: InternalIP, address: 192.168.0.2}]}
-        ---
-        apiVersion: v1
-        kind: Node
-        metadata: {name: node-2}
-        status: {addresses: [{type: InternalIP, address: 192.168.0.3}]}
-        ---
+    const string Yaml = TestManifests.TwoNodes + "---\n" + """
         apiVersion: v1
         kind: Service
         metadata: {name: web, namespace: default}
