@@ -22,7 +22,7 @@ public static class ReplayNotes
             string why = invalid > 0
                 ? $"; this capture point explains the {invalid} ct-invalid drop{(invalid == 1 ? "" : "s")}: the data plane never sees the backends' replies, so their connections stay in SYN_SENT"
                 : "";
-            yield return $"capture point: {s.FromServiceAddress} frame{(s.FromServiceAddress == 1 ? "" : "s")} come from a service address " +
+            yield return $"capture point: {s.FromServiceAddress} {(s.FromServiceAddress == 1 ? "frame comes" : "frames come")} from a service address " +
                          $"(first: {s.FirstServiceSource}), i.e. replies after reverse NAT: the capture was taken on the client side, not where the data plane sits{why}";
         }
     }
