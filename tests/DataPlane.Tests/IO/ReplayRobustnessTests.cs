@@ -81,7 +81,7 @@ public sealed class ReplayRobustnessTests : IDisposable
     }
 
     [Fact]
-    public void A_fifo_is_read_as_a_stream()
+    public async Task A_fifo_is_read_as_a_stream()
     {
         string source = WriteFlows("source.pcap", 300);
         string fifo = Path.Combine(_tmp, "capture.fifo");
@@ -96,7 +96,7 @@ public sealed class ReplayRobustnessTests : IDisposable
         });
         string verdicts = Path.Combine(_tmp, "fifo.jsonl");
         ReplaySummary s = ReplaySession.Run(fifo, null, verdicts, NewPipeline());
-        Assert.True(writer.Wait(TimeSpan.FromMinutes(1)));
+        await writer.WaitAsync(TimeSpan.FromMinutes(1));
         Assert.Equal(300, s.Frames);
         Assert.Equal(300, s.ByVerdict[Verdict.Forward]);
     }
