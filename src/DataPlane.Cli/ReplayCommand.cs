@@ -13,7 +13,7 @@ public static class ReplayCommand
     public static Command Build()
     {
         var clusterArgs = new ClusterArgs();
-        var input = new Argument<string>("input") { Description = "Input capture (pcap or pcapng, Ethernet)" };
+        var input = new Argument<string>("input") { Description = "Input capture (pcap or pcapng: Ethernet, Linux cooked SLL/SLL2, raw IP, BSD loopback)" };
         var output = new Option<string?>("--output", "-o") { Description = "Output capture: forwarded frames and generated replies" };
         var verdicts = new Option<string?>("--verdicts") { Description = "One JSON verdict line per input frame" };
         var quiet = new Option<bool>("--quiet", "-q") { Description = "Print only the summary, not each flow" };
@@ -45,7 +45,7 @@ public static class ReplayCommand
             if (pr.GetValue(dumpNat))
             {
                 Console.Out.WriteLine("nat table:");
-                foreach (PacketPipeline p in workers) ConntrackListing.WriteNat(Console.Out, p.Conntrack);
+                foreach (PacketPipeline p in workers) ConntrackListing.WriteNat(Console.Out, p.Conntrack, s.LastTimestampNs);
             }
             return 0;
         }));
@@ -90,7 +90,10 @@ public static class ReplayCommand
             w.WriteLine();
         }
         foreach (string u in s.Updates) w.WriteLine($"update: {u}");
-        w.WriteLine($"conntrack: {workers.Sum(p => p.Conntrack.Count)} live flows" + (workers.Length > 1 ? $" ({string.Join(" + ", workers.Select(p => p.Conntrack.Count))} over {workers.Length} workers)" : ""));
+        foreach (string line in ReplayNotes.Lines(s)) w.WriteLine(line);
+        // Live at the capture's last timestamp: entries past their expiry that the GC has not reached are not counted.
+        int[] live = [.. workers.Select(p => ConntrackListing.LiveCount(p.Conntrack, s.LastTimestampNs))];
+        w.WriteLine($"conntrack: {live.Sum()} live flows" + (workers.Length > 1 ? $" ({string.Join(" + ", live)} over {workers.Length} workers)" : ""));
         double pipeSec = s.PipelineTime.TotalSeconds, totalSec = s.TotalTime.TotalSeconds;
         // Below a few thousand frames the figure is JIT warm-up, not throughput.
         if (s.Frames >= 10_000 && pipeSec > 0)

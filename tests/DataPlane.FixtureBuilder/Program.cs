@@ -20,7 +20,7 @@ namespace DataPlane.FixtureBuilder
     {
         public static void Write(Case c, string dir)
         {
-            using (var input = new CaptureWriter(Path.Combine(dir, "input.pcap")))
+            using (var input = new CaptureWriter(Path.Combine(dir, "input.pcap"), c.InputLinkType))
             using (var expected = new CaptureWriter(Path.Combine(dir, "expected.pcap")))
             {
                 for (int i = 0; i < c.Steps.Count; i++)

@@ -13,7 +13,7 @@ public static class ConntrackListing
 {
     public static void WriteCt(TextWriter w, ConntrackMap ct, MapSet maps, long nowNs)
     {
-        foreach (CtEntry e in Live(ct))
+        foreach (CtEntry e in Live(ct, nowNs))
         {
             long left = Math.Max(0, (e.ExpiresNs - nowNs) / 1_000_000_000);
             string proto = IpProto.Name(e.Original.Proto);
@@ -25,9 +25,9 @@ public static class ConntrackListing
         }
     }
 
-    public static void WriteNat(TextWriter w, ConntrackMap ct)
+    public static void WriteNat(TextWriter w, ConntrackMap ct, long nowNs)
     {
-        foreach (CtEntry e in Live(ct))
+        foreach (CtEntry e in Live(ct, nowNs))
         {
             if ((e.Flags & CtFlags.Snat) == 0) continue;
             string p = IpProto.Name(e.Original.Proto).ToUpperInvariant();
@@ -38,10 +38,24 @@ public static class ConntrackListing
         }
     }
 
-    static IEnumerable<CtEntry> Live(ConntrackMap ct)
+    /// <summary>
+    /// Connections alive at <paramref name="nowNs"/>. An entry past its expiry is dead even if the incremental GC has
+    /// not reached it yet: its tuples are already free for a new connection (ConntrackMap reuses them at once), as an
+    /// expired nf_conn is gone for <c>conntrack -L</c> whether or not the kernel's gc worker has reaped it.
+    /// </summary>
+    static IEnumerable<CtEntry> Live(ConntrackMap ct, long nowNs)
     {
         for (int i = 0; i < ct.Capacity; i++)
-            if (ct.TrySnapshot(i, out CtEntry e)) yield return e;
+            if (ct.TrySnapshot(i, out CtEntry e) && e.ExpiresNs > nowNs) yield return e;
+    }
+
+    /// <summary>How many connections are alive at <paramref name="nowNs"/> (not counting expired, uncollected entries).</summary>
+    public static int LiveCount(ConntrackMap ct, long nowNs)
+    {
+        int n = 0;
+        for (int i = 0; i < ct.Capacity; i++)
+            if (ct.TrySnapshot(i, out CtEntry e) && e.ExpiresNs > nowNs) n++;
+        return n;
     }
 
     static string Tuple(in CtTuple4 t) =>

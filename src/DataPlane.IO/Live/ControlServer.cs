@@ -144,7 +144,7 @@ public sealed class ControlServer : IDisposable
                 foreach (var p in _session.Workers) ConntrackListing.WriteCt(w, p.Conntrack, p.Maps, LiveClock.NowNs());
                 break;
             case "nat list":
-                foreach (var p in _session.Workers) ConntrackListing.WriteNat(w, p.Conntrack);
+                foreach (var p in _session.Workers) ConntrackListing.WriteNat(w, p.Conntrack, LiveClock.NowNs());
                 break;
             case "counters":
                 _session.WriteCounters(w);

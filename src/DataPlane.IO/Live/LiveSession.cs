@@ -208,7 +208,8 @@ public sealed class LiveSession
         foreach (DropReason r in Enum.GetValues<DropReason>())
             if (r != DropReason.None && pcs.Sum(pc => pc.Reasons(r)) is > 0 and var n) reasons.Add($"{r.Name()}={n}");
         if (reasons.Count > 0) w.WriteLine("drop reasons: " + string.Join(' ', reasons));
-        w.WriteLine($"conntrack: {_workers.Sum(p => p.Conntrack.Count)} live flows (capacity {_workers.Sum(p => p.Conntrack.Capacity)})");
+        long now = LiveClock.NowNs();
+        w.WriteLine($"conntrack: {_workers.Sum(p => Listings.ConntrackListing.LiveCount(p.Conntrack, now))} live flows (capacity {_workers.Sum(p => p.Conntrack.Capacity)})");
         w.WriteLine($"maps: generation {_pipeline.Maps.Generation}");
         w.WriteLine($"packet thread allocated: {c.AllocatedBytes} bytes since start");
     }

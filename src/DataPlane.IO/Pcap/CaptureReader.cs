@@ -59,11 +59,19 @@ public sealed partial class CaptureReader : IDisposable
     {
         ArgumentNullException.ThrowIfNull(path);
         Path = path;
+        // Opening a directory fails with EISDIR, which .NET reports as "Access to the path is denied": say what it is.
+        if (Directory.Exists(path))
+        {
+            throw new CaptureFormatException(path, -1, 0, "cannot open capture file: is a directory", null);
+        }
+
         try
         {
             // bufferSize 1 disables FileStream's own buffer; we buffer ourselves to hand out spans.
             _stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, bufferSize: 1, FileOptions.SequentialScan);
-            _fileLength = _stream.Length;
+            // A FIFO or character device (mkfifo, /dev/stdin, a process substitution) has no length and cannot seek:
+            // it is read as a stream, front to back, which is all the reader ever does.
+            _fileLength = _stream.CanSeek ? _stream.Length : -1;
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or NotSupportedException or ArgumentException)
         {

@@ -13,8 +13,17 @@ public enum LinkType : ushort
     /// <summary>LINKTYPE_ETHERNET (DLT_EN10MB): the frames the data plane consumes and emits.</summary>
     Ethernet = 1,
 
+    /// <summary>DLT_RAW as most BSDs and libpcap before 0.9 wrote it into files: a bare IPv4 or IPv6 packet.</summary>
+    RawDlt12 = 12,
+
+    /// <summary>DLT_RAW as OpenBSD writes it: a bare IPv4 or IPv6 packet.</summary>
+    RawDlt14 = 14,
+
     /// <summary>LINKTYPE_RAW: a bare IPv4 or IPv6 packet, no link-layer header.</summary>
     Raw = 101,
+
+    /// <summary>LINKTYPE_LOOP: OpenBSD loopback, like <see cref="Null"/> but the address family is in network byte order.</summary>
+    Loop = 108,
 
     /// <summary>LINKTYPE_LINUX_SLL: Linux "cooked" capture v1 (tcpdump -i any).</summary>
     LinuxSll = 113,

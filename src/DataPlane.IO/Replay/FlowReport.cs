@@ -10,8 +10,32 @@ namespace DataPlane.IO.Replay;
 /// "What happened to each flow": frames grouped by conntrack flow (both directions together) or, for frames that
 /// belong to no tracked flow, by their verdict, reason and 5-tuple. Insertion-ordered, so the report is deterministic.
 /// </summary>
+/// <remarks>
+/// Bounded: a replay's memory must depend on its tables (<c>--ct-max</c>), not on how many flows the capture holds.
+/// The report keeps rows for the first <see cref="MaxRows"/> flows and groups of the capture (every later frame of
+/// those is still counted in its row) and, beyond that, only totals: how many more tracked flows began and how many
+/// frames they and the untracked traffic carried. First-seen rather than top-by-frames because an exact top-N needs a
+/// counter per flow, which is what must not grow; a regression case or a debugging capture fits in the rows anyway.
+/// </remarks>
 public sealed class FlowReport
 {
+    /// <summary>Rows kept (about 230 bytes each).</summary>
+    public const int MaxRows = 1000;
+
+    readonly int _maxRows;
+    long _moreFlows, _moreFlowFrames, _moreOtherFrames;
+
+    public FlowReport(int maxRows = MaxRows) => _maxRows = maxRows;
+
+    /// <summary>Rows held (at most the bound given at construction).</summary>
+    public int Rows => _order.Count;
+
+    /// <summary>Tracked flows that began after the rows ran out (counted, not listed).</summary>
+    public long UnlistedFlows => _moreFlows;
+
+    /// <summary>Frames not counted in any row: those of unlisted flows and of unlisted untracked traffic.</summary>
+    public long UnlistedFrames => _moreFlowFrames + _moreOtherFrames;
+
     /// <summary>A row keeps its first frame's result and generation; the text is made only if the report is printed.</summary>
     sealed class Row
     {
@@ -32,14 +56,32 @@ public sealed class FlowReport
     public void Add(long frame, in PacketResult r, MapSet maps)
     {
         Row? row;
+        bool full = _order.Count >= _maxRows;
         if (r.Verdict == Verdict.Forward && r.FlowId != 0)
         {
-            if (!_flows.TryGetValue(r.FlowId, out row)) _flows.Add(r.FlowId, row = NewRow(frame, r, maps));
+            if (!_flows.TryGetValue(r.FlowId, out row))
+            {
+                if (full)
+                {
+                    if (r.NewFlow) _moreFlows++;
+                    _moreFlowFrames++;
+                    return;
+                }
+                _flows.Add(r.FlowId, row = NewRow(frame, r, maps));
+            }
         }
         else
         {
             var key = (r.Verdict, r.Reason, r.Proto, r.HasTuple, r.InSrcIp, r.InSrcPort, r.InDstIp, r.InDstPort);
-            if (!_others.TryGetValue(key, out row)) _others.Add(key, row = NewRow(frame, r, maps));
+            if (!_others.TryGetValue(key, out row))
+            {
+                if (full)
+                {
+                    _moreOtherFrames++;
+                    return;
+                }
+                _others.Add(key, row = NewRow(frame, r, maps));
+            }
         }
         row.Frames++;
         if (r.Direction == Maps.CtDirection.Reply) row.Reply++; else row.Original++;
@@ -54,7 +96,13 @@ public sealed class FlowReport
 
     static string Tuple(in PacketResult r, bool original)
     {
-        if (!r.HasTuple) return "(not IPv4)";
+        if (!r.HasTuple)
+            return r.Reason switch
+            {
+                DropReason.OutgoingCopy => "(the node's own outgoing copies)",
+                DropReason.UnsupportedLinkType => "(link type not understood)",
+                _ => "(not IPv4)",
+            };
         bool ports = r.Proto is IpProto.Tcp or IpProto.Udp;
         string s = ports ? Ip4.Format(r.InSrcIp, r.InSrcPort) : Ip4.Format(r.InSrcIp);
         string d = ports ? Ip4.Format(r.InDstIp, r.InDstPort) : Ip4.Format(r.InDstIp);
@@ -85,5 +133,7 @@ public sealed class FlowReport
             string dirs = row.Reply > 0 ? $" ({row.Original} out, {row.Reply} back)" : "";
             w.WriteLine($"  {row.Tuple,-48} {row.Outcome}  [{row.Frames} frame{(row.Frames == 1 ? "" : "s")}{dirs}, first #{row.FirstFrame}]");
         }
+        if (UnlistedFrames > 0)
+            w.WriteLine($"  ... not listed (the report keeps the first {_maxRows} rows): {_moreFlows} more tracked flows ({_moreFlowFrames} frames), {_moreOtherFrames} frames of other traffic");
     }
 }

@@ -1,5 +1,8 @@
 using System.Diagnostics;
+using System.Runtime.CompilerServices;
+using System.Runtime.ExceptionServices;
 using DataPlane.IO;
+using DataPlane.Packets;
 using DataPlane.IO.Verdicts;
 using DataPlane.Maps;
 using DataPlane.Pipeline;
@@ -20,6 +23,17 @@ public sealed class ReplaySummary
     public long LastTimestampNs { get; set; }
     /// <summary>One line per scheduled configuration change: when it applied and what came of it.</summary>
     public List<string> Updates { get; } = [];
+    /// <summary>Linux cooked capture frames the node itself sent (PACKET_OUTGOING): verdict pass, never translated.</summary>
+    public long OutgoingCopies { get; set; }
+    /// <summary>Frames dropped because their link type is not understood, by link type.</summary>
+    public Dictionary<LinkType, long> UnsupportedLinkTypes { get; } = [];
+    /// <summary>
+    /// Frames not forwarded whose source is a service frontend (address, port, protocol): replies as a client sees
+    /// them, after reverse NAT, so the capture was taken on the client side of the data plane.
+    /// </summary>
+    public long FromServiceAddress { get; set; }
+    /// <summary>The first such frame's source, "proto ip:port", for the summary.</summary>
+    public string? FirstServiceSource { get; set; }
 }
 
 /// <summary>
@@ -83,12 +97,14 @@ public static class ReplaySession
         var pending = new Queue<ReplayUpdate>((updates ?? []).OrderBy(u => u.AfterNs));
         int w = workers.Count;
 
+        // Each frame is written into the arena already converted to Ethernet (LinkLayer.ToEthernet): a cooked or raw
+        // frame grows by at most LinkLayer.MaxGrowth, which the fill check below reserves.
         byte[] arena = new byte[BatchFrames * 2048];
         byte[] replies = new byte[BatchFrames * ReplySlot];
         var offsets = new int[BatchFrames];
         var lengths = new int[BatchFrames];
         var stamps = new long[BatchFrames];
-        var links = new bool[BatchFrames];
+        var kinds = new LinkFrameKind[BatchFrames];
         // Results per worker, in its share's order: workers writing neighbouring slots of one array would fight over
         // cache lines (frames alternate between workers), which measured two workers slower than one.
         var results = new PacketResult[w][];
@@ -102,6 +118,9 @@ public static class ReplaySession
         long[] verdictCounts = new long[8], reasonCounts = new long[64]; // per frame: array slots, not dictionary updates
         bool more = true;
         (byte[] Data, long Ts, LinkType Link)? carry = null; // a frame read but left for the next batch
+        // A corrupt record ends the reading, not the replay of what was read before it: the frames already in the
+        // batch are processed and written, the outputs closed, and only then is the error thrown.
+        CaptureFormatException? readError = null;
 
         while (more)
         {
@@ -115,11 +134,11 @@ public static class ReplaySession
                 long ts;
                 LinkType link;
                 if (carry is { } c) { data = c.Data; ts = c.Ts; link = c.Link; carry = null; }
-                else if (reader.TryRead(out CaptureFrame f)) { data = f.Data; ts = f.TimestampNs; link = f.LinkType; }
+                else if (TryRead(reader, out CaptureFrame f, out readError)) { data = f.Data; ts = f.TimestampNs; link = f.LinkType; }
                 else { more = false; break; }
                 if (n + count == 0) firstNs = ts;
                 bool due = pending.Count > 0 && ts - firstNs >= pending.Peek().AfterNs;
-                if ((due && count > 0) || used + data.Length > arena.Length)
+                if ((due && count > 0) || used + data.Length + LinkLayer.MaxGrowth > arena.Length)
                 {
                     carry = (data.ToArray(), ts, link);
                     break;
@@ -129,14 +148,15 @@ public static class ReplaySession
                     ApplyUpdate(pending.Dequeue(), workers, summary, ts - firstNs);
                     maps = workers[0].Maps;
                 }
-                data.CopyTo(arena.AsSpan(used));
-                offsets[count] = used; lengths[count] = data.Length; stamps[count] = ts;
-                links[count] = link == LinkType.Ethernet;
-                int wk = links[count] ? steering.WorkerFor(arena.AsSpan(used, data.Length), maps) : 0;
+                LinkFrameKind kind = LinkLayer.ToEthernet(link, data, arena.AsSpan(used), out int length);
+                if (kind == LinkFrameKind.Unsupported) CountUnsupported(summary, link);
+                offsets[count] = used; lengths[count] = length; stamps[count] = ts;
+                kinds[count] = kind;
+                int wk = kind == LinkFrameKind.Received ? steering.WorkerFor(arena.AsSpan(used, length), maps) : 0;
                 workerOf[count] = wk;
                 positionOf[count] = shares[wk].Count;
                 shares[wk].Add(count);
-                used = (used + data.Length + 63) & ~63; // each frame on its own cache lines: workers rewrite them in place
+                used = (used + length + 63) & ~63; // each frame on its own cache lines: workers rewrite them in place
                 count++;
             }
             if (count == 0) break;
@@ -154,13 +174,25 @@ public static class ReplaySession
                     if (k + 8 < share.Count) Prefetch(p, share[k + 8], 2);
                     int i = share[k];
                     PacketResult[] res = results[wi];
-                    if (!links[i]) { res[k] = default; res[k].Verdict = verdictsOf[wi][k] = Verdict.Pass; continue; }
+                    switch (kinds[i])
+                    {
+                        case LinkFrameKind.Outgoing:
+                            res[k] = default;
+                            res[k].Verdict = verdictsOf[wi][k] = Verdict.Pass;
+                            res[k].Reason = DropReason.OutgoingCopy;
+                            continue;
+                        case LinkFrameKind.Unsupported:
+                            res[k] = default;
+                            res[k].Verdict = verdictsOf[wi][k] = Verdict.Drop;
+                            res[k].Reason = DropReason.UnsupportedLinkType;
+                            continue;
+                    }
                     verdictsOf[wi][k] = p.Process(arena.AsSpan(offsets[i], lengths[i]), stamps[i], replies.AsSpan(i * ReplySlot, ReplySlot), out res[k]);
                 }
             }
             void Prefetch(PacketPipeline p, int i, int step)
             {
-                if (links[i]) p.Prefetch(arena.AsSpan(offsets[i], lengths[i]), step);
+                if (kinds[i] == LinkFrameKind.Received) p.Prefetch(arena.AsSpan(offsets[i], lengths[i]), step);
             }
             if (w == 1) Work(0);
             else Parallel.For(0, w, new ParallelOptions { MaxDegreeOfParallelism = w }, Work);
@@ -179,11 +211,15 @@ public static class ReplaySession
                 }
                 verdicts?.Write(n, r, current);
                 verdictCounts[(int)v & 7]++;
-                reasonCounts[(int)r.Reason & 63]++;
+                if (r.Reason == DropReason.OutgoingCopy) summary.OutgoingCopies++;
+                else reasonCounts[(int)r.Reason & 63]++;
+                if (v != Verdict.Forward && r.HasTuple && IsFromServiceAddress(r, current)) NoteServiceSource(summary, r);
                 summary.Flows.Add(n, r, current);
                 summary.LastTimestampNs = stamps[i];
             }
         }
+        // The using declarations close (flush) the output capture and the verdict file on the way out.
+        if (readError is not null) ExceptionDispatchInfo.Throw(readError);
         while (pending.Count > 0) summary.Updates.Add($"{pending.Peek().Label}: not applied, the capture ends before +{pending.Dequeue().AfterNs / 1e9:0.###}s");
         for (int i = 0; i < verdictCounts.Length; i++)
             if (verdictCounts[i] > 0) summary.ByVerdict[(Verdict)i] = verdictCounts[i];
@@ -193,5 +229,35 @@ public static class ReplaySession
         summary.PipelineTime = Stopwatch.GetElapsedTime(0, pipelineTicks);
         summary.TotalTime = total.Elapsed;
         return summary;
+    }
+
+    static bool TryRead(CaptureReader reader, out CaptureFrame frame, out CaptureFormatException? error)
+    {
+        error = null;
+        try
+        {
+            return reader.TryRead(out frame);
+        }
+        catch (CaptureFormatException e)
+        {
+            error = e;
+            frame = default;
+            return false;
+        }
+    }
+
+    static void CountUnsupported(ReplaySummary summary, LinkType link) =>
+        summary.UnsupportedLinkTypes[link] = summary.UnsupportedLinkTypes.GetValueOrDefault(link) + 1;
+
+    /// <summary>Is the frame's source a service frontend (a ClusterIP, NodePort, external or LB address with its port)?</summary>
+    static bool IsFromServiceAddress(in PacketResult r, MapSet maps)
+    {
+        if (r.Proto is not (IpProto.Tcp or IpProto.Udp)) return false;
+        return !Unsafe.IsNullRef(ref maps.Services.Lookup(new Lb4Key(r.InSrcIp, r.InSrcPort, r.Proto)));
+    }
+
+    static void NoteServiceSource(ReplaySummary summary, in PacketResult r)
+    {
+        if (summary.FromServiceAddress++ == 0) summary.FirstServiceSource = $"{IpProto.Name(r.Proto)} {Ip4.Format(r.InSrcIp, r.InSrcPort)}";
     }
 }

@@ -2,7 +2,7 @@ using System.Buffers.Binary;
 
 namespace DataPlane.Packets;
 
-/// <summary>Ethernet II framing, with at most one IEEE 802.1Q tag.</summary>
+/// <summary>Ethernet II framing, with IEEE 802.1Q / 802.1ad tags.</summary>
 public static class Ethernet
 {
     public const int HeaderLength = 14;
@@ -14,6 +14,10 @@ public static class Ethernet
     public const ushort EtherTypeIPv4 = 0x0800;
     public const ushort EtherTypeArp = 0x0806;
     public const ushort EtherTypeVlan = 0x8100;
+    /// <summary>IEEE 802.1ad service tag (QinQ outer tag).</summary>
+    public const ushort EtherTypeQinQ = 0x88A8;
+    /// <summary>Tags the parser looks through: the kernel's VLAN_MAX_DEPTH (include/linux/if_vlan.h).</summary>
+    public const int MaxVlanDepth = 8;
     public const ushort EtherTypeIPv6 = 0x86DD;
 
     public static ushort EtherType(ReadOnlySpan<byte> frame, int offset = EtherTypeOffset) =>

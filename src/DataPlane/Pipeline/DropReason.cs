@@ -26,6 +26,13 @@ public enum DropReason : ushort
     TruncatedIcmpError = 16,
     ServiceIpUnallocated = 17,
     CtInvalid = 18,
+    /// <summary>A captured frame of a link type the replay cannot turn into Ethernet (counted by link type in the summary).</summary>
+    UnsupportedLinkType = 23,
+    /// <summary>
+    /// Not a drop: a Linux cooked capture's copy of a frame the node itself sent (PACKET_OUTGOING), left alone with
+    /// verdict pass so that a forwarded packet, captured arriving and leaving, is translated once.
+    /// </summary>
+    OutgoingCopy = 24,
 }
 
 public static class DropReasonNames
@@ -52,6 +59,12 @@ public static class DropReasonNames
         "truncated-icmp-error",
         "service-ip-unallocated",
         "ct-invalid",
+        "reserved-19",
+        "reserved-20",
+        "reserved-21",
+        "reserved-22",
+        "unsupported-link-type",
+        "outgoing-copy",
     ];
 
     public static int Count => s_names.Length;

@@ -12,7 +12,7 @@ using PacketDotNet;
 namespace DataPlane.Tests.Fixtures;
 
 /// <summary>
-/// Robustness against real captures: every file of ../shared/pcaps-corpus replayed in-process against pcaps/cluster
+/// Robustness against real captures: every file of the capture corpus (pcaps/corpus) replayed in-process against pcaps/cluster
 /// (node-1), and the regression inputs mutated at random (bytes flipped, frames cut short or padded) and pushed through
 /// a pipeline. Bad capture files may only fail with <see cref="CaptureFormatException"/>; bad frames never throw, always
 /// get a final verdict, and every drop says why. Every frame that comes out parses and carries correct checksums
@@ -60,7 +60,7 @@ public class CorpusRobustnessTests : IDisposable
         get
         {
             string d = Repo.Corpus;
-            Assert.True(Directory.Exists(d), $"capture corpus not found at {d} (expected shared/ beside the repository)");
+            Assert.True(Directory.Exists(d), $"capture corpus not found at {d} (pcaps/corpus, or DATAPLANE_PCAPS_CORPUS)");
             return d;
         }
     }

@@ -3,7 +3,7 @@ using DataPlane.IO;
 namespace DataPlane.Tests.IO;
 
 /// <summary>
-/// Reads real captures from ../shared/pcaps-corpus and checks every frame against what
+/// Reads real captures from the corpus (pcaps/corpus) and checks every frame against what
 /// <c>tcpdump --nano -r FILE -tt -nn -e -xx</c> (libpcap 1.10.3) reported: timestamps to the nanosecond, captured length
 /// (bytes of the hex dump) and original length ("length N"). The numbers are hard-coded; the tests do not run tcpdump.
 /// </summary>

@@ -5,7 +5,7 @@ using DataPlane.Packets;
 namespace DataPlane.Pipeline.Stages;
 
 /// <summary>
-/// Ethernet (+ one 802.1Q tag) → IPv4 → TCP/UDP/ICMP. One length check per header, then fixed-offset reads; every
+/// Ethernet (+ 802.1Q/802.1ad tags) → IPv4 → TCP/UDP/ICMP. One length check per header, then fixed-offset reads; every
 /// malformed frame gets a named reason and nothing throws. What is not IPv4 is <see cref="Verdict.Pass"/>, untouched,
 /// as katran and cilium pass what they do not handle.
 /// </summary>
@@ -18,10 +18,12 @@ public static class ParseStage
 
         int l3 = Ethernet.HeaderLength;
         ushort etherType = BinaryPrimitives.ReadUInt16BigEndian(f.Slice(Ethernet.EtherTypeOffset));
-        if (etherType == Ethernet.EtherTypeVlan)
+        // 802.1Q tags and 802.1ad (QinQ) service tags are looked through, as the kernel's __vlan_get_protocol does
+        // (include/linux/if_vlan.h, up to VLAN_MAX_DEPTH); the tags stay in the frame, like the MACs.
+        for (int depth = 0; (etherType == Ethernet.EtherTypeVlan || etherType == Ethernet.EtherTypeQinQ) && depth < Ethernet.MaxVlanDepth; depth++)
         {
-            if ((uint)f.Length < Ethernet.HeaderLength + Ethernet.VlanTagLength) return Drop(ref ctx, DropReason.TruncatedEthernet);
-            etherType = BinaryPrimitives.ReadUInt16BigEndian(f.Slice(Ethernet.EtherTypeOffset + Ethernet.VlanTagLength));
+            if ((uint)f.Length < (uint)(l3 + Ethernet.VlanTagLength)) return Drop(ref ctx, DropReason.TruncatedEthernet);
+            etherType = BinaryPrimitives.ReadUInt16BigEndian(f.Slice(l3 + 2));
             l3 += Ethernet.VlanTagLength;
         }
         if (etherType != Ethernet.EtherTypeIPv4) return Verdict.Pass;

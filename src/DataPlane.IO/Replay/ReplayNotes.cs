@@ -1,0 +1,33 @@
+using DataPlane.Pipeline;
+
+namespace DataPlane.IO.Replay;
+
+/// <summary>
+/// The replay summary's lines about the capture itself rather than the cluster: frames the node sent (a
+/// <c>tcpdump -i any</c> capture), link types not understood, and a capture taken where the replies already carry
+/// the service address.
+/// </summary>
+public static class ReplayNotes
+{
+    public static IEnumerable<string> Lines(ReplaySummary s)
+    {
+        if (s.OutgoingCopies > 0)
+            yield return $"link: {s.OutgoingCopies} outgoing cop{(s.OutgoingCopies == 1 ? "y" : "ies")} not processed (Linux cooked capture, " +
+                         "packet type outgoing: frames the node itself sent, already translated; verdict pass, reason outgoing-copy)";
+        foreach (var (link, n) in s.UnsupportedLinkTypes.OrderBy(kv => (int)kv.Key))
+            yield return $"link: {n} frame{(n == 1 ? "" : "s")} of link type {Name(link)} not understood (dropped, unsupported-link-type)";
+        if (s.FromServiceAddress > 0)
+        {
+            long invalid = s.ByReason.GetValueOrDefault(DropReason.CtInvalid);
+            string why = invalid > 0
+                ? $"; this capture point explains the {invalid} ct-invalid drop{(invalid == 1 ? "" : "s")}: the data plane never sees the backends' replies, so their connections stay in SYN_SENT"
+                : "";
+            yield return $"capture point: {s.FromServiceAddress} {(s.FromServiceAddress == 1 ? "frame comes" : "frames come")} from a service address " +
+                         $"(first: {s.FirstServiceSource}), i.e. replies after reverse NAT: the capture was taken on the client side, not where the data plane sits{why}";
+        }
+    }
+
+    /// <summary>"LINKTYPE_NAME (N)" for the link types we name, "N" otherwise.</summary>
+    public static string Name(LinkType link) =>
+        Enum.IsDefined(link) && link != LinkType.Unknown ? $"{link} ({(int)link})" : link == LinkType.Unknown ? "unknown (no interface description)" : ((int)link).ToString(System.Globalization.CultureInfo.InvariantCulture);
+}
