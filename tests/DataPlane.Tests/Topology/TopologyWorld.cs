@@ -18,7 +18,8 @@ public sealed class TopologyWorld
 {
     public const string NodeIp = "192.168.0.2", Pod = "10.0.0.5", External = "203.0.113.2";
 
-    public static string Nodes(string node1Labels = "{topology.kubernetes.io/zone: zone-a}", string node1Cpu = "\"4\"") => $$$"""
+    public static string Nodes(string node1Labels = "{topology.kubernetes.io/zone: zone-a}", string node1Cpu = "\"4\"",
+        string node3Labels = "{topology.kubernetes.io/zone: zone-b}") => $$$"""
         apiVersion: v1
         kind: Node
         metadata: {name: node-1, labels: {{{node1Labels}}}}
@@ -36,7 +37,7 @@ public sealed class TopologyWorld
         ---
         apiVersion: v1
         kind: Node
-        metadata: {name: node-3, labels: {topology.kubernetes.io/zone: zone-b}}
+        metadata: {name: node-3, labels: {{{node3Labels}}}}
         status:
           addresses: [{type: InternalIP, address: 192.168.0.4}]
           allocatable: {cpu: 8}
