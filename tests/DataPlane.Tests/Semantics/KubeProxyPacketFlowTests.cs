@@ -9,10 +9,11 @@ namespace DataPlane.Tests.Semantics;
 /// remote, as in the fake proxier); expected outputs are copied from the upstream tables, not computed.
 /// <para>Mirrored here: IPT TestTracePacket (on the services of TestOverallIPTablesRules, run in both modes: the NFT
 /// overall world is the same), IPT/NFT TestNoEndpointsReject, IPT/NFT TestClusterIPGeneral, IPT/NFT TestLoadBalancer,
-/// IPT/NFT TestNodePorts (IPv4 subcases), IPT TestHealthCheckNodePort. Also mirrored, in ServiceSemanticsTests on the
-/// shared PolicyWorld: TestExternalTrafficPolicyLocal, TestInternalTrafficPolicy, TestTerminatingEndpointsTrafficPolicy
+/// IPT/NFT TestNodePorts (IPv4 subcases), IPT TestHealthCheckNodePort, IPT/NFT TestExternalTrafficPolicyLocal,
+/// IPT/NFT TestExternalTrafficPolicyCluster. Also mirrored, in ServiceSemanticsTests on the
+/// shared PolicyWorld: TestInternalTrafficPolicy, TestTerminatingEndpointsTrafficPolicy
 /// {Local,Cluster} (their main flows), TestNoEndpointsReject, TestLoadBalancer source ranges.</para>
-/// <para>Not mirrored yet, row by row: TestExternalTrafficPolicyCluster, TestInternalExternalMasquerade (its
+/// <para>Not mirrored yet, row by row: TestInternalExternalMasquerade (its
 /// masqueradeAll / no-LocalTrafficDetector / overridden-flows variants), TestLoadBalancerIngressRouteTypeProxy, and the
 /// "endpoints deleted" second halves of TestInternalTrafficPolicy and TestTerminatingEndpoints*. Deliberately not: the
 /// IPv6 subcases (DataPlane is IPv4 only), TestNodePorts' KUBE-FIREWALL rule-dump check and TestDropInvalidRule
@@ -203,8 +204,32 @@ public class KubeProxyPacketFlowTests
           externalTrafficPolicy: Local
         """;
 
+
+    static string EtpWorld(string policy) => $$$"""
+        apiVersion: v1
+        kind: Service
+        metadata: {name: svc1, namespace: ns1}
+        spec:
+          type: LoadBalancer
+          externalTrafficPolicy: {{{policy}}}
+          clusterIP: 172.30.0.41
+          externalIPs: [192.168.99.11]
+          ports: [{name: p80, port: 80, protocol: TCP, nodePort: 3001, targetPort: 80}]
+        {{{(policy == "Local" ? "  healthCheckNodePort: 30000" : "")}}}
+        status: {loadBalancer: {ingress: [{ip: 1.2.3.4}]}}
+        ---
+        apiVersion: discovery.k8s.io/v1
+        kind: EndpointSlice
+        metadata: {name: svc1-1, namespace: ns1, labels: {kubernetes.io/service-name: svc1}}
+        addressType: IPv4
+        endpoints: [{addresses: [10.180.0.1]}, {addresses: [10.180.2.1], nodeName: node-1}]
+        ports: [{name: p80, port: 80, protocol: TCP}]
+        """;
+
     static readonly Dictionary<string, string> Worlds = new()
     {
+        ["TestExternalTrafficPolicyLocal"] = EtpWorld("Local"),
+        ["TestExternalTrafficPolicyCluster"] = EtpWorld("Cluster"),
         ["TestTracePacket"] = OverallWorld,
         ["TestNoEndpointsReject"] = NoEndpointsWorld,
         ["TestClusterIPGeneral"] = ClusterIPGeneralWorld,
@@ -288,8 +313,8 @@ public class KubeProxyPacketFlowTests
         yield return new Row("nftables", C, "", "TCP-only port does not match UDP traffic", "10.180.0.2", "UDP", "172.30.0.42", 80, "REJECT", false);
         yield return new Row("iptables", C, "", "svc1 does not accept svc2's ports", "10.180.0.2", "TCP", "172.30.0.41", 443, "", false);
         yield return new Row("nftables", C, "", "svc1 does not accept svc2's ports", "10.180.0.2", "TCP", "172.30.0.41", 443, "REJECT", false);
-        // NFT only: an unallocated address of the service CIDR is dropped ("cluster-ips-check").
-        yield return new Row("nftables", C, "", "unallocated cluster IP (NFT)", "10.180.0.2", "TCP", "172.30.0.99", 80, "DROP", false);
+        // NFT only: an unallocated address of the service CIDR is dropped (baseRules "cluster-ips-check").
+        yield return new Row("nftables", C, "", "packet to unallocated cluster ip", "10.180.0.2", "TCP", "172.30.0.50", 80, "DROP", false);
 
         // IPT/NFT TestLoadBalancer.
         const string L = "TestLoadBalancer", ep = "10.180.0.1:80";
@@ -330,6 +355,24 @@ public class KubeProxyPacketFlowTests
                 ? new Row(mode, P, sub, "external to nodePort on secondary IP", ExternalClient, "TCP", NodeIpAlt, 3001, both, true)
                 : new Row(mode, P, sub, "secondary nodeIP ignores NodePorts", ExternalClient, "TCP", NodeIpAlt, 3001, "", false);
         }
+
+        // IPT/NFT TestExternalTrafficPolicyLocal and TestExternalTrafficPolicyCluster.
+        const string EL = "TestExternalTrafficPolicyLocal", EC = "TestExternalTrafficPolicyCluster";
+        const string two = "10.180.0.1:80, 10.180.2.1:80", local = "10.180.2.1:80";
+        foreach (var r in Both(EL, "pod to cluster IP hits both endpoints, unmasqueraded", Pod, "TCP", "172.30.0.41", 80, two)) yield return r;
+        foreach (var r in Both(EL, "pod to external IP hits both endpoints, unmasqueraded", Pod, "TCP", "192.168.99.11", 80, two)) yield return r;
+        foreach (var r in Both(EL, "external to external IP hits only local endpoint, unmasqueraded", ExternalClient, "TCP", "192.168.99.11", 80, local)) yield return r;
+        foreach (var r in Both(EL, "pod to LB IP hits only both endpoints, unmasqueraded", Pod, "TCP", "1.2.3.4", 80, two)) yield return r;
+        foreach (var r in Both(EL, "external to LB IP hits only local endpoint, unmasqueraded", ExternalClient, "TCP", "1.2.3.4", 80, local)) yield return r;
+        foreach (var r in Both(EL, "pod to NodePort hits both endpoints, unmasqueraded", Pod, "TCP", NodeIp, 3001, two)) yield return r;
+        foreach (var r in Both(EL, "external to NodePort hits only local endpoint, unmasqueraded", ExternalClient, "TCP", NodeIp, 3001, local)) yield return r;
+        foreach (var r in Both(EC, "pod to cluster IP hits both endpoints, unmasqueraded", Pod, "TCP", "172.30.0.41", 80, two)) yield return r;
+        foreach (var r in Both(EC, "pod to external IP hits both endpoints, masqueraded", Pod, "TCP", "192.168.99.11", 80, two, true)) yield return r;
+        foreach (var r in Both(EC, "external to external IP hits both endpoints, masqueraded", ExternalClient, "TCP", "192.168.99.11", 80, two, true)) yield return r;
+        foreach (var r in Both(EC, "pod to LB IP hits both endpoints, masqueraded", Pod, "TCP", "1.2.3.4", 80, two, true)) yield return r;
+        foreach (var r in Both(EC, "external to LB IP hits both endpoints, masqueraded", ExternalClient, "TCP", "1.2.3.4", 80, two, true)) yield return r;
+        foreach (var r in Both(EC, "pod to NodePort hits both endpoints, masqueraded", Pod, "TCP", NodeIp, 3001, two, true)) yield return r;
+        foreach (var r in Both(EC, "external to NodePort hits both endpoints, masqueraded", ExternalClient, "TCP", NodeIp, 3001, two, true)) yield return r;
 
         // IPT TestHealthCheckNodePort: accepted on the node IP even with nodePortAddresses 127.0.0.0/8; gone with the service.
         yield return new Row("iptables", "TestHealthCheckNodePort", "", "firewall accepts HealthCheckNodePort", "1.2.3.4", "TCP", NodeIp, 30000, "ACCEPT", false);
