@@ -10,12 +10,11 @@ namespace DataPlane.Tests.Semantics;
 /// <para>Mirrored here: IPT TestTracePacket (on the services of TestOverallIPTablesRules, run in both modes: the NFT
 /// overall world is the same), IPT/NFT TestNoEndpointsReject, IPT/NFT TestClusterIPGeneral, IPT/NFT TestLoadBalancer,
 /// IPT/NFT TestNodePorts (IPv4 subcases), IPT TestHealthCheckNodePort, IPT/NFT TestExternalTrafficPolicyLocal,
-/// IPT/NFT TestExternalTrafficPolicyCluster. Also mirrored, in ServiceSemanticsTests on the
-/// shared PolicyWorld: TestInternalTrafficPolicy, TestTerminatingEndpointsTrafficPolicy
-/// {Local,Cluster} (their main flows), TestNoEndpointsReject, TestLoadBalancer source ranges.</para>
-/// <para>Not mirrored yet, row by row: TestInternalExternalMasquerade (its
-/// masqueradeAll / no-LocalTrafficDetector / overridden-flows variants), TestLoadBalancerIngressRouteTypeProxy, and the
-/// "endpoints deleted" second halves of TestInternalTrafficPolicy and TestTerminatingEndpoints*. Deliberately not: the
+/// IPT/NFT TestExternalTrafficPolicyCluster, IPT/NFT TestInternalTrafficPolicy and IPT/NFT
+/// TestTerminatingEndpointsTrafficPolicyLocal (every case with its "endpoints deleted" follow-up). The main flows of
+/// TestTerminatingEndpointsTrafficPolicyCluster are in ServiceSemanticsTests on the shared PolicyWorld.</para>
+/// <para>Not mirrored yet, row by row: TestInternalExternalMasquerade (its masqueradeAll / no-LocalTrafficDetector /
+/// overridden-flows variants), TestLoadBalancerIngressRouteTypeProxy, TestTerminatingEndpointsTrafficPolicyCluster. Deliberately not: the
 /// IPv6 subcases (DataPlane is IPv4 only), TestNodePorts' KUBE-FIREWALL rule-dump check and TestDropInvalidRule
 /// (rule text, not flows; conntrack INVALID handling has its own tests), TestOverall*Rules (rule dumps).</para>
 /// <para>SCTP rows are written but skipped until the SCTP data path is merged ("needs SCTP").</para>
@@ -226,8 +225,52 @@ public class KubeProxyPacketFlowTests
         ports: [{name: p80, port: 80, protocol: TCP}]
         """;
 
+    // TestInternalTrafficPolicy / TestTerminatingEndpointsTrafficPolicyLocal: upstream names this node testNodeName
+    // and uses "node-1" for a remote node; here the emulated node is node-1, so that remote node is node-9.
+    static string ItpWorld(string policy, params (string Ip, string Node)[] eps) =>
+        "apiVersion: v1\nkind: Service\nmetadata: {name: svc1, namespace: ns1}\n" +
+        $"spec: {{clusterIP: 172.30.1.1, selector: {{foo: bar}}, internalTrafficPolicy: {policy}, ports: [{{port: 80, protocol: TCP}}]}}\n" +
+        (eps.Length == 0 ? "" : "---\napiVersion: discovery.k8s.io/v1\nkind: EndpointSlice\n" +
+            "metadata: {name: svc1-1, namespace: ns1, labels: {kubernetes.io/service-name: svc1}}\naddressType: IPv4\n" +
+            "ports: [{name: \"\", port: 80, protocol: TCP}]\nendpoints:\n" +
+            string.Concat(eps.Select(e => $"- {{addresses: [{e.Ip}], conditions: {{ready: true}}, nodeName: {e.Node}}}\n")));
+
+    static string TerminatingLocalWorld(params (string Ip, bool Ready, bool Serving, bool Terminating, string Node)[] eps) =>
+        "apiVersion: v1\nkind: Service\nmetadata: {name: svc1, namespace: ns1}\n" +
+        "spec: {clusterIP: 172.30.1.1, type: LoadBalancer, externalTrafficPolicy: Local, healthCheckNodePort: 30000, " +
+        "ports: [{port: 80, targetPort: 80, protocol: TCP, nodePort: 30001}]}\n" +
+        "status: {loadBalancer: {ingress: [{ip: 1.2.3.4}]}}\n" +
+        (eps.Length == 0 ? "" : "---\napiVersion: discovery.k8s.io/v1\nkind: EndpointSlice\n" +
+            "metadata: {name: svc1-1, namespace: ns1, labels: {kubernetes.io/service-name: svc1}}\naddressType: IPv4\n" +
+            "ports: [{name: \"\", port: 80, protocol: TCP}]\nendpoints:\n" +
+            string.Concat(eps.Select(e =>
+                $"- {{addresses: [{e.Ip}], conditions: {{ready: {B(e.Ready)}, serving: {B(e.Serving)}, terminating: {B(e.Terminating)}}}, nodeName: {e.Node}}}\n")));
+
+    static string B(bool b) => b ? "true" : "false";
+
     static readonly Dictionary<string, string> Worlds = new()
     {
+        ["TestInternalTrafficPolicy/internalTrafficPolicy is cluster"] =
+            ItpWorld("Cluster", ("10.0.1.1", "node-1"), ("10.0.1.2", "node1"), ("10.0.1.3", "node2")),
+        ["TestInternalTrafficPolicy/internalTrafficPolicy is local and there is one local endpoint"] =
+            ItpWorld("Local", ("10.0.1.1", "node-1"), ("10.0.1.2", "node1"), ("10.0.1.3", "node2")),
+        ["TestInternalTrafficPolicy/internalTrafficPolicy is local and there are multiple local endpoints"] =
+            ItpWorld("Local", ("10.0.1.1", "node-1"), ("10.0.1.2", "node-1"), ("10.0.1.3", "node2")),
+        ["TestInternalTrafficPolicy/internalTrafficPolicy is local and there are no local endpoints"] =
+            ItpWorld("Local", ("10.0.1.1", "node0"), ("10.0.1.2", "node1"), ("10.0.1.3", "node2")),
+        ["TestInternalTrafficPolicy/endpoints deleted (Cluster)"] = ItpWorld("Cluster"),
+        ["TestInternalTrafficPolicy/endpoints deleted (Local)"] = ItpWorld("Local"),
+        ["TestTerminatingEndpointsTrafficPolicyLocal/ready endpoints exist"] = TerminatingLocalWorld(
+            ("10.0.1.1", true, true, false, "node-1"), ("10.0.1.2", true, true, false, "node-1"), ("10.0.1.3", false, true, true, "node-1"),
+            ("10.0.1.4", false, false, true, "node-1"), ("10.0.1.5", true, true, false, "node-9")),
+        ["TestTerminatingEndpointsTrafficPolicyLocal/only terminating endpoints exist"] = TerminatingLocalWorld(
+            ("10.0.1.2", false, true, true, "node-1"), ("10.0.1.3", false, true, true, "node-1"), ("10.0.1.4", false, false, true, "node-1"),
+            ("10.0.1.5", true, true, false, "node-9")),
+        ["TestTerminatingEndpointsTrafficPolicyLocal/terminating endpoints on remote node"] = TerminatingLocalWorld(
+            ("10.0.1.5", false, true, true, "node-9")),
+        ["TestTerminatingEndpointsTrafficPolicyLocal/no usable endpoints on any node"] = TerminatingLocalWorld(
+            ("10.0.1.5", false, false, true, "node-1"), ("10.0.1.5", false, false, true, "node-9")),
+        ["TestTerminatingEndpointsTrafficPolicyLocal/after endpoints deleted"] = TerminatingLocalWorld(),
         ["TestExternalTrafficPolicyLocal"] = EtpWorld("Local"),
         ["TestExternalTrafficPolicyCluster"] = EtpWorld("Cluster"),
         ["TestTracePacket"] = OverallWorld,
@@ -262,7 +305,8 @@ public class KubeProxyPacketFlowTests
         lock (s_cache)
         {
             if (!s_cache.TryGetValue(key, out var w))
-                s_cache[key] = w = new PacketFlowWorld(mode, Worlds[test], ProxyConfigs.GetValueOrDefault(subtest.Length > 0 ? subtest : test, ""));
+                s_cache[key] = w = new PacketFlowWorld(mode, Worlds.GetValueOrDefault($"{test}/{subtest}") ?? Worlds[test],
+                    ProxyConfigs.GetValueOrDefault(subtest.Length > 0 ? subtest : test, ""));
             return w;
         }
     }
@@ -373,6 +417,38 @@ public class KubeProxyPacketFlowTests
         foreach (var r in Both(EC, "external to LB IP hits both endpoints, masqueraded", ExternalClient, "TCP", "1.2.3.4", 80, two, true)) yield return r;
         foreach (var r in Both(EC, "pod to NodePort hits both endpoints, masqueraded", Pod, "TCP", NodeIp, 3001, two, true)) yield return r;
         foreach (var r in Both(EC, "external to NodePort hits both endpoints, masqueraded", ExternalClient, "TCP", NodeIp, 3001, two, true)) yield return r;
+
+        // IPT/NFT TestInternalTrafficPolicy: each case, then its EndpointSlice deleted.
+        const string I = "TestInternalTrafficPolicy";
+        foreach (var (sub, name, output) in new[]
+        {
+            ("internalTrafficPolicy is cluster", "pod to ClusterIP hits all endpoints", "10.0.1.1:80, 10.0.1.2:80, 10.0.1.3:80"),
+            ("internalTrafficPolicy is local and there is one local endpoint", "pod to ClusterIP hits only local endpoint", "10.0.1.1:80"),
+            ("internalTrafficPolicy is local and there are multiple local endpoints", "pod to ClusterIP hits all local endpoints", "10.0.1.1:80, 10.0.1.2:80"),
+            ("internalTrafficPolicy is local and there are no local endpoints", "no endpoints", "DROP"),
+            ("endpoints deleted (Cluster)", "endpoints deleted", "REJECT"),
+            ("endpoints deleted (Local)", "endpoints deleted", "REJECT"),
+        })
+            foreach (string mode in new[] { "iptables", "nftables" })
+                yield return new Row(mode, I, sub, name, Pod, "TCP", "172.30.1.1", 80, output, false);
+
+        // IPT/NFT TestTerminatingEndpointsTrafficPolicyLocal: each case, then its EndpointSlice deleted.
+        const string TL = "TestTerminatingEndpointsTrafficPolicyLocal";
+        foreach (var (sub, name, src, dst, output) in new[]
+        {
+            ("ready endpoints exist", "pod to clusterIP", Pod, "172.30.1.1", "10.0.1.1:80, 10.0.1.2:80, 10.0.1.5:80"),
+            ("ready endpoints exist", "external to LB", ExternalClient, "1.2.3.4", "10.0.1.1:80, 10.0.1.2:80"),
+            ("only terminating endpoints exist", "pod to clusterIP", Pod, "172.30.1.1", "10.0.1.5:80"),
+            ("only terminating endpoints exist", "external to LB", ExternalClient, "1.2.3.4", "10.0.1.2:80, 10.0.1.3:80"),
+            ("terminating endpoints on remote node", "pod to clusterIP", Pod, "172.30.1.1", "10.0.1.5:80"),
+            ("terminating endpoints on remote node", "external to LB, no locally-usable endpoints", ExternalClient, "1.2.3.4", "DROP"),
+            ("no usable endpoints on any node", "pod to clusterIP, no usable endpoints", Pod, "172.30.1.1", "REJECT"),
+            ("no usable endpoints on any node", "external to LB, no usable endpoints", ExternalClient, "1.2.3.4", "REJECT"),
+            ("after endpoints deleted", "pod to clusterIP after endpoints deleted", Pod, "172.30.1.1", "REJECT"),
+            ("after endpoints deleted", "external to LB after endpoints deleted", ExternalClient, "1.2.3.4", "REJECT"),
+        })
+            foreach (string mode in new[] { "iptables", "nftables" })
+                yield return new Row(mode, TL, sub, name, src, "TCP", dst, 80, output, false);
 
         // IPT TestHealthCheckNodePort: accepted on the node IP even with nodePortAddresses 127.0.0.0/8; gone with the service.
         yield return new Row("iptables", "TestHealthCheckNodePort", "", "firewall accepts HealthCheckNodePort", "1.2.3.4", "TCP", NodeIp, 30000, "ACCEPT", false);
