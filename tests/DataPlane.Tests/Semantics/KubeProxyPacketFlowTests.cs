@@ -11,11 +11,11 @@ namespace DataPlane.Tests.Semantics;
 /// overall world is the same), IPT/NFT TestNoEndpointsReject, IPT/NFT TestClusterIPGeneral, IPT/NFT TestLoadBalancer,
 /// IPT/NFT TestNodePorts (IPv4 subcases), IPT TestHealthCheckNodePort, IPT/NFT TestExternalTrafficPolicyLocal,
 /// IPT/NFT TestExternalTrafficPolicyCluster, IPT/NFT TestInternalTrafficPolicy and IPT/NFT
-/// TestTerminatingEndpointsTrafficPolicyLocal (every case with its "endpoints deleted" follow-up). The main flows of
-/// TestTerminatingEndpointsTrafficPolicyCluster are in ServiceSemanticsTests on the shared PolicyWorld.</para>
+/// TestTerminatingEndpointsTrafficPolicy{Local,Cluster} (every case with its "endpoints deleted" follow-up).</para>
 /// <para>Not mirrored yet, row by row: TestInternalExternalMasquerade (its masqueradeAll / no-LocalTrafficDetector /
-/// overridden-flows variants), TestLoadBalancerIngressRouteTypeProxy, TestTerminatingEndpointsTrafficPolicyCluster. Deliberately not: the
-/// IPv6 subcases (DataPlane is IPv4 only), TestNodePorts' KUBE-FIREWALL rule-dump check and TestDropInvalidRule
+/// overridden-flows variants; its base flows are partly in ServiceSemanticsTests on the shared PolicyWorld) and
+/// TestLoadBalancerIngressRouteTypeProxy (the compiler skips ipMode Proxy ingress IPs, but no flow test asserts it
+/// yet). Deliberately not: the IPv6 subcases (DataPlane is IPv4 only), TestNodePorts' KUBE-FIREWALL rule-dump check and TestDropInvalidRule
 /// (rule text, not flows; conntrack INVALID handling has its own tests), TestOverall*Rules (rule dumps).</para>
 /// <para>SCTP rows are written but skipped until the SCTP data path is merged ("needs SCTP").</para>
 /// </summary>
@@ -236,8 +236,16 @@ public class KubeProxyPacketFlowTests
             string.Concat(eps.Select(e => $"- {{addresses: [{e.Ip}], conditions: {{ready: true}}, nodeName: {e.Node}}}\n")));
 
     static string TerminatingLocalWorld(params (string Ip, bool Ready, bool Serving, bool Terminating, string Node)[] eps) =>
+        TerminatingWorld("externalTrafficPolicy: Local, healthCheckNodePort: 30000", eps);
+
+    // TestTerminatingEndpointsTrafficPolicyCluster also sets healthCheckNodePort 30000, which the API server rejects
+    // with eTP Cluster and kube-proxy ignores: left out.
+    static string TerminatingClusterWorld(params (string Ip, bool Ready, bool Serving, bool Terminating, string Node)[] eps) =>
+        TerminatingWorld("externalTrafficPolicy: Cluster", eps);
+
+    static string TerminatingWorld(string policy, (string Ip, bool Ready, bool Serving, bool Terminating, string Node)[] eps) =>
         "apiVersion: v1\nkind: Service\nmetadata: {name: svc1, namespace: ns1}\n" +
-        "spec: {clusterIP: 172.30.1.1, type: LoadBalancer, externalTrafficPolicy: Local, healthCheckNodePort: 30000, " +
+        $"spec: {{clusterIP: 172.30.1.1, type: LoadBalancer, {policy}, " +
         "ports: [{port: 80, targetPort: 80, protocol: TCP, nodePort: 30001}]}\n" +
         "status: {loadBalancer: {ingress: [{ip: 1.2.3.4}]}}\n" +
         (eps.Length == 0 ? "" : "---\napiVersion: discovery.k8s.io/v1\nkind: EndpointSlice\n" +
@@ -271,6 +279,17 @@ public class KubeProxyPacketFlowTests
         ["TestTerminatingEndpointsTrafficPolicyLocal/no usable endpoints on any node"] = TerminatingLocalWorld(
             ("10.0.1.5", false, false, true, "node-1"), ("10.0.1.5", false, false, true, "node-9")),
         ["TestTerminatingEndpointsTrafficPolicyLocal/after endpoints deleted"] = TerminatingLocalWorld(),
+        ["TestTerminatingEndpointsTrafficPolicyCluster/ready endpoints exist"] = TerminatingClusterWorld(
+            ("10.0.1.1", true, true, false, "node-1"), ("10.0.1.2", true, true, false, "node-1"), ("10.0.1.3", false, true, true, "another-node"),
+            ("10.0.1.4", false, false, true, "another-node"), ("10.0.1.5", true, true, false, "another-node")),
+        ["TestTerminatingEndpointsTrafficPolicyCluster/only terminating endpoints exist"] = TerminatingClusterWorld(
+            ("10.0.1.2", false, true, true, "node-1"), ("10.0.1.3", false, true, true, "node-1"), ("10.0.1.4", false, false, true, "another-node"),
+            ("10.0.1.5", false, true, true, "another-node")),
+        ["TestTerminatingEndpointsTrafficPolicyCluster/terminating endpoints on remote node"] = TerminatingClusterWorld(
+            ("10.0.1.5", false, true, true, "node-9")),
+        ["TestTerminatingEndpointsTrafficPolicyCluster/no usable endpoints on any node"] = TerminatingClusterWorld(
+            ("10.0.1.5", false, false, true, "node-1"), ("10.0.1.5", false, false, true, "node-9")),
+        ["TestTerminatingEndpointsTrafficPolicyCluster/after endpoints deleted"] = TerminatingClusterWorld(),
         ["TestExternalTrafficPolicyLocal"] = EtpWorld("Local"),
         ["TestExternalTrafficPolicyCluster"] = EtpWorld("Cluster"),
         ["TestTracePacket"] = OverallWorld,
@@ -449,6 +468,24 @@ public class KubeProxyPacketFlowTests
         })
             foreach (string mode in new[] { "iptables", "nftables" })
                 yield return new Row(mode, TL, sub, name, src, "TCP", dst, 80, output, false);
+
+        // IPT/NFT TestTerminatingEndpointsTrafficPolicyCluster: each case, then its EndpointSlice deleted.
+        const string TC = "TestTerminatingEndpointsTrafficPolicyCluster";
+        foreach (var (sub, name, src, dst, output, masq) in new[]
+        {
+            ("ready endpoints exist", "pod to clusterIP", Pod, "172.30.1.1", "10.0.1.1:80, 10.0.1.2:80, 10.0.1.5:80", false),
+            ("ready endpoints exist", "external to LB", ExternalClient, "1.2.3.4", "10.0.1.1:80, 10.0.1.2:80, 10.0.1.5:80", true),
+            ("only terminating endpoints exist", "pod to clusterIP", Pod, "172.30.1.1", "10.0.1.2:80, 10.0.1.3:80, 10.0.1.5:80", false),
+            ("only terminating endpoints exist", "external to LB", ExternalClient, "1.2.3.4", "10.0.1.2:80, 10.0.1.3:80, 10.0.1.5:80", true),
+            ("terminating endpoints on remote node", "pod to clusterIP", Pod, "172.30.1.1", "10.0.1.5:80", false),
+            ("terminating endpoints on remote node", "external to LB", ExternalClient, "1.2.3.4", "10.0.1.5:80", true),
+            ("no usable endpoints on any node", "pod to clusterIP", Pod, "172.30.1.1", "REJECT", false),
+            ("no usable endpoints on any node", "external to LB", ExternalClient, "1.2.3.4", "REJECT", false),
+            ("after endpoints deleted", "pod to clusterIP after endpoints deleted", Pod, "172.30.1.1", "REJECT", false),
+            ("after endpoints deleted", "external to LB after endpoints deleted", ExternalClient, "1.2.3.4", "REJECT", false),
+        })
+            foreach (string mode in new[] { "iptables", "nftables" })
+                yield return new Row(mode, TC, sub, name, src, "TCP", dst, 80, output, masq);
 
         // IPT TestHealthCheckNodePort: accepted on the node IP even with nodePortAddresses 127.0.0.0/8; gone with the service.
         yield return new Row("iptables", "TestHealthCheckNodePort", "", "firewall accepts HealthCheckNodePort", "1.2.3.4", "TCP", NodeIp, 30000, "ACCEPT", false);
