@@ -11,10 +11,10 @@ namespace DataPlane.Tests.Semantics;
 /// overall world is the same), IPT/NFT TestNoEndpointsReject, IPT/NFT TestClusterIPGeneral, IPT/NFT TestLoadBalancer,
 /// IPT/NFT TestNodePorts (IPv4 subcases), IPT TestHealthCheckNodePort, IPT/NFT TestExternalTrafficPolicyLocal,
 /// IPT/NFT TestExternalTrafficPolicyCluster, IPT/NFT TestInternalTrafficPolicy and IPT/NFT
-/// TestTerminatingEndpointsTrafficPolicy{Local,Cluster} (every case with its "endpoints deleted" follow-up).</para>
-/// <para>Not mirrored yet, row by row: TestInternalExternalMasquerade (its masqueradeAll / no-LocalTrafficDetector /
-/// overridden-flows variants; its base flows are partly in ServiceSemanticsTests on the shared PolicyWorld) and
-/// TestLoadBalancerIngressRouteTypeProxy (the compiler skips ipMode Proxy ingress IPs, but no flow test asserts it
+/// TestTerminatingEndpointsTrafficPolicy{Local,Cluster} (every case with its "endpoints deleted" follow-up), IPT/NFT
+/// TestInternalExternalMasquerade (base, no LocalTrafficDetector, masqueradeAll, both: the flows and overrides as the NFT
+/// file writes them, run in both modes; the IPT table was not compared line by line).</para>
+/// <para>Not mirrored yet, row by row: TestLoadBalancerIngressRouteTypeProxy (the compiler skips ipMode Proxy ingress IPs, but no flow test asserts it
 /// yet). Deliberately not: the IPv6 subcases (DataPlane is IPv4 only), TestNodePorts' KUBE-FIREWALL rule-dump check and TestDropInvalidRule
 /// (rule text, not flows; conntrack INVALID handling has its own tests), TestOverall*Rules (rule dumps).</para>
 /// <para>SCTP rows are written but skipped until the SCTP data path is merged ("needs SCTP").</para>
@@ -256,8 +256,51 @@ public class KubeProxyPacketFlowTests
 
     static string B(bool b) => b ? "true" : "false";
 
+    /// <summary>TestInternalExternalMasquerade's services (healthCheckNodePort on the eTP Cluster ones left out, as above).</summary>
+    const string MasqueradeWorld = """
+        apiVersion: v1
+        kind: Service
+        metadata: {name: svc1, namespace: ns1}
+        spec: {type: LoadBalancer, clusterIP: 172.30.0.41, ports: [{name: p80, port: 80, protocol: TCP, nodePort: 3001}]}
+        status: {loadBalancer: {ingress: [{ip: 1.2.3.4}]}}
+        ---
+        apiVersion: v1
+        kind: Service
+        metadata: {name: svc2, namespace: ns2}
+        spec: {type: LoadBalancer, clusterIP: 172.30.0.42, externalTrafficPolicy: Local, healthCheckNodePort: 30002, ports: [{name: p80, port: 80, protocol: TCP, nodePort: 3002}]}
+        status: {loadBalancer: {ingress: [{ip: 5.6.7.8}]}}
+        ---
+        apiVersion: v1
+        kind: Service
+        metadata: {name: svc3, namespace: ns3}
+        spec: {type: LoadBalancer, clusterIP: 172.30.0.43, internalTrafficPolicy: Local, ports: [{name: p80, port: 80, protocol: TCP, nodePort: 3003}]}
+        status: {loadBalancer: {ingress: [{ip: 9.10.11.12}]}}
+        ---
+        apiVersion: discovery.k8s.io/v1
+        kind: EndpointSlice
+        metadata: {name: svc1-1, namespace: ns1, labels: {kubernetes.io/service-name: svc1}}
+        addressType: IPv4
+        endpoints: [{addresses: [10.180.0.1], nodeName: node-1}, {addresses: [10.180.1.1], nodeName: remote}]
+        ports: [{name: p80, port: 80, protocol: TCP}]
+        ---
+        apiVersion: discovery.k8s.io/v1
+        kind: EndpointSlice
+        metadata: {name: svc2-1, namespace: ns2, labels: {kubernetes.io/service-name: svc2}}
+        addressType: IPv4
+        endpoints: [{addresses: [10.180.0.2], nodeName: node-1}, {addresses: [10.180.1.2], nodeName: remote}]
+        ports: [{name: p80, port: 80, protocol: TCP}]
+        ---
+        apiVersion: discovery.k8s.io/v1
+        kind: EndpointSlice
+        metadata: {name: svc3-1, namespace: ns3, labels: {kubernetes.io/service-name: svc3}}
+        addressType: IPv4
+        endpoints: [{addresses: [10.180.0.3], nodeName: node-1}, {addresses: [10.180.1.3], nodeName: remote}]
+        ports: [{name: p80, port: 80, protocol: TCP}]
+        """;
+
     static readonly Dictionary<string, string> Worlds = new()
     {
+        ["TestInternalExternalMasquerade"] = MasqueradeWorld,
         ["TestInternalTrafficPolicy/internalTrafficPolicy is cluster"] =
             ItpWorld("Cluster", ("10.0.1.1", "node-1"), ("10.0.1.2", "node1"), ("10.0.1.3", "node2")),
         ["TestInternalTrafficPolicy/internalTrafficPolicy is local and there is one local endpoint"] =
@@ -313,6 +356,9 @@ public class KubeProxyPacketFlowTests
         ["ipv4, localhost-nodeports enabled, multiple nodeport-addresses"] = "iptables: {localhostNodePorts: false}\nnodePortAddresses: [192.168.0.0/24, 192.168.1.0/24, \"2001:db8::/64\"]",
         // NFT TestNodePorts subcases.
         ["ipv4"] = "",
+        // TestInternalExternalMasquerade subcases.
+        ["masqueradeAll"] = "masqueradeAll: true",
+        ["masqueradeAll, no LocalTrafficDetector"] = "masqueradeAll: true",
         ["ipv4, multiple nodeport-addresses"] = "nodePortAddresses: [192.168.0.0/24, 192.168.1.0/24, \"2001:db8::/64\"]",
     };
 
@@ -325,7 +371,7 @@ public class KubeProxyPacketFlowTests
         {
             if (!s_cache.TryGetValue(key, out var w))
                 s_cache[key] = w = new PacketFlowWorld(mode, Worlds.GetValueOrDefault($"{test}/{subtest}") ?? Worlds[test],
-                    ProxyConfigs.GetValueOrDefault(subtest.Length > 0 ? subtest : test, ""));
+                    ProxyConfigs.GetValueOrDefault(subtest.Length > 0 ? subtest : test, ""), detectLocal: !subtest.Contains("no LocalTrafficDetector"));
             return w;
         }
     }
@@ -486,6 +532,65 @@ public class KubeProxyPacketFlowTests
         })
             foreach (string mode in new[] { "iptables", "nftables" })
                 yield return new Row(mode, TC, sub, name, src, "TCP", dst, 80, output, masq);
+
+        // IPT/NFT TestInternalExternalMasquerade: the shared flows, then each variant's overrides.
+        const string M = "TestInternalExternalMasquerade", s1 = "10.180.0.1:80, 10.180.1.1:80", s2 = "10.180.0.2:80, 10.180.1.2:80",
+            s3 = "10.180.0.3:80, 10.180.1.3:80";
+        (string Name, string Src, string Dst, int Port, string Output, bool Masq)[] flows =
+        [
+            ("pod to ClusterIP", Pod, "172.30.0.41", 80, s1, false),
+            ("pod to NodePort", Pod, NodeIp, 3001, s1, true),
+            ("pod to LB", Pod, "1.2.3.4", 80, s1, true),
+            ("node to ClusterIP", NodeIp, "172.30.0.41", 80, s1, true),
+            ("node to NodePort", NodeIp, NodeIp, 3001, s1, true),
+            ("node to LB", NodeIp, "1.2.3.4", 80, s1, true),
+            ("external to ClusterIP", ExternalClient, "172.30.0.41", 80, s1, true),
+            ("external to NodePort", ExternalClient, NodeIp, 3001, s1, true),
+            ("external to LB", ExternalClient, "1.2.3.4", 80, s1, true),
+            ("pod to ClusterIP with eTP:Local", Pod, "172.30.0.42", 80, s2, false),
+            ("pod to NodePort with eTP:Local", Pod, NodeIp, 3002, s2, false),
+            ("pod to LB with eTP:Local", Pod, "5.6.7.8", 80, s2, false),
+            ("node to ClusterIP with eTP:Local", NodeIp, "172.30.0.42", 80, s2, true),
+            ("node to NodePort with eTP:Local", NodeIp, NodeIp, 3001, s1, true), // upstream sends this one to svc1's port
+            ("node to LB with eTP:Local", NodeIp, "5.6.7.8", 80, s2, true),
+            ("external to ClusterIP with eTP:Local", ExternalClient, "172.30.0.42", 80, s2, true),
+            ("external to NodePort with eTP:Local", ExternalClient, NodeIp, 3002, "10.180.0.2:80", false),
+            ("external to LB with eTP:Local", ExternalClient, "5.6.7.8", 80, "10.180.0.2:80", false),
+            ("pod to ClusterIP with iTP:Local", Pod, "172.30.0.43", 80, "10.180.0.3:80", false),
+            ("pod to NodePort with iTP:Local", Pod, NodeIp, 3003, s3, true),
+            ("pod to LB with iTP:Local", Pod, "9.10.11.12", 80, s3, true),
+            ("node to ClusterIP with iTP:Local", NodeIp, "172.30.0.43", 80, "10.180.0.3:80", true),
+            ("node to NodePort with iTP:Local", NodeIp, NodeIp, 3003, s3, true),
+            ("node to LB with iTP:Local", NodeIp, "9.10.11.12", 80, s3, true),
+            ("external to ClusterIP with iTP:Local", ExternalClient, "172.30.0.43", 80, "10.180.0.3:80", true),
+            ("external to NodePort with iTP:Local", ExternalClient, NodeIp, 3003, s3, true),
+            ("external to LB with iTP:Local", ExternalClient, "9.10.11.12", 80, s3, true),
+        ];
+        var noDetector = new Dictionary<string, (string? Output, bool? Masq)>
+        {
+            // No detector: all ClusterIP traffic is taken for pod traffic (not masqueraded), and there is no eTP:Local
+            // short-circuit for pods, which get only the local endpoints.
+            ["node to ClusterIP"] = (null, false), ["node to ClusterIP with eTP:Local"] = (null, false),
+            ["node to ClusterIP with iTP:Local"] = (null, false), ["external to ClusterIP"] = (null, false),
+            ["external to ClusterIP with eTP:Local"] = (null, false), ["external to ClusterIP with iTP:Local"] = (null, false),
+            ["pod to NodePort with eTP:Local"] = ("10.180.0.2:80", null), ["pod to LB with eTP:Local"] = ("10.180.0.2:80", null),
+        };
+        var masqAll = new Dictionary<string, (string? Output, bool? Masq)>
+        {
+            ["pod to ClusterIP"] = (null, true), ["pod to ClusterIP with eTP:Local"] = (null, true), ["pod to ClusterIP with iTP:Local"] = (null, true),
+        };
+        var both2 = new Dictionary<string, (string? Output, bool? Masq)>(masqAll)
+        {
+            ["pod to NodePort with eTP:Local"] = ("10.180.0.2:80", null), ["pod to LB with eTP:Local"] = ("10.180.0.2:80", null),
+        };
+        foreach (var (sub, overrides) in new (string, Dictionary<string, (string? Output, bool? Masq)>)[]
+            { ("base", []), ("no LocalTrafficDetector", noDetector), ("masqueradeAll", masqAll), ("masqueradeAll, no LocalTrafficDetector", both2) })
+            foreach (var f in flows)
+                foreach (string mode in new[] { "iptables", "nftables" })
+                {
+                    var (o, m) = overrides.GetValueOrDefault(f.Name);
+                    yield return new Row(mode, M, sub, f.Name, f.Src, "TCP", f.Dst, f.Port, o ?? f.Output, m ?? f.Masq);
+                }
 
         // IPT TestHealthCheckNodePort: accepted on the node IP even with nodePortAddresses 127.0.0.0/8; gone with the service.
         yield return new Row("iptables", "TestHealthCheckNodePort", "", "firewall accepts HealthCheckNodePort", "1.2.3.4", "TCP", NodeIp, 30000, "ACCEPT", false);

@@ -20,7 +20,7 @@ public sealed class PacketFlowWorld
     public const string NodeIp = "192.168.0.2", NodeIpAlt = "192.168.1.2", ExternalClient = "203.0.113.2",
         ExternalClientBlocked = "203.0.113.130";
 
-    public static string Base(string mode, string proxyExtra = "") => $"""
+    public static string Base(string mode, string proxyExtra = "", bool detectLocal = true) => $"""
         apiVersion: v1
         kind: Node
         metadata: {"{"}name: node-1{"}"}
@@ -30,7 +30,7 @@ public sealed class PacketFlowWorld
         apiVersion: kubeproxy.config.k8s.io/v1alpha1
         kind: KubeProxyConfiguration
         mode: {mode}
-        clusterCIDR: 10.0.0.0/8
+        {(detectLocal ? "clusterCIDR: 10.0.0.0/8" : "")}
         {proxyExtra}
         ---
         apiVersion: networking.k8s.io/v1
@@ -41,10 +41,11 @@ public sealed class PacketFlowWorld
 
         """;
 
-    public PacketFlowWorld(string mode, string services, string proxyExtra = "")
+    /// <param name="detectLocal">false: no cluster CIDR, so no local-traffic detector (upstream's NoOpLocalDetector).</param>
+    public PacketFlowWorld(string mode, string services, string proxyExtra = "", bool detectLocal = true)
     {
         string dir = Directory.CreateTempSubdirectory("dp-flows-").FullName;
-        File.WriteAllText(Path.Combine(dir, "world.yaml"), Base(mode, proxyExtra) + services);
+        File.WriteAllText(Path.Combine(dir, "world.yaml"), Base(mode, proxyExtra, detectLocal) + services);
         // The fake proxier takes any node port (the upstream tables use 3001-3003): the API server's range is widened.
         Maps = DataPlane.Kubernetes.Compiler.ClusterCompiler.Compile(ManifestLoader.Load(dir), "node-1",
             new DataPlane.Kubernetes.Compiler.CompileOptions { NodePortMin = 1, NodePortMax = 32767 });
