@@ -14,9 +14,10 @@ namespace DataPlane.Tests.Semantics;
 /// TestTerminatingEndpointsTrafficPolicy{Local,Cluster} (every case with its "endpoints deleted" follow-up), IPT/NFT
 /// TestInternalExternalMasquerade (base, no LocalTrafficDetector, masqueradeAll, both: the flows and overrides as the NFT
 /// file writes them, run in both modes; the IPT table was not compared line by line).</para>
-/// <para>Not mirrored yet, row by row: TestLoadBalancerIngressRouteTypeProxy (the compiler skips ipMode Proxy ingress IPs, but no flow test asserts it
-/// yet). Deliberately not: the IPv6 subcases (DataPlane is IPv4 only), TestNodePorts' KUBE-FIREWALL rule-dump check and TestDropInvalidRule
-/// (rule text, not flows; conntrack INVALID handling has its own tests), TestOverall*Rules (rule dumps).</para>
+/// <para>Not mirrored yet, row by row: TestLoadBalancerIngressRouteTypeProxy (the compiler skips ipMode Proxy ingress
+/// IPs, but no flow test asserts it yet). Deliberately not: the IPv6 subcases (DataPlane is IPv4 only), TestNodePorts'
+/// KUBE-FIREWALL rule-dump check and TestDropInvalidRule (rule text, not flows; conntrack INVALID handling has its own
+/// tests), TestOverall*Rules (rule dumps).</para>
 /// <para>SCTP rows are written but skipped until the SCTP data path is merged ("needs SCTP").</para>
 /// </summary>
 public class KubeProxyPacketFlowTests
