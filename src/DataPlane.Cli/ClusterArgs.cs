@@ -39,6 +39,10 @@ public sealed class ClusterArgs
     /// <summary>Loads and compiles; the endpoints controller's warnings go to stderr prefixed like errors.</summary>
     public MapSet Compile(ParseResult pr) => ControlPlane.LoadAndCompile(pr.GetValue(Cluster)!, pr.GetValue(Node)!, Options(pr));
 
+    /// <summary>As <see cref="Compile(ParseResult)"/>, recording the topology decisions in <paramref name="topology"/>.</summary>
+    public MapSet Compile(ParseResult pr, TopologyReport topology) =>
+        ControlPlane.LoadAndCompile(pr.GetValue(Cluster)!, pr.GetValue(Node)!, Options(pr) with { Topology = topology });
+
     /// <summary>A control plane that keeps the manifests and ids for later changes (replay --apply-at, live reloads).</summary>
     public ControlPlane CreateControlPlane(ParseResult pr) => new(pr.GetValue(Cluster)!, pr.GetValue(Node)!, Options(pr));
 

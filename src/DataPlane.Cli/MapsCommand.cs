@@ -1,5 +1,6 @@
 using System.CommandLine;
 using DataPlane.Kubernetes;
+using DataPlane.Kubernetes.Compiler;
 using DataPlane.Maps;
 using DataPlane.Packets;
 
@@ -18,8 +19,10 @@ public static class MapsCommand
         clusterArgs.AddTo(cmd);
         cmd.SetAction(pr => Errors.Guard(() =>
         {
-            MapSet maps = clusterArgs.Compile(pr);
+            var topology = new TopologyReport();
+            MapSet maps = clusterArgs.Compile(pr, topology);
             Print(Console.Out, maps);
+            TopologyText.PrintMaps(Console.Out, topology);
             return 0;
         }));
         return cmd;

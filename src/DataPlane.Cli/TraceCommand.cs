@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using DataPlane.Kubernetes;
+using DataPlane.Kubernetes.Compiler;
 using DataPlane.Maps;
 using DataPlane.Packets;
 using DataPlane.Pipeline;
@@ -32,7 +33,8 @@ public static class TraceCommand
         clusterArgs.AddTo(cmd);
         cmd.SetAction(pr => Errors.Guard(() =>
         {
-            MapSet maps = clusterArgs.Compile(pr);
+            var topology = new TopologyReport();
+            MapSet maps = clusterArgs.Compile(pr, topology);
             ulong s = pr.GetValue(seed);
             if (pr.GetValue(batch) is { } file)
             {
@@ -42,14 +44,14 @@ public static class TraceCommand
                     line++;
                     if (string.IsNullOrWhiteSpace(text)) continue;
                     Request req = ParseBatchLine(file, line, text);
-                    Console.Out.WriteLine(Trace(maps, req, s).ToJson());
+                    Console.Out.WriteLine(Trace(maps, req, s, topology).ToJson());
                 }
                 return 0;
             }
             if (pr.GetValue(src) is not { } srcText || pr.GetValue(dst) is not { } dstText)
                 throw new UsageException("trace needs --src and --dst (or --batch)");
             Request r = Parse(srcText, dstText, pr.GetValue(proto)!, "--src/--dst");
-            TraceResult t = Trace(maps, r, s);
+            TraceResult t = Trace(maps, r, s, topology);
             Console.Out.WriteLine(pr.GetValue(json) ? t.ToJson() : t.ToText());
             return 0;
         }));
@@ -83,7 +85,7 @@ public static class TraceCommand
     }
 
     /// <summary>Runs the packet through a fresh pipeline (fresh conntrack) over <paramref name="maps"/>.</summary>
-    public static TraceResult Trace(MapSet maps, Request req, ulong seed)
+    public static TraceResult Trace(MapSet maps, Request req, ulong seed, TopologyReport? topology = null)
     {
         var pipeline = new PacketPipeline(new MapSetHolder(maps), new PipelineOptions { Seed = seed, CtCapacity = 16 });
         byte[] frame = new byte[128];
@@ -100,7 +102,7 @@ public static class TraceCommand
                 candidates[i] = Ip4.Format(b.Address, b.Port);
             }
         }
-        return new TraceResult(req, v, r, maps, candidates);
+        return new TraceResult(req, v, r, maps, candidates) { Topology = topology?.For(maps.ServiceName(r.RevNatIndex)) };
     }
 
     public sealed record TraceResult(Request Req, Verdict Verdict, PacketResult R, MapSet Maps, string[] Candidates)
@@ -108,6 +110,9 @@ public static class TraceCommand
         string? Service => Maps.ServiceName(R.RevNatIndex);
         string? Backend => Verdict == Verdict.Forward && R.RevNatIndex != 0 ? Ip4.Format(R.Backend.Address, R.Backend.Port) : null;
         bool Masquerade => Verdict == Verdict.Forward && R.Masqueraded;
+
+        /// <summary>The compile's topology decision for this packet's service port, when hints played a part.</summary>
+        public TopologyDecision? Topology { get; init; }
 
         public string ToJson()
         {
@@ -123,6 +128,7 @@ public static class TraceCommand
                     ? new JsonObject { ["src"] = Ip4.Format(R.OutSrcIp, R.OutSrcPort), ["dst"] = Ip4.Format(R.OutDstIp, R.OutDstPort) }
                     : null,
             };
+            if (Topology is not null) o["topology"] = TopologyText.Json(Topology, R.ServiceFlags, R.Scope);
             return o.ToJsonString();
         }
 
@@ -139,6 +145,9 @@ public static class TraceCommand
             {
                 string scope = R.Scope == 1 ? "internal scope (pod or node source)" : "external scope";
                 w.WriteLine($"service     {Service}  frontend flags [{R.ServiceFlags}]{((R.ServiceFlags & ServiceFlags.TwoScopes) != 0 || R.Scope == 1 ? ", " + scope : "")}");
+                if (Topology is not null)
+                    foreach (string line in TopologyText.TraceLines(Topology, R.ServiceFlags, R.Scope))
+                        w.WriteLine($"topology    {line}");
                 w.WriteLine($"candidates  {(Candidates.Length == 0 ? "(none)" : string.Join(", ", Candidates))}");
                 if (Backend is not null) w.WriteLine($"backend     {Backend}");
                 if (Verdict == Verdict.Forward) w.WriteLine($"masquerade  {(Masquerade ? "yes, source -> " + Ip4.Format(R.OutSrcIp, R.OutSrcPort) : "no, client address kept")}");

@@ -70,7 +70,7 @@ public static class ClusterCompiler
                 string display = PortName(svc, port);
                 ushort revNat = b.AddServicePort(display, clusterIp, (ushort)port.Port, proto);
                 if (firstRevNat == 0) firstRevNat = revNat;
-                ScopedEndpoints eps = Endpoints(slices, legacy, svc, port, proto, nodeName, b, revNat);
+                ScopedEndpoints eps = Endpoints(slices, legacy, svc, port, proto, nodeName, node.Zone, b, revNat, options.Topology);
                 // No usable endpoint anywhere: every address of the service rejects, whatever the policies
                 // (kube-proxy TestNoEndpointsReject); a Local policy with endpoints only elsewhere drops instead.
                 bool noneAnywhere = eps.All.Length == 0;
@@ -187,9 +187,10 @@ public static class ClusterCompiler
     internal static string PortName(Service svc, ServicePort port) => $"{svc.Key}:{(port.Name.Length > 0 ? port.Name : port.Port.ToString())}";
 
     internal static ScopedEndpoints Endpoints(ILookup<(string?, string?), EndpointSlice> slices, ILookup<(string?, string), DataPlane.Kubernetes.Endpoints> legacy,
-        Service svc, ServicePort port, byte proto, string nodeName, IBackendSink b, ushort revNat)
+        Service svc, ServicePort port, byte proto, string nodeName, string? zone, IBackendSink b, ushort revNat, TopologyReport? report = null)
     {
         var ready = new List<uint>();
+        var readyHints = new List<TopologyCandidate>(); // the ready endpoints with their hints, for TopologyFilter
         var terminating = new List<uint>();
         var localIds = new HashSet<uint>();
         bool anySlice = false;
@@ -205,7 +206,14 @@ public static class ClusterCompiler
                         bool local = ep.NodeName == nodeName;
                         uint id;
                         if (ep.IsReady || svc.PublishNotReadyAddresses)
-                            Add(ready, id = b.AddBackend(addr, (ushort)target, proto, BackendState.Active, local));
+                        {
+                            id = b.AddBackend(addr, (ushort)target, proto, BackendState.Active, local);
+                            if (!ready.Contains(id))
+                            {
+                                ready.Add(id);
+                                readyHints.Add(new TopologyCandidate(id, addr, (ushort)target, ep.ForZones, ep.ForNodes));
+                            }
+                        }
                         else if (ep.IsServing && ep.IsTerminating)
                             Add(terminating, id = b.AddBackend(addr, (ushort)target, proto, BackendState.Terminating, local));
                         else continue;
@@ -230,7 +238,11 @@ public static class ClusterCompiler
                         void AddLegacy(EndpointAddress a)
                         {
                             uint id = b.AddBackend(a.IP, (ushort)ep.Port, proto, BackendState.Active, a.NodeName == nodeName);
-                            Add(ready, id);
+                            if (!ready.Contains(id))
+                            {
+                                ready.Add(id);
+                                readyHints.Add(new TopologyCandidate(id, a.IP, (ushort)ep.Port, [], [])); // Endpoints have no hints
+                            }
                             if (a.NodeName == nodeName) localIds.Add(id);
                             b.AddServing(revNat, a.IP);
                         }
@@ -239,7 +251,12 @@ public static class ClusterCompiler
         }
         // Terminating fallback per scope (TestTerminatingEndpointsTrafficPolicyLocal): each scope uses its ready
         // endpoints, or its serving-terminating ones when it has no ready endpoint.
-        uint[] all = ready.Count > 0 ? [.. ready] : [.. terminating];
+        // Topology narrows the cluster scope's ready endpoints first (kube-proxy CategorizeEndpoints); a chosen mode
+        // always keeps one, so the terminating fallback below is reached only when nothing is ready anywhere.
+        var (clusterReady, decision) = TopologyFilter.Decide(PortName(svc, port), readyHints, nodeName, zone);
+        if (report is not null && (decision.AnyHints || svc.TrafficDistribution is not null || svc.TopologyMode is not null))
+            report.Add(decision);
+        uint[] all = clusterReady.Length > 0 ? clusterReady : [.. terminating];
         uint[] localReady = [.. ready.Where(localIds.Contains)];
         uint[] onNode = localReady.Length > 0 ? localReady : [.. terminating.Where(localIds.Contains)];
         return new ScopedEndpoints(all, onNode);

@@ -17,4 +17,6 @@ public sealed record CompileOptions
     public LoadBalancerAlgorithm Algorithm { get; init; } = LoadBalancerAlgorithm.Random;
     /// <summary>cilium's --bpf-lb-maglev-table-size: slots per Maglev table, one of <see cref="Maps.MaglevTable.SupportedSizes"/>.</summary>
     public int MaglevTableSize { get; init; } = Maps.MaglevTable.DefaultSize;
+    /// <summary>Where the compile records its topology decisions (trace and maps print them); null: not recorded.</summary>
+    public TopologyReport? Topology { get; init; }
 }

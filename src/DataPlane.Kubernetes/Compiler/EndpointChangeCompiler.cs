@@ -24,6 +24,7 @@ public sealed class EndpointChangeCompiler
     readonly MapSetDeltaBuilder _delta;
     readonly IdRegistry _ids;
     readonly string _nodeName;
+    readonly string? _zone;
     readonly Dictionary<(string?, string), Service> _services;
     readonly Dictionary<(string?, string), List<EndpointSlice>> _slices;
     readonly HashSet<(string?, string)> _notSliceManaged;
@@ -35,6 +36,7 @@ public sealed class EndpointChangeCompiler
         _delta = new MapSetDeltaBuilder(baseGeneration, ids);
         _ids = ids;
         _nodeName = nodeName;
+        _zone = manifests.Nodes.FirstOrDefault(n => n.Name == nodeName)?.Zone;
         _services = manifests.Services.ToDictionary(s => (s.Namespace, s.Name));
         _slices = [];
         foreach (EndpointSlice s in manifests.EndpointSlices)
@@ -100,7 +102,7 @@ public sealed class EndpointChangeCompiler
                     return null;
                 bool noneBefore = (_current ?? _delta.Base).ServingCountOf(revNat) == 0;
                 _delta.ResetServing(revNat);
-                ClusterCompiler.ScopedEndpoints eps = ClusterCompiler.Endpoints(slices, noLegacy, svc, port, proto, _nodeName, _delta, revNat);
+                ClusterCompiler.ScopedEndpoints eps = ClusterCompiler.Endpoints(slices, noLegacy, svc, port, proto, _nodeName, _zone, _delta, revNat);
                 if (noneBefore != (eps.All.Length == 0)) return null; // the frontends themselves change
                 foreach (var (key, value) in frontends)
                 {

@@ -17,6 +17,7 @@ namespace DataPlane.Kubernetes.Compiler;
 /// pod among its container ports by name and protocol, and the pod simply lacks that port when it has no match. Pods are
 /// grouped by their resulting port list, one group of slices per distinct list (so two pods mapping "http" to different
 /// numbers land in different slices), at most 100 endpoints per slice (the default --max-endpoints-per-slice).</item>
+/// <item>Zone: the node's <c>topology.kubernetes.io/zone</c> label; hints as <see cref="TopologyHints"/> describes.</item>
 /// <item>A service with no endpoint gets one empty placeholder slice, as upstream.</item>
 /// </list>
 /// Deliberate differences: slice names are "&lt;service&gt;-&lt;n&gt;" (n from 1, in order) instead of a random
@@ -40,7 +41,8 @@ public static class EndpointsController
     public static IReadOnlyList<EndpointSlice> Build(ClusterManifests m, Action<string>? warn = null)
     {
         var result = new List<EndpointSlice>();
-        var nodes = new HashSet<string>(m.Nodes.Select(n => n.Name), StringComparer.Ordinal);
+        var nodes = new Dictionary<string, Node>(StringComparer.Ordinal);
+        foreach (Node n in m.Nodes) nodes.TryAdd(n.Name, n);
         // A user-managed slice or Endpoints object wins over the controller: see the class comment.
         var userManaged = new HashSet<(string?, string)>();
         foreach (EndpointSlice s in m.EndpointSlices)
@@ -55,12 +57,13 @@ public static class EndpointsController
                 continue;
             if (userManaged.Contains((svc.Namespace, svc.Name)))
                 continue;
-            BuildService(podsByNamespace[svc.Namespace], svc, nodes, warn, result);
+            BuildService(podsByNamespace[svc.Namespace], svc, nodes, m.Nodes, warn, result);
         }
         return result;
     }
 
-    static void BuildService(IEnumerable<Pod> pods, Service svc, HashSet<string> nodes, Action<string>? warn, List<EndpointSlice> result)
+    static void BuildService(IEnumerable<Pod> pods, Service svc, Dictionary<string, Node> nodes, IReadOnlyList<Node> allNodes, Action<string>? warn,
+        List<EndpointSlice> result)
     {
         // Port list → endpoints (with the pod each came from), in order of first appearance.
         var groups = new List<(EndpointSlicePort[] Ports, List<(SliceEndpoint Endpoint, Pod Pod)> Endpoints)>();
@@ -69,7 +72,7 @@ public static class EndpointsController
             if (!Matches(svc.Selector!, pod.Labels)) continue;
             if (pod.Phase is PodPhase.Succeeded or PodPhase.Failed) continue;
             if (pod.PodIP is not uint ip) continue; // no IPv4 address: nothing to put in an IPv4 slice
-            if (!nodes.Contains(pod.NodeName ?? "") && !svc.PublishNotReadyAddresses)
+            if (!nodes.TryGetValue(pod.NodeName ?? "", out Node? node) && !svc.PublishNotReadyAddresses)
             {
                 warn?.Invoke($"skipping Pod {pod.Key} for Service {svc.Key}: Node '{pod.NodeName}' not found");
                 continue;
@@ -88,10 +91,20 @@ public static class EndpointsController
                 Serving = serving,
                 Terminating = terminating,
                 NodeName = string.IsNullOrEmpty(pod.NodeName) ? null : pod.NodeName,
+                // podToEndpoint: the zone is the node's topology.kubernetes.io/zone label, when it has one.
+                Zone = node is not null && node.Labels.TryGetValue(Node.ZoneLabel, out string? zone) ? zone : null,
                 // endpointutil.ShouldSetHostname: spec.hostname set and spec.subdomain names this service.
                 Hostname = !string.IsNullOrEmpty(pod.Hostname) && pod.Subdomain == svc.Name ? pod.Hostname : null,
             }, pod));
         }
+
+        // Hints over all of the service's endpoints, in slice order (TopologyHints: trafficDistribution or topology-mode Auto).
+        SliceEndpoint[] hinted = TopologyHints.Apply(svc, [.. groups.SelectMany(g => g.Endpoints.Select(e => e.Endpoint))], allNodes, out string? why);
+        if (why is not null) warn?.Invoke($"Service {svc.Key}: topology-aware hints not written: {why}");
+        int k = 0;
+        foreach (var g in groups)
+            for (int i = 0; i < g.Endpoints.Count; i++)
+                g.Endpoints[i] = (hinted[k++], g.Endpoints[i].Pod);
 
         var labels = new Dictionary<string, string>
         {

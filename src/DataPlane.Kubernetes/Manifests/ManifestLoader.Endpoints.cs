@@ -44,6 +44,8 @@ public sealed partial class ManifestLoader
                 NodeName = item["nodeName"].String(),
                 Hostname = item["hostname"].String(),
                 Zone = item["zone"].String(),
+                ForZones = ReadHintNames(item["hints"]["forZones"]),
+                ForNodes = ReadHintNames(item["hints"]["forNodes"]),
             });
         }
 

@@ -52,6 +52,8 @@ public sealed partial class ManifestLoader
         return new Service
         {
             LoadBalancerAlgorithm = algorithm,
+            TrafficDistribution = spec["trafficDistribution"].String(),
+            TopologyMode = ReadTopologyMode(obj),
             Name = name,
             Namespace = ns,
             SourceFile = obj.Scope.File,

@@ -107,6 +107,9 @@ public sealed partial class ManifestLoader
             Addresses = addresses,
             PodCIDR = podCidr,
             PodCIDRs = podCidrs,
+            Labels = ReadLabels(obj),
+            AllocatableMilliCpu = ReadCpuMillis(obj["status"]["allocatable"]["cpu"]),
+            Ready = ReadNodeReady(obj["status"]["conditions"]),
         };
     }
 }

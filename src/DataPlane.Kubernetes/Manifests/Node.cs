@@ -15,4 +15,20 @@ public sealed record Node : ManifestObject
     public Ipv4Cidr? PodCIDR { get; init; }
 
     public IReadOnlyList<Ipv4Cidr> PodCIDRs { get; init; } = [];
+
+    public IReadOnlyDictionary<string, string> Labels { get; init; } = new Dictionary<string, string>();
+
+    /// <summary>The <c>topology.kubernetes.io/zone</c> label (v1.LabelTopologyZone), or null when absent or empty.</summary>
+    public string? Zone => Labels.TryGetValue(ZoneLabel, out string? z) && z.Length > 0 ? z : null;
+
+    /// <summary>status.allocatable.cpu in millicores (resource.Quantity MilliValue, rounded up); null when absent.</summary>
+    public long? AllocatableMilliCpu { get; init; }
+
+    /// <summary>
+    /// The Ready condition: true/false when status.conditions names it, null when the manifest has no Ready condition
+    /// (hand-written manifests usually omit status.conditions; DataPlane treats such a node as ready).
+    /// </summary>
+    public bool? Ready { get; init; }
+
+    public const string ZoneLabel = "topology.kubernetes.io/zone";
 }

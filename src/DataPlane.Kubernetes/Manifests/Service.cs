@@ -54,6 +54,18 @@ public sealed record Service : ManifestObject
     /// </summary>
     public LoadBalancerAlgorithm? LoadBalancerAlgorithm { get; init; }
 
+    /// <summary>spec.trafficDistribution as written (PreferClose, PreferSameZone, PreferSameNode; others are kept and ignored), or null.</summary>
+    public string? TrafficDistribution { get; init; }
+
+    /// <summary>
+    /// The annotation <c>service.kubernetes.io/topology-aware-hints</c> (deprecated, but it has precedence), else
+    /// <c>service.kubernetes.io/topology-mode</c>; null when neither is set.
+    /// </summary>
+    public string? TopologyMode { get; init; }
+
+    public const string TopologyModeAnnotation = "service.kubernetes.io/topology-mode";
+    public const string TopologyAwareHintsAnnotation = "service.kubernetes.io/topology-aware-hints";
+
     public const string LoadBalancerAlgorithmAnnotation = "service.cilium.io/lb-algorithm";
 
     public const int DefaultAffinityTimeoutSeconds = 10800;

@@ -15,6 +15,12 @@ public sealed record SliceEndpoint
     public string? Hostname { get; init; }
     public string? Zone { get; init; }
 
+    /// <summary>hints.forZones[].name: zones whose nodes should use this endpoint (topology-aware routing).</summary>
+    public IReadOnlyList<string> ForZones { get; init; } = [];
+
+    /// <summary>hints.forNodes[].name: nodes that should use this endpoint (trafficDistribution PreferSameNode).</summary>
+    public IReadOnlyList<string> ForNodes { get; init; } = [];
+
     public bool IsReady => Ready ?? true;
     public bool IsServing => Serving ?? true;
     public bool IsTerminating => Terminating ?? false;
