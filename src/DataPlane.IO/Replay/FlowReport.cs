@@ -55,7 +55,7 @@ public sealed class FlowReport
     static string Tuple(in PacketResult r, bool original)
     {
         if (!r.HasTuple) return "(not IPv4)";
-        bool ports = r.Proto is IpProto.Tcp or IpProto.Udp;
+        bool ports = r.Proto is IpProto.Tcp or IpProto.Udp or IpProto.Sctp;
         string s = ports ? Ip4.Format(r.InSrcIp, r.InSrcPort) : Ip4.Format(r.InSrcIp);
         string d = ports ? Ip4.Format(r.InDstIp, r.InDstPort) : Ip4.Format(r.InDstIp);
         // A flow first seen in the reply direction (cannot happen today) would print reversed; keep client -> service.

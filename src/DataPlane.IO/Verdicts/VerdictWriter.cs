@@ -62,7 +62,7 @@ public sealed class VerdictWriter : IDisposable
     void WriteTuple(byte proto, uint src, ushort sport, uint dst, ushort dport)
     {
         _json.WriteString("proto", IpProto.Name(proto));
-        bool ports = proto is IpProto.Tcp or IpProto.Udp;
+        bool ports = proto is IpProto.Tcp or IpProto.Udp or IpProto.Sctp;
         _json.WriteString("src", ports ? Ip4.Format(src, sport) : Ip4.Format(src));
         _json.WriteString("dst", ports ? Ip4.Format(dst, dport) : Ip4.Format(dst));
     }

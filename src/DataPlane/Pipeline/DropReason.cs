@@ -26,6 +26,10 @@ public enum DropReason : ushort
     TruncatedIcmpError = 16,
     ServiceIpUnallocated = 17,
     CtInvalid = 18,
+    /// <summary>An SCTP packet whose CRC32c does not match (nf_conntrack_sctp: INVALID, "bad CRC").</summary>
+    SctpBadChecksum = 30,
+    /// <summary>A fragmented SCTP packet: its CRC32c covers the whole packet, which a fragment does not hold.</summary>
+    SctpFragment = 31,
 }
 
 public static class DropReasonNames
@@ -52,6 +56,10 @@ public static class DropReasonNames
         "truncated-icmp-error",
         "service-ip-unallocated",
         "ct-invalid",
+        "reserved-19", "reserved-20", "reserved-21", "reserved-22", "reserved-23", "reserved-24",
+        "reserved-25", "reserved-26", "reserved-27", "reserved-28", "reserved-29",
+        "sctp-bad-checksum",
+        "sctp-fragment",
     ];
 
     public static int Count => s_names.Length;

@@ -14,7 +14,7 @@ namespace DataPlane.Pipeline;
 /// current <see cref="MapSet"/> generation through the holder once per packet and never blocks on the control plane.
 /// </para>
 /// </summary>
-public sealed class PacketPipeline
+public sealed partial class PacketPipeline
 {
     readonly MapSetHolder _maps;
     readonly PipelineOptions _options;
@@ -111,6 +111,7 @@ public sealed class PacketPipeline
         if (v != Verdict.Continue)
             return v == Verdict.Drop && ctx.Reason == DropReason.UnsupportedL4 ? ForeignProtocol(ref ctx, maps) : v;
         if (ctx.IsLaterFragment) return FragmentStage.Later(ref ctx, maps, Conntrack, Fragments);
+        if (ctx.Proto == IpProto.Sctp) return RunSctp(ref ctx, maps);
         // ICMP: errors about a tracked connection are translated with it; echo to a service IP is not load-balanced (a
         // ClusterIP cannot be pinged) and goes to the host stack untouched, as kube-proxy leaves it.
         if (ctx.Proto == IpProto.Icmp)

@@ -75,6 +75,13 @@ public static class ParseStage
                 ctx.DstPort = L4.ReadU16(l4, L4.DstPortOffset);
                 ctx.L4Parsed = true;
                 return Verdict.Continue;
+            case IpProto.Sctp:
+                // Common header and first chunk header (RFC 9260 §3); chunks and CRC32c are checked on the SCTP path.
+                if ((uint)l4.Length < Sctp.MinLength) return Drop(ref ctx, DropReason.TruncatedL4);
+                ctx.SrcPort = L4.ReadU16(l4, Sctp.SrcPortOffset);
+                ctx.DstPort = L4.ReadU16(l4, Sctp.DstPortOffset);
+                ctx.L4Parsed = true;
+                return Verdict.Continue;
             case IpProto.Icmp:
                 if ((uint)l4.Length < L4.IcmpHeaderLength) return Drop(ref ctx, DropReason.TruncatedL4);
                 ctx.IcmpType = l4[0];
