@@ -147,6 +147,7 @@ public static class TraceCommand
             string outcome = Verdict switch
             {
                 Verdict.Forward => $"{Ip4.Format(R.OutSrcIp, R.OutSrcPort)} -> {Ip4.Format(R.OutDstIp, R.OutDstPort)}",
+                Verdict.Reject when R.OutProto == IpProto.Tcp => $"TCP reset from the node {Ip4.Format(R.OutSrcIp, R.OutSrcPort)} -> {Ip4.Format(R.OutDstIp, R.OutDstPort)}",
                 Verdict.Reject => $"ICMP port unreachable {Ip4.Format(R.OutSrcIp)} -> {Ip4.Format(R.OutDstIp)}",
                 Verdict.Drop => R.Reason.Name(),
                 Verdict.Local => "answered by the node",

@@ -74,7 +74,7 @@ public sealed class FlowReport
             if (r.Masqueraded) sb.Append("  snat ").Append(Ip4.Format(r.OutSrcIp, r.OutSrcPort));
         }
         else if (r.Verdict == Verdict.Reject && r.HasOut)
-            sb.Append("  icmp port-unreachable from ").Append(Ip4.Format(r.OutSrcIp));
+            sb.Append(r.OutProto == IpProto.Tcp ? "  tcp reset from " : "  icmp port-unreachable from ").Append(Ip4.Format(r.OutSrcIp));
         return sb.ToString();
     }
 

@@ -44,7 +44,7 @@ public sealed class VerdictWriter : IDisposable
         if (r.HasOut)
         {
             _json.WriteStartObject("out");
-            byte outProto = r.Verdict == Verdict.Reject ? IpProto.Icmp : r.Proto;
+            byte outProto = r.Verdict == Verdict.Reject ? (r.OutProto != 0 ? r.OutProto : IpProto.Icmp) : r.Proto;
             WriteTuple(outProto, r.OutSrcIp, r.OutSrcPort, r.OutDstIp, r.OutDstPort);
             _json.WriteEndObject();
         }

@@ -30,6 +30,8 @@ public enum DropReason : ushort
     SctpBadChecksum = 30,
     /// <summary>A fragmented SCTP packet: its CRC32c covers the whole packet, which a fragment does not hold.</summary>
     SctpFragment = 31,
+    /// <summary>IPv4 options a forwarding node rejects (ip_options_compile: bad length or pointer, repeated option).</summary>
+    BadIpOptions = 32,
 }
 
 public static class DropReasonNames
@@ -60,6 +62,7 @@ public static class DropReasonNames
         "reserved-25", "reserved-26", "reserved-27", "reserved-28", "reserved-29",
         "sctp-bad-checksum",
         "sctp-fragment",
+        "bad-ip-options",
     ];
 
     public static int Count => s_names.Length;

@@ -58,6 +58,7 @@ public sealed partial class PacketPipeline
         var ctx = new PacketContext { Frame = frame, Length = frame.Length, NowNs = nowNs, ReplyBuffer = reply, CtIndex = -1 };
         MapSet maps = _maps.Current;
         Verdict v = Run(ref ctx, maps);
+        if (v == Verdict.Forward && (ctx.Frame[ctx.L3Offset] & 0x0F) > 5) v = ForwardOptions(ref ctx, maps);
         Counters.Count(v, ctx.Reason);
         Report(ref ctx, v, maps, out result);
         Collect(nowNs, maps); // after the report, which reads this packet's entry
@@ -122,7 +123,7 @@ public sealed partial class PacketPipeline
         if (v == Verdict.Drop) return v;
 
         v = ServiceLookupStage.Run(ref ctx, maps);
-        if (v != Verdict.Continue) return v;
+        if (v != Verdict.Continue) return v == Verdict.Pass ? HostPortStage.Run(ref ctx, maps, _options.HostPorts, ref _icmpId) : v;
         v = BackendSelectStage.Run(ref ctx, maps, Affinity, ref _rng);
         if (v == Verdict.Reject) return RejectStage.Run(ref ctx, maps, ref _icmpId);
         if (v != Verdict.Continue) return v;
@@ -283,6 +284,12 @@ public sealed partial class PacketPipeline
                 var ip = new Ipv4Header(ctx.ReplyBuffer.Slice(ctx.L3Offset));
                 r.OutSrcIp = ip.Src;
                 r.OutDstIp = ip.Dst;
+                r.OutProto = ip.Protocol; // ICMP, or TCP for the node's own reset
+                if (r.OutProto == IpProto.Tcp)
+                {
+                    r.OutSrcPort = L4.ReadU16(ctx.ReplyBuffer.Slice(ctx.L3Offset + Ipv4Header.MinLength), L4.SrcPortOffset);
+                    r.OutDstPort = L4.ReadU16(ctx.ReplyBuffer.Slice(ctx.L3Offset + Ipv4Header.MinLength), L4.DstPortOffset);
+                }
             }
         }
         else if (ctx.Service.RevNatIndex != 0)
