@@ -92,6 +92,7 @@ public class HostPortTests
     {
         Assert.Equal(Verdict.Pass, Run(P("none"), Frames.TcpFrame(Client, 40008, "10.0.0.1", 31999, Frames.Tcp.Syn, 1, 0)).V);
         Assert.Equal(Verdict.Pass, Run(P("none"), Frames.UdpFrame(Client, 40009, "10.0.0.1", 9999, [1])).V);
+        Assert.Equal(Verdict.Pass, Run(P("none"), Frames.TcpFrame("127.0.0.1", 40010, "127.0.0.1", 31999, Frames.Tcp.Syn, 1, 0)).V); // loopback
     }
 
     [Theory]

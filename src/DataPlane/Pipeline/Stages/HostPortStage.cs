@@ -16,7 +16,8 @@ public static class HostPortStage
 {
     public static Verdict Run(ref PacketContext ctx, MapSet maps, HostPortSet served, ref ushort ipId)
     {
-        if (ctx.Proto is not (IpProto.Tcp or IpProto.Udp) || ctx.IsFirstFragment || !maps.Node.IsNodeAddress(ctx.DstIp)
+        // Loopback (127/8) is left alone: it never arrives on a wire, and what answers there is the host's business.
+        if (ctx.Proto is not (IpProto.Tcp or IpProto.Udp) || ctx.IsFirstFragment || (ctx.DstIp >> 24) == 127 || !maps.Node.IsNodeAddress(ctx.DstIp)
             || served.Serves(ctx.Proto, ctx.DstPort))
             return Verdict.Pass;
         if (ctx.Proto == IpProto.Udp) return RejectStage.Run(ref ctx, maps, ref ipId);

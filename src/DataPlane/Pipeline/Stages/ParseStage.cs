@@ -111,7 +111,7 @@ public static class ParseStage
         ctx.InnerProto = h.Protocol;
         ctx.InnerSrcIp = h.Src;
         ctx.InnerDstIp = h.Dst;
-        if (h.Protocol is IpProto.Tcp or IpProto.Udp)
+        if (h.Protocol is IpProto.Tcp or IpProto.Udp or IpProto.Sctp)
         {
             ctx.InnerSrcPort = L4.ReadU16(inner.Slice(ihl), L4.SrcPortOffset);
             ctx.InnerDstPort = L4.ReadU16(inner.Slice(ihl), L4.DstPortOffset);
