@@ -153,7 +153,7 @@ public sealed partial class PacketPipeline
     }
 
     /// <summary>
-    /// An L4 protocol we do not translate (SCTP, GRE, IGMP, ESP...): dropped when it is addressed to a service frontend,
+    /// An L4 protocol we do not translate (GRE, IGMP, ESP...): dropped when it is addressed to a service frontend,
     /// which cannot serve it (cilium DROP_UNKNOWN_L4 / DROP_UNSUPP_SERVICE_PROTO), otherwise not ours and passed to the
     /// host stack untouched, as the kernel routes it past kube-proxy's rules.
     /// </summary>
