@@ -10,7 +10,7 @@ using DataPlane.Pipeline;
 namespace DataPlane.Cli;
 
 /// <summary>
-/// <c>dataplane trace --cluster P --node N --src ip[:port] --dst ip:port [--proto tcp|udp] [--json] [--batch file]</c>:
+/// <c>dataplane trace --cluster P --node N --src ip[:port] --dst ip:port [--proto tcp|udp|sctp] [--json] [--batch file]</c>:
 /// the first packet of a new connection through the real pipeline, each stage's decision printed. Like kube-proxy's
 /// flow tests, `candidates` is every endpoint a new connection could go to; `backend` is the one this packet went to.
 /// </summary>
@@ -23,8 +23,8 @@ public static class TraceCommand
         var clusterArgs = new ClusterArgs();
         var src = new Option<string?>("--src") { Description = $"Source ip[:port] (port default {DefaultSourcePort})" };
         var dst = new Option<string?>("--dst") { Description = "Destination ip:port" };
-        var proto = new Option<string>("--proto") { Description = "tcp or udp", DefaultValueFactory = _ => "tcp" };
-        proto.AcceptOnlyFromAmong("tcp", "udp");
+        var proto = new Option<string>("--proto") { Description = "tcp, udp or sctp (an INIT)", DefaultValueFactory = _ => "tcp" };
+        proto.AcceptOnlyFromAmong("tcp", "udp", "sctp");
         var json = new Option<bool>("--json") { Description = "One JSON line instead of the stage-by-stage text" };
         var batch = new Option<string?>("--batch") { Description = "File of {\"src\",\"dst\",\"proto\"} lines; one JSON result per line" };
         var seed = new Option<ulong>("--seed") { Description = "Seed for backend selection", DefaultValueFactory = _ => 1 };
@@ -68,7 +68,8 @@ public static class TraceCommand
         {
             "tcp" => IpProto.Tcp,
             "udp" => IpProto.Udp,
-            _ => throw new UsageException($"{where}: proto '{proto}' is not tcp or udp"),
+            "sctp" => IpProto.Sctp,
+            _ => throw new UsageException($"{where}: proto '{proto}' is not tcp, udp or sctp"),
         };
         return new Request(p, s, src.Contains(':') ? sp : DefaultSourcePort, d, dp);
     }
@@ -136,7 +137,7 @@ public static class TraceCommand
         {
             var w = new StringWriter();
             string proto = IpProto.Name(Req.Proto);
-            w.WriteLine($"packet      {proto} {Ip4.Format(Req.Src, Req.SrcPort)} -> {Ip4.Format(Req.Dst, Req.DstPort)}{(Req.Proto == IpProto.Tcp ? " [SYN]" : "")}");
+            w.WriteLine($"packet      {proto} {Ip4.Format(Req.Src, Req.SrcPort)} -> {Ip4.Format(Req.Dst, Req.DstPort)}{(Req.Proto == IpProto.Tcp ? " [SYN]" : Req.Proto == IpProto.Sctp ? " [INIT]" : "")}");
             w.WriteLine($"parse       ok");
             w.WriteLine($"conntrack   no entry: new connection");
             if (Service is null)
@@ -155,6 +156,7 @@ public static class TraceCommand
             string outcome = Verdict switch
             {
                 Verdict.Forward => $"{Ip4.Format(R.OutSrcIp, R.OutSrcPort)} -> {Ip4.Format(R.OutDstIp, R.OutDstPort)}",
+                Verdict.Reject when R.OutProto == IpProto.Tcp => $"TCP reset from the node {Ip4.Format(R.OutSrcIp, R.OutSrcPort)} -> {Ip4.Format(R.OutDstIp, R.OutDstPort)}",
                 Verdict.Reject => $"ICMP port unreachable {Ip4.Format(R.OutSrcIp)} -> {Ip4.Format(R.OutDstIp)}",
                 Verdict.Drop => R.Reason.Name(),
                 Verdict.Local => "answered by the node",

@@ -65,8 +65,9 @@ public static class ClusterCompiler
             for (int pi = 0; pi < svc.Ports.Count; pi++)
             {
                 ServicePort port = svc.Ports[pi];
-                if (port.Protocol == PortProtocol.SCTP) continue; // SCTP needs CRC32c rewrites: out of scope
-                byte proto = port.Protocol == PortProtocol.UDP ? IpProto.Udp : IpProto.Tcp;
+                // SCTP ports are proxied like TCP and UDP (kube-proxy does in iptables and nftables modes); the data
+                // plane recomputes their CRC32c on translation.
+                byte proto = ProtoOf(port.Protocol);
                 string display = PortName(svc, port);
                 ushort revNat = b.AddServicePort(display, clusterIp, (ushort)port.Port, proto);
                 if (firstRevNat == 0) firstRevNat = revNat;

@@ -95,7 +95,6 @@ public sealed class EndpointChangeCompiler
             ILookup<(string?, string?), EndpointSlice> slices = after[(svc.Namespace, svc.Name)].ToLookup(s => (s.Namespace, s.ServiceName));
             foreach (ServicePort port in svc.Ports)
             {
-                if (port.Protocol == PortProtocol.SCTP) continue;
                 byte proto = ClusterCompiler.ProtoOf(port.Protocol);
                 if (!_ids.TryGetServicePort(MapSetBuilder.ServicePortKey(ClusterCompiler.PortName(svc, port), proto), out ushort revNat)
                     || !_frontends.TryGetValue(revNat, out var frontends))
