@@ -18,11 +18,23 @@ public static class MapsCommand
         clusterArgs.AddTo(cmd);
         cmd.SetAction(pr => Errors.Guard(() =>
         {
-            MapSet maps = clusterArgs.Compile(pr);
+            ClusterManifests m = clusterArgs.Load(pr);
+            MapSet maps = clusterArgs.Compile(pr, m);
             Print(Console.Out, maps);
+            PrintCidrs(Console.Out, m);
             return 0;
         }));
         return cmd;
+    }
+
+    /// <summary>The ranges in force and where they came from (ServiceCIDR, --service-cidr, inferred, default).</summary>
+    public static void PrintCidrs(TextWriter w, ClusterManifests m)
+    {
+        w.WriteLine();
+        w.WriteLine($"SERVICE CIDRS  {m.ServiceCidrsInForce}");
+        if (m.ProxyConfig.ClusterCIDRs.Count > 0)
+            w.WriteLine($"CLUSTER CIDR   {string.Join(", ", m.ProxyConfig.ClusterCIDRs)} (KubeProxyConfiguration clusterCIDR)");
+        w.WriteLine($"PROXY MODE     {m.ProxyConfig.RequestedMode}{(m.ProxyConfig.RequestedMode == "ipvs" ? " (emulated with iptables semantics)" : "")}");
     }
 
     public static void Print(TextWriter w, MapSet maps)

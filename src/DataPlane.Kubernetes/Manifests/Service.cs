@@ -54,6 +54,9 @@ public sealed record Service : ManifestObject
     /// </summary>
     public LoadBalancerAlgorithm? LoadBalancerAlgorithm { get; init; }
 
+    /// <summary>The manifest gives the service IPv6 cluster IPs (dual-stack or IPv6-only); those are not emulated.</summary>
+    public bool HasIPv6 { get; init; }
+
     public const string LoadBalancerAlgorithmAnnotation = "service.cilium.io/lb-algorithm";
 
     public const int DefaultAffinityTimeoutSeconds = 10800;
