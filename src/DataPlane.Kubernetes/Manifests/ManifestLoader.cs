@@ -273,7 +273,7 @@ public sealed partial class ManifestLoader
         {
             // A kind DataPlane does not model (or a kind of the same name in another API group, e.g. a Knative
             // Service): skipped like kubectl would apply it elsewhere, counted for one summary line.
-            string label = group.Length == 0 || group == KnownGroup(kind) ? kind : $"{kind}.{group}";
+            string label = KnownGroup(kind) is { } modelled && modelled != group ? $"{kind}.{group}" : kind;
             if (_options.Strict)
                 throw obj["kind"].Error($"{label} ({apiVersion}) is not a kind DataPlane models (--strict)");
             _skipped[label] = _skipped.GetValueOrDefault(label) + 1;
@@ -338,6 +338,7 @@ public sealed partial class ManifestLoader
     /// <summary>The group a modelled kind lives in, so "Service.serving.knative.dev" is told apart from a core Service.</summary>
     private static string? KnownGroup(string kind) => kind switch
     {
+        "Service" or "Endpoints" or "Pod" or "Node" or "Namespace" => "",
         "EndpointSlice" => "discovery.k8s.io",
         "ServiceCIDR" => "networking.k8s.io",
         "KubeProxyConfiguration" => "kubeproxy.config.k8s.io",
