@@ -141,7 +141,11 @@ public sealed partial class ManifestLoader
     private void UnknownField(YamlField obj, string path)
     {
         if (_options.Strict)
-            throw obj.Scope.Error(path, "unknown field (--strict, as kubectl apply --validate=strict refuses it)");
+        {
+            var e = obj.Scope.Error(path, "unknown field (--strict, as kubectl apply --validate=strict refuses it)");
+            e.RefusedBy = null;
+            throw e;
+        }
         _warnings.Add($"{obj.Scope.File}: {obj.Scope.Label}: unknown field \"{path}\" (ignored, as kubectl apply --validate=warn does)");
     }
 }

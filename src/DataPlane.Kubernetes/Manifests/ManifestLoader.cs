@@ -275,7 +275,11 @@ public sealed partial class ManifestLoader
             // Service): skipped like kubectl would apply it elsewhere, counted for one summary line.
             string label = KnownGroup(kind) is { } modelled && modelled != group ? $"{kind}.{group}" : kind;
             if (_options.Strict)
-                throw obj["kind"].Error($"{label} ({apiVersion}) is not a kind DataPlane models (--strict)");
+            {
+                var e = obj["kind"].Error($"{label} ({apiVersion}) is not a kind DataPlane models (--strict)");
+                e.RefusedBy = null;
+                throw e;
+            }
             _skipped[label] = _skipped.GetValueOrDefault(label) + 1;
             NoteNamespace(obj["metadata"]["namespace"].Node is YamlScalarNode ns ? ns.Value : null);
         }

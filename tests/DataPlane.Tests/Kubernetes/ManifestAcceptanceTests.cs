@@ -256,4 +256,36 @@ public class ManifestAcceptanceTests
         Assert.Contains("missing.yaml", original.FilePath);
         same.Dispose();
     }
+
+    [Fact]
+    public void A_reload_with_inputs_that_used_to_kill_run_keeps_the_last_good_generation()
+    {
+        using var dir = new ManifestDirectory();
+        const string node = "apiVersion: v1\nkind: Node\nmetadata: {name: node-1}\nstatus: {addresses: [{type: InternalIP, address: 192.168.0.2}]}\n";
+        string file = dir.Write("c.yaml", node + Svc("a", "{clusterIP: 10.96.0.5, ports: [{port: 80}]}"));
+        var control = new ControlPlane([file], null, "node-1", new CompileOptions());
+        long generation = control.Holder.Current.Generation;
+
+        File.WriteAllText(file, node + "---\napiVersion: v1\nkind: Service\nmetadata: {name: b}\nx: " + new string('[', 25_000) + new string(']', 25_000) + "\n");
+        Assert.Throws<ManifestException>(() => control.Reload());
+        Assert.Equal(generation, control.Holder.Current.Generation);
+
+        // The shared external IP that threw InvalidOperationException from MapSetBuilder.Build now reloads.
+        File.WriteAllText(file, node + Svc("a", "{externalIPs: [203.0.113.10], ports: [{port: 80}]}") + Svc("b", "{externalIPs: [203.0.113.10], ports: [{port: 80}]}"));
+        Assert.True(control.Reload().Generation > generation);
+    }
+
+    [Fact]
+    public void Remaining_errors_say_who_in_a_real_cluster_refuses_them_too()
+    {
+        Assert.Equal("kube-apiserver", Fails(Svc("web", "{ports: [{port: 0}]}")).RefusedBy);
+        Assert.Equal("kube-proxy", Fails(ProxyConfigMap.Replace("mode: ipvs", "mode: userspace")).RefusedBy);
+        Assert.Null(Fails("apiVersion: v1\nkind: [").RefusedBy); // the file's own syntax
+        Assert.Null(Fails(Others, new LoadOptions { Strict = true }).RefusedBy); // our --strict, not the cluster's
+
+        using var dir = new ManifestDirectory();
+        var r = Cli.CliTests.Run("maps", "--cluster", dir.Write("bad.yaml", Svc("web", "{ports: [{port: 0}]}")), "--node", "n1");
+        Assert.Equal(1, r.ExitCode);
+        Assert.EndsWith("spec.ports[0].port: 0 is not a valid port (1-65535) (kube-apiserver refuses it too)", r.Stderr.TrimEnd());
+    }
 }
