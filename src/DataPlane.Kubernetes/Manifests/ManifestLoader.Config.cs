@@ -81,6 +81,9 @@ public sealed partial class ManifestLoader
             "nftables" => ProxyMode.NFTables,
             var other => throw obj["mode"].Error($"\"{other}\" is not a valid proxy mode (iptables, ipvs or nftables; kube-proxy refuses it)"),
         };
+        // ipvs: the same services, endpoints and masquerade rules, different machinery. What differs is listed in the
+        // notice; the localhost NodePort difference is pkg/proxy/ipvs netlink_linux.go GetLocalAddresses, which skips
+        // loopback routes, and the kube-ipvs0 binding is the ipvs proxier's dummy interface holding every service IP.
         if (modeText == "ipvs")
             _warnings.Add($"{obj.Scope.File}: {obj.Scope.Label}: mode: ipvs is emulated with the iptables mode's semantics. " +
                 "Known differences of real IPVS: every service IP is bound to the kube-ipvs0 dummy interface, so the node itself " +
