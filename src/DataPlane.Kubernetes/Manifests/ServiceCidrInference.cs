@@ -7,12 +7,13 @@ namespace DataPlane.Kubernetes;
 /// <list type="number">
 /// <item>the IPv4 ranges of the ServiceCIDR objects;</item>
 /// <item>--service-cidr;</item>
-/// <item>inferred from the written cluster IPs. The API server gives <c>default/kubernetes</c> the first address of
+/// <item>kube-apiserver's default, 10.96.0.0/12, when every written cluster IP lies in it (or none is written): hand-written
+/// manifests and kubeadm clusters use it, and nothing says otherwise;</item>
+/// <item>otherwise inferred from the written cluster IPs. The API server gives <c>default/kubernetes</c> the first address of
 /// its range, so the range starts at the address before it: a /16 when that address is /16-aligned (kind, k3s, AKS,
 /// EKS), else the widest prefix it is aligned to (GKE's 34.118.224.0/20 gives 34.118.224.0/19). Cluster IPs still
 /// outside are covered by their smallest common prefix, but never narrower than a /16 (10.100.5.5 alone gives
 /// 10.100.0.0/16); IPs too far apart for one private-size prefix (shorter than /8) each get their own /16;</item>
-/// <item>kube-apiserver's default, 10.96.0.0/12, when no cluster IP is written at all.</item>
 /// </list>
 /// </summary>
 public sealed record ServiceCidrInference(IReadOnlyList<Ipv4Cidr> Ranges, string Origin)
@@ -30,6 +31,8 @@ public sealed record ServiceCidrInference(IReadOnlyList<Ipv4Cidr> Ranges, string
         var written = m.Services.Where(s => s.ClusterIPMode == ClusterIPMode.Assigned).SelectMany(s => s.ClusterIPs).Distinct().Order().ToList();
         if (written.Count == 0)
             return new([ClusterManifests.DefaultServiceCidr], "kube-apiserver's default: no cluster IP is written");
+        if (written.All(ClusterManifests.DefaultServiceCidr.Contains))
+            return new([ClusterManifests.DefaultServiceCidr], "kube-apiserver's default, which holds every written cluster IP");
 
         var ranges = new List<Ipv4Cidr>();
         var origin = new List<string>();

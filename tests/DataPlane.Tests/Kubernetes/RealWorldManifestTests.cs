@@ -45,7 +45,7 @@ public class RealWorldManifestTests
         Assert.True(m.HasProxyConfig);
         Assert.Equal([new Ipv4Cidr(IP("10.244.0.0"), 16)], m.ProxyConfig.ClusterCIDRs);
         Assert.Equal("iptables", m.ProxyConfig.RequestedMode);
-        Assert.Equal("10.96.0.0/16", Cidrs(m));
+        Assert.Equal("10.96.0.0/12", Cidrs(m)); // every IP of the dump lies in kube-apiserver's default range
         Assert.Equal(["skipped 4 objects of kinds DataPlane does not model: ConfigMap ×1, DaemonSet ×1, Deployment ×1, ReplicaSet ×1"], m.Warnings);
         Assert.Contains("kube-system", m.Namespaces);
     }
@@ -147,7 +147,7 @@ public class RealWorldManifestTests
         Assert.Equal(0, r.ExitCode);
         Assert.Contains("default/extra:8080", r.Stdout);
         Assert.Contains("kube-system/kube-dns:dns", r.Stdout);
-        Assert.Contains("SERVICE CIDRS  10.96.0.0/16 (inferred: default/kubernetes is 10.96.0.1, the range's first address)", r.Stdout);
+        Assert.Contains("SERVICE CIDRS  10.96.0.0/12 (kube-apiserver's default, which holds every written cluster IP)", r.Stdout);
     }
 
     /// <summary>The CLI with <paramref name="stdin"/> piped in (as `kubectl get ... -o yaml | dataplane ... --cluster -`).</summary>
