@@ -69,7 +69,17 @@ public static class ClusterCompiler
                 // plane recomputes their CRC32c on translation.
                 byte proto = ProtoOf(port.Protocol);
                 string display = PortName(svc, port);
-                ushort revNat = b.AddServicePort(display, clusterIp, (ushort)port.Port, proto);
+                ushort revNat;
+                try
+                {
+                    revNat = b.AddServicePort(display, clusterIp, (ushort)port.Port, proto);
+                }
+                catch (InvalidOperationException)
+                {
+                    // Reverse-NAT ids are 16 bits, as in cilium's lb4 maps (and conntrack entries hold them).
+                    throw new ManifestException(svc.SourceFile, $"Service {svc.Key}", $"spec.ports[{pi}]",
+                        $"more than {ushort.MaxValue} service ports in the cluster: the data plane's service-port id is 16 bits (cilium's lb4 reverse-NAT id)");
+                }
                 if (firstRevNat == 0) firstRevNat = revNat;
                 ScopedEndpoints eps = Endpoints(slices, legacy, svc, port, proto, nodeName, node.Zone, b, revNat, options.Topology);
                 // No usable endpoint anywhere: every address of the service rejects, whatever the policies
@@ -131,7 +141,9 @@ public static class ClusterCompiler
             if (kp.Mode == ProxyMode.NFTables)
                 b.AddFrontend(new Lb4Key(clusterIp, 0, 0), firstRevNat, ServiceFlags.ClusterIp | ServiceFlags.Wildcard, []);
         }
-        return b.Build(generation);
+        MapSet built = b.Build(generation);
+        foreach (string d in b.DuplicateFrontends) options.Warn?.Invoke(d);
+        return built;
     }
 
     static ServiceFlags Local(NodeInfo node, uint ip) => node.IsNodeAddress(ip) ? ServiceFlags.LocalAddress : ServiceFlags.None;

@@ -77,6 +77,7 @@ public sealed partial class ManifestLoader
             AllocateLoadBalancerNodePorts = spec["allocateLoadBalancerNodePorts"].Bool() ?? true,
             PublishNotReadyAddresses = spec["publishNotReadyAddresses"].Bool() ?? false,
             ExternalName = type == ServiceType.ExternalName ? externalName : null,
+            HasIPv6 = mode != ClusterIPMode.Headless && (clusterIPs.Count < CountListed(spec) || mode == ClusterIPMode.OtherFamily),
         };
     }
 
@@ -125,6 +126,13 @@ public sealed partial class ManifestLoader
                 ips.Add(ip);
         }
         return ips.Count > 0 ? (ClusterIPMode.Assigned, ips[0], ips) : (ClusterIPMode.OtherFamily, null, ips);
+    }
+
+    /// <summary>How many addresses clusterIP/clusterIPs name (the IPv4 ones are kept; the difference is IPv6).</summary>
+    private static int CountListed(YamlField spec)
+    {
+        int listed = spec["clusterIPs"].Items().Count();
+        return listed > 0 ? listed : string.IsNullOrEmpty(spec["clusterIP"].String()) ? 0 : 1;
     }
 
     private static List<ServicePort> ReadServicePorts(YamlField spec, ServiceType type, ClusterIPMode mode)

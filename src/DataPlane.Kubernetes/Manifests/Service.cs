@@ -66,6 +66,9 @@ public sealed record Service : ManifestObject
     public const string TopologyModeAnnotation = "service.kubernetes.io/topology-mode";
     public const string TopologyAwareHintsAnnotation = "service.kubernetes.io/topology-aware-hints";
 
+    /// <summary>The manifest gives the service IPv6 cluster IPs (dual-stack or IPv6-only); those are not emulated.</summary>
+    public bool HasIPv6 { get; init; }
+
     public const string LoadBalancerAlgorithmAnnotation = "service.cilium.io/lb-algorithm";
 
     public const int DefaultAffinityTimeoutSeconds = 10800;
