@@ -9,7 +9,12 @@ namespace DataPlane.Cli;
 public sealed class ClusterArgs
 {
     public Option<string> Cluster { get; } = new("--cluster") { Description = "Manifest file or folder (.yaml/.yml/.json, multi-document allowed)", Required = true };
-    public Option<string> Node { get; } = new("--node") { Description = "Name of the Node whose data plane to emulate", Required = true };
+    public Option<string> Node { get; } = new("--node") { Description = "Name of the Node whose data plane to emulate (default: the first node, of the manifests or of the emulated topology)" };
+    public Option<string> LoadBalancerPool { get; } = new("--lb-pool")
+    {
+        Description = "CIDR that LoadBalancer services without status.loadBalancer.ingress get their address from, as MetalLB would",
+        DefaultValueFactory = _ => LoadBalancerAllocator.DefaultPool.ToString(),
+    };
     public Option<string> NodePortRange { get; } = new("--service-node-port-range")
     {
         Description = "Node ports allocated to services that do not name one (kube-apiserver's flag)",
@@ -34,16 +39,20 @@ public sealed class ClusterArgs
         c.Options.Add(Cluster);
         c.Options.Add(Node);
         c.Options.Add(NodePortRange);
+        c.Options.Add(LoadBalancerPool);
     }
 
     /// <summary>Loads and compiles; the endpoints controller's warnings go to stderr prefixed like errors.</summary>
-    public MapSet Compile(ParseResult pr) => ControlPlane.LoadAndCompile(pr.GetValue(Cluster)!, pr.GetValue(Node)!, Options(pr));
+    public MapSet Compile(ParseResult pr) => ControlPlane.LoadAndCompile(pr.GetValue(Cluster)!, pr.GetValue(Node), Options(pr));
 
     /// <summary>A control plane that keeps the manifests and ids for later changes (replay --apply-at, live reloads).</summary>
-    public ControlPlane CreateControlPlane(ParseResult pr) => new(pr.GetValue(Cluster)!, pr.GetValue(Node)!, Options(pr));
+    public ControlPlane CreateControlPlane(ParseResult pr) => new(pr.GetValue(Cluster)!, pr.GetValue(Node), Options(pr));
 
-    CompileOptions Options(ParseResult pr)
+    public CompileOptions Options(ParseResult pr)
     {
+        string pool = pr.GetValue(LoadBalancerPool)!;
+        if (!Ipv4Cidr.TryParse(pool, out Ipv4Cidr lbPool))
+            throw new UsageException($"--lb-pool: '{pool}' is not an IPv4 CIDR like {LoadBalancerAllocator.DefaultPool}");
         string range = pr.GetValue(NodePortRange)!;
         if (!Allocator.TryParseRange(range, out int min, out int max))
             throw new UsageException($"--service-node-port-range: '{range}' is not a port range like 30000-32767");
@@ -58,7 +67,7 @@ public sealed class ClusterArgs
             throw new UsageException($"--maglev-table-size: {size} is not one of {string.Join(", ", MaglevTable.SupportedSizes)}");
         return new CompileOptions
         {
-            NodePortMin = min, NodePortMax = max, Algorithm = algorithm, MaglevTableSize = size,
+            NodePortMin = min, NodePortMax = max, Algorithm = algorithm, MaglevTableSize = size, LoadBalancerPool = lbPool,
             Warn = w => Console.Error.WriteLine($"dataplane: warning: {w}"),
         };
     }

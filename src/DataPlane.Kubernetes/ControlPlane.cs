@@ -22,13 +22,18 @@ public sealed class ControlPlane
     EndpointChangeCompiler? _incremental;
     long _generation;
 
-    public ControlPlane(string clusterPath, string nodeName, CompileOptions? options = null)
+    /// <param name="nodeName">The node to emulate; null: the first node of the cluster (<see cref="DefaultTopology"/>).</param>
+    public ControlPlane(string clusterPath, string? nodeName, CompileOptions? options = null)
     {
         ClusterPath = clusterPath;
-        NodeName = nodeName;
         _options = (options ?? new CompileOptions()) with { Ids = _ids };
-        Holder = new MapSetHolder(Compile(ManifestLoader.Load(clusterPath)));
+        ClusterManifests manifests = ManifestLoader.Load(clusterPath);
+        NodeName = nodeName ?? FirstNode(manifests);
+        Holder = new MapSetHolder(Compile(manifests));
     }
+
+    /// <summary>The node <c>--node</c> defaults to: the first Node of the manifests, else of the emulated topology.</summary>
+    public static string FirstNode(ClusterManifests m) => DefaultTopology.NodesFor(m)[0].Name;
 
     /// <summary>Where the manifests were last loaded from successfully.</summary>
     public string ClusterPath { get; private set; }
@@ -95,6 +100,9 @@ public sealed class ControlPlane
         return m;
     }
 
-    public static MapSet LoadAndCompile(string clusterPath, string nodeName, CompileOptions? options = null) =>
-        ClusterCompiler.Compile(ManifestLoader.Load(clusterPath), nodeName, options ?? new CompileOptions());
+    public static MapSet LoadAndCompile(string clusterPath, string? nodeName, CompileOptions? options = null)
+    {
+        ClusterManifests m = ManifestLoader.Load(clusterPath);
+        return ClusterCompiler.Compile(m, nodeName ?? FirstNode(m), options ?? new CompileOptions());
+    }
 }

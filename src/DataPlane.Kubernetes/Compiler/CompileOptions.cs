@@ -17,4 +17,6 @@ public sealed record CompileOptions
     public LoadBalancerAlgorithm Algorithm { get; init; } = LoadBalancerAlgorithm.Random;
     /// <summary>cilium's --bpf-lb-maglev-table-size: slots per Maglev table, one of <see cref="Maps.MaglevTable.SupportedSizes"/>.</summary>
     public int MaglevTableSize { get; init; } = Maps.MaglevTable.DefaultSize;
+    /// <summary>--lb-pool: where LoadBalancer services without an ingress get their address (<see cref="LoadBalancerAllocator"/>).</summary>
+    public Ipv4Cidr LoadBalancerPool { get; init; } = LoadBalancerAllocator.DefaultPool;
 }

@@ -20,6 +20,7 @@ public sealed partial class ManifestLoader
     private readonly List<Pod> _pods = [];
     private readonly List<Node> _nodes = [];
     private readonly List<ServiceCidr> _serviceCidrs = [];
+    private readonly List<Workload> _workloads = [];
     private KubeProxyConfig? _proxyConfig;
 
     /// <summary>First definition of each (kind, namespace, name), for the duplicate check.</summary>
@@ -44,6 +45,7 @@ public sealed partial class ManifestLoader
             Pods = loader._pods,
             Nodes = loader._nodes,
             ServiceCidrs = loader._serviceCidrs,
+            Workloads = loader._workloads,
             ProxyConfig = loader._proxyConfig ?? KubeProxyConfig.Default,
             HasProxyConfig = loader._proxyConfig is not null,
             Files = files,
@@ -151,6 +153,8 @@ public sealed partial class ManifestLoader
             "EndpointSlice" => "discovery.k8s.io/v1",
             "ServiceCIDR" => "networking.k8s.io/v1",
             "KubeProxyConfiguration" => "kubeproxy.config.k8s.io/v1alpha1",
+            "ReplicationController" => "v1",
+            "Deployment" or "ReplicaSet" or "StatefulSet" or "DaemonSet" => "apps/v1",
             _ => throw obj["kind"].Error($"unsupported kind \"{kind}\" (expected Service, EndpointSlice, Endpoints, Pod, Node, ServiceCIDR, KubeProxyConfiguration or List)"),
         };
         if (apiVersion != expected)
@@ -165,6 +169,7 @@ public sealed partial class ManifestLoader
             case "Pod": Add(_pods, ReadPod(obj)); break;
             case "Node": Add(_nodes, ReadNode(obj)); break;
             case "ServiceCIDR": Add(_serviceCidrs, ReadServiceCidr(obj)); break;
+            case "Deployment" or "ReplicaSet" or "ReplicationController" or "StatefulSet" or "DaemonSet": AddWorkload(ReadWorkload(obj, Enum.Parse<WorkloadKind>(kind))); break;
             default: ReadProxyConfig(obj); break;
         }
     }
