@@ -8,7 +8,8 @@ namespace DataPlane.Kubernetes.Compiler;
 /// 10.244.0.0/16 (kubeadm + flannel's <c>--pod-network-cidr</c>, the node-ipam controller's /24 per node), the same
 /// addressing as the bundled <c>pcaps/cluster</c>. Services come from 10.96.0.0/12 (kube-apiserver's default), so
 /// kube-dns would be 10.96.0.10.</item>
-/// <item>No Node but pods with <c>spec.nodeName</c> (a <c>kubectl get pods -o yaml</c> dump): one node per name, in order
+/// <item>No Node but pods with <c>spec.nodeName</c> and a status.podIP or status.hostIP (a <c>kubectl get pods -o yaml</c>
+/// dump): one node per name, in order
 /// of first appearance; its InternalIP is the <c>status.hostIP</c> of its pods (or a hostNetwork pod's IP), else the
 /// next free 192.168.0.x; its podCIDR is the /24 holding its first non-hostNetwork pod's IP (the per-node /24 of
 /// host-local IPAM), else the next free 10.244.N.0/24.</item>
@@ -25,8 +26,10 @@ public static class DefaultTopology
     {
         if (m.Nodes.Count > 0) return m.Nodes;
         var names = new List<string>();
+        // Only pods that ran somewhere (a status with podIP or hostIP: a dump) say which nodes exist; a hand-written pod
+        // pinned with nodeName but without status is placed on the emulated nodes like any other.
         foreach (Pod p in m.Pods)
-            if (!string.IsNullOrEmpty(p.NodeName) && !names.Contains(p.NodeName)) names.Add(p.NodeName);
+            if (!string.IsNullOrEmpty(p.NodeName) && (p.PodIP is not null || p.HostIP is not null) && !names.Contains(p.NodeName)) names.Add(p.NodeName);
         if (names.Count == 0)
             return [.. Enumerable.Range(1, NodeCount).Select(i => MakeNode($"node-{i}", FirstNodeIp + (uint)(i - 1), new Ipv4Cidr(ClusterCidr.Prefix + ((uint)i << 8), 24)))];
 

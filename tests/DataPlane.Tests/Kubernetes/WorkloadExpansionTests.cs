@@ -310,10 +310,18 @@ public class WorkloadExpansionTests
             kind: Pod
             metadata: {name: c}
             spec: {nodeName: worker-c, containers: [{name: c}]}
+            status: {phase: Pending, hostIP: 172.20.0.9}
+            ---
+            apiVersion: v1
+            kind: Pod
+            metadata: {name: d}
+            spec: {nodeName: worker-d, containers: [{name: c}]}
             """);
-        Assert.Equal(["worker-b 172.20.0.5 10.42.7.0/24", "worker-a 192.168.0.2 10.42.3.0/24", "worker-c 192.168.0.3 10.244.1.0/24"],
+        // worker-d: only a pod without status names it, which proves nothing ran there; that pod stays unbound.
+        Assert.Equal(["worker-b 172.20.0.5 10.42.7.0/24", "worker-a 192.168.0.2 10.42.3.0/24", "worker-c 172.20.0.9 10.244.1.0/24"],
             m.Nodes.Select(n => $"{n.Name} {Ipv4.Format(n.InternalIPs[0])} {n.PodCIDR}"));
         Assert.Equal("10.244.1.2", Ipv4.Format(m.Pods[2].PodIP!.Value)); // the pod without an address got one on its node
+        Assert.Null(m.Pods[3].PodIP);
         Assert.Equal("10.0.0.0/8", m.ProxyConfig.ClusterCIDRs[0].ToString()); // smallest prefix holding 10.42.x and 10.244.x
     }
 
