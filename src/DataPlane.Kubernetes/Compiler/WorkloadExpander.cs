@@ -53,8 +53,15 @@ public static class WorkloadExpander
             pods.Add(pod);
         }
 
+        // (namespace, owner kind, owner name) of every pod and ReplicaSet in the manifests, for the "already has pods" test.
+        var owners = new HashSet<(string?, string, string)>();
+        foreach (Pod p in m.Pods)
+            foreach (OwnerReference o in p.OwnerReferences) owners.Add((p.Namespace, o.Kind, o.Name));
+        foreach (Workload r in m.Workloads)
+            if (r.Kind == WorkloadKind.ReplicaSet)
+                foreach (OwnerReference o in r.OwnerReferences) owners.Add((r.Namespace, "ReplicaSet→" + o.Kind, o.Name));
         foreach (Workload w in m.Workloads)
-            if (!HasPods(m, w))
+            if (!HasPods(owners, w))
                 foreach (Pod pod in PodsOf(w, nodes))
                     pods.Add(state.Bind(pod));
 
@@ -89,18 +96,10 @@ public static class WorkloadExpander
     }
 
     /// <summary>Whether the manifests already hold what <paramref name="w"/>'s controller would make.</summary>
-    static bool HasPods(ClusterManifests m, Workload w)
-    {
-        string kind = w.Kind.ToString();
-        if (m.Pods.Any(p => p.Namespace == w.Namespace && p.OwnerReferences.Any(o => o.Kind == kind && o.Name == w.Name)))
-            return true;
-        if (w.Kind != WorkloadKind.Deployment) return false;
-        if (m.Workloads.Any(r => r.Kind == WorkloadKind.ReplicaSet && r.Namespace == w.Namespace
-                && r.OwnerReferences.Any(o => o.Kind == "Deployment" && o.Name == w.Name)))
-            return true;
-        string rs = ReplicaSetName(w);
-        return m.Pods.Any(p => p.Namespace == w.Namespace && p.OwnerReferences.Any(o => o.Kind == "ReplicaSet" && o.Name == rs));
-    }
+    static bool HasPods(HashSet<(string?, string, string)> owners, Workload w) =>
+        owners.Contains((w.Namespace, w.Kind.ToString(), w.Name))
+        || (w.Kind == WorkloadKind.Deployment
+            && (owners.Contains((w.Namespace, "ReplicaSet→Deployment", w.Name)) || owners.Contains((w.Namespace, "ReplicaSet", ReplicaSetName(w)))));
 
     public static string ReplicaSetName(Workload deployment) => $"{deployment.Name}-{PodNames.TemplateHash(deployment.Template)}";
 

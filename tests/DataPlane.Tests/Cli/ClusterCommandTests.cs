@@ -379,4 +379,22 @@ public class ClusterCommandTests
         Assert.Equal(candidates.Split(',').Order(StringComparer.Ordinal),
             doc.RootElement.GetProperty("candidates").EnumerateArray().Select(c => c.GetString()!).Order(StringComparer.Ordinal));
     }
+
+    [Fact]
+    public void Node_defaults_to_the_first_node_of_the_manifests()
+    {
+        var without = CliTests.Run("maps", "--cluster", Repo.Cluster);
+        var with = CliTests.Run("maps", "--cluster", Repo.Cluster, "--node", "node-1");
+        Assert.True(without.ExitCode == 0, without.ToString());
+        Assert.Equal(with.Stdout, without.Stdout);
+        Assert.NotEqual(with.Stdout, CliTests.Run("maps", "--cluster", Repo.Cluster, "--node", "node-2").Stdout);
+    }
+
+    [Fact]
+    public void A_bad_lb_pool_is_one_usage_line()
+    {
+        var r = CliTests.Run("cluster", "--cluster", Repo.Cluster, "--lb-pool", "10.0.0.0/33");
+        Assert.Equal(1, r.ExitCode);
+        Assert.Equal(["dataplane: error: --lb-pool: '10.0.0.0/33' is not an IPv4 CIDR like 192.168.0.240/28"], r.StderrLines);
+    }
 }
