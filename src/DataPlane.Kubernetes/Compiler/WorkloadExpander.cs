@@ -190,10 +190,12 @@ public static class WorkloadExpander
         readonly Dictionary<string, int> _load = new(StringComparer.Ordinal);
         readonly Dictionary<string, uint> _cursor = new(StringComparer.Ordinal);
         readonly HashSet<uint> _used = [];
+        readonly Node[] _open; // nodes any pod fits: not cordoned, no NoSchedule/NoExecute taint
 
         public Scheduler(IReadOnlyList<Node> nodes, IEnumerable<Pod> existing, Action<string>? warn)
         {
             _nodes = nodes;
+            _open = [.. nodes.Where(n => !n.Unschedulable && Tolerated(n.Taints, []))];
             _warn = warn;
             foreach (Node n in nodes) _load[n.Name] = 0;
             foreach (Pod p in existing)
@@ -217,8 +219,9 @@ public static class WorkloadExpander
             }
             else
             {
-                var eligible = _nodes.Where(n => Matches(pod.NodeSelector, n.Labels)
-                    && Tolerated(n.Unschedulable ? n.Taints.Append(UnschedulableTaint) : n.Taints, pod.Tolerations)).ToArray();
+                Node[] eligible = pod.NodeSelector.Count == 0 && pod.Tolerations.Count == 0 ? _open
+                    : [.. _nodes.Where(n => Matches(pod.NodeSelector, n.Labels)
+                        && Tolerated(n.Unschedulable ? n.Taints.Append(UnschedulableTaint) : n.Taints, pod.Tolerations))];
                 if (eligible.Length == 0)
                 {
                     _warn?.Invoke($"Pod {pod.Key}: 0/{_nodes.Count} nodes are available (unschedulable, nodeSelector or untolerated taints); it stays Pending");
