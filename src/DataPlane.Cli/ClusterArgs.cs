@@ -33,7 +33,12 @@ public sealed class ClusterArgs
         AllowMultipleArgumentsPerToken = false,
     };
 
-    public Option<string> Node { get; } = new("--node") { Description = "Name of the Node whose data plane to emulate", Required = true };
+    public Option<string> Node { get; } = new("--node") { Description = "Name of the Node whose data plane to emulate (default: the first node, of the manifests or of the emulated topology)" };
+    public Option<string> LoadBalancerPool { get; } = new("--lb-pool")
+    {
+        Description = "CIDR that LoadBalancer services without status.loadBalancer.ingress get their address from, as MetalLB would",
+        DefaultValueFactory = _ => LoadBalancerAllocator.DefaultPool.ToString(),
+    };
     public Option<string> NodePortRange { get; } = new("--service-node-port-range")
     {
         Description = "Node ports allocated to services that do not name one (kube-apiserver's flag)",
@@ -60,6 +65,7 @@ public sealed class ClusterArgs
         c.Options.Add(ServiceCidr);
         c.Options.Add(Node);
         c.Options.Add(NodePortRange);
+        c.Options.Add(LoadBalancerPool);
     }
 
     /// <summary>Loads the manifests; the loader's warnings go to stderr, one line each.</summary>
@@ -75,14 +81,14 @@ public sealed class ClusterArgs
     /// <summary>Compiles manifests already loaded with <see cref="Load"/>.</summary>
     /// <param name="topology">When given, records the topology decisions (trace, maps).</param>
     public MapSet Compile(ParseResult pr, ClusterManifests m, TopologyReport? topology = null) =>
-        ControlPlane.Compile(m, pr.GetValue(Node)!, Options(pr) with { Topology = topology });
+        ControlPlane.Compile(m, pr.GetValue(Node), Options(pr) with { Topology = topology });
 
     /// <summary>As <see cref="Compile(ParseResult)"/>, recording the topology decisions in <paramref name="topology"/>.</summary>
     public MapSet Compile(ParseResult pr, TopologyReport topology) => Compile(pr, Load(pr), topology);
 
     /// <summary>A control plane that keeps the manifests and ids for later changes (replay --apply-at, live reloads).</summary>
     public ControlPlane CreateControlPlane(ParseResult pr) =>
-        new(pr.GetValue(Cluster) ?? [], LoadOptionsOf(pr, Cluster, Strict, ServiceCidr), pr.GetValue(Node)!, Options(pr));
+        new(pr.GetValue(Cluster) ?? [], LoadOptionsOf(pr, Cluster, Strict, ServiceCidr), pr.GetValue(Node), Options(pr));
 
     static void Warn(string w) => Console.Error.WriteLine($"dataplane: warning: {w}");
 
@@ -106,8 +112,11 @@ public sealed class ClusterArgs
         return new LoadOptions { Strict = pr.GetValue(strict), ServiceCidrs = cidrs, Stdin = stdin };
     }
 
-    CompileOptions Options(ParseResult pr)
+    public CompileOptions Options(ParseResult pr)
     {
+        string pool = pr.GetValue(LoadBalancerPool)!;
+        if (!Ipv4Cidr.TryParse(pool, out Ipv4Cidr lbPool))
+            throw new UsageException($"--lb-pool: '{pool}' is not an IPv4 CIDR like {LoadBalancerAllocator.DefaultPool}");
         string range = pr.GetValue(NodePortRange)!;
         if (!Allocator.TryParseRange(range, out int min, out int max))
             throw new UsageException($"--service-node-port-range: '{range}' is not a port range like 30000-32767");
@@ -122,7 +131,7 @@ public sealed class ClusterArgs
             throw new UsageException($"--maglev-table-size: {size} is not one of {string.Join(", ", MaglevTable.SupportedSizes)}");
         return new CompileOptions
         {
-            NodePortMin = min, NodePortMax = max, Algorithm = algorithm, MaglevTableSize = size,
+            NodePortMin = min, NodePortMax = max, Algorithm = algorithm, MaglevTableSize = size, LoadBalancerPool = lbPool,
             Warn = Warn,
         };
     }

@@ -23,21 +23,26 @@ public sealed class ControlPlane
     EndpointChangeCompiler? _incremental;
     long _generation;
 
-    public ControlPlane(string clusterPath, string nodeName, CompileOptions? options = null)
+    public ControlPlane(string clusterPath, string? nodeName, CompileOptions? options = null)
         : this([clusterPath], null, nodeName, options) { }
 
     /// <summary>
     /// Loads <paramref name="clusterPaths"/> (files, folders, "-" for <see cref="LoadOptions.Stdin"/>) and publishes the
     /// first generation. The loader's warnings go to <see cref="CompileOptions.Warn"/>.
     /// </summary>
-    public ControlPlane(IReadOnlyList<string> clusterPaths, LoadOptions? load, string nodeName, CompileOptions? options = null)
+    /// <param name="nodeName">The node to emulate; null: the first node of the cluster (<see cref="DefaultTopology"/>).</param>
+    public ControlPlane(IReadOnlyList<string> clusterPaths, LoadOptions? load, string? nodeName, CompileOptions? options = null)
     {
         ClusterPaths = [.. clusterPaths];
-        NodeName = nodeName;
         _load = load ?? new LoadOptions();
         _options = (options ?? new CompileOptions()) with { Ids = _ids };
-        Holder = new MapSetHolder(Boundary(() => Compile(Load(ClusterPaths, _load, _options.Warn))));
+        ClusterManifests manifests = Load(ClusterPaths, _load, _options.Warn);
+        NodeName = nodeName ?? Boundary(() => FirstNode(manifests));
+        Holder = new MapSetHolder(Boundary(() => Compile(manifests)));
     }
+
+    /// <summary>The node <c>--node</c> defaults to: the first Node of the manifests, else of the emulated topology.</summary>
+    public static string FirstNode(ClusterManifests m) => DefaultTopology.NodesFor(m)[0].Name;
 
     /// <summary>Where the manifests were last loaded from successfully, joined with spaces (for messages).</summary>
     public string ClusterPath => string.Join(" ", ClusterPaths);
@@ -110,12 +115,15 @@ public sealed class ControlPlane
         return m;
     }
 
-    public static MapSet LoadAndCompile(string clusterPath, string nodeName, CompileOptions? options = null) =>
-        Compile(Boundary(() => Load([clusterPath], null, options?.Warn)), nodeName, options);
+    public static MapSet LoadAndCompile(string clusterPath, string? nodeName, CompileOptions? options = null)
+    {
+        ClusterManifests m = Load([clusterPath], null, options?.Warn);
+        return Compile(m, nodeName ?? Boundary(() => FirstNode(m)), options);
+    }
 
     /// <summary>A one-off compile of loaded manifests, behind the control plane's exception boundary.</summary>
-    public static MapSet Compile(ClusterManifests manifests, string nodeName, CompileOptions? options = null) =>
-        Boundary(() => ClusterCompiler.Compile(manifests, nodeName, options ?? new CompileOptions()));
+    public static MapSet Compile(ClusterManifests manifests, string? nodeName, CompileOptions? options = null) =>
+        Boundary(() => ClusterCompiler.Compile(manifests, nodeName ?? FirstNode(manifests), options ?? new CompileOptions()));
 
     /// <summary>Loads manifests and hands the loader's warnings to <paramref name="warn"/>, behind the exception boundary.</summary>
     public static ClusterManifests Load(IReadOnlyList<string> paths, LoadOptions? load, Action<string>? warn)

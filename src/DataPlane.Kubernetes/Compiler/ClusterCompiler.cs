@@ -39,6 +39,8 @@ public static class ClusterCompiler
 
     static MapSet Compile(ClusterManifests m, string nodeName, CompileOptions options, long generation, IdRegistry ids)
     {
+        // Workloads become pods, nodes and LoadBalancer addresses are filled in, as the cluster's controllers would.
+        m = WorkloadExpander.Expand(m, options.LoadBalancerPool, options.Warn);
         Node node = m.Nodes.FirstOrDefault(n => n.Name == nodeName)
             ?? throw new ManifestException(m.Files.Count == 1 ? m.Files[0] : "manifests", $"Node {nodeName}", null,
                 $"no Node named '{nodeName}' in the manifests (found: {(m.Nodes.Count == 0 ? "none" : string.Join(", ", m.Nodes.Select(n => n.Name)))})");

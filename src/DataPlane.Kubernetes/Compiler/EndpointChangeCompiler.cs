@@ -65,7 +65,7 @@ public sealed class EndpointChangeCompiler
     /// </summary>
     public MapSet? TryApply(ClusterManifests overlay, long generation)
     {
-        if (overlay.Services.Count + overlay.Endpoints.Count + overlay.Pods.Count + overlay.Nodes.Count + overlay.ServiceCidrs.Count > 0
+        if (overlay.Services.Count + overlay.Endpoints.Count + overlay.Pods.Count + overlay.Nodes.Count + overlay.ServiceCidrs.Count + overlay.Workloads.Count > 0
             || overlay.HasProxyConfig || overlay.EndpointSlices.Count == 0)
             return null;
         var affected = new List<Service>();

@@ -13,6 +13,9 @@ public sealed class ClusterManifests
     public IReadOnlyList<Node> Nodes { get; init; } = [];
     public IReadOnlyList<ServiceCidr> ServiceCidrs { get; init; } = [];
 
+    /// <summary>Deployments, ReplicaSets, ReplicationControllers, StatefulSets and DaemonSets, in load order.</summary>
+    public IReadOnlyList<Workload> Workloads { get; init; } = [];
+
     /// <summary>The KubeProxyConfiguration found, or <see cref="KubeProxyConfig.Default"/>.</summary>
     public KubeProxyConfig ProxyConfig { get; init; } = KubeProxyConfig.Default;
 
@@ -64,6 +67,7 @@ public sealed class ClusterManifests
         Pods = Merge(Pods, overlay.Pods),
         Nodes = Merge(Nodes, overlay.Nodes),
         ServiceCidrs = Merge(ServiceCidrs, overlay.ServiceCidrs),
+        Workloads = MergeWorkloads(Workloads, overlay.Workloads),
         ProxyConfig = overlay.HasProxyConfig ? overlay.ProxyConfig : ProxyConfig,
         HasProxyConfig = HasProxyConfig || overlay.HasProxyConfig,
         Namespaces = [.. Namespaces, .. overlay.Namespaces],
@@ -71,8 +75,22 @@ public sealed class ClusterManifests
         Files = [.. Files, .. overlay.Files.Where(f => !Files.Contains(f))],
     };
 
+    /// <summary>
+    /// Whether the workloads have been turned into pods, the nodes and LoadBalancer addresses filled in
+    /// (<see cref="Compiler.WorkloadExpander"/>); <see cref="Apply"/> gives an unexpanded state again.
+    /// </summary>
+    public bool Expanded { get; init; }
+
     /// <summary>Whether a KubeProxyConfiguration was read (rather than <see cref="KubeProxyConfig.Default"/> assumed).</summary>
     public bool HasProxyConfig { get; init; }
+
+    static Workload[] MergeWorkloads(IReadOnlyList<Workload> current, IReadOnlyList<Workload> overlay)
+    {
+        var byKey = overlay.ToDictionary(o => (o.Kind, o.Key));
+        var merged = current.Select(o => byKey.Remove((o.Kind, o.Key), out Workload? replacement) ? replacement : o).ToList();
+        merged.AddRange(overlay.Where(o => byKey.ContainsKey((o.Kind, o.Key))));
+        return [.. merged];
+    }
 
     static T[] Merge<T>(IReadOnlyList<T> current, IReadOnlyList<T> overlay) where T : ManifestObject
     {

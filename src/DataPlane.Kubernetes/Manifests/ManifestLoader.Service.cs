@@ -65,6 +65,7 @@ public sealed partial class ManifestLoader
             Ports = ports,
             Selector = selector is { Count: > 0 } ? selector : null,
             ExternalIPs = ReadIPList(spec["externalIPs"]),
+            LoadBalancerIP = ReadIP(spec["loadBalancerIP"], required: false),
             LoadBalancerIngress = ReadIngress(obj["status"]["loadBalancer"]["ingress"]),
             LoadBalancerSourceRanges = sourceRanges,
             ExternalTrafficPolicy = ReadEnum(spec["externalTrafficPolicy"], TrafficPolicy.Cluster, "externalTrafficPolicy",

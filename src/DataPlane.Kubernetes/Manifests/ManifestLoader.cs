@@ -28,6 +28,7 @@ public sealed partial class ManifestLoader
     private readonly List<string> _warnings = [];
     private readonly List<string> _kustomizations = [];
     private readonly LoadOptions _options;
+    private readonly List<Workload> _workloads = [];
     private KubeProxyConfig? _proxyConfig;
 
     /// <summary>First definition of each (kind, namespace, name), for the duplicate check.</summary>
@@ -93,6 +94,7 @@ public sealed partial class ManifestLoader
         ProxyConfig = _proxyConfig ?? KubeProxyConfig.Default,
         HasProxyConfig = _proxyConfig is not null,
         Namespaces = _namespaces,
+        Workloads = _workloads,
         ServiceCidrFlag = _options.ServiceCidrs,
         Warnings = _warnings,
         Files = files,
@@ -265,6 +267,10 @@ public sealed partial class ManifestLoader
 
         string group = apiVersion.Contains('/') ? apiVersion[..apiVersion.IndexOf('/')] : "";
         obj.Scope.Kind = kind;
+        // A modelled kind written under another built-in group (`v1` Deployment, `apps/v1` Service) is no CRD of the same
+        // name: the API server has no such kind there and refuses it ("no matches for kind").
+        if (KnownGroup(kind) is { } home && home != group && group is "" or "apps" or "discovery.k8s.io" or "networking.k8s.io")
+            Expect(obj, apiVersion, ServedVersion(kind));
         if (Dispatch(kind, group, apiVersion, obj))
         {
             CheckFields(obj, kind);
@@ -334,18 +340,35 @@ public sealed partial class ManifestLoader
                 Expect(obj, apiVersion, "v1");
                 ReadKubeProxyConfigMap(obj);
                 return true;
+            case "Deployment" or "ReplicaSet" or "StatefulSet" or "DaemonSet" when group == "apps":
+                Expect(obj, apiVersion, "apps/v1");
+                AddWorkload(ReadWorkload(obj, Enum.Parse<WorkloadKind>(kind)));
+                return true;
+            case "ReplicationController" when group == "":
+                Expect(obj, apiVersion, "v1");
+                AddWorkload(ReadWorkload(obj, WorkloadKind.ReplicationController));
+                return true;
             default:
                 return false;
         }
     }
 
     /// <summary>The group a modelled kind lives in, so "Service.serving.knative.dev" is told apart from a core Service.</summary>
+    private static string ServedVersion(string kind) => KnownGroup(kind) switch
+    {
+        "" => "v1",
+        "kubeproxy.config.k8s.io" => "kubeproxy.config.k8s.io/v1alpha1",
+        var g => g + "/v1",
+    };
+
     private static string? KnownGroup(string kind) => kind switch
     {
         "Service" or "Endpoints" or "Pod" or "Node" or "Namespace" => "",
         "EndpointSlice" => "discovery.k8s.io",
         "ServiceCIDR" => "networking.k8s.io",
         "KubeProxyConfiguration" => "kubeproxy.config.k8s.io",
+        "Deployment" or "ReplicaSet" or "StatefulSet" or "DaemonSet" => "apps",
+        "ReplicationController" => "",
         _ => null,
     };
 

@@ -38,6 +38,15 @@ internal static class ManifestSchema
             "ports[name port protocol appProtocol]]"),
         ["Pod"] = Parse("apiVersion kind " + Meta + " spec{" + PodSpec + "} status{*}"),
         ["Node"] = Parse("apiVersion kind " + Meta + " spec{podCIDR podCIDRs[*] providerID unschedulable taints[*] configSource{*} externalID} status{*}"),
+        // apps/v1 and core/v1 workloads: their spec.template.spec is a PodSpec, so a typo such as `replica: 3` is reported.
+        ["Deployment"] = Parse("apiVersion kind " + Meta + " spec{replicas selector{*} template{metadata{*} spec{" + PodSpec + "}} strategy{*} " +
+            "minReadySeconds revisionHistoryLimit paused progressDeadlineSeconds} status{*}"),
+        ["ReplicaSet"] = Parse("apiVersion kind " + Meta + " spec{replicas minReadySeconds selector{*} template{metadata{*} spec{" + PodSpec + "}}} status{*}"),
+        ["ReplicationController"] = Parse("apiVersion kind " + Meta + " spec{replicas minReadySeconds selector{*} template{metadata{*} spec{" + PodSpec + "}}} status{*}"),
+        ["StatefulSet"] = Parse("apiVersion kind " + Meta + " spec{replicas selector{*} template{metadata{*} spec{" + PodSpec + "}} volumeClaimTemplates[*] " +
+            "serviceName podManagementPolicy updateStrategy{*} revisionHistoryLimit minReadySeconds persistentVolumeClaimRetentionPolicy{*} ordinals{*}} status{*}"),
+        ["DaemonSet"] = Parse("apiVersion kind " + Meta + " spec{selector{*} template{metadata{*} spec{" + PodSpec + "}} updateStrategy{*} minReadySeconds " +
+            "revisionHistoryLimit} status{*}"),
         ["ServiceCIDR"] = Parse("apiVersion kind " + Meta + " spec{cidrs[*]} status{*}"),
         ["Namespace"] = Parse("apiVersion kind " + Meta + " spec{*} status{*}"),
         ["ConfigMap"] = Parse("apiVersion kind " + Meta + " data{*} binaryData{*} immutable"),

@@ -26,6 +26,9 @@ public sealed record Service : ManifestObject
     /// <summary>status.loadBalancer.ingress entries with an IPv4 address, in order.</summary>
     public IReadOnlyList<LoadBalancerIngress> LoadBalancerIngress { get; init; } = [];
 
+    /// <summary>spec.loadBalancerIP (deprecated but honoured by MetalLB and most cloud providers), IPv4, or null.</summary>
+    public uint? LoadBalancerIP { get; init; }
+
     /// <summary>Parsed the tolerant kube-proxy way (trimmed, leading zeros allowed), host bits cleared.</summary>
     public IReadOnlyList<Ipv4Cidr> LoadBalancerSourceRanges { get; init; } = [];
 

@@ -32,8 +32,8 @@ public class ManifestAcceptanceTests
         """;
 
     const string Others = """
-        apiVersion: apps/v1
-        kind: Deployment
+        apiVersion: networking.k8s.io/v1
+        kind: Ingress
         metadata: {name: a}
         ---
         apiVersion: v1
@@ -59,7 +59,7 @@ public class ManifestAcceptanceTests
     {
         var m = Load(Others + Svc("web", "{ports: [{port: 80}]}"));
         Assert.Equal("default/web", Assert.Single(m.Services).Key);
-        Assert.Equal(["skipped 5 objects of kinds DataPlane does not model: ConfigMap ×2, Deployment ×1, NetworkPolicy ×1, Service.serving.knative.dev ×1"], m.Warnings);
+        Assert.Equal(["skipped 5 objects of kinds DataPlane does not model: ConfigMap ×2, Ingress ×1, NetworkPolicy ×1, Service.serving.knative.dev ×1"], m.Warnings);
         Assert.Contains("team-a", m.Namespaces); // a namespace an object names exists
     }
 
@@ -68,7 +68,7 @@ public class ManifestAcceptanceTests
     {
         var e = Fails(Others, new LoadOptions { Strict = true });
         Assert.Equal("kind", e.FieldPath);
-        Assert.Equal("Deployment (apps/v1) is not a kind DataPlane models (--strict)", e.Problem);
+        Assert.Equal("Ingress (networking.k8s.io/v1) is not a kind DataPlane models (--strict)", e.Problem);
     }
 
     [Fact]

@@ -28,7 +28,8 @@ public class RealWorldManifestTests
         Assert.Equal("http", svc.Ports[0].TargetPort.Name);
         Assert.Equal("myapp-test-connection", Assert.Single(m.Pods).Name);
         var skipped = Assert.Single(m.Warnings, w => w.StartsWith("skipped"));
-        Assert.Equal("skipped 5 objects of kinds DataPlane does not model: ConfigMap ×1, Deployment ×1, Ingress ×1, Secret ×1, ServiceAccount ×1", skipped);
+        Assert.Equal("skipped 4 objects of kinds DataPlane does not model: ConfigMap ×1, Ingress ×1, Secret ×1, ServiceAccount ×1", skipped);
+        Assert.Equal("myapp", Assert.Single(m.Workloads).Name); // the chart's Deployment is modelled: it becomes pods
         Assert.Single(m.Warnings); // no unknown-field noise from a well-formed chart
     }
 
@@ -46,7 +47,8 @@ public class RealWorldManifestTests
         Assert.Equal([new Ipv4Cidr(IP("10.244.0.0"), 16)], m.ProxyConfig.ClusterCIDRs);
         Assert.Equal("iptables", m.ProxyConfig.RequestedMode);
         Assert.Equal("10.96.0.0/12", Cidrs(m)); // every IP of the dump lies in kube-apiserver's default range
-        Assert.Equal(["skipped 4 objects of kinds DataPlane does not model: ConfigMap ×1, DaemonSet ×1, Deployment ×1, ReplicaSet ×1"], m.Warnings);
+        Assert.Equal(["skipped 1 object of kinds DataPlane does not model: ConfigMap ×1"], m.Warnings);
+        Assert.Equal(3, m.Workloads.Count); // DaemonSet, Deployment, ReplicaSet: their pods are in the dump, so none is expanded again
         Assert.Contains("kube-system", m.Namespaces);
     }
 
@@ -62,7 +64,7 @@ public class RealWorldManifestTests
         Assert.Equal("kube-system/kube-dns:dns", root.GetProperty("service").GetString());
         Assert.Equal(["10.244.0.2:53", "10.244.0.3:53"], root.GetProperty("candidates").EnumerateArray().Select(e => e.GetString()));
         Assert.Equal("10.244.1.5:40000", root.GetProperty("out").GetProperty("src").GetString()); // a pod: not masqueraded
-        Assert.Contains("skipped 4 objects", r.Stderr);
+        Assert.Contains("skipped 1 object", r.Stderr);
     }
 
     [Fact]
@@ -109,7 +111,8 @@ public class RealWorldManifestTests
         Assert.Contains("shop", m.Namespaces);
         Assert.DoesNotContain(m.Files, f => f.EndsWith("kustomization.yaml"));
         Assert.Contains(m.Warnings, w => w.StartsWith("skipped ") && w.Contains("kustomization.yaml: kustomize's transformations are not applied"));
-        Assert.Contains("skipped 1 object of kinds DataPlane does not model: Deployment ×1", m.Warnings);
+        Assert.DoesNotContain(m.Warnings, w => w.Contains("of kinds DataPlane does not model"));
+        Assert.Single(m.Workloads); // the base's Deployment
     }
 
     [Fact]
@@ -122,7 +125,7 @@ public class RealWorldManifestTests
         Assert.Equal(ServiceType.ExternalName, m.Services.Single(s => s.Name == "external-service").Type);
         Assert.Equal(ClusterIPMode.Headless, m.Services.Single(s => s.Name == "terra10-headless").ClusterIPMode);
         Assert.Equal("default/external-endpoint", Assert.Single(m.Endpoints).Key);
-        Assert.Contains("skipped 3 objects of kinds DataPlane does not model: Deployment ×2, ReplicationController ×1", m.Warnings);
+        Assert.Equal(3, m.Workloads.Count); // two Deployments and a ReplicationController, expanded into pods
     }
 
     [Fact]
@@ -134,7 +137,7 @@ public class RealWorldManifestTests
         Assert.Equal(4, m.Nodes.Count);
         Assert.Contains(m.Services, s => s.Key == "kube-system/kube-dns");
         Assert.Contains(m.Services, s => s.Key == "default/migo-svc");
-        // One summary line for everything skipped across all paths.
+        // One summary line for everything skipped across all paths (the kind dump's ConfigMap).
         Assert.Single(m.Warnings, w => w.StartsWith("skipped") && w.Contains("of kinds"));
     }
 
