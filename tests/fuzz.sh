@@ -13,6 +13,7 @@ cd "$root"
 seconds="${1:-60}"; shift || true
 harnesses=("$@"); [ ${#harnesses[@]} -gt 0 ] || harnesses=(pipeline manifests)
 work="${FUZZ_WORK:-$(mktemp -d /tmp/dataplane-fuzz.XXXXXX)}"
+keep="${FUZZ_WORK:+yes}"
 out="${FUZZ_OUT:-$work/findings}"
 mkdir -p "$work" "$out"
 
@@ -79,4 +80,6 @@ for h in "${harnesses[@]}"; do
     "${fuzz[@]}" check "$h" "$root/pcaps/cluster" "$out/$h" | head -n 20
   fi
 done
+# A private work folder goes when nothing was found; with findings it stays for their inputs.
+[ -z "$keep" ] && [ "$status" -eq 0 ] && rm -rf "$work"
 exit $status

@@ -105,6 +105,20 @@ public sealed class ReloadBoundaryTests : IDisposable
         Assert.Contains("8 frames", r.Stdout);
     }
 
+    [Fact]
+    public void Replay_apply_at_of_a_deeply_nested_document_finishes()
+    {
+        // 25 000 nested flow sequences in an 50 KB line: parsed on the deep reload stack or refused with one line, but
+        // the replay itself always finishes (a stack overflow would end it with exit 134).
+        string deep = Path.Combine(_tmp, "deep.yaml");
+        File.WriteAllText(deep, HostileManifests.Deep(25_000));
+        var r = CliTests.Run("replay", "--cluster", Repo.Cluster, "--node", "node-1",
+            Repo.Path_("pcaps", "cases", "001-clusterip-tcp", "input.pcap"), "-q", "--apply-at", $"0={deep}");
+        Assert.True(r.ExitCode == 0, r.ToString());
+        Assert.Contains($"apply {deep}: ", r.Stdout);
+        Assert.Contains("8 frames", r.Stdout);
+    }
+
     static void WaitUntil(Func<bool> condition)
     {
         var clock = System.Diagnostics.Stopwatch.StartNew();
