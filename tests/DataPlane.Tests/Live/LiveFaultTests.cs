@@ -121,6 +121,51 @@ public sealed class LiveFaultTests : IDisposable
     }
 
     [RootTapFact]
+    public void Counters_sampled_under_traffic_are_never_torn()
+    {
+        // Two workers counting malformed frames (every one a drop with a named reason) while a sampler reads
+        // `counters` as fast as it can: in every sample the drop total is the sum of the drop reasons.
+        _run.Start(workers: 2);
+        var sender = System.Diagnostics.Process.Start(new System.Diagnostics.ProcessStartInfo("ip")
+        {
+            ArgumentList = { "netns", "exec", _run.Namespace, LiveTapEndToEndTests.Python,
+                             Infrastructure.Repo.Path_("tests", "DataPlane.Tests", "Live", "raw-frames.py"), _run.Tap, "60000", "3" },
+            UseShellExecute = false, RedirectStandardError = true,
+        })!;
+        int samples = 0, midway = 0;
+        long lastDrops = 0;
+        while (true)
+        {
+            bool done = sender.HasExited;
+            string text = Request("counters");
+            var drop = System.Text.RegularExpressions.Regex.Match(text, @"verdicts:.* drop=(\d+)");
+            Assert.True(drop.Success, text);
+            long drops = long.Parse(drop.Groups[1].Value);
+            var reasons = System.Text.RegularExpressions.Regex.Match(text, "drop reasons: (.*)");
+            long sum = reasons.Success ? reasons.Groups[1].Value.Split(' ').Sum(kv => long.Parse(kv[(kv.IndexOf('=') + 1)..])) : 0;
+            Assert.True(drops == sum, $"sample {samples}: drop={drops} but the reasons sum to {sum}\n{text}");
+            Assert.True(drops >= lastDrops, "drop count went backwards");
+            samples++;
+            if (drops > lastDrops && !done) midway++;
+            lastDrops = drops;
+            if (done) break;
+        }
+        Assert.True(sender.ExitCode == 0, sender.StandardError.ReadToEnd());
+        Assert.True(lastDrops > 0, "no frame reached the data plane");
+        Assert.True(midway > 0, $"no sample was taken while traffic flowed ({samples} samples)");
+    }
+
+    /// <summary>One control request over the socket (faster than starting the CLI for each sample).</summary>
+    string Request(string request)
+    {
+        using var s = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+        s.Connect(new UnixDomainSocketEndPoint(_run.Control));
+        s.Send(Encoding.UTF8.GetBytes(request + "\n"));
+        using var stream = new NetworkStream(s);
+        return new StreamReader(stream).ReadToEnd();
+    }
+
+    [RootTapFact]
     public void Deleting_the_tap_is_a_clean_one_line_exit()
     {
         _run.Start();
