@@ -15,23 +15,29 @@ public static partial class SignalDisposition
 {
     /// <summary>SIGHUP on Linux (all architectures .NET supports).</summary>
     public const int SIGHUP = 1;
-    static readonly nint SIG_DFL = 0;
-    static readonly nint SIG_IGN = 1;
+    const nint SIG_DFL = 0;
+    const nint SIG_IGN = 1;
 
     [LibraryImport("libc", EntryPoint = "signal", SetLastError = true)]
     private static partial nint Signal(int signum, nint handler);
 
+    [LibraryImport("libc", EntryPoint = "sigaction", SetLastError = true)]
+    private static unsafe partial int SigAction(int signum, void* act, void* oldact);
+
     /// <summary>
     /// Resets <paramref name="signum"/> to SIG_DFL when it was inherited as ignored; returns whether it was ignored.
+    /// Any other disposition (the default, or a handler the runtime installed) is only read, never rewritten.
     /// Call before <see cref="PosixSignalRegistration.Create"/> for that signal.
     /// </summary>
-    public static bool ResetIfIgnored(int signum)
+    public static unsafe bool ResetIfIgnored(int signum)
     {
         if (!OperatingSystem.IsLinux()) return false;
-        nint previous = Signal(signum, SIG_DFL);
-        if (previous == SIG_IGN) return true;
-        // It was not ignored: put back whatever was there (the runtime's own handler, or the default).
-        if (previous != SIG_DFL && previous != -1) Signal(signum, previous);
-        return false;
+        // glibc's struct sigaction starts with the handler (a union of sa_handler and sa_sigaction) on every Linux
+        // architecture; 256 bytes is more than its size anywhere (152 on x86-64 and arm64).
+        byte* old = stackalloc byte[256];
+        if (SigAction(signum, null, old) != 0) return false;
+        if (*(nint*)old != SIG_IGN) return false;
+        Signal(signum, SIG_DFL);
+        return true;
     }
 }
