@@ -3,7 +3,7 @@
 #   pipeline   frame records through node-1's whole packet path of the bundled cluster (pcaps/cluster)
 #   manifests  YAML / JSON through the manifest loader and compiler
 # Usage: tests/fuzz.sh [SECONDS-PER-HARNESS] [pipeline|manifests ...]   (default 60 s each, both harnesses)
-#        FUZZ_WORK=DIR keeps the build, seeds and AFL++ state there; FUZZ_EXTRA_PCAPS=DIR adds captures to the seeds
+#        FUZZ_WORK=DIR keeps the build, seeds and AFL++ state there; FUZZ_EXTRA_PCAPS=DIR / FUZZ_EXTRA_MANIFESTS=DIR add seeds
 # Installs what it needs only when missing (Debian afl++, the sharpfuzz tool from .config/dotnet-tools.json), replays
 # the kept regression findings, seeds from the captures and manifests in the repository, runs each harness and fails
 # when AFL++ saved any crash or hang (their inputs are copied to $FUZZ_OUT/<harness>/ and listed).
@@ -45,7 +45,8 @@ rm -rf "$seeds"; mkdir -p "$seeds/pipeline" "$seeds/manifests"
 mapfile -t pcaps < <(find pcaps ${FUZZ_EXTRA_PCAPS:-} -type f \( -name '*.pcap' -o -name '*.pcapng' \) | sort)
 "${fuzz[@]}" seed "$seeds/pipeline" "${pcaps[@]}" 2>/dev/null | tail -n 1
 find tests/DataPlane.Fuzz/findings/pipeline -type f -size +0 -exec cp {} "$seeds/pipeline/" \;
-find pcaps tests/DataPlane.Fuzz/seeds/manifests tests/DataPlane.Fuzz/findings/manifests -type f \
+# FUZZ_EXTRA_MANIFESTS: another folder of manifests to seed from (e.g. ../shared/seeds).
+find pcaps tests/DataPlane.Fuzz/seeds/manifests tests/DataPlane.Fuzz/findings/manifests ${FUZZ_EXTRA_MANIFESTS:-} -type f \
      \( -name '*.yaml' -o -name '*.yml' -o -name '*.json' \) -size -64k | while read -r f; do
   cp "$f" "$seeds/manifests/$(echo "$f" | tr '/' '_')"
 done
