@@ -26,6 +26,8 @@ public enum DropReason : ushort
     TruncatedIcmpError = 16,
     ServiceIpUnallocated = 17,
     CtInvalid = 18,
+    /// <summary>An ICMP error whose ICMP checksum does not verify: INVALID to conntrack (icmp_error), not translated.</summary>
+    IcmpBadChecksum = 19,
 }
 
 public static class DropReasonNames
@@ -52,6 +54,7 @@ public static class DropReasonNames
         "truncated-icmp-error",
         "service-ip-unallocated",
         "ct-invalid",
+        "icmp-bad-checksum",
     ];
 
     public static int Count => s_names.Length;

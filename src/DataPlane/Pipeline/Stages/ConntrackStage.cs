@@ -38,6 +38,8 @@ public static class ConntrackStage
         if ((e.Flags & CtFlags.SeenReply) == 0 && dir == CtDirection.Original && e.TcpFlagsOriginal == L4.TcpSyn
             && (ctx.TcpFlags & (L4.TcpSyn | L4.TcpAck | L4.TcpRst)) == L4.TcpAck)
             return Invalid(ref ctx);
+        if ((ctx.TcpFlags & L4.TcpRst) != 0 && ctx.Proto == IpProto.Tcp && !TcpWindow.RstInWindow(ref ctx, in e, dir))
+            return Invalid(ref ctx); // out-of-window RST: INVALID, the connection untouched
         return Verdict.Forward;
     }
 
@@ -97,6 +99,7 @@ public static class ConntrackStage
         {
             if (ctx.Direction == CtDirection.Original) e.TcpFlagsOriginal |= ctx.TcpFlags;
             else e.TcpFlagsReply |= ctx.TcpFlags;
+            TcpWindow.Track(ref ctx, ref e);
             byte all = (byte)(e.TcpFlagsOriginal | e.TcpFlagsReply);
             if (IsClosed(in e)) lifetime = t.TcpClose;
             // Cilium keeps an entry at the SYN lifetime until it sees a packet without SYN (seen_non_syn).
