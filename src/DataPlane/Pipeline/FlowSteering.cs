@@ -28,15 +28,14 @@ namespace DataPlane.Pipeline;
 public sealed class FlowSteering
 {
     readonly int _workers;
-    readonly ushort _snatMin, _snatMax;
+    readonly PipelineOptions _options;
     readonly FragmentSteering _fragments = new();
 
     public FlowSteering(int workers, PipelineOptions options)
     {
         if (workers < 1) throw new ArgumentOutOfRangeException(nameof(workers));
         _workers = workers;
-        _snatMin = options.SnatPortMin;
-        _snatMax = options.SnatPortMax;
+        _options = options;
     }
 
     public int Workers => _workers;
@@ -69,7 +68,7 @@ public sealed class FlowSteering
 
     int Steer(uint src, ushort sport, uint dst, ushort dport, MapSet maps)
     {
-        if (dport >= _snatMin && dport <= _snatMax && IsMasqueradeAddress(dst, maps.Node)) return dport % _workers;
+        if (IsSnatPort(dport, _options) && IsMasqueradeAddress(dst, maps.Node)) return dport % _workers;
         if (!System.Runtime.CompilerServices.Unsafe.IsNullRef(ref maps.FrontendAddresses.Lookup(new Ip4Key(dst)))) return Hash(src, sport);
         return Hash(dst, dport);
     }
@@ -86,9 +85,13 @@ public sealed class FlowSteering
         uint qsrc = BinaryPrimitives.ReadUInt32BigEndian(inner[12..]), qdst = BinaryPrimitives.ReadUInt32BigEndian(inner[16..]);
         ushort qsport = BinaryPrimitives.ReadUInt16BigEndian(inner[ihl..]), qdport = BinaryPrimitives.ReadUInt16BigEndian(inner[(ihl + 2)..]);
         if (!System.Runtime.CompilerServices.Unsafe.IsNullRef(ref maps.FrontendAddresses.Lookup(new Ip4Key(qsrc)))) return Hash(qdst, qdport);
-        if (qsport >= _snatMin && qsport <= _snatMax && IsMasqueradeAddress(qsrc, maps.Node)) return qsport % _workers;
+        if (IsSnatPort(qsport, _options) && IsMasqueradeAddress(qsrc, maps.Node)) return qsport % _workers;
         return Hash(qsrc, qsport);
     }
+
+    /// <summary>A port masquerade may allocate: the SNAT range, and the privileged classes when they apply.</summary>
+    static bool IsSnatPort(ushort port, PipelineOptions o) =>
+        (port >= o.SnatPortMin && port <= o.SnatPortMax) || (o.SnatPrivilegedClasses && port is >= 1 and <= 511 or >= 600 and <= 1023);
 
     static bool IsMasqueradeAddress(uint a, NodeInfo node) => node.IsNodeAddress(a) || (node.PodCidr is { } pod && pod.At(1) == a);
 
@@ -103,7 +106,7 @@ public sealed class FlowSteering
     /// pod gateway itself as a client on another port) by hash.
     /// </summary>
     public static bool Owns(uint ip, ushort port, NodeInfo node, PipelineOptions o) =>
-        o.WorkerCount <= 1 || (port >= o.SnatPortMin && port <= o.SnatPortMax && IsMasqueradeAddress(ip, node)
+        o.WorkerCount <= 1 || (IsSnatPort(port, o) && IsMasqueradeAddress(ip, node)
             ? port % o.WorkerCount
             : HashWorker(ip, port, o.WorkerCount)) == o.WorkerIndex;
 }

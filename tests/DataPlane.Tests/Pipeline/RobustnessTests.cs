@@ -339,6 +339,75 @@ public class RobustnessTests
         Fix(f);
     }
 
+    // ---- SNAT port classes of privileged client ports (nf_nat_l4proto_unique_tuple)
+
+    static ushort SnatPortFor(PacketPipeline p, string client, ushort port)
+    {
+        var (v, r, _) = Run(p, Frames.TcpFrame(client, port, "192.168.0.2", NodePort, Frames.Tcp.Syn, 1, 0));
+        Assert.Equal(Verdict.Forward, v);
+        Assert.True(r.Masqueraded);
+        return r.OutSrcPort;
+    }
+
+    [Theory]
+    [InlineData((ushort)800, 600, 1023)]
+    [InlineData((ushort)550, 600, 1023)]
+    [InlineData((ushort)512, 600, 1023)]
+    [InlineData((ushort)300, 1, 511)]
+    [InlineData((ushort)1, 1, 511)]
+    [InlineData((ushort)511, 1, 511)]
+    [InlineData((ushort)1024, 32768, 65535)]
+    [InlineData((ushort)40001, 32768, 65535)]
+    public void A_masqueraded_client_port_stays_in_its_class(ushort clientPort, int min, int max)
+    {
+        var p = NewPipeline(backends: 1);
+        // Many clients with the same port to the same backend: the first keeps it when its class allows, the others
+        // get other ports of the same class, all distinct.
+        var seen = new HashSet<ushort>();
+        for (int i = 1; i <= 40; i++)
+        {
+            ushort port = SnatPortFor(p, $"203.0.113.{i}", clientPort);
+            Assert.InRange(port, min, max);
+            Assert.True(seen.Add(port), $"port {port} given twice");
+            if (i == 1 && clientPort >= min && clientPort <= max) Assert.Equal(clientPort, port);
+        }
+    }
+
+    [Fact]
+    public void An_explicit_snat_range_applies_to_privileged_ports_too()
+    {
+        var p = NewPipeline(backends: 1, new PipelineOptions { CtCapacity = 1 << 12, SnatPortMin = 40000, SnatPortMax = 40999, SnatPrivilegedClasses = false });
+        Assert.InRange(SnatPortFor(p, "203.0.113.1", 800), 40000, 40999);
+        Assert.InRange(SnatPortFor(p, "203.0.113.2", 300), 40000, 40999);
+    }
+
+    [Fact]
+    public void Replies_to_privileged_snat_ports_reach_their_worker()
+    {
+        var holder = new MapSetHolder(Build(backends: 5));
+        foreach (int w in new[] { 2, 3, 4, 7 })
+        {
+            var options = new PipelineOptions { CtCapacity = 1 << 10, WorkerCount = w };
+            var workers = Enumerable.Range(0, w).Select(i => new PacketPipeline(holder, options with { WorkerIndex = i, Seed = (ulong)i + 1 })).ToArray();
+            var steering = new FlowSteering(w, options);
+            for (int c = 1; c <= 60; c++)
+            {
+                ushort port = (ushort)(c * 17);
+                byte[] syn = Frames.TcpFrame($"203.0.113.{c}", port, "192.168.0.2", NodePort, Frames.Tcp.Syn, 1, 0);
+                int owner = steering.WorkerFor(syn, holder.Current);
+                var (v, r, _) = Run(workers[owner], syn);
+                Assert.Equal(Verdict.Forward, v);
+                var (lo, hi) = DataPlane.Pipeline.Stages.ConntrackStage.SnatRange(port, options);
+                Assert.InRange(r.OutSrcPort, lo, hi);
+                byte[] reply = Frames.TcpFrame(Ip4.Format(r.OutDstIp), r.OutDstPort, Ip4.Format(r.OutSrcIp), r.OutSrcPort, Frames.Tcp.Syn | Frames.Tcp.Ack, 5, 2);
+                Assert.Equal(owner, steering.WorkerFor(reply, holder.Current));
+                var (rv, rr, _) = Run(workers[owner], reply);
+                Assert.Equal(Verdict.Forward, rv);
+                Assert.Equal(port, rr.OutDstPort);
+            }
+        }
+    }
+
     /// <summary>Appends the options NOP, window scale (kind 3, length 3) to a bare TCP segment (data offset 6).</summary>
     static byte[] WithWindowScale(byte[] frame, byte shift)
     {

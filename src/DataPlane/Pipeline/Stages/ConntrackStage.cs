@@ -127,7 +127,8 @@ public static class ConntrackStage
         if (ctx.Masquerade) natIp = MasqueradeSource(maps.Node, in be);
 
         int entry = -1;
-        bool keep = (ctx.Masquerade ? natPort >= o.SnatPortMin && natPort <= o.SnatPortMax : true)
+        var (lo, hi) = SnatRange(ctx.SrcPort, o);
+        bool keep = (ctx.Masquerade ? natPort >= lo && natPort <= hi : true)
             && FlowSteering.Owns(natIp, natPort, maps.Node, o);
         MapStatus st = keep
             ? ct.TryCreate(original, new CtTuple4(be.Address, be.Port, natIp, natPort, ctx.Proto), out entry, ctx.NowNs)
@@ -137,7 +138,7 @@ public static class ConntrackStage
             // The tuple is taken (or the client's port is outside the range): search the SNAT range. A DNAT-only flow
             // lands here only when its reply tuple clashes with another connection's; Linux then gives it a unique
             // source port too (nf_nat's null binding), so do the same.
-            st = AllocatePort(in original, in be, natIp, maps.Node, ct, o, ref rng, out entry, out natPort, ctx.NowNs);
+            st = AllocatePort(in original, in be, natIp, lo, hi, maps.Node, ct, o, ref rng, out entry, out natPort, ctx.NowNs);
             if (st == MapStatus.Exists) return Drop(ref ctx, DropReason.NatPortExhausted);
         }
         if (st == MapStatus.Full) return Drop(ref ctx, DropReason.CtFull);
@@ -158,18 +159,28 @@ public static class ConntrackStage
         return Verdict.Continue;
     }
 
+    /// <summary>
+    /// The source ports a masqueraded flow from <paramref name="clientPort"/> may get: the kernel's port classes for
+    /// privileged ports (nf_nat_l4proto_unique_tuple without NF_NAT_RANGE_PROTO_SPECIFIED: below 512 within 1-511,
+    /// 512-1023 within 600-1023, so a privileged source stays privileged, as --random-fully also keeps it), the SNAT
+    /// range for the rest and for every port once a range was configured explicitly (MASQUERADE --to-ports).
+    /// </summary>
+    public static (ushort Min, ushort Max) SnatRange(ushort clientPort, PipelineOptions o) =>
+        !o.SnatPrivilegedClasses || clientPort >= 1024 || clientPort == 0 ? (o.SnatPortMin, o.SnatPortMax)
+        : clientPort < 512 ? ((ushort)1, (ushort)511) : ((ushort)600, (ushort)1023);
+
     [MethodImpl(MethodImplOptions.NoInlining)]
-    static MapStatus AllocatePort(in CtTuple4 original, in Lb4Backend be, uint natIp, NodeInfo node, ConntrackMap ct, PipelineOptions o,
+    static MapStatus AllocatePort(in CtTuple4 original, in Lb4Backend be, uint natIp, ushort lo, ushort hi, NodeInfo node, ConntrackMap ct, PipelineOptions o,
         ref DeterministicRandom rng, out int entry, out ushort port, long nowNs)
     {
-        uint size = (uint)(o.SnatPortMax - o.SnatPortMin + 1);
+        uint size = (uint)(hi - lo + 1);
         uint p = rng.Next(size);
         int tries = Math.Min(o.SnatRetries, (int)size);
         // With several workers only the ports whose replies steer back to this one count (FlowSteering); the others are
         // stepped over without spending a try.
         for (uint step = 0; step < size && tries > 0; step++, p = (p + 1) % size)
         {
-            port = (ushort)(o.SnatPortMin + p);
+            port = (ushort)(lo + p);
             if (o.WorkerCount > 1 && !FlowSteering.Owns(natIp, port, node, o)) continue;
             tries--;
             MapStatus st = ct.TryCreate(original, new CtTuple4(be.Address, be.Port, natIp, port, original.Proto), out entry, nowNs);
