@@ -236,12 +236,6 @@ public sealed class PacketPipeline
         return Reconcile(maps, int.MaxValue);
     }
 
-    static Verdict Drop(ref PacketContext ctx, DropReason r)
-    {
-        ctx.Reason = r;
-        return Verdict.Drop;
-    }
-
     void Report(ref PacketContext ctx, Verdict v, MapSet maps, out PacketResult r)
     {
         r = default;
