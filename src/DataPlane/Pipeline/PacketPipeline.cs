@@ -139,6 +139,14 @@ public sealed class PacketPipeline
     }
 
     /// <summary>
+    /// A tracked packet that may not be forwarded: the error comes from the frontend (the original destination) for the
+    /// client's direction, from the interface towards the backend for a reply.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    Verdict TtlExpired(ref PacketContext ctx, MapSet maps, in CtEntry e) =>
+        ForwardStage.Ttl(ref ctx, ctx.Direction == CtDirection.Original ? e.Original.DstIp : ForwardStage.InterfaceToward(maps.Node, ctx.SrcIp), ref _icmpId);
+
+    /// <summary>
     /// A service without endpoints: to a node address the datagram is delivered locally (INPUT) and REJECTed whatever
     /// its TTL; otherwise it is forwarded, and ip_forward's TTL check comes before the FORWARD hook's REJECT, answering
     /// from the interface towards the sender (no NAT was applied).
@@ -157,8 +165,7 @@ public sealed class PacketPipeline
     Verdict ForwardTracked(ref PacketContext ctx, MapSet maps)
     {
         ref CtEntry e = ref Conntrack[ctx.CtIndex];
-        Verdict t = ForwardStage.Ttl(ref ctx, ctx.Direction == CtDirection.Original ? e.Original.DstIp : ForwardStage.InterfaceToward(maps.Node, ctx.SrcIp), ref _icmpId);
-        if (t != Verdict.Continue) return t;
+        if (ForwardStage.Expires(ref ctx)) return TtlExpired(ref ctx, maps, in e);
         if (ctx.IsFirstFragment)
             Fragments.Remember(FragmentStage.KeyOf(ref ctx), ctx.CtIndex, e.FlowId, ctx.Direction, ctx.NowNs);
         ConntrackStage.Update(ref ctx, ref e, in _timeouts);

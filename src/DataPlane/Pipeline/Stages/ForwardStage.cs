@@ -24,7 +24,11 @@ public static class ForwardStage
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Verdict Ttl(ref PacketContext ctx, uint errorSource, ref ushort ipId) =>
-        ctx.Frame[ctx.L3Offset + Ipv4Header.TtlOffset] > 1 ? Verdict.Continue : Expired(ref ctx, errorSource, ref ipId);
+        Expires(ref ctx) ? Expired(ref ctx, errorSource, ref ipId) : Verdict.Continue;
+
+    /// <summary>The rule itself: TTL 0 or 1 is not forwarded. For hot paths that work out the error's source only then.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static bool Expires(ref PacketContext ctx) => ctx.Frame[ctx.L3Offset + Ipv4Header.TtlOffset] <= 1;
 
     /// <summary>
     /// The address an error the node itself originates leaves with (icmp_send's source, the route back to the sender):

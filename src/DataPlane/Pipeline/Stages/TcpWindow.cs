@@ -36,6 +36,8 @@ public static class TcpWindow
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static void Track(ref PacketContext ctx, ref CtEntry e)
     {
+        // Parsed frames always hold the TCP header; a context built without a frame (a stage benchmark) tracks nothing.
+        if ((uint)ctx.Frame.Length < (uint)ctx.L4Offset + L4.TcpMinLength) return;
         ReadOnlySpan<byte> tcp = ctx.Frame.Slice(ctx.L4Offset);
         uint seq = BinaryPrimitives.ReadUInt32BigEndian(tcp.Slice(L4.TcpSeqOffset));
         int dataOffset = (tcp[L4.TcpDataOffsetOffset] >> 4) * 4;
