@@ -26,6 +26,8 @@ public enum DropReason : ushort
     TruncatedIcmpError = 16,
     ServiceIpUnallocated = 17,
     CtInvalid = 18,
+    /// <summary>An ICMP error whose ICMP checksum does not verify: INVALID to conntrack (icmp_error), not translated.</summary>
+    IcmpBadChecksum = 19,
     /// <summary>A captured frame of a link type the replay cannot turn into Ethernet (counted by link type in the summary).</summary>
     UnsupportedLinkType = 23,
     /// <summary>
@@ -65,7 +67,7 @@ public static class DropReasonNames
         "truncated-icmp-error",
         "service-ip-unallocated",
         "ct-invalid",
-        "reserved-19",
+        "icmp-bad-checksum",
         "reserved-20",
         "reserved-21",
         "reserved-22",

@@ -49,4 +49,11 @@ public ref struct PacketContext
     public uint BackendId;
     public bool Masquerade;
     public bool NewFlow;
+
+    /// <summary>The one way a stage drops a packet: the reason is recorded for the verdict line and the per-reason counter.</summary>
+    public Verdict Drop(DropReason reason)
+    {
+        Reason = reason;
+        return Verdict.Drop;
+    }
 }
