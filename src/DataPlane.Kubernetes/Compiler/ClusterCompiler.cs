@@ -130,6 +130,7 @@ public static class ClusterCompiler
             if (kp.Mode == ProxyMode.NFTables)
                 b.AddFrontend(new Lb4Key(clusterIp, 0, 0), firstRevNat, ServiceFlags.ClusterIp | ServiceFlags.Wildcard, []);
         }
+        b.Dns = DnsZoneCompiler.Compile(m, options.Dns, allocator, slices, legacy, generation, options.Warn);
         return b.Build(generation);
     }
 

@@ -17,4 +17,6 @@ public sealed record CompileOptions
     public LoadBalancerAlgorithm Algorithm { get; init; } = LoadBalancerAlgorithm.Random;
     /// <summary>cilium's --bpf-lb-maglev-table-size: slots per Maglev table, one of <see cref="Maps.MaglevTable.SupportedSizes"/>.</summary>
     public int MaglevTableSize { get; init; } = Maps.MaglevTable.DefaultSize;
+    /// <summary>The cluster DNS server (zone, TTL, address, when to answer); compiled with every full generation.</summary>
+    public DnsOptions Dns { get; init; } = new();
 }

@@ -26,6 +26,12 @@ public enum DropReason : ushort
     TruncatedIcmpError = 16,
     ServiceIpUnallocated = 17,
     CtInvalid = 18,
+    /// <summary>A message to the cluster DNS address that gets no answer: shorter than a DNS header, or a response (QR set).</summary>
+    DnsIgnored = 26,
+    /// <summary>A TCP segment to the cluster DNS address carrying part of a length-prefixed query (we answer whole queries only).</summary>
+    DnsTcpIncomplete = 27,
+    /// <summary>A query to the cluster DNS address with a bad UDP/TCP checksum: the receiving stack discards it (UDP_MIB_CSUMERRORS).</summary>
+    DnsBadChecksum = 28,
 }
 
 public static class DropReasonNames
@@ -52,6 +58,16 @@ public static class DropReasonNames
         "truncated-icmp-error",
         "service-ip-unallocated",
         "ct-invalid",
+        "reserved-19",
+        "reserved-20",
+        "reserved-21",
+        "reserved-22",
+        "reserved-23",
+        "reserved-24",
+        "reserved-25",
+        "dns-ignored",
+        "dns-tcp-incomplete",
+        "dns-bad-checksum",
     ];
 
     public static int Count => s_names.Length;

@@ -115,6 +115,8 @@ public sealed class PacketPipeline
         // ClusterIP cannot be pinged) and goes to the host stack untouched, as kube-proxy leaves it.
         if (ctx.Proto == IpProto.Icmp)
             return ctx.IcmpType is L4.IcmpDestUnreachable or L4.IcmpTimeExceeded ? IcmpErrorStage.Run(ref ctx, Conntrack) : Verdict.Pass;
+        // Cluster DNS answered here (when the zone's mode says so), before kube-proxy's DNAT would send it to CoreDNS.
+        if (maps.Dns is { } dns && DnsStage.Matches(ref ctx, dns, maps)) return DnsStage.Run(ref ctx, dns);
 
         v = ConntrackStage.Lookup(ref ctx, Conntrack, maps);
         if (v == Verdict.Forward) return ForwardTracked(ref ctx);
@@ -272,7 +274,7 @@ public sealed class PacketPipeline
             // The reply tuple's source is the backend; backend ids are per generation, the tuple is not.
             r.Backend = new Lb4Backend { Address = e.Reply.SrcIp, Port = e.Reply.SrcPort, Proto = e.Reply.Proto };
         }
-        else if (v == Verdict.Reject)
+        else if (v is Verdict.Reject or Verdict.Answer)
         {
             r.RevNatIndex = ctx.Service.RevNatIndex;
             r.HasOut = ctx.ReplyLength > 0;
@@ -282,6 +284,7 @@ public sealed class PacketPipeline
                 var ip = new Ipv4Header(ctx.ReplyBuffer.Slice(ctx.L3Offset));
                 r.OutSrcIp = ip.Src;
                 r.OutDstIp = ip.Dst;
+                if (v == Verdict.Answer) { r.OutSrcPort = ctx.DstPort; r.OutDstPort = ctx.SrcPort; }
             }
         }
         else if (ctx.Service.RevNatIndex != 0)
