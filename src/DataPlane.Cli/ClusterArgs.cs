@@ -27,8 +27,11 @@ public sealed class ClusterArgs
         DefaultValueFactory = _ => MaglevTable.DefaultSize,
     };
 
+    public DnsArgs Dns { get; } = new();
+
     public void AddTo(Command c)
     {
+        Dns.AddTo(c);
         c.Options.Add(Algorithm);
         c.Options.Add(MaglevSize);
         c.Options.Add(Cluster);
@@ -58,7 +61,7 @@ public sealed class ClusterArgs
             throw new UsageException($"--maglev-table-size: {size} is not one of {string.Join(", ", MaglevTable.SupportedSizes)}");
         return new CompileOptions
         {
-            NodePortMin = min, NodePortMax = max, Algorithm = algorithm, MaglevTableSize = size,
+            NodePortMin = min, NodePortMax = max, Algorithm = algorithm, MaglevTableSize = size, Dns = Dns.Options(pr),
             Warn = w => Console.Error.WriteLine($"dataplane: warning: {w}"),
         };
     }

@@ -25,35 +25,19 @@ public static class DnsCommand
         var cluster = new Option<string>("--cluster") { Description = "Manifest file or folder", Required = true };
         var name = new Argument<string?>("name") { Description = "The name to look up", Arity = ArgumentArity.ZeroOrOne };
         var type = new Argument<string>("type") { Description = "Record type (A, AAAA, SRV, PTR, TXT, SOA, NS, CNAME, ANY)", DefaultValueFactory = _ => "A" };
-        var clusterDns = new Option<string?>("--cluster-dns") { Description = "The cluster DNS address (default: kube-system/kube-dns's cluster IP, else 10.96.0.10)" };
-        var domain = new Option<string>("--cluster-domain") { Description = "The cluster domain", DefaultValueFactory = _ => "cluster.local" };
-        var ttl = new Option<uint>("--dns-ttl") { Description = "TTL of the records (CoreDNS ttl, 0-3600)", DefaultValueFactory = _ => 5 };
-        var pods = new Option<string>("--pods") { Description = "CoreDNS pods option: insecure, verified or disabled", DefaultValueFactory = _ => "insecure" };
-        pods.AcceptOnlyFromAmong("insecure", "verified", "disabled");
-        var podNames = new Option<bool>("--endpoint-pod-names") { Description = "CoreDNS endpoint_pod_names: endpoints without a hostname are named after their pod" };
-        var upstream = new Option<string>("--upstream-answer") { Description = "Answer for names outside the cluster zones: REFUSED or NXDOMAIN", DefaultValueFactory = _ => "REFUSED" };
-        upstream.AcceptOnlyFromAmong("REFUSED", "NXDOMAIN");
+        var dnsArgs = new DnsArgs();
         var tcp = new Option<bool>("--tcp") { Description = "Send the query over TCP (one segment, length-prefixed)" };
         var json = new Option<bool>("--json") { Description = "One JSON line per query" };
         var batch = new Option<string?>("--batch") { Description = "File of {\"qname\",\"qtype\"} lines" };
         var from = new Option<string?>("--from") { Description = "ns/pod: resolve as that pod's resolver does (its resolv.conf, search path, ndots)" };
 
         var cmd = new Command("dns", "Query the cluster DNS the data plane answers, like dig (or as a pod's resolver with --from)")
-            { cluster, name, type, clusterDns, domain, ttl, pods, podNames, upstream, tcp, json, batch, from };
+            { cluster, name, type, tcp, json, batch, from };
+        dnsArgs.AddTo(cmd);
         cmd.SetAction(pr => Errors.Guard(() =>
         {
             ClusterManifests m = ManifestLoader.Load(pr.GetValue(cluster)!);
-            uint? dnsIp = null;
-            if (pr.GetValue(clusterDns) is { } d)
-                dnsIp = Ip4.TryParse(d, out uint ip) ? ip : throw new UsageException($"--cluster-dns: '{d}' is not an IPv4 address");
-            if (pr.GetValue(ttl) > 3600) throw new UsageException("--dns-ttl: CoreDNS accepts 0 to 3600 seconds");
-            var options = new DnsOptions
-            {
-                ClusterDomain = pr.GetValue(domain)!, Ttl = pr.GetValue(ttl), ClusterDns = dnsIp, Mode = DnsMode.Answer,
-                Pods = pr.GetValue(pods) switch { "verified" => DnsPodsMode.Verified, "disabled" => DnsPodsMode.Disabled, _ => DnsPodsMode.Insecure },
-                EndpointPodNames = pr.GetValue(podNames),
-                UpstreamRcode = pr.GetValue(upstream) == "NXDOMAIN" ? DnsRcode.NXDomain : DnsRcode.Refused,
-            };
+            DnsOptions options = dnsArgs.Options(pr, forceMode: DnsMode.Answer); // asking is answering
             DnsZone zone = DnsZoneCompiler.Compile(m, options, 1, w => Console.Error.WriteLine($"dataplane: warning: {w}"));
             bool asJson = pr.GetValue(json);
 
