@@ -145,6 +145,17 @@ public class DnsStageTests
     }
 
     [Fact]
+    public void A_udp_answer_never_exceeds_one_ethernet_frame_whatever_the_edns_size()
+    {
+        var w = new DnsWorld(new DnsOptions { Mode = DnsMode.Answer }, BigHeadless(120));
+        var (_, resp, r) = w.SendUdp(DnsMessage.BuildQuery("big.default.svc.cluster.local", DnsType.A, 1, ednsUdpSize: 4096));
+        Assert.True(r.OutLength <= 14 + 1500, $"{r.OutLength}");
+        DnsMessage m = DnsMessage.Decode(resp!)!;
+        Assert.True(m.Truncated);
+        Assert.InRange(m.Answer.Count, 60, 119);
+    }
+
+    [Fact]
     public void Auto_mode_answers_only_while_kube_dns_has_no_endpoints()
     {
         // dns-cluster.yaml: kube-dns without endpoints → answered.

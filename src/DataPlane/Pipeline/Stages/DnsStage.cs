@@ -58,7 +58,8 @@ public static class DnsStage
             return Drop(ref ctx, DropReason.DnsBadChecksum);
         int l3 = ctx.L3Offset;
         Span<byte> r = ctx.ReplyBuffer;
-        int room = r.Length - l3 - Ipv4Header.MinLength - L4.UdpLength;
+        // One Ethernet frame at most (1500-byte MTU): a larger EDNS0 answer is truncated with TC rather than fragmented.
+        int room = Math.Min(r.Length, l3 + 1500) - l3 - Ipv4Header.MinLength - L4.UdpLength;
         if (room < DnsParser.HeaderLength) return Drop(ref ctx, DropReason.DnsIgnored);
         int n = DnsResponder.Respond(zone, l4[L4.UdpLength..udpLen], r[(l3 + Ipv4Header.MinLength + L4.UdpLength)..], room, tcp: false);
         if (n == 0) return Drop(ref ctx, DropReason.DnsIgnored);
