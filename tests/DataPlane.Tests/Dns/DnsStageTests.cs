@@ -217,3 +217,38 @@ public class DnsStageTests
         return dir;
     }
 }
+
+/// <summary>Endpoint changes reach the DNS answers when the data plane answers DNS (no stale zone from a delta).</summary>
+public class DnsControlPlaneTests
+{
+    [Fact]
+    public void An_endpointslice_change_updates_the_answers()
+    {
+        string dir = Directory.CreateTempSubdirectory("dp-dns-").FullName;
+        File.Copy(DnsWorld.ClusterFile, Path.Combine(dir, "cluster.yaml"));
+        var cp = new DataPlane.Kubernetes.ControlPlane(dir, "node-1", new CompileOptions { Dns = new DnsOptions { Mode = DnsMode.Answer } });
+        string change = Path.Combine(Directory.CreateTempSubdirectory("dp-dns-").FullName, "change.yaml");
+        File.WriteAllText(change,
+            "apiVersion: discovery.k8s.io/v1\nkind: EndpointSlice\nmetadata: {name: nginx-1, namespace: default, labels: {kubernetes.io/service-name: nginx}}\n" +
+            "addressType: IPv4\nports: [{name: web, port: 80, protocol: TCP}]\nendpoints: [{addresses: [10.244.1.10], hostname: web-0, conditions: {ready: true}}]\n---\n" +
+            "apiVersion: discovery.k8s.io/v1\nkind: EndpointSlice\nmetadata: {name: web-1, namespace: default, labels: {kubernetes.io/service-name: web}}\n" +
+            "addressType: IPv4\nports: [{name: http, port: 8080, protocol: TCP}]\nendpoints: [{addresses: [10.244.1.6], conditions: {ready: true}}]\n");
+        DataPlane.Maps.MapSet next = cp.Apply(change);
+        var pipeline = new PacketPipeline(cp.Holder, new PipelineOptions { CtCapacity = 64 });
+        var frame = new byte[128];
+        int len = DnsFrames.Udp(frame, DnsWorld.Client, 40000, DnsWorld.DnsIp, DnsMessage.BuildQuery("nginx.default.svc.cluster.local", DnsType.A, 1));
+        var reply = new byte[1536];
+        Assert.Equal(Verdict.Answer, pipeline.Process(frame.AsSpan(0, len), 1, reply, out PacketResult r));
+        Assert.Equal(["nginx.default.svc.cluster.local. 5 IN A 10.244.1.10"], DnsMessage.Decode(DnsFrames.Payload(reply.AsSpan(0, r.OutLength)))!.Answer);
+        Assert.Same(next, cp.Holder.Current);
+
+        // A ClusterIP service's slice alone (what the incremental compiler publishes as a delta): endpoint names follow.
+        File.WriteAllText(change,
+            "apiVersion: discovery.k8s.io/v1\nkind: EndpointSlice\nmetadata: {name: web-1, namespace: default, labels: {kubernetes.io/service-name: web}}\n" +
+            "addressType: IPv4\nports: [{name: http, port: 8080, protocol: TCP}]\nendpoints: [{addresses: [10.244.1.8], conditions: {ready: true}}]\n");
+        cp.Apply(change);
+        len = DnsFrames.Udp(frame, DnsWorld.Client, 40001, DnsWorld.DnsIp, DnsMessage.BuildQuery("10-244-1-8.web.default.svc.cluster.local", DnsType.A, 2));
+        Assert.Equal(Verdict.Answer, pipeline.Process(frame.AsSpan(0, len), 2, reply, out r));
+        Assert.Equal(["10-244-1-8.web.default.svc.cluster.local. 5 IN A 10.244.1.8"], DnsMessage.Decode(DnsFrames.Payload(reply.AsSpan(0, r.OutLength)))!.Answer);
+    }
+}
