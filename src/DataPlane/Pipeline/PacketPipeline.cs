@@ -117,6 +117,8 @@ public sealed partial class PacketPipeline
         // ClusterIP cannot be pinged) and goes to the host stack untouched, as kube-proxy leaves it.
         if (ctx.Proto == IpProto.Icmp)
             return ctx.IcmpType is L4.IcmpDestUnreachable or L4.IcmpTimeExceeded ? IcmpErrorStage.Run(ref ctx, Conntrack, Fragments) : Verdict.Pass;
+        // Cluster DNS answered here (when the zone's mode says so), before kube-proxy's DNAT would send it to CoreDNS.
+        if (maps.Dns is { } dns && DnsStage.Matches(ref ctx, dns, maps)) return DnsStage.Run(ref ctx, dns);
 
         v = ConntrackStage.Lookup(ref ctx, Conntrack, maps);
         if (v == Verdict.Forward) return ForwardTracked(ref ctx, maps);
@@ -291,7 +293,7 @@ public sealed partial class PacketPipeline
             // The reply tuple's source is the backend; backend ids are per generation, the tuple is not.
             r.Backend = new Lb4Backend { Address = e.Reply.SrcIp, Port = e.Reply.SrcPort, Proto = e.Reply.Proto };
         }
-        else if (v == Verdict.Reject)
+        else if (v is Verdict.Reject or Verdict.Answer)
         {
             r.RevNatIndex = ctx.Service.RevNatIndex;
             r.HasOut = ctx.ReplyLength > 0;
@@ -301,8 +303,8 @@ public sealed partial class PacketPipeline
                 var ip = new Ipv4Header(ctx.ReplyBuffer.Slice(ctx.L3Offset));
                 r.OutSrcIp = ip.Src;
                 r.OutDstIp = ip.Dst;
-                r.OutProto = ip.Protocol; // ICMP, or TCP for the node's own reset
-                if (r.OutProto == IpProto.Tcp)
+                r.OutProto = ip.Protocol; // ICMP, TCP for the node's own reset, UDP or TCP for a DNS answer
+                if (r.OutProto is IpProto.Tcp or IpProto.Udp)
                 {
                     r.OutSrcPort = L4.ReadU16(ctx.ReplyBuffer.Slice(ctx.L3Offset + Ipv4Header.MinLength), L4.SrcPortOffset);
                     r.OutDstPort = L4.ReadU16(ctx.ReplyBuffer.Slice(ctx.L3Offset + Ipv4Header.MinLength), L4.DstPortOffset);
