@@ -1,4 +1,3 @@
-using System.Buffers.Binary;
 using System.Runtime.CompilerServices;
 using DataPlane.Packets;
 
@@ -14,7 +13,6 @@ namespace DataPlane.Pipeline.Stages;
 /// </summary>
 public static class ForwardStage
 {
-    const int IcmpMaxDatagram = 576; // RFC 1812 §4.3.2.3
 
     /// <summary>
     /// <see cref="Verdict.Continue"/> when the frame may be forwarded; otherwise the frame is not, <c>ctx.Reason</c> is
@@ -52,35 +50,6 @@ public static class ForwardStage
     /// port unreachable): TOS (original &amp; 0x1e) | 0xc0, TTL 64, DF clear, at most 576 bytes, quoting the datagram
     /// as it arrived (TTL unchanged: ip_forward has not decremented it). The IP id is the pipeline's ICMP counter.
     /// </summary>
-    static void TimeExceeded(ref PacketContext ctx, uint src, ref ushort ipId)
-    {
-        ReadOnlySpan<byte> orig = ctx.Frame.Slice(0, ctx.Length);
-        int l3 = ctx.L3Offset;
-        int quoteLen = Math.Min(ctx.Length - l3, IcmpMaxDatagram - Ipv4Header.MinLength - L4.IcmpHeaderLength);
-        int total = Ipv4Header.MinLength + L4.IcmpHeaderLength + quoteLen;
-        Span<byte> r = ctx.ReplyBuffer;
-        if (r.Length < l3 + total) { ctx.ReplyLength = 0; return; }
-
-        orig.Slice(0, l3).CopyTo(r); // back to the sender, on the same VLAN
-        Ethernet.SwapMacs(r);
-        BinaryPrimitives.WriteUInt16BigEndian(r.Slice(l3 - 2), Ethernet.EtherTypeIPv4);
-
-        Span<byte> ip = r.Slice(l3, total);
-        ip.Clear();
-        ip[0] = 0x45;
-        ip[Ipv4Header.TosOffset] = (byte)((orig[l3 + Ipv4Header.TosOffset] & 0x1E) | 0xC0);
-        BinaryPrimitives.WriteUInt16BigEndian(ip.Slice(Ipv4Header.TotalLengthOffset), (ushort)total);
-        BinaryPrimitives.WriteUInt16BigEndian(ip.Slice(Ipv4Header.IdOffset), ipId++);
-        ip[Ipv4Header.TtlOffset] = 64;
-        ip[Ipv4Header.ProtocolOffset] = IpProto.Icmp;
-        BinaryPrimitives.WriteUInt32BigEndian(ip.Slice(Ipv4Header.SrcOffset), src);
-        BinaryPrimitives.WriteUInt32BigEndian(ip.Slice(Ipv4Header.DstOffset), ctx.SrcIp);
-        BinaryPrimitives.WriteUInt16BigEndian(ip.Slice(Ipv4Header.ChecksumOffset), Checksum.Compute(ip.Slice(0, Ipv4Header.MinLength)));
-
-        Span<byte> icmp = ip.Slice(Ipv4Header.MinLength);
-        icmp[0] = L4.IcmpTimeExceeded; // code 0: TTL exceeded in transit
-        orig.Slice(l3, quoteLen).CopyTo(icmp.Slice(L4.IcmpHeaderLength));
-        BinaryPrimitives.WriteUInt16BigEndian(icmp.Slice(L4.IcmpChecksumOffset), Checksum.Compute(icmp));
-        ctx.ReplyLength = l3 + total;
-    }
+    static void TimeExceeded(ref PacketContext ctx, uint src, ref ushort ipId) =>
+        IcmpSend.Build(ref ctx, src, L4.IcmpTimeExceeded, 0 /* TTL exceeded in transit */, forwardedQuote: false, ref ipId);
 }
