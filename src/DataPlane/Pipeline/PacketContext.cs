@@ -49,4 +49,7 @@ public ref struct PacketContext
     public uint BackendId;
     public bool Masquerade;
     public bool NewFlow;
+
+    /// <summary>Tracing only: the runner records each stage's outcome here; null on the untraced path.</summary>
+    public StageLog? Log;
 }

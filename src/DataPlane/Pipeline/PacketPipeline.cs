@@ -48,6 +48,9 @@ public sealed class PacketPipeline
     public PipelineOptions Options => _options;
     public MapSet Maps => _maps.Current;
 
+    /// <summary>When set (trace, replay --explain), each packet's stage outcomes are recorded here; null = untraced.</summary>
+    public StageLog? Log { get; set; }
+
     /// <summary>
     /// Runs one frame. The frame is rewritten in place; on <see cref="Verdict.Forward"/> the output is
     /// <c>frame[..result.OutLength]</c>, on <see cref="Verdict.Reject"/> it is <c>reply[..result.OutLength]</c>
@@ -55,9 +58,11 @@ public sealed class PacketPipeline
     /// </summary>
     public Verdict Process(Span<byte> frame, long nowNs, Span<byte> reply, out PacketResult result)
     {
-        var ctx = new PacketContext { Frame = frame, Length = frame.Length, NowNs = nowNs, ReplyBuffer = reply, CtIndex = -1 };
+        var ctx = new PacketContext { Frame = frame, Length = frame.Length, NowNs = nowNs, ReplyBuffer = reply, CtIndex = -1, Log = Log };
         MapSet maps = _maps.Current;
+        ctx.Log?.Clear();
         Verdict v = Run(ref ctx, maps);
+        if (ctx.Log is not null) Record(ref ctx, PipelineStage.Verdict, v, maps);
         Counters.Count(v, ctx.Reason);
         Report(ref ctx, v, maps, out result);
         Collect(nowNs, maps); // after the report, which reads this packet's entry
@@ -108,6 +113,7 @@ public sealed class PacketPipeline
     Verdict Run(ref PacketContext ctx, MapSet maps)
     {
         Verdict v = ParseStage.Run(ref ctx);
+        if (ctx.Log is not null) Record(ref ctx, PipelineStage.Parse, v, maps);
         if (v != Verdict.Continue)
             return v == Verdict.Drop && ctx.Reason == DropReason.UnsupportedL4 ? ForeignProtocol(ref ctx, maps) : v;
         if (ctx.IsLaterFragment) return FragmentStage.Later(ref ctx, maps, Conntrack, Fragments);
@@ -117,17 +123,22 @@ public sealed class PacketPipeline
             return ctx.IcmpType is L4.IcmpDestUnreachable or L4.IcmpTimeExceeded ? IcmpErrorStage.Run(ref ctx, Conntrack) : Verdict.Pass;
 
         v = ConntrackStage.Lookup(ref ctx, Conntrack, maps);
+        if (ctx.Log is not null) Record(ref ctx, PipelineStage.Conntrack, v, maps);
         if (v == Verdict.Forward) return ForwardTracked(ref ctx);
         if (v == Verdict.Drop) return v;
 
         v = ServiceLookupStage.Run(ref ctx, maps);
+        if (ctx.Log is not null) Record(ref ctx, PipelineStage.ServiceLookup, v, maps);
         if (v != Verdict.Continue) return v;
         v = BackendSelectStage.Run(ref ctx, maps, Affinity, ref _rng);
+        if (ctx.Log is not null) Record(ref ctx, PipelineStage.BackendSelect, v, maps);
         if (v == Verdict.Reject) return RejectStage.Run(ref ctx, maps, ref _icmpId);
         if (v != Verdict.Continue) return v;
         if (ctx.Frame[ctx.L3Offset + Ipv4Header.TtlOffset] <= 1) return Drop(ref ctx, DropReason.TtlExceeded);
         MasqueradeStage.Decide(ref ctx, maps);
+        if (ctx.Log is not null) Record(ref ctx, PipelineStage.Masquerade, Verdict.Continue, maps);
         v = ConntrackStage.Create(ref ctx, maps, Conntrack, _options, ref _rng);
+        if (ctx.Log is not null) Record(ref ctx, PipelineStage.ConntrackCreate, v, maps);
         if (v != Verdict.Continue) return v;
         if ((ctx.Service.Flags & ServiceFlags.Affinity) != 0)
         {
@@ -147,8 +158,13 @@ public sealed class PacketPipeline
             Fragments.Remember(FragmentStage.KeyOf(ref ctx), ctx.CtIndex, e.FlowId, ctx.Direction, ctx.NowNs);
         ConntrackStage.Update(ref ctx, ref e, in _timeouts);
         NatStage.Translate(ref ctx, in e, ctx.Direction);
+        if (ctx.Log is not null) Record(ref ctx, PipelineStage.Nat, Verdict.Forward, _maps.Current);
         return Verdict.Forward;
     }
+
+    /// <summary>Tracing only (the callers test <c>ctx.Log</c> first): the stage log entry for what a stage just did.</summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    void Record(ref PacketContext ctx, PipelineStage stage, Verdict v, MapSet maps) => ctx.Log!.Add(stage, v, ref ctx, maps, Conntrack);
 
     /// <summary>
     /// An L4 protocol we do not translate (SCTP, GRE, IGMP, ESP...): dropped when it is addressed to a service frontend,

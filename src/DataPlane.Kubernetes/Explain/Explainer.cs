@@ -1,0 +1,102 @@
+using DataPlane.Kubernetes.Compiler;
+using DataPlane.Maps;
+using DataPlane.Packets;
+using DataPlane.Pipeline;
+
+namespace DataPlane.Kubernetes.Explain;
+
+/// <summary>
+/// Why a packet got its verdict: the stage log (what the pipeline did) read against the cluster as the control plane
+/// sees it (Service → EndpointSlices → each endpoint's conditions and node → traffic policy → result), in the words of
+/// the usual troubleshooting checklist: is it a service address, is that one of its ports, does the selector match a
+/// pod, is the pod ready, is it usable from this node.
+/// </summary>
+public sealed partial class Explainer
+{
+    readonly ClusterManifests _m;
+    readonly string _node;
+    readonly MapSet _maps;
+    readonly ILookup<(string?, string?), EndpointSlice> _slices;
+    readonly Allocator _allocator;
+
+    public Explainer(ClusterManifests manifests, string nodeName, MapSet maps)
+    {
+        _m = manifests;
+        _node = nodeName;
+        _maps = maps;
+        _slices = manifests.EndpointSlices.Concat(EndpointsController.Build(manifests)).Where(s => s.IsIPv4)
+            .ToLookup(s => (s.Namespace, s.ServiceName));
+        _allocator = new Allocator(manifests);
+    }
+
+    ProxyMode Mode => _m.ProxyConfig.Mode;
+
+    /// <summary>The explanation of one traced packet (<paramref name="log"/> as <see cref="PacketPipeline"/> recorded it).</summary>
+    public string Why(ReadOnlySpan<StageRecord> log)
+    {
+        if (log.Length == 0) return "no stage log was recorded";
+        StageRecord parse = log[0], last = log[^1];
+        if (parse.Stage == PipelineStage.Parse && parse.Verdict != Verdict.Continue && parse.Verdict != Verdict.Drop)
+            return $"the frame is not IPv4 TCP/UDP/ICMP the data plane translates: {last.Verdict.Name()}";
+        if (parse.Verdict == Verdict.Drop && parse.Reason != DropReason.UnsupportedL4)
+            return $"the frame is malformed ({parse.Reason.Name()}): the kernel would discard it before any Service rule → drop";
+        if (parse.Reason == DropReason.UnsupportedL4)
+            return ForeignProtocol(parse, last);
+        if (parse.Proto == IpProto.Icmp && Find(log, PipelineStage.Conntrack) is null)
+            return Icmp(parse, last);
+        if (Find(log, PipelineStage.Conntrack) is { HasEntry: true, NewFlow: false } hit)
+            return $"packet of an existing connection (conntrack hit, flow {hit.FlowId}, {(hit.Direction == CtDirection.Original ? "original" : "reply")} direction): " +
+                $"translated as its first packet was ({Tuple(hit.Original)} ⇄ {Tuple(hit.Reply)}); the Service and its endpoints are not consulted again" +
+                (last.Verdict == Verdict.Forward ? "" : $" → {Outcome(last)}");
+        if (Find(log, PipelineStage.Conntrack) is { Verdict: Verdict.Drop } ctDrop)
+            return $"conntrack refused the packet ({ctDrop.Reason.Name()}) → drop";
+        StageRecord? svc = Find(log, PipelineStage.ServiceLookup);
+        if (svc is null || svc.Value.RevNatIndex == 0 || (svc.Value.ServiceFlags & ServiceFlags.Wildcard) != 0)
+            return NoFrontend(parse, last);
+        return ServicePacket(log, parse, svc.Value, last);
+    }
+
+    static StageRecord? Find(ReadOnlySpan<StageRecord> log, PipelineStage s)
+    {
+        foreach (StageRecord r in log)
+            if (r.Stage == s) return r;
+        return null;
+    }
+
+    static string Tuple(in CtTuple4 t) => $"{Ip4.Format(t.SrcIp, t.SrcPort)} -> {Ip4.Format(t.DstIp, t.DstPort)}";
+
+    static string Outcome(StageRecord last) => last.Verdict switch
+    {
+        Verdict.Drop => $"drop ({last.Reason.Name()})",
+        Verdict.Reject => "reject (ICMP port unreachable)",
+        Verdict.Pass => "pass (left to the host stack untranslated)",
+        Verdict.Local => "answered by the node",
+        var v => v.Name(),
+    };
+
+    static string Proto(byte p) => p == IpProto.Udp ? "UDP" : p == IpProto.Tcp ? "TCP" : IpProto.Name(p).ToUpperInvariant();
+
+    static string PortList(Service s) => s.Ports.Count == 0 ? "no ports" : string.Join(", ", s.Ports.Select(PortText));
+
+    static string PortText(ServicePort p) =>
+        $"{(p.Name.Length > 0 ? p.Name + " " : "")}{p.Port}/{p.Protocol} → targetPort {p.TargetPort}{(p.NodePort is int np ? $", nodePort {np}" : "")}";
+
+    /// <summary>The services' IPv4 cluster IP as the compile assigns it (written, or allocated), null when none.</summary>
+    uint? ClusterIpOf(Service s)
+    {
+        if (s.Type == ServiceType.ExternalName || s.ClusterIPMode is ClusterIPMode.Headless or ClusterIPMode.None or ClusterIPMode.OtherFamily) return null;
+        return s.ClusterIP ?? _allocator.ClusterIp(s);
+    }
+
+    Service? ServiceOf(ushort revNat, out ServicePort? port)
+    {
+        port = null;
+        string? name = _maps.ServiceName(revNat);
+        if (name is null) return null;
+        int colon = name.LastIndexOf(':');
+        string key = name[..colon], portName = name[(colon + 1)..];
+        Service? s = _m.Services.FirstOrDefault(x => x.Key == key);
+        port = s?.Ports.FirstOrDefault(p => p.Name.Length > 0 ? p.Name == portName : p.Port.ToString(System.Globalization.CultureInfo.InvariantCulture) == portName);
+        return s;
+    }
+}
