@@ -86,14 +86,14 @@ public sealed partial class Explainer
                     usable++;
                 }
         }
+        if (total == 0) return $"{s.Key}: 0 endpoints, because {NoEndpointsCause(s)}{Orphans(s)}";
         var parts = new List<string>();
         if (elsewhere > 0) parts.Add($"{elsewhere} on {string.Join(", ", otherNodes)} ({policyName} Local: not usable here)");
         if (notReadyCount > 0) parts.Add($"{notReadyCount} not ready");
         if (terminating > 0) parts.Add($"{terminating} terminating (used only when no endpoint is ready)");
         if (noPort > 0) parts.Add($"{noPort} in slices without port '{(port.Name.Length > 0 ? port.Name : "(unnamed)")}' {port.Protocol}");
         if (usable > 0) parts.Add($"{usable} usable");
-        return $"{s.Key}: {total} endpoint{(total == 1 ? "" : "s")}" + (parts.Count > 0 ? ", " + string.Join(", ", parts) : "") +
-            (total == 0 ? $" ({NoEndpointsCause(s)})" : "");
+        return $"{s.Key}: {total} endpoint{(total == 1 ? "" : "s")}" + (parts.Count > 0 ? ", " + string.Join(", ", parts) : "");
     }
 
     /// <summary>Why a service has no endpoint at all: the selector and the pods it should match.</summary>
