@@ -57,7 +57,7 @@ public static class TraceCommand
             if (!TryParse(srcText, dstText, pr.GetValue(proto)!, "--src/--dst", explainer, out Request r, out string? unresolved))
             {
                 // A name that is no proxied Service (headless, ExternalName, unknown): nothing to send, say why.
-                Console.Out.WriteLine(pr.GetValue(json) ? new JsonObject { ["verdict"] = null, ["why"] = unresolved }.ToJsonString() : $"why         {unresolved}");
+                Console.Out.WriteLine(pr.GetValue(json) ? new JsonObject { ["verdict"] = null, ["why"] = unresolved }.ToJsonString(TraceText.JsonOptions) : $"why         {unresolved}");
                 return 1;
             }
             TraceResult t = Trace(maps, r, s, topology, explainer);
@@ -174,7 +174,7 @@ public static class TraceCommand
             if (Topology is not null) o["topology"] = TopologyText.Json(Topology, R.ServiceFlags, R.Scope);
             o["stages"] = TraceText.Json(Log, Maps);
             o["why"] = Why;
-            return o.ToJsonString();
+            return o.ToJsonString(TraceText.JsonOptions);
         }
 
         public string ToText()

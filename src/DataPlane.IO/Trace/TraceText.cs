@@ -86,6 +86,13 @@ public static class TraceText
         return w.ToString().TrimEnd('\n');
     }
 
+    /// <summary>
+    /// How trace JSON is written: '>' of "a -> b" and the arrows of an explanation kept as they are (the default encoder
+    /// writes them as \u003E and \u2192); the output is a terminal line, never embedded in HTML.
+    /// </summary>
+    public static readonly System.Text.Json.JsonSerializerOptions JsonOptions =
+        new() { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
+
     static string Line(string label, string text) => $"{label,-11} {text}";
 
     /// <summary><c>[{"stage","verdict","reason",…facts}]</c>: the stage log as JSON, one object per record.</summary>
