@@ -144,13 +144,19 @@ public static class TraceText
         return a;
     }
 
+    /// <summary>The packet as it arrived, from the parse record: "tcp a:p -> b:q", or null when it was not parsed.</summary>
+    public static string? Arrived(ReadOnlySpan<StageRecord> log) =>
+        log.Length > 0 && log[0].Stage == PipelineStage.Parse && (log[0].L4Parsed || log[0].Proto == IpProto.Icmp) ? Packet(log[0]) : null;
+
     static string Packet(StageRecord r) => r.Proto == IpProto.Icmp
         ? $"icmp {Ip4.Format(r.SrcIp)} -> {Ip4.Format(r.DstIp)} type {r.IcmpType}"
         : $"{IpProto.Name(r.Proto)} {Ip4.Format(r.SrcIp, r.SrcPort)} -> {Ip4.Format(r.DstIp, r.DstPort)}";
 
     static string Dir(CtDirection d) => d == CtDirection.Original ? "original" : "reply";
 
-    static string State(StageRecord r) => (r.CtFlags & CtFlags.SeenReply) != 0 ? "seen reply" : "no reply yet";
+    /// <summary>The entry's state as the lookup found it (before this packet updated it).</summary>
+    static string State(StageRecord r) =>
+        (r.CtFlags & CtFlags.SeenReply) != 0 ? "established (reply seen)" : r.Direction == CtDirection.Reply ? "first reply" : "no reply yet";
 
     static string Tuple(in CtTuple4 t) => $"{Ip4.Format(t.SrcIp, t.SrcPort)} -> {Ip4.Format(t.DstIp, t.DstPort)}";
 
