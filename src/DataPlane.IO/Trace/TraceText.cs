@@ -179,10 +179,10 @@ public static class TraceText
     static string Service(StageRecord r, MapSet maps)
     {
         string frontend = $"{Ip4.Format(r.DstIp, r.DstPort)}/{IpProto.Name(r.Proto)}";
+        if ((r.ServiceFlags & ServiceFlags.Wildcard) != 0)
+            return $"no frontend for {frontend}: the catch-all of cluster IP {Ip4.Format(r.DstIp)} (nftables), for ports it does not serve";
         if (r.RevNatIndex == 0 || maps.ServiceName(r.RevNatIndex) is not { } name)
             return r.Verdict == Verdict.Pass ? $"no frontend for {frontend}: not a service packet" : $"no frontend for {frontend}: {Outcome(r)}";
-        if ((r.ServiceFlags & ServiceFlags.Wildcard) != 0)
-            return $"{name}: catch-all for {Ip4.Format(r.DstIp)}, a cluster IP on a port it does not serve";
         string scope = r.Scope == 1 ? "internal scope (pod or node source)" : "external scope";
         string text = $"{name}  frontend flags [{r.ServiceFlags}]{((r.ServiceFlags & ServiceFlags.TwoScopes) != 0 || r.Scope == 1 ? ", " + scope : "")}";
         return r.Verdict == Verdict.Continue ? text : $"{text}: {Outcome(r)}";

@@ -59,6 +59,8 @@ public sealed partial class Explainer
                 (inRange ? $"nodePort {portText} (NodePorts: {NodePortList()})" : $"a NodePort {portText}") +
                 $": the packet is for the node itself, not a Service → {Outcome(last)}";
         }
+        if (last.Reason == DropReason.ServiceIpUnallocated)
+            return $"{Address(dst)}; kube-proxy (nftables) drops traffic to service addresses no Service has → {Outcome(last)}";
         return $"{Address(dst)}; not a Service packet → {Outcome(last)}";
     }
 
