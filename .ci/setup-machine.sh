@@ -2,8 +2,9 @@
 # Machine set-up shared by the README's two commands: installs what the .NET SDK does not bring.
 # Idempotent and explicit: each Debian package is checked with dpkg and installed only when missing.
 #   libpcap0.8  SharpPcap's native library, used by the tests that cross-check our managed pcap reader against libpcap
+#   afl++       the fuzzer tests/fuzz.sh drives (SharpFuzz-instrumented harnesses in tests/DataPlane.Fuzz)
 set -euo pipefail
-packages=(libpcap0.8)
+packages=(libpcap0.8 afl++)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -22,6 +22,8 @@ if dotnet build -c Release -v q -nologo bench/DataPlane.Benchmarks >/dev/null &&
 else
   failed=$((failed + 1)); echo "benchmarks: FAILED"; tail -n 40 "$results/bench.log" 2>/dev/null
 fi
+echo "== fuzzing (AFL++ over the packet path and the manifest loader, 35 s each, about 2 minutes with the build; tests/fuzz.sh)"
+if bash tests/fuzz.sh 35; then passed=$((passed + 1)); echo "fuzzing: ok"; else failed=$((failed + 1)); echo "fuzzing: FAILED"; fi
 [ "$passed" -gt 0 ] || { echo "no test ran"; status=1; }
 echo "$passed passed, $failed failed"
 [ "$status" -eq 0 ] && [ "$failed" -eq 0 ]

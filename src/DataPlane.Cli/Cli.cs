@@ -12,6 +12,7 @@ public static class Cli
         root.Subcommands.Add(TraceCommand.Build());
         root.Subcommands.Add(MapsCommand.Build());
         root.Subcommands.Add(EnvCommand.Build());
+        root.Subcommands.Add(ClusterCommand.Build());
         root.Subcommands.Add(RunCommand.Build());
         root.Subcommands.Add(CtCommand.BuildCt());
         root.Subcommands.Add(CtCommand.BuildNat());

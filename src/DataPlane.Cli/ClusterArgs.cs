@@ -5,11 +5,40 @@ using DataPlane.Maps;
 
 namespace DataPlane.Cli;
 
-/// <summary>The options every command that compiles a cluster shares: --cluster, --node, --service-node-port-range.</summary>
+/// <summary>The options every command that compiles a cluster shares: --cluster, --strict, --service-cidr, --node, --service-node-port-range.</summary>
 public sealed class ClusterArgs
 {
-    public Option<string> Cluster { get; } = new("--cluster") { Description = "Manifest file or folder (.yaml/.yml/.json, multi-document allowed)", Required = true };
-    public Option<string> Node { get; } = new("--node") { Description = "Name of the Node whose data plane to emulate", Required = true };
+    public Option<string[]> Cluster { get; } = CreateClusterOption();
+
+    /// <summary>--cluster, repeatable: files or folders (recursively), "-" for standard input.</summary>
+    public static Option<string[]> CreateClusterOption() => new("--cluster")
+    {
+        Description = "Manifest file or folder (.yaml/.yml/.json, multi-document, kind: List), repeatable; - reads stdin",
+        Required = true,
+        AllowMultipleArgumentsPerToken = false,
+    };
+
+    public Option<bool> Strict { get; } = CreateStrictOption();
+
+    public static Option<bool> CreateStrictOption() => new("--strict")
+    {
+        Description = "Objects of kinds DataPlane does not model, and unknown fields, are errors instead of warnings",
+    };
+
+    public Option<string[]> ServiceCidr { get; } = CreateServiceCidrOption();
+
+    public static Option<string[]> CreateServiceCidrOption() => new("--service-cidr")
+    {
+        Description = "Service IP range(s) when the manifests hold no ServiceCIDR (kube-apiserver's --service-cluster-ip-range); default: inferred from the cluster IPs",
+        AllowMultipleArgumentsPerToken = false,
+    };
+
+    public Option<string> Node { get; } = new("--node") { Description = "Name of the Node whose data plane to emulate (default: the first node, of the manifests or of the emulated topology)" };
+    public Option<string> LoadBalancerPool { get; } = new("--lb-pool")
+    {
+        Description = "CIDR that LoadBalancer services without status.loadBalancer.ingress get their address from, as MetalLB would",
+        DefaultValueFactory = _ => LoadBalancerAllocator.DefaultPool.ToString(),
+    };
     public Option<string> NodePortRange { get; } = new("--service-node-port-range")
     {
         Description = "Node ports allocated to services that do not name one (kube-apiserver's flag)",
@@ -32,22 +61,62 @@ public sealed class ClusterArgs
         c.Options.Add(Algorithm);
         c.Options.Add(MaglevSize);
         c.Options.Add(Cluster);
+        c.Options.Add(Strict);
+        c.Options.Add(ServiceCidr);
         c.Options.Add(Node);
         c.Options.Add(NodePortRange);
+        c.Options.Add(LoadBalancerPool);
     }
 
-    /// <summary>Loads and compiles; the endpoints controller's warnings go to stderr prefixed like errors.</summary>
-    public MapSet Compile(ParseResult pr) => ControlPlane.LoadAndCompile(pr.GetValue(Cluster)!, pr.GetValue(Node)!, Options(pr));
+    /// <summary>Loads the manifests; the loader's warnings go to stderr, one line each.</summary>
+    public ClusterManifests Load(ParseResult pr) => LoadManifests(pr, Cluster, Strict, ServiceCidr);
+
+    /// <summary>The loading half, for commands (env) that take --cluster without the compile options.</summary>
+    public static ClusterManifests LoadManifests(ParseResult pr, Option<string[]> cluster, Option<bool> strict, Option<string[]> serviceCidr) =>
+        ControlPlane.Load(pr.GetValue(cluster) ?? [], LoadOptionsOf(pr, cluster, strict, serviceCidr), Warn);
+
+    /// <summary>Loads and compiles; the loader's and endpoints controller's warnings go to stderr prefixed like errors.</summary>
+    public MapSet Compile(ParseResult pr) => Compile(pr, Load(pr));
+
+    /// <summary>Compiles manifests already loaded with <see cref="Load"/>.</summary>
+    /// <param name="topology">When given, records the topology decisions (trace, maps).</param>
+    public MapSet Compile(ParseResult pr, ClusterManifests m, TopologyReport? topology = null) =>
+        ControlPlane.Compile(m, pr.GetValue(Node), Options(pr) with { Topology = topology });
 
     /// <summary>As <see cref="Compile(ParseResult)"/>, recording the topology decisions in <paramref name="topology"/>.</summary>
-    public MapSet Compile(ParseResult pr, TopologyReport topology) =>
-        ControlPlane.LoadAndCompile(pr.GetValue(Cluster)!, pr.GetValue(Node)!, Options(pr) with { Topology = topology });
+    public MapSet Compile(ParseResult pr, TopologyReport topology) => Compile(pr, Load(pr), topology);
 
     /// <summary>A control plane that keeps the manifests and ids for later changes (replay --apply-at, live reloads).</summary>
-    public ControlPlane CreateControlPlane(ParseResult pr) => new(pr.GetValue(Cluster)!, pr.GetValue(Node)!, Options(pr));
+    public ControlPlane CreateControlPlane(ParseResult pr) =>
+        new(pr.GetValue(Cluster) ?? [], LoadOptionsOf(pr, Cluster, Strict, ServiceCidr), pr.GetValue(Node), Options(pr));
 
-    CompileOptions Options(ParseResult pr)
+    static void Warn(string w) => Console.Error.WriteLine($"dataplane: warning: {w}");
+
+    static LoadOptions LoadOptionsOf(ParseResult pr, Option<string[]> cluster, Option<bool> strict, Option<string[]> serviceCidr)
     {
+        var cidrs = new List<Ipv4Cidr>();
+        foreach (string text in (pr.GetValue(serviceCidr) ?? []).SelectMany(t => t.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries)))
+        {
+            if (Ipv4Cidr.TryParse(text, out Ipv4Cidr c)) cidrs.Add(c);
+            else if (!text.Contains(':')) // an IPv6 range of a dual-stack flag is accepted and not emulated
+                throw new UsageException($"--service-cidr: '{text}' is not an IPv4 CIDR like 10.96.0.0/12");
+        }
+        // Standard input is read once, so a reload sees the same manifests (a pipe cannot be read twice).
+        byte[]? stdin = null;
+        if ((pr.GetValue(cluster) ?? []).Contains("-"))
+        {
+            using var ms = new MemoryStream();
+            using (Stream input = Console.OpenStandardInput()) input.CopyTo(ms);
+            stdin = ms.ToArray();
+        }
+        return new LoadOptions { Strict = pr.GetValue(strict), ServiceCidrs = cidrs, Stdin = stdin };
+    }
+
+    public CompileOptions Options(ParseResult pr)
+    {
+        string pool = pr.GetValue(LoadBalancerPool)!;
+        if (!Ipv4Cidr.TryParse(pool, out Ipv4Cidr lbPool))
+            throw new UsageException($"--lb-pool: '{pool}' is not an IPv4 CIDR like {LoadBalancerAllocator.DefaultPool}");
         string range = pr.GetValue(NodePortRange)!;
         if (!Allocator.TryParseRange(range, out int min, out int max))
             throw new UsageException($"--service-node-port-range: '{range}' is not a port range like 30000-32767");
@@ -62,8 +131,8 @@ public sealed class ClusterArgs
             throw new UsageException($"--maglev-table-size: {size} is not one of {string.Join(", ", MaglevTable.SupportedSizes)}");
         return new CompileOptions
         {
-            NodePortMin = min, NodePortMax = max, Algorithm = algorithm, MaglevTableSize = size,
-            Warn = w => Console.Error.WriteLine($"dataplane: warning: {w}"),
+            NodePortMin = min, NodePortMax = max, Algorithm = algorithm, MaglevTableSize = size, LoadBalancerPool = lbPool,
+            Warn = Warn,
         };
     }
 }

@@ -9,12 +9,14 @@ public static class EnvCommand
 {
     public static Command Build()
     {
-        var cluster = new Option<string>("--cluster") { Description = "Manifest file or folder", Required = true };
+        var cluster = ClusterArgs.CreateClusterOption();
+        var strict = ClusterArgs.CreateStrictOption();
+        var serviceCidr = ClusterArgs.CreateServiceCidrOption();
         var ns = new Option<string>("--namespace", "-n") { Description = "The pod's namespace", DefaultValueFactory = _ => "default" };
-        var cmd = new Command("env", "Print the service environment variables the kubelet gives a pod in a namespace") { cluster, ns };
+        var cmd = new Command("env", "Print the service environment variables the kubelet gives a pod in a namespace") { cluster, strict, serviceCidr, ns };
         cmd.SetAction(pr => Errors.Guard(() =>
         {
-            foreach (var (k, v) in ServiceEnvironment.For(ManifestLoader.Load(pr.GetValue(cluster)!), pr.GetValue(ns)!))
+            foreach (var (k, v) in ServiceEnvironment.For(ClusterArgs.LoadManifests(pr, cluster, strict, serviceCidr), pr.GetValue(ns)!))
                 Console.Out.WriteLine($"{k}={v}");
             return 0;
         }));

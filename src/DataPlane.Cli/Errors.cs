@@ -18,7 +18,7 @@ public static class Errors
         {
             return action();
         }
-        catch (ManifestException e) { return Fail(e.Message); }
+        catch (ManifestException e) { return Fail(e.RefusedBy is { } who ? $"{e.Message} ({who} refuses it too)" : e.Message); }
         catch (CaptureFormatException e) { return Fail(e.Message); }
         catch (UsageException e) { return Fail(e.Message); }
         catch (FileNotFoundException e) { return Fail($"{e.FileName ?? "file"}: not found"); }

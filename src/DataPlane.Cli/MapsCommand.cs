@@ -19,13 +19,25 @@ public static class MapsCommand
         clusterArgs.AddTo(cmd);
         cmd.SetAction(pr => Errors.Guard(() =>
         {
+            ClusterManifests m = clusterArgs.Load(pr);
             var topology = new TopologyReport();
-            MapSet maps = clusterArgs.Compile(pr, topology);
+            MapSet maps = clusterArgs.Compile(pr, m, topology);
             Print(Console.Out, maps);
+            PrintCidrs(Console.Out, m);
             TopologyText.PrintMaps(Console.Out, topology);
             return 0;
         }));
         return cmd;
+    }
+
+    /// <summary>The ranges in force and where they came from (ServiceCIDR, --service-cidr, inferred, default).</summary>
+    public static void PrintCidrs(TextWriter w, ClusterManifests m)
+    {
+        w.WriteLine();
+        w.WriteLine($"SERVICE CIDRS  {m.ServiceCidrsInForce}");
+        if (m.ProxyConfig.ClusterCIDRs.Count > 0)
+            w.WriteLine($"CLUSTER CIDR   {string.Join(", ", m.ProxyConfig.ClusterCIDRs)} (KubeProxyConfiguration clusterCIDR)");
+        w.WriteLine($"PROXY MODE     {m.ProxyConfig.RequestedMode}{(m.ProxyConfig.RequestedMode == "ipvs" ? " (emulated with iptables semantics)" : "")}");
     }
 
     public static void Print(TextWriter w, MapSet maps)

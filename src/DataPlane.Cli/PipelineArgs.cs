@@ -15,6 +15,12 @@ public sealed class PipelineArgs
     readonly Option<int> _tClose = new("--ct-timeout-close") { Description = "Seconds a closing (FIN both ways, RST) TCP entry lives", DefaultValueFactory = _ => 10 };
     readonly Option<int> _tAny = new("--ct-timeout-any") { Description = "Seconds a UDP/ICMP entry lives idle", DefaultValueFactory = _ => 60 };
 
+    readonly Option<string> _hostPorts = new("--host-ports")
+    {
+        Description = "Ports the node itself serves on its addresses (PORT[-PORT][/tcp|/udp],...; 'none'); others get a TCP reset or ICMP port unreachable",
+        DefaultValueFactory = _ => HostPortSet.DefaultSpec,
+    };
+
     readonly Option<int> _workers = new("--workers")
     {
         Description = "Worker pipelines, each with its own conntrack share; frames are steered to them by connection (like NIC RSS)",
@@ -23,7 +29,7 @@ public sealed class PipelineArgs
 
     public void AddTo(Command c)
     {
-        foreach (Option o in new Option[] { _seed, _ctMax, _snatRange, _tSyn, _tEst, _tClose, _tAny, _workers }) c.Options.Add(o);
+        foreach (Option o in new Option[] { _seed, _ctMax, _snatRange, _tSyn, _tEst, _tClose, _tAny, _hostPorts, _workers }) c.Options.Add(o);
     }
 
     /// <summary>
@@ -53,8 +59,11 @@ public sealed class PipelineArgs
             throw new UsageException($"--snat-port-range: '{range}' is not a port range like 32768-65535");
         foreach (var (name, value) in new[] { ("--ct-timeout-syn", pr.GetValue(_tSyn)), ("--ct-timeout-established", pr.GetValue(_tEst)), ("--ct-timeout-close", pr.GetValue(_tClose)), ("--ct-timeout-any", pr.GetValue(_tAny)) })
             if (value <= 0) throw new UsageException($"{name}: {value} is not a positive number of seconds");
+        if (!HostPortSet.TryParse(pr.GetValue(_hostPorts)!, out HostPortSet hostPorts, out string hostPortError))
+            throw new UsageException($"--host-ports: {hostPortError}");
         return new PipelineOptions
         {
+            HostPorts = hostPorts,
             Seed = pr.GetValue(_seed),
             CtCapacity = ct,
             SnatPortMin = lo,

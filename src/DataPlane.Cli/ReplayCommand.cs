@@ -42,7 +42,7 @@ public static class ReplayCommand
             var (workers, steering) = pipelineArgs.CreateWorkers(pr, control.Holder);
             string inPath = pr.GetValue(input)!;
             if (pr.GetValue(explain) is long frame)
-                return Explain(inPath, frame, control, workers, steering, updates, pr.GetValue(explainJson));
+                return Explain(inPath, frame, control, workers, steering, updates, pr.GetValue(explainJson), clusterArgs.Options(pr).LoadBalancerPool);
             ReplaySummary s = ReplaySession.Run(inPath, pr.GetValue(output), pr.GetValue(verdicts), workers, steering, updates);
             Print(Console.Out, inPath, s, workers, pr.GetValue(quiet));
             if (pr.GetValue(dumpCt))
@@ -60,7 +60,7 @@ public static class ReplayCommand
         return cmd;
     }
 
-    static int Explain(string inPath, long frame, ControlPlane control, PacketPipeline[] workers, FlowSteering steering, List<ReplayUpdate> updates, bool json)
+    static int Explain(string inPath, long frame, ControlPlane control, PacketPipeline[] workers, FlowSteering steering, List<ReplayUpdate> updates, bool json, Ipv4Cidr? lbPool)
     {
         if (frame < 1) throw new UsageException($"--explain: {frame} is not a frame number (the first frame is 1)");
         ExplainedFrame f = ReplayExplain.Run(inPath, frame, workers, steering, updates)
@@ -69,7 +69,7 @@ public static class ReplayCommand
         {
             LinkFrameKind.Outgoing => "a cooked capture's copy of a frame the node sent: already translated on its way out, not processed again",
             LinkFrameKind.Unsupported => "a link type the data plane does not read: not processed",
-            _ => new Explainer(control.Manifests, control.NodeName, f.Maps).Why(f.Log),
+            _ => new Explainer(control.CurrentManifests, control.NodeName, f.Maps, lbPool).Why(f.Log),
         };
         if (json)
         {

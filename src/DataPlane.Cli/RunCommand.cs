@@ -30,7 +30,17 @@ public static class RunCommand
         cmd.SetAction(pr => Errors.Guard(() =>
         {
             // Keeps the manifests and the id registry, so SIGHUP reloads keep ids stable for live conntrack entries.
-            ControlPlane controlPlane = clusterArgs.CreateControlPlane(pr);
+            ControlPlane controlPlane;
+            try
+            {
+                controlPlane = Reloader.OnReloadStack(() => clusterArgs.CreateControlPlane(pr));
+            }
+            catch (Exception e) when (!ReloadBoundary.IsFatal(e) && e is not (ManifestException or UsageException or IOException or UnauthorizedAccessException))
+            {
+                // Whatever else the loader or compiler throws on these manifests is still one line, not a stack trace.
+                Console.Error.WriteLine($"dataplane: error: {pr.GetValue(clusterArgs.Cluster)}: {ReloadBoundary.Describe(e)}");
+                return 1;
+            }
             var (workers, steering) = pipelineArgs.CreateWorkers(pr, controlPlane.Holder);
 
             string tapName = pr.GetValue(tap)!;
@@ -46,10 +56,20 @@ public static class RunCommand
             }
             using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, Stop);
             using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, Stop);
+            using var reloader = new Reloader(
+                () =>
+                {
+                    var maps = controlPlane.Reload();
+                    return $"dataplane: reloaded {controlPlane.ClusterPath}: maps generation {maps.Generation}";
+                },
+                () => $"keeping generation {controlPlane.Holder.Current.Generation}",
+                Console.Out, Console.Error);
+            // Under nohup SIGHUP arrives ignored; a reload signal must work however the daemon was started.
+            SignalDisposition.ResetIfIgnored(SignalDisposition.SIGHUP);
             using var sighup = PosixSignalRegistration.Create(PosixSignal.SIGHUP, c =>
             {
                 c.Cancel = true;
-                Reload(controlPlane);
+                reloader.Request();
             });
 
             Console.Out.WriteLine($"dataplane: {(device.Created ? "created" : "attached to")} TAP {device.Name}" +
@@ -63,22 +83,5 @@ public static class RunCommand
             return 0;
         }));
         return cmd;
-    }
-
-    /// <summary>
-    /// SIGHUP: recompile the manifests off to the side and publish them with one swap; a bad edit keeps the running
-    /// generation (ControlPlane publishes nothing on error), and conntrack state survives either way.
-    /// </summary>
-    static void Reload(ControlPlane controlPlane)
-    {
-        try
-        {
-            var maps = controlPlane.Reload();
-            Console.Out.WriteLine($"dataplane: reloaded {controlPlane.ClusterPath}: maps generation {maps.Generation}");
-        }
-        catch (Exception e) when (e is ManifestException or IOException or UnauthorizedAccessException)
-        {
-            Console.Error.WriteLine($"dataplane: error: reload: {e.Message.ReplaceLineEndings(" ")} (keeping generation {controlPlane.Holder.Current.Generation})");
-        }
     }
 }

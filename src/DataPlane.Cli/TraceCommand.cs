@@ -12,7 +12,7 @@ using DataPlane.Pipeline;
 namespace DataPlane.Cli;
 
 /// <summary>
-/// <c>dataplane trace --cluster P --node N --src ip[:port] --dst ip:port|service:port [--proto tcp|udp|icmp] [--json] [--batch file]</c>:
+/// <c>dataplane trace --cluster P --node N --src ip[:port] --dst ip:port|service:port [--proto tcp|udp|sctp|icmp] [--json] [--batch file]</c>:
 /// the first packet of a new connection through the real pipeline, each stage's recorded decision printed, then why. Like kube-proxy's
 /// flow tests, `candidates` is every endpoint a new connection could go to; `backend` is the one this packet went to.
 /// </summary>
@@ -25,8 +25,8 @@ public static class TraceCommand
         var clusterArgs = new ClusterArgs();
         var src = new Option<string?>("--src") { Description = $"Source ip[:port] (port default {DefaultSourcePort})" };
         var dst = new Option<string?>("--dst") { Description = "Destination ip:port, or a Service name:port (web, default/web, web.default.svc.cluster.local)" };
-        var proto = new Option<string>("--proto") { Description = "tcp, udp or icmp (an echo request, what ping sends)", DefaultValueFactory = _ => "tcp" };
-        proto.AcceptOnlyFromAmong("tcp", "udp", "icmp");
+        var proto = new Option<string>("--proto") { Description = "tcp, udp, sctp (an INIT) or icmp (an echo request, what ping sends)", DefaultValueFactory = _ => "tcp" };
+        proto.AcceptOnlyFromAmong("tcp", "udp", "sctp", "icmp");
         var json = new Option<bool>("--json") { Description = "One JSON line instead of the stage-by-stage text" };
         var batch = new Option<string?>("--batch") { Description = "File of {\"src\",\"dst\",\"proto\"} lines; one JSON result per line" };
         var seed = new Option<ulong>("--seed") { Description = "Seed for backend selection", DefaultValueFactory = _ => 1 };
@@ -36,9 +36,11 @@ public static class TraceCommand
         cmd.SetAction(pr => Errors.Guard(() =>
         {
             var topology = new TopologyReport();
-            MapSet maps = clusterArgs.Compile(pr, topology);
+            ClusterManifests manifests = clusterArgs.Load(pr);
+            MapSet maps = clusterArgs.Compile(pr, manifests, topology);
             // The explanation reads the cluster as the control plane sees it (services, slices, pods, nodes).
-            var explainer = new Explainer(ManifestLoader.Load(pr.GetValue(clusterArgs.Cluster)!), pr.GetValue(clusterArgs.Node)!, maps);
+            var explainer = new Explainer(manifests, pr.GetValue(clusterArgs.Node) ?? ControlPlane.FirstNode(manifests), maps,
+                clusterArgs.Options(pr).LoadBalancerPool);
             ulong s = pr.GetValue(seed);
             if (pr.GetValue(batch) is { } file)
             {
@@ -77,8 +79,9 @@ public static class TraceCommand
         {
             "tcp" => IpProto.Tcp,
             "udp" => IpProto.Udp,
+            "sctp" => IpProto.Sctp,
             "icmp" => IpProto.Icmp,
-            _ => throw new UsageException($"{where}: proto '{proto}' is not tcp, udp or icmp"),
+            _ => throw new UsageException($"{where}: proto '{proto}' is not tcp, udp, sctp or icmp"),
         };
         if (!Ip4.TryParseEndpoint(src, out uint s, out ushort sp)) throw new UsageException($"{where}: '{src}' is not ip[:port]");
         uint d;
@@ -182,7 +185,7 @@ public static class TraceCommand
             string proto = IpProto.Name(Req.Proto);
             string packet = Req.Proto == IpProto.Icmp
                 ? $"icmp {Ip4.Format(Req.Src)} -> {Ip4.Format(Req.Dst)} echo request"
-                : $"{proto} {Ip4.Format(Req.Src, Req.SrcPort)} -> {Ip4.Format(Req.Dst, Req.DstPort)}{(Req.Proto == IpProto.Tcp ? " [SYN]" : "")}";
+                : $"{proto} {Ip4.Format(Req.Src, Req.SrcPort)} -> {Ip4.Format(Req.Dst, Req.DstPort)}{(Req.Proto == IpProto.Tcp ? " [SYN]" : Req.Proto == IpProto.Sctp ? " [INIT]" : "")}";
             IEnumerable<(string, string)> topology = Topology is null ? [] : TopologyText.TraceLines(Topology, R.ServiceFlags, R.Scope).Select(l => ("topology", l));
             return TraceText.Text(packet, Log, Maps, topology, Why);
         }

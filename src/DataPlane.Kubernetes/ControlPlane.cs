@@ -17,26 +17,46 @@ public sealed class ControlPlane
     readonly Lock _lock = new();
     readonly IdRegistry _ids = new();
     readonly CompileOptions _options;
+    readonly LoadOptions _load;
     ClusterManifests _manifests = new();
     readonly List<ClusterManifests> _pending = []; // changes published incrementally, not yet folded into _manifests
     EndpointChangeCompiler? _incremental;
     long _generation;
 
-    public ControlPlane(string clusterPath, string nodeName, CompileOptions? options = null)
+    public ControlPlane(string clusterPath, string? nodeName, CompileOptions? options = null)
+        : this([clusterPath], null, nodeName, options) { }
+
+    /// <summary>
+    /// Loads <paramref name="clusterPaths"/> (files, folders, "-" for <see cref="LoadOptions.Stdin"/>) and publishes the
+    /// first generation. The loader's warnings go to <see cref="CompileOptions.Warn"/>.
+    /// </summary>
+    /// <param name="nodeName">The node to emulate; null: the first node of the cluster (<see cref="DefaultTopology"/>).</param>
+    public ControlPlane(IReadOnlyList<string> clusterPaths, LoadOptions? load, string? nodeName, CompileOptions? options = null)
     {
-        ClusterPath = clusterPath;
-        NodeName = nodeName;
+        ClusterPaths = [.. clusterPaths];
+        _load = load ?? new LoadOptions();
         _options = (options ?? new CompileOptions()) with { Ids = _ids };
-        Holder = new MapSetHolder(Compile(ManifestLoader.Load(clusterPath)));
+        ClusterManifests manifests = Load(ClusterPaths, _load, _options.Warn);
+        NodeName = nodeName ?? Boundary(() => FirstNode(manifests));
+        Holder = new MapSetHolder(Boundary(() => Compile(manifests)));
     }
 
+    /// <summary>The node <c>--node</c> defaults to: the first Node of the manifests, else of the emulated topology.</summary>
+    public static string FirstNode(ClusterManifests m) => DefaultTopology.NodesFor(m)[0].Name;
+
+    /// <summary>Where the manifests were last loaded from successfully, joined with spaces (for messages).</summary>
+    public string ClusterPath => string.Join(" ", ClusterPaths);
+
     /// <summary>Where the manifests were last loaded from successfully.</summary>
-    public string ClusterPath { get; private set; }
+    public IReadOnlyList<string> ClusterPaths { get; private set; }
+
+    /// <summary>The manifests of the last full compile (changes applied incrementally since are not folded in).</summary>
+    public ClusterManifests Manifests => _manifests;
     public string NodeName { get; }
     public MapSetHolder Holder { get; }
 
-    /// <summary>The objects the current generation was compiled from (changes published incrementally folded in).</summary>
-    public ClusterManifests Manifests
+    /// <summary>The objects the current generation was compiled from: <see cref="Manifests"/> with the changes published incrementally since folded in.</summary>
+    public ClusterManifests CurrentManifests
     {
         get
         {
@@ -57,11 +77,11 @@ public sealed class ControlPlane
     {
         lock (_lock)
         {
-            string path = clusterPath ?? ClusterPath;
-            MapSet next = Compile(ManifestLoader.Load(path));
+            IReadOnlyList<string> paths = clusterPath is null ? ClusterPaths : [clusterPath];
+            MapSet next = Boundary(() => Compile(Load(paths, _load, _options.Warn)));
             _pending.Clear();
             Holder.Publish(next);
-            ClusterPath = path;
+            ClusterPaths = paths;
             return next;
         }
     }
@@ -70,7 +90,7 @@ public sealed class ControlPlane
     /// <c>kubectl apply -f <paramref name="path"/></c> on the current state (objects replaced by kind and key, new ones
     /// added), then compile and publish; on error nothing changes and the error is rethrown.
     /// </summary>
-    public MapSet Apply(string path) => Apply(ManifestLoader.Load(path));
+    public MapSet Apply(string path) => Apply(Boundary(() => Load([path], _load with { ServiceCidrs = [] }, _options.Warn)));
 
     /// <summary>
     /// <see cref="Apply(string)"/> for objects already decoded (what a watch delivers). EndpointSlice changes of
@@ -81,7 +101,7 @@ public sealed class ControlPlane
     {
         lock (_lock)
         {
-            MapSet? next = _incremental?.TryApply(overlay, _generation + 1);
+            MapSet? next = Boundary(() => _incremental?.TryApply(overlay, _generation + 1));
             if (next is not null)
             {
                 _generation++;
@@ -92,7 +112,7 @@ public sealed class ControlPlane
             _incremental = null; // a declined change may have left it half-updated; the full compile makes a new one
             ClusterManifests current = _manifests;
             foreach (ClusterManifests o in _pending) current = current.Apply(o);
-            next = Compile(current.Apply(overlay));
+            next = Boundary(() => Compile(current.Apply(overlay)));
             _pending.Clear();
             Holder.Publish(next);
             return next;
@@ -109,6 +129,38 @@ public sealed class ControlPlane
         return m;
     }
 
-    public static MapSet LoadAndCompile(string clusterPath, string nodeName, CompileOptions? options = null) =>
-        ClusterCompiler.Compile(ManifestLoader.Load(clusterPath), nodeName, options ?? new CompileOptions());
+    public static MapSet LoadAndCompile(string clusterPath, string? nodeName, CompileOptions? options = null)
+    {
+        ClusterManifests m = Load([clusterPath], null, options?.Warn);
+        return Compile(m, nodeName ?? Boundary(() => FirstNode(m)), options);
+    }
+
+    /// <summary>A one-off compile of loaded manifests, behind the control plane's exception boundary.</summary>
+    public static MapSet Compile(ClusterManifests manifests, string? nodeName, CompileOptions? options = null) =>
+        Boundary(() => ClusterCompiler.Compile(manifests, nodeName ?? FirstNode(manifests), options ?? new CompileOptions()));
+
+    /// <summary>Loads manifests and hands the loader's warnings to <paramref name="warn"/>, behind the exception boundary.</summary>
+    public static ClusterManifests Load(IReadOnlyList<string> paths, LoadOptions? load, Action<string>? warn)
+    {
+        ClusterManifests m = Boundary(() => ManifestLoader.Load(paths, load));
+        foreach (string w in m.Warnings) warn?.Invoke(w);
+        return m;
+    }
+
+    /// <summary>
+    /// The control plane's one exception boundary: loading and compiling let out only <see cref="ManifestException"/>
+    /// (one line naming file, object and field), so a caller that keeps the last good generation on that exception is
+    /// never killed by a bug or a limit it did not foresee.
+    /// </summary>
+    public static T Boundary<T>(Func<T> action)
+    {
+        try
+        {
+            return action();
+        }
+        catch (Exception e) when (e is not (ManifestException or OutOfMemoryException or ThreadInterruptedException))
+        {
+            throw new ManifestException("manifests", null, null, $"internal error while loading or compiling them ({e.GetType().Name}: {e.Message})", e);
+        }
+    }
 }

@@ -16,7 +16,7 @@ public static partial class Cases
     public static IReadOnlyList<Case> All() =>
         [ClusterIpTcp(), ClusterIpUdp(), NodePortTcp(), NoEndpointsReject(), BadInput(), SessionAffinity(), LocalPolicy(), Hairpin(), IcmpFromBackend(), FragmentedUdp(), ConntrackLifecycle(),
          UdpTimeout(), ConntrackFull(), NatPortExhaustion(), EndpointChange(),
-         SllAny(), Sll2Any(), RawIp(), VlanQinQ()];
+         SllAny(), Sll2Any(), RawIp(), VlanQinQ(), .. Sctp(), NodeAnswers()];
 
     // ---- 001: pod -> ClusterIP, TCP: handshake, data both ways, FIN both ways. DNAT only (pod source: no masquerade).
     static Case ClusterIpTcp()

@@ -17,8 +17,12 @@ public static class ConntrackListing
         {
             long left = Math.Max(0, (e.ExpiresNs - nowNs) / 1_000_000_000);
             string proto = IpProto.Name(e.Original.Proto);
-            string state = e.Original.Proto == IpProto.Tcp ? $" {TcpState(e)}" : "";
+            string state = e.Original.Proto == IpProto.Tcp ? $" {TcpState(e)}"
+                : e.Original.Proto == IpProto.Sctp ? $" {((SctpState)e.TcpFlagsOriginal).Name()}" : "";
             string reply = (e.Flags & CtFlags.SeenReply) != 0 ? " [ASSURED]" : " [UNREPLIED]";
+            // SCTP conntrack is ASSURED once ESTABLISHED (nf_conntrack_proto_sctp.c), not on the first reply.
+            if (e.Original.Proto == IpProto.Sctp)
+                reply = (e.Flags & CtFlags.SeenReply) == 0 ? " [UNREPLIED]" : (e.TcpFlagsReply & 0x80) != 0 ? " [ASSURED]" : "";
             string service = maps.ServiceName(e.RevNatIndex) ?? "-";
             w.WriteLine($"{proto,-8} {e.Original.Proto} {left}{state} {Tuple(e.Original)} {Tuple(e.Reply)}{reply} " +
                         $"backend={Ip4.Format(e.Reply.SrcIp, e.Reply.SrcPort)} service={service} flow={e.FlowId}");

@@ -10,9 +10,12 @@ namespace DataPlane.IO.Live;
 /// <see cref="ConntrackListing"/> text as <c>replay --dump-ct/--dump-nat</c>, seconds left counted on the live clock)
 /// and <c>counters</c>. An unknown request is answered with one line starting <c>error: </c>.
 /// <para>
-/// Concurrency: one control thread serves clients one at a time. It reads conntrack entries through the map's seqlock
-/// snapshots and counters through volatile reads, so a listing never stops or slows the packet thread beyond cache
-/// traffic; a client that stalls is cut off by the socket timeouts, and only the control thread waits for it.
+/// Concurrency: one thread accepts; each client is served on its own short-lived thread, at most
+/// <see cref="MaxClients"/> at a time (one more is told <c>error: busy</c> and closed at once), so a silent or slow
+/// client holds only its own slot until its timeout (<see cref="RequestTimeout"/> to send the request line,
+/// <see cref="SendTimeout"/> per write of the answer) and never delays another client. Answers read conntrack entries
+/// through the map's seqlock snapshots and counters through their seqlock snapshots, so a listing never stops or
+/// slows the packet threads beyond cache traffic.
 /// </para>
 /// </summary>
 public sealed class ControlServer : IDisposable
@@ -21,7 +24,14 @@ public sealed class ControlServer : IDisposable
     public const string DefaultDirectory = "/run/dataplane";
     /// <summary>A request is one short line; anything longer is not a client of ours.</summary>
     const int MaxRequestBytes = 256;
-    static readonly TimeSpan ClientTimeout = TimeSpan.FromSeconds(5);
+    /// <summary>Clients served at once; each idle one costs a thread and a socket until its timeout.</summary>
+    public const int MaxClients = 32;
+    /// <summary>How long a client may take to send its request line (a real client sends it at once).</summary>
+    public static readonly TimeSpan RequestTimeout = TimeSpan.FromSeconds(2);
+    /// <summary>How long one write of an answer may block on a client that does not read.</summary>
+    public static readonly TimeSpan SendTimeout = TimeSpan.FromSeconds(5);
+
+    int _clients;
 
     readonly LiveSession _session;
     readonly Socket _listener;
@@ -42,7 +52,7 @@ public sealed class ControlServer : IDisposable
             _listener.Bind(new UnixDomainSocketEndPoint(Path));
             // The listings show every client address and NAT binding on the node: for its owner only.
             if (!OperatingSystem.IsWindows()) File.SetUnixFileMode(Path, UnixFileMode.UserRead | UnixFileMode.UserWrite);
-            _listener.Listen(8);
+            _listener.Listen(128);
         }
         catch (SocketException e)
         {
@@ -93,37 +103,76 @@ public sealed class ControlServer : IDisposable
                 if (_stopping) return;
                 continue;
             }
-            using (client)
+            if (Interlocked.Increment(ref _clients) > MaxClients)
             {
-                try
-                {
-                    Answer(client);
-                }
-                catch (Exception e) when (e is SocketException or IOException)
-                {
-                    // The client went away or stalled: its problem, the next one is served.
-                }
+                Interlocked.Decrement(ref _clients);
+                Refuse(client);
+                continue;
             }
+            var t = new Thread(() => ServeClient(client)) { IsBackground = true, Name = "dataplane-control-client" };
+            t.Start();
+        }
+    }
+
+    void ServeClient(Socket client)
+    {
+        try
+        {
+            using (client) Answer(client);
+        }
+        catch (Exception e) when (e is SocketException or IOException or ObjectDisposedException)
+        {
+            // The client went away or stalled: its problem, the others are served.
+        }
+        catch (Exception e) when (!ReloadBoundary.IsFatal(e))
+        {
+            // A listing that failed must not take the data plane down with it (an unhandled exception on this thread
+            // would end the process): the client gets a cut-short answer, the packet threads never notice.
+        }
+        finally
+        {
+            Interlocked.Decrement(ref _clients);
+        }
+    }
+
+    /// <summary>Over the limit: say so without reading anything, so the refusal itself cannot be stalled.</summary>
+    static void Refuse(Socket client)
+    {
+        using (client)
+        {
+            try
+            {
+                client.Blocking = false;
+                client.Send("error: busy: too many control clients, try again\n"u8);
+                client.Shutdown(SocketShutdown.Both);
+            }
+            catch (SocketException) { }
         }
     }
 
     void Answer(Socket client)
     {
-        client.ReceiveTimeout = (int)ClientTimeout.TotalMilliseconds;
-        client.SendTimeout = (int)ClientTimeout.TotalMilliseconds;
-        string request = ReadRequest(client);
+        client.SendTimeout = (int)SendTimeout.TotalMilliseconds;
+        string request = ReadRequest(client, Environment.TickCount64 + (long)RequestTimeout.TotalMilliseconds);
         using var stream = new NetworkStream(client, ownsSocket: false);
         using (var w = new StreamWriter(stream, new UTF8Encoding(false), bufferSize: 64 * 1024) { NewLine = "\n" })
             Execute(request, w);
         client.Shutdown(SocketShutdown.Send);
     }
 
-    static string ReadRequest(Socket client)
+    /// <summary>
+    /// Reads the request line by <paramref name="deadline"/> (a whole-request deadline, so a client trickling one byte
+    /// at a time cannot keep its slot longer than one that sends nothing).
+    /// </summary>
+    static string ReadRequest(Socket client, long deadline)
     {
         Span<byte> buf = stackalloc byte[MaxRequestBytes];
         int used = 0;
         while (used < buf.Length)
         {
+            long left = deadline - Environment.TickCount64;
+            if (left <= 0 || !client.Poll((int)Math.Min(left * 1000, int.MaxValue), SelectMode.SelectRead))
+                throw new IOException("control client sent no request in time");
             int n = client.Receive(buf[used..]);
             if (n == 0) break;
             int nl = buf.Slice(used, n).IndexOf((byte)'\n');
@@ -160,7 +209,7 @@ public sealed class ControlServer : IDisposable
         if (_stopping) return;
         _stopping = true;
         _listener.Dispose(); // unblocks Accept
-        _thread.Join(ClientTimeout * 2);
+        _thread.Join(SendTimeout);
         try { File.Delete(Path); } catch (IOException) { } catch (UnauthorizedAccessException) { }
     }
 }

@@ -194,7 +194,18 @@ public sealed class LiveSession
     public void WriteCounters(TextWriter w)
     {
         LiveCounters c = Counters;
-        Counters[] pcs = [.. _workers.Select(p => p.Counters)];
+        // Each worker's verdicts and reasons as of one of its packet boundaries, so every line below agrees with the
+        // others (the drop total is the sum of the drop reasons) however fast traffic flows.
+        var totalVerdicts = new long[global::DataPlane.Pipeline.Counters.VerdictSlots];
+        var totalReasons = new long[global::DataPlane.Pipeline.Counters.ReasonSlots];
+        var wv = new long[global::DataPlane.Pipeline.Counters.VerdictSlots];
+        var wr = new long[global::DataPlane.Pipeline.Counters.ReasonSlots];
+        foreach (PacketPipeline p in _workers)
+        {
+            p.Counters.Snapshot(wv, wr);
+            for (int i = 0; i < wv.Length; i++) totalVerdicts[i] += wv[i];
+            for (int i = 0; i < wr.Length; i++) totalReasons[i] += wr[i];
+        }
         w.WriteLine($"tap: {_tap.Name}{(_tap.Namespace is null ? "" : $" (netns {_tap.Namespace})")} uptime={Uptime.TotalSeconds:F1}s");
         w.WriteLine($"frames: read={c.FramesRead} written={c.FramesWritten} write-errors={c.WriteErrors}" +
                     (c.WriteErrors > 0 ? $" (last: {Libc.Describe(c.LastWriteErrno)})" : ""));
@@ -202,11 +213,11 @@ public sealed class LiveSession
         if (_workers.Length > 1) w.WriteLine($"workers: {_workers.Length} queue-drops={c.QueueDrops}");
         w.Write("verdicts:");
         foreach (Verdict v in new[] { Verdict.Forward, Verdict.Reject, Verdict.Pass, Verdict.Drop, Verdict.Local })
-            w.Write($" {v.Name()}={pcs.Sum(pc => pc.Verdicts(v))}");
+            w.Write($" {v.Name()}={totalVerdicts[(int)v]}");
         w.WriteLine();
         var reasons = new List<string>();
         foreach (DropReason r in Enum.GetValues<DropReason>())
-            if (r != DropReason.None && pcs.Sum(pc => pc.Reasons(r)) is > 0 and var n) reasons.Add($"{r.Name()}={n}");
+            if (r != DropReason.None && totalReasons[(int)r & 63] is > 0 and var n) reasons.Add($"{r.Name()}={n}");
         if (reasons.Count > 0) w.WriteLine("drop reasons: " + string.Join(' ', reasons));
         long now = LiveClock.NowNs();
         w.WriteLine($"conntrack: {_workers.Sum(p => Listings.ConntrackListing.LiveCount(p.Conntrack, now))} live flows (capacity {_workers.Sum(p => p.Conntrack.Capacity)})");

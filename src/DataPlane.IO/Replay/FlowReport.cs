@@ -103,7 +103,7 @@ public sealed class FlowReport
                 DropReason.UnsupportedLinkType => "(link type not understood)",
                 _ => "(not IPv4)",
             };
-        bool ports = r.Proto is IpProto.Tcp or IpProto.Udp;
+        bool ports = r.Proto is IpProto.Tcp or IpProto.Udp or IpProto.Sctp;
         string s = ports ? Ip4.Format(r.InSrcIp, r.InSrcPort) : Ip4.Format(r.InSrcIp);
         string d = ports ? Ip4.Format(r.InDstIp, r.InDstPort) : Ip4.Format(r.InDstIp);
         // A flow first seen in the reply direction (cannot happen today) would print reversed; keep client -> service.
@@ -122,7 +122,7 @@ public sealed class FlowReport
             if (r.Masqueraded) sb.Append("  snat ").Append(Ip4.Format(r.OutSrcIp, r.OutSrcPort));
         }
         else if (r.Verdict == Verdict.Reject && r.HasOut)
-            sb.Append("  icmp port-unreachable from ").Append(Ip4.Format(r.OutSrcIp));
+            sb.Append(r.OutProto == IpProto.Tcp ? "  tcp reset from " : "  icmp port-unreachable from ").Append(Ip4.Format(r.OutSrcIp));
         return sb.ToString();
     }
 

@@ -63,7 +63,10 @@ public static class ReplaySession
     static void ApplyUpdate(ReplayUpdate u, IReadOnlyList<PacketPipeline> workers, ReplaySummary summary, long atNs)
     {
         string at = $"+{atNs / 1e9:0.######}s";
-        string? error = u.Apply();
+        // Whatever the new manifests make the loader throw, the replay goes on with the last good generation (loaded
+        // with the reload thread's deep stack, as run's SIGHUP reload is).
+        string? error = null;
+        if (Live.ReloadBoundary.Try(() => error = Live.Reloader.OnReloadStack(u.Apply)) is { } failure) error = failure;
         long generation = workers[0].Maps.Generation;
         if (error is not null)
         {

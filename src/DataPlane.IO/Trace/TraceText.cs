@@ -170,7 +170,9 @@ public static class TraceText
     static string Final(StageRecord r) => r.Verdict switch
     {
         Verdict.Forward => $"{Ip4.Format(r.SrcIp, r.SrcPort)} -> {Ip4.Format(r.DstIp, r.DstPort)}",
-        Verdict.Reject => $"ICMP port unreachable to {Ip4.Format(r.SrcIp)}",
+        Verdict.Reject when r.ReplyProto == IpProto.Tcp =>
+            $"TCP reset from the node {Ip4.Format(r.ReplySrcIp, r.ReplySrcPort)} -> {Ip4.Format(r.ReplyDstIp, r.ReplyDstPort)}",
+        Verdict.Reject => $"ICMP port unreachable {Ip4.Format(r.ReplySrcIp)} -> {Ip4.Format(r.ReplyDstIp)}",
         Verdict.Drop => r.Reason.Name(),
         Verdict.Local => "answered by the node",
         _ => "left to the host stack untouched",

@@ -44,7 +44,7 @@ public sealed class VerdictWriter : IDisposable
         if (r.HasOut)
         {
             _json.WriteStartObject("out");
-            byte outProto = r.Verdict == Verdict.Reject ? IpProto.Icmp : r.Proto;
+            byte outProto = r.Verdict == Verdict.Reject ? (r.OutProto != 0 ? r.OutProto : IpProto.Icmp) : r.Proto;
             WriteTuple(outProto, r.OutSrcIp, r.OutSrcPort, r.OutDstIp, r.OutDstPort);
             _json.WriteEndObject();
         }
@@ -62,7 +62,7 @@ public sealed class VerdictWriter : IDisposable
     void WriteTuple(byte proto, uint src, ushort sport, uint dst, ushort dport)
     {
         _json.WriteString("proto", IpProto.Name(proto));
-        bool ports = proto is IpProto.Tcp or IpProto.Udp;
+        bool ports = proto is IpProto.Tcp or IpProto.Udp or IpProto.Sctp;
         _json.WriteString("src", ports ? Ip4.Format(src, sport) : Ip4.Format(src));
         _json.WriteString("dst", ports ? Ip4.Format(dst, dport) : Ip4.Format(dst));
     }

@@ -7,9 +7,10 @@ namespace DataPlane.Kubernetes.Compiler;
 /// What the API server does with a service's addresses when the manifests are applied: checks the cluster IPs and node
 /// ports that are written, and fills in the ones left out.
 /// <para>
-/// Checks (kube-apiserver's allocators and <c>ValidateService</c>): a written clusterIP must lie in a service CIDR
-/// (not its network or broadcast address) and belong to one service only; a written nodePort or healthCheckNodePort
-/// must lie in the node-port range and belong to one service only. The node-port allocator is a single bitmap for all
+/// Written values are taken as the API server already validated them: a dump of a real cluster carries cluster IPs and
+/// node ports from its own ranges (k3s's 10.43.0.0/16, GKE's 34.118.224.0/20, a custom --service-node-port-range), which
+/// need not be ours, so they are not range-checked. What the allocators guarantee in any cluster is still checked: a
+/// cluster IP belongs to one service only, and a nodePort or healthCheckNodePort to one service only. The node-port allocator is a single bitmap for all
 /// protocols, so 30080/TCP on one service and 30080/UDP on another collide; inside one service, ports with the same
 /// <c>port</c> number share one node port (<c>initNodePorts</c>, e.g. DNS on 53/TCP and 53/UDP).
 /// healthCheckNodePort is only allowed on LoadBalancer + externalTrafficPolicy Local.
@@ -125,7 +126,7 @@ public sealed class Allocator
     static bool AllocatesNodePorts(Service s) =>
         s.Type == ServiceType.NodePort || (s.Type == ServiceType.LoadBalancer && s.AllocateLoadBalancerNodePorts);
 
-    ManifestException Error(Service s, string field, string problem) => new(s.SourceFile, $"Service {s.Key}", field, problem);
+    ManifestException Error(Service s, string field, string problem) => new(s.SourceFile, $"Service {s.Key}", field, problem) { RefusedBy = "kube-apiserver" };
 
     static string Where(Service s) => $"Service {s.Key} ({s.SourceFile})";
 
@@ -136,11 +137,8 @@ public sealed class Allocator
         if (HasClusterIp(s) && s.ClusterIP is uint ip)
         {
             string field = "spec.clusterIP";
-            if (!InServiceRange(ip))
-                throw Error(s, field, $"{Ipv4.Format(ip)} is not in the valid range: the service CIDRs are " +
-                    $"{string.Join(", ", _m.ServiceClusterIPRanges)} (kube-apiserver rejects it; add a ServiceCIDR covering it)");
             if (_ipOwner.TryGetValue(ip, out Service? other))
-                throw Error(s, field, $"{Ipv4.Format(ip)} is already allocated to {Where(other)}");
+                throw Error(s, field, $"{Ipv4.Format(ip)} is already allocated to {Where(other)} (the API server allocates each cluster IP once)");
             _ipOwner[ip] = s;
             _ips[s.Key] = ip;
         }
@@ -154,8 +152,6 @@ public sealed class Allocator
             {
                 if (s.Ports[i].NodePort is not int np) continue;
                 string field = $"spec.ports[{i}].nodePort";
-                if (np < NodePortMin || np > NodePortMax)
-                    throw Error(s, field, $"{np} is not in the valid node port range {RangeText} (--service-node-port-range)");
                 if (byPortNumber.TryGetValue(s.Ports[i].Port, out int same) && same == np) { _nodePorts[(s.Key, i)] = np; continue; }
                 ReservePort(s, field, np);
                 byPortNumber.TryAdd(s.Ports[i].Port, np);
@@ -168,8 +164,6 @@ public sealed class Allocator
             const string field = "spec.healthCheckNodePort";
             if (!NeedsHealthCheck(s))
                 throw Error(s, field, "may only be set when spec.type is LoadBalancer and spec.externalTrafficPolicy is Local");
-            if (hc < NodePortMin || hc > NodePortMax)
-                throw Error(s, field, $"{hc} is not in the valid node port range {RangeText} (--service-node-port-range)");
             ReservePort(s, field, hc);
             _healthPorts[s.Key] = hc;
         }
@@ -234,16 +228,6 @@ public sealed class Allocator
                 return _nextPort++;
             }
         throw Error(s, field, $"no free node port left in {RangeText}");
-    }
-
-    bool InServiceRange(uint ip)
-    {
-        foreach (Ipv4Cidr r in _m.ServiceClusterIPRanges)
-        {
-            (ulong first, ulong last) = Usable(r);
-            if (ip >= first && ip <= last) return true;
-        }
-        return false;
     }
 
     /// <summary>The allocatable addresses of a range: without its network and broadcast addresses, except for /31 and /32.</summary>

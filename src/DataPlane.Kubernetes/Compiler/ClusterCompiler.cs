@@ -39,6 +39,8 @@ public static class ClusterCompiler
 
     static MapSet Compile(ClusterManifests m, string nodeName, CompileOptions options, long generation, IdRegistry ids)
     {
+        // Workloads become pods, nodes and LoadBalancer addresses are filled in, as the cluster's controllers would.
+        m = WorkloadExpander.Expand(m, options.LoadBalancerPool, options.Warn);
         Node node = m.Nodes.FirstOrDefault(n => n.Name == nodeName)
             ?? throw new ManifestException(m.Files.Count == 1 ? m.Files[0] : "manifests", $"Node {nodeName}", null,
                 $"no Node named '{nodeName}' in the manifests (found: {(m.Nodes.Count == 0 ? "none" : string.Join(", ", m.Nodes.Select(n => n.Name)))})");
@@ -65,10 +67,21 @@ public static class ClusterCompiler
             for (int pi = 0; pi < svc.Ports.Count; pi++)
             {
                 ServicePort port = svc.Ports[pi];
-                if (port.Protocol == PortProtocol.SCTP) continue; // SCTP needs CRC32c rewrites: out of scope
-                byte proto = port.Protocol == PortProtocol.UDP ? IpProto.Udp : IpProto.Tcp;
+                // SCTP ports are proxied like TCP and UDP (kube-proxy does in iptables and nftables modes); the data
+                // plane recomputes their CRC32c on translation.
+                byte proto = ProtoOf(port.Protocol);
                 string display = PortName(svc, port);
-                ushort revNat = b.AddServicePort(display, clusterIp, (ushort)port.Port, proto);
+                ushort revNat;
+                try
+                {
+                    revNat = b.AddServicePort(display, clusterIp, (ushort)port.Port, proto);
+                }
+                catch (InvalidOperationException)
+                {
+                    // Reverse-NAT ids are 16 bits, as in cilium's lb4 maps (and conntrack entries hold them).
+                    throw new ManifestException(svc.SourceFile, $"Service {svc.Key}", $"spec.ports[{pi}]",
+                        $"more than {ushort.MaxValue} service ports in the cluster: the data plane's service-port id is 16 bits (cilium's lb4 reverse-NAT id)");
+                }
                 if (firstRevNat == 0) firstRevNat = revNat;
                 ScopedEndpoints eps = Endpoints(slices, legacy, svc, port, proto, nodeName, node.Zone, b, revNat, options.Topology);
                 // No usable endpoint anywhere: every address of the service rejects, whatever the policies
@@ -130,7 +143,9 @@ public static class ClusterCompiler
             if (kp.Mode == ProxyMode.NFTables)
                 b.AddFrontend(new Lb4Key(clusterIp, 0, 0), firstRevNat, ServiceFlags.ClusterIp | ServiceFlags.Wildcard, []);
         }
-        return b.Build(generation);
+        MapSet built = b.Build(generation);
+        foreach (string d in b.DuplicateFrontends) options.Warn?.Invoke(d);
+        return built;
     }
 
     static ServiceFlags Local(NodeInfo node, uint ip) => node.IsNodeAddress(ip) ? ServiceFlags.LocalAddress : ServiceFlags.None;

@@ -19,4 +19,6 @@ public sealed record CompileOptions
     public int MaglevTableSize { get; init; } = Maps.MaglevTable.DefaultSize;
     /// <summary>Where the compile records its topology decisions (trace and maps print them); null: not recorded.</summary>
     public TopologyReport? Topology { get; init; }
+    /// <summary>--lb-pool: where LoadBalancer services without an ingress get their address (<see cref="LoadBalancerAllocator"/>).</summary>
+    public Ipv4Cidr LoadBalancerPool { get; init; } = LoadBalancerAllocator.DefaultPool;
 }

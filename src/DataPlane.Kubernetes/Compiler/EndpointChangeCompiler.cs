@@ -65,7 +65,7 @@ public sealed class EndpointChangeCompiler
     /// </summary>
     public MapSet? TryApply(ClusterManifests overlay, long generation)
     {
-        if (overlay.Services.Count + overlay.Endpoints.Count + overlay.Pods.Count + overlay.Nodes.Count + overlay.ServiceCidrs.Count > 0
+        if (overlay.Services.Count + overlay.Endpoints.Count + overlay.Pods.Count + overlay.Nodes.Count + overlay.ServiceCidrs.Count + overlay.Workloads.Count > 0
             || overlay.HasProxyConfig || overlay.EndpointSlices.Count == 0)
             return null;
         var affected = new List<Service>();
@@ -95,7 +95,6 @@ public sealed class EndpointChangeCompiler
             ILookup<(string?, string?), EndpointSlice> slices = after[(svc.Namespace, svc.Name)].ToLookup(s => (s.Namespace, s.ServiceName));
             foreach (ServicePort port in svc.Ports)
             {
-                if (port.Protocol == PortProtocol.SCTP) continue;
                 byte proto = ClusterCompiler.ProtoOf(port.Protocol);
                 if (!_ids.TryGetServicePort(MapSetBuilder.ServicePortKey(ClusterCompiler.PortName(svc, port), proto), out ushort revNat)
                     || !_frontends.TryGetValue(revNat, out var frontends))

@@ -50,14 +50,28 @@ public static class EndpointsController
         foreach (Endpoints e in m.Endpoints)
             userManaged.Add((e.Namespace, e.Name));
 
-        ILookup<string?, Pod> podsByNamespace = m.Pods.ToLookup(p => p.Namespace);
+        // Pods indexed by (namespace, label key, label value), in manifest order: a service only looks at the pods
+        // carrying the rarest of its selector's labels, so 1 k services over 10 k pods do not make 10 M label matches.
+        var byLabel = new Dictionary<(string?, string, string), List<Pod>>();
+        foreach (Pod p in m.Pods)
+            foreach (var (key, value) in p.Labels)
+            {
+                if (!byLabel.TryGetValue((p.Namespace, key, value), out var list)) byLabel[(p.Namespace, key, value)] = list = [];
+                list.Add(p);
+            }
         foreach (Service svc in m.Services)
         {
             if (svc.Selector is null || svc.Type == ServiceType.ExternalName || svc.ClusterIPMode == ClusterIPMode.OtherFamily)
                 continue;
             if (userManaged.Contains((svc.Namespace, svc.Name)))
                 continue;
-            BuildService(podsByNamespace[svc.Namespace], svc, nodes, m.Nodes, warn, result);
+            List<Pod>? candidates = null;
+            foreach (var (key, value) in svc.Selector)
+            {
+                List<Pod> withLabel = byLabel.GetValueOrDefault((svc.Namespace, key, value)) ?? [];
+                if (candidates is null || withLabel.Count < candidates.Count) candidates = withLabel;
+            }
+            BuildService(candidates ?? [], svc, nodes, m.Nodes, warn, result);
         }
         return result;
     }

@@ -19,14 +19,16 @@ public sealed partial class Explainer
     readonly ILookup<(string?, string?), EndpointSlice> _slices;
     readonly Allocator _allocator;
 
-    public Explainer(ClusterManifests manifests, string nodeName, MapSet maps)
+    /// <param name="manifests">As loaded; workloads are expanded into pods here, as the compile does.</param>
+    /// <param name="lbPool">The compile's <see cref="CompileOptions.LoadBalancerPool"/>.</param>
+    public Explainer(ClusterManifests manifests, string nodeName, MapSet maps, Ipv4Cidr? lbPool = null)
     {
-        _m = manifests;
+        _m = WorkloadExpander.Expand(manifests, lbPool);
         _node = nodeName;
         _maps = maps;
-        _slices = manifests.EndpointSlices.Concat(EndpointsController.Build(manifests)).Where(s => s.IsIPv4)
+        _slices = _m.EndpointSlices.Concat(EndpointsController.Build(_m)).Where(s => s.IsIPv4)
             .ToLookup(s => (s.Namespace, s.ServiceName));
-        _allocator = new Allocator(manifests);
+        _allocator = new Allocator(_m);
     }
 
     ProxyMode Mode => _m.ProxyConfig.Mode;
@@ -68,6 +70,7 @@ public sealed partial class Explainer
     static string Outcome(StageRecord last) => last.Verdict switch
     {
         Verdict.Drop => $"drop ({last.Reason.Name()})",
+        Verdict.Reject when last.ReplyProto == IpProto.Tcp => "reject (the node answers a TCP reset: nothing listens on that port)",
         Verdict.Reject => "reject (ICMP port unreachable)",
         Verdict.Pass => "pass (left to the host stack untranslated)",
         Verdict.Local => "answered by the node",

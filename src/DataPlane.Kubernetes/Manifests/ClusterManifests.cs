@@ -13,21 +13,46 @@ public sealed class ClusterManifests
     public IReadOnlyList<Node> Nodes { get; init; } = [];
     public IReadOnlyList<ServiceCidr> ServiceCidrs { get; init; } = [];
 
+    /// <summary>Deployments, ReplicaSets, ReplicationControllers, StatefulSets and DaemonSets, in load order.</summary>
+    public IReadOnlyList<Workload> Workloads { get; init; } = [];
+
     /// <summary>The KubeProxyConfiguration found, or <see cref="KubeProxyConfig.Default"/>.</summary>
     public KubeProxyConfig ProxyConfig { get; init; } = KubeProxyConfig.Default;
 
     /// <summary>The files read, in load order.</summary>
     public IReadOnlyList<string> Files { get; init; } = [];
 
-    /// <summary>All IPv4 ranges of all ServiceCIDRs in order, or [10.96.0.0/12] when there are none.</summary>
-    public IReadOnlyList<Ipv4Cidr> ServiceClusterIPRanges
+    /// <summary>
+    /// The namespaces that exist: the four every cluster has (default, kube-system, kube-public, kube-node-lease),
+    /// then Namespace objects and every namespace an object names, in load order.
+    /// </summary>
+    public IReadOnlyList<string> Namespaces
     {
-        get
-        {
-            var all = ServiceCidrs.SelectMany(s => s.Cidrs).ToArray();
-            return all.Length > 0 ? all : [DefaultServiceCidr];
-        }
+        get => _namespaces ??= [.. BuiltInNamespaces];
+        init => _namespaces = [.. BuiltInNamespaces.Concat(value).Distinct(StringComparer.Ordinal)];
     }
+
+    IReadOnlyList<string>? _namespaces;
+
+    /// <summary>The namespaces the API server creates itself.</summary>
+    public static readonly string[] BuiltInNamespaces = ["default", "kube-system", "kube-public", "kube-node-lease"];
+
+    /// <summary>--service-cidr: the service ranges to use when no ServiceCIDR object gives one.</summary>
+    public IReadOnlyList<Ipv4Cidr> ServiceCidrFlag { get; init; } = [];
+
+    /// <summary>
+    /// What the loader chose to tell the user once (skipped kinds, unknown fields, IPv6 halves not emulated, ipvs run
+    /// as iptables), one line each, without the "warning:" prefix. Not an error: the objects loaded.
+    /// </summary>
+    public IReadOnlyList<string> Warnings { get; init; } = [];
+
+    /// <summary>The service IP ranges in force (see <see cref="ServiceCidrInference"/>).</summary>
+    public IReadOnlyList<Ipv4Cidr> ServiceClusterIPRanges => ServiceCidrsInForce.Ranges;
+
+    /// <summary>The service IP ranges in force and where they came from, e.g. "inferred from default/kubernetes (10.43.0.1)".</summary>
+    public ServiceCidrInference ServiceCidrsInForce => _serviceCidrs ??= ServiceCidrInference.For(this);
+
+    ServiceCidrInference? _serviceCidrs;
 
     /// <summary>
     /// <c>kubectl apply</c> of <paramref name="overlay"/> on this state: an object of the same kind and key replaces the
@@ -42,13 +67,30 @@ public sealed class ClusterManifests
         Pods = Merge(Pods, overlay.Pods),
         Nodes = Merge(Nodes, overlay.Nodes),
         ServiceCidrs = Merge(ServiceCidrs, overlay.ServiceCidrs),
+        Workloads = MergeWorkloads(Workloads, overlay.Workloads),
         ProxyConfig = overlay.HasProxyConfig ? overlay.ProxyConfig : ProxyConfig,
         HasProxyConfig = HasProxyConfig || overlay.HasProxyConfig,
+        Namespaces = [.. Namespaces, .. overlay.Namespaces],
+        ServiceCidrFlag = ServiceCidrFlag.Count > 0 ? ServiceCidrFlag : overlay.ServiceCidrFlag,
         Files = [.. Files, .. overlay.Files.Where(f => !Files.Contains(f))],
     };
 
+    /// <summary>
+    /// Whether the workloads have been turned into pods, the nodes and LoadBalancer addresses filled in
+    /// (<see cref="Compiler.WorkloadExpander"/>); <see cref="Apply"/> gives an unexpanded state again.
+    /// </summary>
+    public bool Expanded { get; init; }
+
     /// <summary>Whether a KubeProxyConfiguration was read (rather than <see cref="KubeProxyConfig.Default"/> assumed).</summary>
     public bool HasProxyConfig { get; init; }
+
+    static Workload[] MergeWorkloads(IReadOnlyList<Workload> current, IReadOnlyList<Workload> overlay)
+    {
+        var byKey = overlay.ToDictionary(o => (o.Kind, o.Key));
+        var merged = current.Select(o => byKey.Remove((o.Kind, o.Key), out Workload? replacement) ? replacement : o).ToList();
+        merged.AddRange(overlay.Where(o => byKey.ContainsKey((o.Kind, o.Key))));
+        return [.. merged];
+    }
 
     static T[] Merge<T>(IReadOnlyList<T> current, IReadOnlyList<T> overlay) where T : ManifestObject
     {

@@ -28,6 +28,9 @@ public sealed record KubeProxyConfig
     /// <summary>hostnameOverride: the node name kube-proxy uses to decide which endpoints are local; null = the host name.</summary>
     public string? HostnameOverride { get; init; }
 
+    /// <summary>The mode as written: "iptables", "nftables" or "ipvs" (which runs with <see cref="ProxyMode.IPTables"/> semantics).</summary>
+    public string RequestedMode { get; init; } = "iptables";
+
     /// <summary>Null for <see cref="Default"/>.</summary>
     public string? SourceFile { get; init; }
 }

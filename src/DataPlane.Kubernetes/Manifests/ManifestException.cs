@@ -24,6 +24,12 @@ public sealed class ManifestException : Exception
     /// <summary>Dotted field path inside the object, e.g. "spec.ports[1].port"; null when the object as a whole is wrong.</summary>
     public string? FieldPath { get; }
 
+    /// <summary>
+    /// "kube-apiserver" (or "kube-proxy" for its configuration) when a real cluster refuses the same input, so the CLI
+    /// can say so; null for problems of the file itself (YAML syntax, limits), --strict refusals and internal errors.
+    /// </summary>
+    public string? RefusedBy { get; internal set; }
+
     /// <summary>What is wrong, without the location prefix.</summary>
     public string Problem { get; }
 

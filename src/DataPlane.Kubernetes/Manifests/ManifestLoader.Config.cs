@@ -6,6 +6,7 @@ public sealed partial class ManifestLoader
     {
         var (name, _) = ReadMetadata(obj, namespaced: false);
         var cidrsField = obj["spec"]["cidrs"];
+        // The default ServiceCIDR ("kubernetes") in a dump carries the cluster's --service-cluster-ip-range.
         // ValidateServiceCIDR: one or two canonical prefixes, one per family.
         var count = cidrsField.Items().Count();
         if (count == 0)
@@ -21,23 +22,74 @@ public sealed partial class ManifestLoader
         };
     }
 
+    private static bool IsKubeProxyConfigMap(YamlField obj) =>
+        obj["metadata"]["namespace"].Node is YamlDotNet.RepresentationModel.YamlScalarNode { Value: "kube-system" }
+        && obj["metadata"]["name"].Node is YamlDotNet.RepresentationModel.YamlScalarNode { Value: "kube-proxy" };
+
+    /// <summary>
+    /// The kube-proxy ConfigMap (kube-system/kube-proxy, as kubeadm writes it): data["config.conf"] holds the
+    /// KubeProxyConfiguration kube-proxy is started with (--config), as a YAML string; it is read like one.
+    /// </summary>
+    private void ReadKubeProxyConfigMap(YamlField obj)
+    {
+        ReadMetadata(obj, namespaced: true);
+        var field = obj["data"]["config.conf"];
+        field = new YamlField(field.Node, "data[config.conf]", obj.Scope);
+        var text = field.String();
+        if (string.IsNullOrWhiteSpace(text))
+        {
+            _warnings.Add($"{obj.Scope.File}: {obj.Scope.Label}: no data[config.conf]; kube-proxy's defaults are used");
+            return;
+        }
+        var parser = new YamlDotNet.Core.Parser(new StringReader(text));
+        YamlDotNet.RepresentationModel.YamlNode? root;
+        try
+        {
+            root = new YamlTreeBuilder(parser).NextDocument();
+        }
+        catch (YamlDotNet.Core.YamlException e)
+        {
+            throw field.Error($"line {e.Start.Line}, column {e.Start.Column}: YAML syntax error: {StripMark(e.Message)}");
+        }
+        if (root is not YamlDotNet.RepresentationModel.YamlMappingNode)
+            throw field.Error("expected a KubeProxyConfiguration (a mapping)");
+        var config = new YamlField(root, "data[config.conf]", obj.Scope);
+        // kube-proxy decodes the file with its scheme: kind and apiVersion must name the type.
+        if (config["kind"].String() != "KubeProxyConfiguration")
+            throw config["kind"].Error($"expected KubeProxyConfiguration (kube-proxy refuses the file otherwise)");
+        if (config["apiVersion"].String() != "kubeproxy.config.k8s.io/v1alpha1")
+            throw config["apiVersion"].Error($"\"{config["apiVersion"].String()}\" is not kubeproxy.config.k8s.io/v1alpha1");
+        ManifestSchema.Check("KubeProxyConfiguration", root, path => UnknownField(obj, "data[config.conf]." + path));
+        ReadProxyConfig(config, fromConfigMap: true);
+    }
+
     // Fields and defaults from k8s.io/kube-proxy/config/v1alpha1 types.go and pkg/proxy/apis/config/v1alpha1/defaults.go.
     // kube-proxy itself parses its CIDRs with ParseCIDRSloppy, hence the lenient parsing.
-    private void ReadProxyConfig(YamlField obj)
+    private void ReadProxyConfig(YamlField obj, bool fromConfigMap = false)
     {
         if (_proxyConfig is not null)
         {
             throw obj.Scope.Error("", $"duplicate object; a KubeProxyConfiguration was already defined in {_proxyConfig.SourceFile}");
         }
-        if (obj["metadata"]["name"].String() is { Length: > 0 } name)
+        if (!fromConfigMap && obj["metadata"]["name"].String() is { Length: > 0 } name)
             obj.Scope.Name = name;
 
-        var mode = obj["mode"].String() switch
+        var modeText = obj["mode"].String();
+        var mode = modeText switch
         {
-            null or "" or "iptables" => ProxyMode.IPTables,
+            null or "" or "iptables" or "ipvs" => ProxyMode.IPTables,
             "nftables" => ProxyMode.NFTables,
-            var other => throw obj["mode"].Error($"\"{other}\" is not a supported proxy mode (iptables or nftables)"),
+            var other => throw obj["mode"].Error($"\"{other}\" is not a valid proxy mode (iptables, ipvs or nftables; kube-proxy refuses it)"),
         };
+        // ipvs: the same services, endpoints and masquerade rules, different machinery. What differs is listed in the
+        // notice; the localhost NodePort difference is pkg/proxy/ipvs netlink_linux.go GetLocalAddresses, which skips
+        // loopback routes, and the kube-ipvs0 binding is the ipvs proxier's dummy interface holding every service IP.
+        if (modeText == "ipvs")
+            _warnings.Add($"{obj.Scope.File}: {obj.Scope.Label}: mode: ipvs is emulated with the iptables mode's semantics. " +
+                "Known differences of real IPVS: every service IP is bound to the kube-ipvs0 dummy interface, so the node itself " +
+                "answers on any port of a cluster IP (ping, and a RST or port unreachable for a port the service does not serve, " +
+                "where iptables mode forwards or drops the packet); NodePorts are not served on 127.0.0.1 (localhostNodePorts is " +
+                "iptables-only); backends are chosen by the ipvs scheduler (round robin by default), not at random");
 
         var clusterCidrs = new List<Ipv4Cidr>();
         var clusterCidrText = obj["clusterCIDR"].String() ?? "";
@@ -73,7 +125,30 @@ public sealed partial class ManifestLoader
             NodePortAddressesPrimary = primary,
             LocalhostNodePorts = obj["iptables"]["localhostNodePorts"].Bool() ?? true,
             HostnameOverride = obj["hostnameOverride"].String() is { Length: > 0 } h ? h : null,
+            RequestedMode = string.IsNullOrEmpty(modeText) ? "iptables" : modeText,
             SourceFile = obj.Scope.File,
         };
+    }
+}
+
+public sealed partial class ManifestLoader
+{
+    /// <summary>Reports every field the API does not know for a modelled kind (a warning, or an error under --strict).</summary>
+    private void CheckFields(YamlField obj, string kind)
+    {
+        if (kind == "ConfigMap" || obj.Node is null)
+            return; // the kube-proxy ConfigMap checks its embedded configuration itself
+        ManifestSchema.Check(kind, obj.Node, path => UnknownField(obj, path));
+    }
+
+    private void UnknownField(YamlField obj, string path)
+    {
+        if (_options.Strict)
+        {
+            var e = obj.Scope.Error(path, "unknown field (--strict, as kubectl apply --validate=strict refuses it)");
+            e.RefusedBy = null;
+            throw e;
+        }
+        _warnings.Add($"{obj.Scope.File}: {obj.Scope.Label}: unknown field \"{path}\" (ignored, as kubectl apply --validate=warn does)");
     }
 }

@@ -65,6 +65,7 @@ public sealed partial class ManifestLoader
             Ports = ports,
             Selector = selector is { Count: > 0 } ? selector : null,
             ExternalIPs = ReadIPList(spec["externalIPs"]),
+            LoadBalancerIP = ReadIP(spec["loadBalancerIP"], required: false),
             LoadBalancerIngress = ReadIngress(obj["status"]["loadBalancer"]["ingress"]),
             LoadBalancerSourceRanges = sourceRanges,
             ExternalTrafficPolicy = ReadEnum(spec["externalTrafficPolicy"], TrafficPolicy.Cluster, "externalTrafficPolicy",
@@ -77,6 +78,7 @@ public sealed partial class ManifestLoader
             AllocateLoadBalancerNodePorts = spec["allocateLoadBalancerNodePorts"].Bool() ?? true,
             PublishNotReadyAddresses = spec["publishNotReadyAddresses"].Bool() ?? false,
             ExternalName = type == ServiceType.ExternalName ? externalName : null,
+            HasIPv6 = mode != ClusterIPMode.Headless && (clusterIPs.Count < CountListed(spec) || mode == ClusterIPMode.OtherFamily),
         };
     }
 
@@ -125,6 +127,13 @@ public sealed partial class ManifestLoader
                 ips.Add(ip);
         }
         return ips.Count > 0 ? (ClusterIPMode.Assigned, ips[0], ips) : (ClusterIPMode.OtherFamily, null, ips);
+    }
+
+    /// <summary>How many addresses clusterIP/clusterIPs name (the IPv4 ones are kept; the difference is IPv6).</summary>
+    private static int CountListed(YamlField spec)
+    {
+        int listed = spec["clusterIPs"].Items().Count();
+        return listed > 0 ? listed : string.IsNullOrEmpty(spec["clusterIP"].String()) ? 0 : 1;
     }
 
     private static List<ServicePort> ReadServicePorts(YamlField spec, ServiceType type, ClusterIPMode mode)

@@ -16,7 +16,20 @@ public sealed record Node : ManifestObject
 
     public IReadOnlyList<Ipv4Cidr> PodCIDRs { get; init; } = [];
 
+    /// <summary>
+    /// metadata.labels with the kubelet's well-known ones (<c>kubernetes.io/hostname</c>, <c>kubernetes.io/os</c>,
+    /// <c>kubernetes.io/arch</c>) filled in when a hand-written Node lacks them, so a chart's
+    /// <c>nodeSelector: {kubernetes.io/os: linux}</c> schedules as on a real cluster.
+    /// </summary>
     public IReadOnlyDictionary<string, string> Labels { get; init; } = new Dictionary<string, string>();
+
+    /// <summary>spec.unschedulable (kubectl cordon): the scheduler places no new pod here; DaemonSets still do.</summary>
+    public bool Unschedulable { get; init; }
+
+    public IReadOnlyList<Taint> Taints { get; init; } = [];
+
+    /// <summary>Whether this node is the emulated default topology's or inferred from pods, not read from a manifest.</summary>
+    public bool Generated { get; init; }
 
     /// <summary>The <c>topology.kubernetes.io/zone</c> label (v1.LabelTopologyZone), or null when absent or empty.</summary>
     public string? Zone => Labels.TryGetValue(ZoneLabel, out string? z) && z.Length > 0 ? z : null;

@@ -22,5 +22,9 @@ internal sealed class ObjectScope(string file, int document, string? itemPath)
 
     private string Where => ItemPath is null ? $"document {Document}" : $"document {Document} {ItemPath}";
 
-    public ManifestException Error(string fieldPath, string problem) => new(File, Label, fieldPath, problem);
+    /// <summary>A validation error of this object: what the API server (kube-proxy, for its configuration) refuses too.</summary>
+    public ManifestException Error(string fieldPath, string problem) => new(File, Label, fieldPath, problem)
+    {
+        RefusedBy = Kind is null ? null : Kind is "KubeProxyConfiguration" or "ConfigMap" ? "kube-proxy" : "kube-apiserver",
+    };
 }

@@ -14,6 +14,9 @@ public sealed record Pod : ManifestObject
 
     public IReadOnlyList<uint> PodIPs { get; init; } = [];
 
+    /// <summary>status.hostIP (IPv4): the InternalIP of the pod's node, which a dump without Nodes is inferred from.</summary>
+    public uint? HostIP { get; init; }
+
     /// <summary>Pending when status.phase is absent: that is where every pod starts.</summary>
     public PodPhase Phase { get; init; }
 
@@ -28,4 +31,24 @@ public sealed record Pod : ManifestObject
 
     /// <summary>All container ports of all containers, in order.</summary>
     public IReadOnlyList<ContainerPort> ContainerPorts { get; init; } = [];
+
+    public IReadOnlyList<OwnerReference> OwnerReferences { get; init; } = [];
+    public IReadOnlyDictionary<string, string> NodeSelector { get; init; } = new Dictionary<string, string>();
+    public IReadOnlyList<Toleration> Tolerations { get; init; } = [];
+
+    /// <summary>The value of <see cref="ReadyAnnotation"/>: false/true override <see cref="Ready"/>; null when absent.</summary>
+    public bool? ReadyOverride { get; init; }
+
+    /// <summary>Whether this pod was made by the emulated controllers and scheduler rather than read from a manifest.</summary>
+    public bool Generated { get; init; }
+
+    /// <summary>
+    /// DataPlane's readiness switch on a pod or pod template: "false" makes the pod not ready (its endpoints
+    /// serving=false, ready=false), "true" ready, whatever its status says.
+    /// </summary>
+    public const string ReadyAnnotation = "dataplane.k8s.io/ready";
+
+    /// <summary>The controller owner ("Kind/name"), or null for a bare pod.</summary>
+    public string? Owner => OwnerReferences.Where(o => o.Controller).Select(o => $"{o.Kind}/{o.Name}").FirstOrDefault()
+        ?? OwnerReferences.Select(o => $"{o.Kind}/{o.Name}").FirstOrDefault();
 }

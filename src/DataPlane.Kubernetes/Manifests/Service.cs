@@ -26,6 +26,9 @@ public sealed record Service : ManifestObject
     /// <summary>status.loadBalancer.ingress entries with an IPv4 address, in order.</summary>
     public IReadOnlyList<LoadBalancerIngress> LoadBalancerIngress { get; init; } = [];
 
+    /// <summary>spec.loadBalancerIP (deprecated but honoured by MetalLB and most cloud providers), IPv4, or null.</summary>
+    public uint? LoadBalancerIP { get; init; }
+
     /// <summary>Parsed the tolerant kube-proxy way (trimmed, leading zeros allowed), host bits cleared.</summary>
     public IReadOnlyList<Ipv4Cidr> LoadBalancerSourceRanges { get; init; } = [];
 
@@ -65,6 +68,9 @@ public sealed record Service : ManifestObject
 
     public const string TopologyModeAnnotation = "service.kubernetes.io/topology-mode";
     public const string TopologyAwareHintsAnnotation = "service.kubernetes.io/topology-aware-hints";
+
+    /// <summary>The manifest gives the service IPv6 cluster IPs (dual-stack or IPv6-only); those are not emulated.</summary>
+    public bool HasIPv6 { get; init; }
 
     public const string LoadBalancerAlgorithmAnnotation = "service.cilium.io/lb-algorithm";
 

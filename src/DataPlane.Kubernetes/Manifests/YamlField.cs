@@ -87,8 +87,8 @@ internal readonly partial struct YamlField(YamlNode? node, string path, ObjectSc
             return null;
         if (Node is YamlScalarNode scalar && Classify(scalar) is ScalarKind.Integer)
         {
-            if (int.TryParse(scalar.Value, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out int value))
-                return value;
+            if (TryParseInteger(scalar.Value!, out long value) && value is >= int.MinValue and <= int.MaxValue)
+                return (int)value;
             throw Error($"{scalar.Value} is out of range for a 32-bit integer");
         }
         throw Error($"expected an integer, got {Describe(Node!)}");
@@ -99,7 +99,7 @@ internal readonly partial struct YamlField(YamlNode? node, string path, ObjectSc
         if (!IsSet)
             return null;
         if (Node is YamlScalarNode scalar && Classify(scalar) is ScalarKind.Boolean)
-            return scalar.Value!.Equals("true", StringComparison.OrdinalIgnoreCase);
+            return BooleanValue(scalar.Value!);
         throw Error($"expected true or false, got {Describe(Node!)}");
     }
 
@@ -109,9 +109,48 @@ internal readonly partial struct YamlField(YamlNode? node, string path, ObjectSc
     internal static bool IsNull(YamlNode node) =>
         node is YamlScalarNode s && Classify(s) is ScalarKind.Null;
 
-    private enum ScalarKind { Null, Boolean, Integer, Float, String }
+    internal enum ScalarKind { Null, Boolean, Integer, Float, String }
 
-    // YAML 1.2 core schema resolution for plain scalars; explicit tags and quoting win.
+    internal static ScalarKind ClassifyScalar(YamlScalarNode s) => Classify(s);
+
+    /// <summary>True for the YAML 1.1 "true" spellings (y, yes, on, true in their cases); call only on a Boolean scalar.</summary>
+    internal static bool BooleanValue(string v) => v is "y" or "Y" or "yes" or "Yes" or "YES" or "on" or "On" or "ON" or "true" or "True" or "TRUE";
+
+    /// <summary>
+    /// An integer as go-yaml v2 resolves a plain scalar (resolve.go): underscores are dropped, then Go's
+    /// <c>strconv.ParseInt(s, 0, 64)</c>: optional sign, 0x hexadecimal, 0o or a leading 0 octal, 0b binary, else decimal.
+    /// </summary>
+    internal static bool TryParseInteger(string text, out long value)
+    {
+        value = 0;
+        var s = text.Replace("_", "");
+        bool negative = false;
+        if (s.Length > 0 && (s[0] == '+' || s[0] == '-'))
+        {
+            negative = s[0] == '-';
+            s = s[1..];
+        }
+        if (s.Length == 0) return false;
+        int radix = 10;
+        if (s.Length > 2 && s[0] == '0' && (s[1] is 'x' or 'X')) { radix = 16; s = s[2..]; }
+        else if (s.Length > 2 && s[0] == '0' && (s[1] is 'o' or 'O')) { radix = 8; s = s[2..]; }
+        else if (s.Length > 2 && s[0] == '0' && (s[1] is 'b' or 'B')) { radix = 2; s = s[2..]; }
+        else if (s.Length > 1 && s[0] == '0') { radix = 8; s = s[1..]; }
+        ulong acc = 0;
+        foreach (char c in s)
+        {
+            int d = c is >= '0' and <= '9' ? c - '0' : c is >= 'a' and <= 'f' ? c - 'a' + 10 : c is >= 'A' and <= 'F' ? c - 'A' + 10 : 99;
+            if (d >= radix) return false;
+            acc = acc * (ulong)radix + (ulong)d;
+            if (acc > (ulong)long.MaxValue + 1) return false;
+        }
+        if (!negative && acc > long.MaxValue) return false;
+        value = negative ? (long)(0 - acc) : (long)acc;
+        return true;
+    }
+
+    // Plain scalars resolve as go-yaml v2 (kubectl's sigs.k8s.io/yaml) resolves them: YAML 1.1 booleans (yes/no,
+    // on/off, y/n), null, integers (with 0x/0o/0b/leading-0 forms), floats; explicit tags and quoting win.
     private static ScalarKind Classify(YamlScalarNode s)
     {
         var tag = s.Tag.IsEmpty ? "" : s.Tag.Value;
@@ -122,9 +161,13 @@ internal readonly partial struct YamlField(YamlNode? node, string path, ObjectSc
         var v = s.Value ?? "";
         if (v is "" or "~" or "null" or "Null" or "NULL")
             return ScalarKind.Null;
-        if (v is "true" or "True" or "TRUE" or "false" or "False" or "FALSE")
+        if (v is "true" or "True" or "TRUE" or "false" or "False" or "FALSE"
+            or "y" or "Y" or "yes" or "Yes" or "YES" or "on" or "On" or "ON"
+            or "n" or "N" or "no" or "No" or "NO" or "off" or "Off" or "OFF")
             return ScalarKind.Boolean;
-        if (IntegerPattern().IsMatch(v))
+        if (tag == "tag:yaml.org,2002:bool")
+            return ScalarKind.String; // a tagged non-boolean: go-yaml refuses it; as a string it fails typed reads
+        if (IntegerPattern().IsMatch(v) && TryParseInteger(v, out _))
             return ScalarKind.Integer;
         if (FloatPattern().IsMatch(v))
             return ScalarKind.Float;
@@ -145,7 +188,7 @@ internal readonly partial struct YamlField(YamlNode? node, string path, ObjectSc
         _ => "an alias",
     };
 
-    [GeneratedRegex(@"^[-+]?[0-9]+$")]
+    [GeneratedRegex(@"^[-+]?([0-9][0-9_]*|0[xX][0-9a-fA-F_]+|0[oO][0-7_]+|0[bB][01_]+)$")]
     private static partial Regex IntegerPattern();
 
     [GeneratedRegex(@"^[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?$|^[-+]?\.(inf|Inf|INF)$|^\.(nan|NaN|NAN)$")]

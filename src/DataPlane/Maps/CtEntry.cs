@@ -48,9 +48,9 @@ public struct CtEntry
     public int Seq;
     public ushort RevNatIndex;
     public CtFlags Flags;
-    /// <summary>OR of TCP flags seen in the original direction (cilium tx_flags_seen).</summary>
+    /// <summary>OR of TCP flags seen in the original direction (cilium tx_flags_seen). SCTP: the <see cref="SctpState"/>.</summary>
     public byte TcpFlagsOriginal;
-    /// <summary>OR of TCP flags seen in the reply direction (cilium rx_flags_seen).</summary>
+    /// <summary>OR of TCP flags seen in the reply direction (cilium rx_flags_seen). SCTP: bit 0x80 = ASSURED.</summary>
     public byte TcpFlagsReply;
     readonly byte _pad0;
     /// <summary>

@@ -117,16 +117,28 @@ public sealed class MapSetBuilder : IBackendSink
         return t;
     }
 
+    readonly List<string> _duplicates = [];
+
+    /// <summary>After <see cref="Build"/>: one line per frontend two service ports claimed, naming both and the winner.</summary>
+    public IReadOnlyList<string> DuplicateFrontends => _duplicates;
+
     public void SetSourceRanges(ushort revNatIndex, SourceRangeSet ranges) => _ranges[revNatIndex] = ranges;
 
     public MapSet Build(long generation)
     {
         var services = new FixedHashMap<Lb4Key, Lb4Service>(Math.Max(_frontends.Count, 1));
+        var first = new Dictionary<Lb4Key, ushort>();
         foreach (var (key, value) in _frontends)
         {
             var st = services.TryAdd(key, value);
-            if (st == MapStatus.Exists)
-                throw new InvalidOperationException($"duplicate frontend {Packets.Ip4.Format(key.Address)}:{key.Port}/{Packets.IpProto.Name(key.Proto)}");
+            if (st != MapStatus.Exists) { first[key] = value.RevNatIndex; continue; }
+            // Two services may claim one address and port (a shared externalIP or LB IP: the API server accepts it).
+            // kube-proxy's iptables mode writes a KUBE-SERVICES rule for each and the first matching one wins; the
+            // first in manifest order stands for it here, and the loser is reported once per address.
+            ushort winner = first[key];
+            if (winner == value.RevNatIndex || key.Scope != 0) continue;
+            _duplicates.Add($"{Packets.Ip4.Format(key.Address)}:{key.Port}/{Packets.IpProto.Name(key.Proto).ToUpperInvariant()} is claimed by " +
+                $"{_names[winner]} and {_names[value.RevNatIndex]}: {_names[winner]} gets the traffic (the first matching KUBE-SERVICES rule wins)");
         }
         var addresses = new FixedHashMap<Ip4Key, byte>(Math.Max(_frontends.Count, 1));
         foreach (var (key, _) in _frontends) addresses.TryAdd(new Ip4Key(key.Address), 1);

@@ -16,7 +16,8 @@ public static class FrameBuilder
 
     /// <summary>Writes the frame into <paramref name="frame"/> and returns its length.</summary>
     public static int FirstPacket(Span<byte> frame, byte proto, uint src, ushort sport, uint dst, ushort dport) =>
-        Write(frame, proto, src, sport, dst, dport, L4.TcpSyn);
+        proto == IpProto.Sctp ? SctpFrameBuilder.Write(frame, src, sport, dst, dport)   // an INIT
+            : Write(frame, proto, src, sport, dst, dport, L4.TcpSyn);
 
     /// <summary>
     /// Any TCP or UDP frame of that shape (benchmarks and tests build millions with it): TCP flags, sequence number

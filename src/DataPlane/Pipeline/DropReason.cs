@@ -33,6 +33,12 @@ public enum DropReason : ushort
     /// verdict pass so that a forwarded packet, captured arriving and leaving, is translated once.
     /// </summary>
     OutgoingCopy = 24,
+    /// <summary>An SCTP packet whose CRC32c does not match (nf_conntrack_sctp: INVALID, "bad CRC").</summary>
+    SctpBadChecksum = 30,
+    /// <summary>A fragmented SCTP packet: its CRC32c covers the whole packet, which a fragment does not hold.</summary>
+    SctpFragment = 31,
+    /// <summary>IPv4 options a forwarding node rejects (ip_options_compile: bad length or pointer, repeated option).</summary>
+    BadIpOptions = 32,
 }
 
 public static class DropReasonNames
@@ -65,6 +71,10 @@ public static class DropReasonNames
         "reserved-22",
         "unsupported-link-type",
         "outgoing-copy",
+        "reserved-25", "reserved-26", "reserved-27", "reserved-28", "reserved-29",
+        "sctp-bad-checksum",
+        "sctp-fragment",
+        "bad-ip-options",
     ];
 
     public static int Count => s_names.Length;

@@ -57,7 +57,7 @@ public sealed class FlowSteering
             return _fragments.TryGet(src, dst, proto, id, out int owner) ? owner : Hash(src, 0);
         ReadOnlySpan<byte> l4 = ip[ihl..];
         int worker;
-        if (proto is IpProto.Tcp or IpProto.Udp && l4.Length >= 4)
+        if (proto is IpProto.Tcp or IpProto.Udp or IpProto.Sctp && l4.Length >= 4) // SCTP ports sit where TCP's do
             worker = Steer(src, BinaryPrimitives.ReadUInt16BigEndian(l4), dst, BinaryPrimitives.ReadUInt16BigEndian(l4[2..]), maps);
         else if (proto == IpProto.Icmp && l4.Length >= 8 + 20 && l4[0] is L4.IcmpDestUnreachable or L4.IcmpTimeExceeded)
             worker = SteerQuoted(l4[8..], maps);
@@ -82,7 +82,7 @@ public sealed class FlowSteering
     int SteerQuoted(ReadOnlySpan<byte> inner, MapSet maps)
     {
         int ihl = (inner[0] & 0xF) * 4;
-        if (ihl < 20 || inner.Length < ihl + 4 || inner[9] is not (IpProto.Tcp or IpProto.Udp)) return 0;
+        if (ihl < 20 || inner.Length < ihl + 4 || inner[9] is not (IpProto.Tcp or IpProto.Udp or IpProto.Sctp)) return 0;
         uint qsrc = BinaryPrimitives.ReadUInt32BigEndian(inner[12..]), qdst = BinaryPrimitives.ReadUInt32BigEndian(inner[16..]);
         ushort qsport = BinaryPrimitives.ReadUInt16BigEndian(inner[ihl..]), qdport = BinaryPrimitives.ReadUInt16BigEndian(inner[(ihl + 2)..]);
         if (!System.Runtime.CompilerServices.Unsafe.IsNullRef(ref maps.FrontendAddresses.Lookup(new Ip4Key(qsrc)))) return Hash(qdst, qdport);

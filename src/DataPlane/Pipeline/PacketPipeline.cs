@@ -14,7 +14,7 @@ namespace DataPlane.Pipeline;
 /// current <see cref="MapSet"/> generation through the holder once per packet and never blocks on the control plane.
 /// </para>
 /// </summary>
-public sealed class PacketPipeline
+public sealed partial class PacketPipeline
 {
     readonly MapSetHolder _maps;
     readonly PipelineOptions _options;
@@ -62,6 +62,7 @@ public sealed class PacketPipeline
         MapSet maps = _maps.Current;
         ctx.Log?.Clear();
         Verdict v = Run(ref ctx, maps);
+        if (v == Verdict.Forward && (ctx.Frame[ctx.L3Offset] & 0x0F) > 5) v = ForwardOptions(ref ctx, maps);
         if (ctx.Log is not null) Record(ref ctx, PipelineStage.Verdict, v, maps);
         Counters.Count(v, ctx.Reason);
         Report(ref ctx, v, maps, out result);
@@ -117,6 +118,7 @@ public sealed class PacketPipeline
         if (v != Verdict.Continue)
             return v == Verdict.Drop && ctx.Reason == DropReason.UnsupportedL4 ? ForeignProtocol(ref ctx, maps) : v;
         if (ctx.IsLaterFragment) return FragmentStage.Later(ref ctx, maps, Conntrack, Fragments);
+        if (ctx.Proto == IpProto.Sctp) return RunSctp(ref ctx, maps);
         // ICMP: errors about a tracked connection are translated with it; echo to a service IP is not load-balanced (a
         // ClusterIP cannot be pinged) and goes to the host stack untouched, as kube-proxy leaves it.
         if (ctx.Proto == IpProto.Icmp)
@@ -129,7 +131,7 @@ public sealed class PacketPipeline
 
         v = ServiceLookupStage.Run(ref ctx, maps);
         if (ctx.Log is not null) Record(ref ctx, PipelineStage.ServiceLookup, v, maps);
-        if (v != Verdict.Continue) return v;
+        if (v != Verdict.Continue) return v == Verdict.Pass ? HostPortStage.Run(ref ctx, maps, _options.HostPorts, ref _icmpId) : v;
         v = BackendSelectStage.Run(ref ctx, maps, Affinity, ref _rng);
         if (ctx.Log is not null) Record(ref ctx, PipelineStage.BackendSelect, v, maps);
         if (v == Verdict.Reject) return RejectStage.Run(ref ctx, maps, ref _icmpId);
@@ -167,7 +169,7 @@ public sealed class PacketPipeline
     void Record(ref PacketContext ctx, PipelineStage stage, Verdict v, MapSet maps) => ctx.Log!.Add(stage, v, ref ctx, maps, Conntrack);
 
     /// <summary>
-    /// An L4 protocol we do not translate (SCTP, GRE, IGMP, ESP...): dropped when it is addressed to a service frontend,
+    /// An L4 protocol we do not translate (GRE, IGMP, ESP...): dropped when it is addressed to a service frontend,
     /// which cannot serve it (cilium DROP_UNKNOWN_L4 / DROP_UNSUPP_SERVICE_PROTO), otherwise not ours and passed to the
     /// host stack untouched, as the kernel routes it past kube-proxy's rules.
     /// </summary>
@@ -298,6 +300,12 @@ public sealed class PacketPipeline
                 var ip = new Ipv4Header(ctx.ReplyBuffer.Slice(ctx.L3Offset));
                 r.OutSrcIp = ip.Src;
                 r.OutDstIp = ip.Dst;
+                r.OutProto = ip.Protocol; // ICMP, or TCP for the node's own reset
+                if (r.OutProto == IpProto.Tcp)
+                {
+                    r.OutSrcPort = L4.ReadU16(ctx.ReplyBuffer.Slice(ctx.L3Offset + Ipv4Header.MinLength), L4.SrcPortOffset);
+                    r.OutDstPort = L4.ReadU16(ctx.ReplyBuffer.Slice(ctx.L3Offset + Ipv4Header.MinLength), L4.DstPortOffset);
+                }
             }
         }
         else if (ctx.Service.RevNatIndex != 0)

@@ -33,6 +33,8 @@ public struct PacketResult
     public uint FlowId;
     public CtDirection Direction;
     public bool NewFlow;
+    /// <summary>Reject: the generated reply's protocol (ICMP, or TCP for a node's reset); 0 when none.</summary>
+    public byte OutProto;
     /// <summary>Length of the output frame (forward) or of the generated reply (reject).</summary>
     public int OutLength;
 }

@@ -27,6 +27,12 @@ public sealed record PipelineOptions
     public int WorkerIndex { get; init; }
     public int WorkerCount { get; init; } = 1;
 
+    /// <summary>
+    /// Ports the node itself serves on its addresses (<c>--host-ports</c>); traffic to a node address on another port
+    /// and on no service is answered by the node (TCP RST, ICMP port unreachable) instead of passed.
+    /// </summary>
+    public HostPortSet HostPorts { get; init; } = HostPortSet.Default;
+
     // Conntrack lifetimes, cilium's defaults (bpf-ct-timeout-*): a flow that has only seen SYNs, an established TCP
     // flow, a TCP flow closing in both directions (or reset), and any non-TCP flow.
     public TimeSpan TcpSynTimeout { get; init; } = TimeSpan.FromSeconds(60);

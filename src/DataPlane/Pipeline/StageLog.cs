@@ -1,3 +1,4 @@
+using System.Buffers.Binary;
 using DataPlane.Maps;
 
 namespace DataPlane.Pipeline;
@@ -44,6 +45,19 @@ public sealed class StageLog
         r.BackendId = ctx.BackendId;
         if (ctx.BackendId != 0) r.Backend = maps.Backend(ctx.BackendId);
         r.Masquerade = ctx.Masquerade;
+        if (ctx.ReplyLength >= ctx.L3Offset + 24 && ctx.ReplyLength <= ctx.ReplyBuffer.Length)
+        {
+            // The reply is a fresh IPv4 header of 20 bytes at the frame's L3 offset (RejectStage, HostPortStage).
+            ReadOnlySpan<byte> ip = ctx.ReplyBuffer.Slice(ctx.L3Offset);
+            r.ReplyProto = ip[9];
+            r.ReplySrcIp = BinaryPrimitives.ReadUInt32BigEndian(ip.Slice(12));
+            r.ReplyDstIp = BinaryPrimitives.ReadUInt32BigEndian(ip.Slice(16));
+            if (r.ReplyProto == Packets.IpProto.Tcp)
+            {
+                r.ReplySrcPort = BinaryPrimitives.ReadUInt16BigEndian(ip.Slice(20));
+                r.ReplyDstPort = BinaryPrimitives.ReadUInt16BigEndian(ip.Slice(22));
+            }
+        }
         r.NewFlow = ctx.NewFlow;
         r.Direction = ctx.Direction;
         if (ctx.CtIndex >= 0 && ctx.CtIndex < conntrack.Capacity)

@@ -232,7 +232,6 @@ public class CliTests : IDisposable
 
     [Theory]
     [InlineData("--cluster")]
-    [InlineData("--node")]
     public void Missing_required_option_is_a_usage_error(string omitted)
     {
         var args = new List<string> { "replay" };

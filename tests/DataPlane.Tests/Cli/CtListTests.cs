@@ -36,12 +36,13 @@ public class ReplayOptionTests
     public void Snat_port_range_comes_from_the_command_line()
     {
         // 003's client port 40001 is outside 50000-50001, so masquerade picks from that range. The capture's replies
-        // still go to 192.168.0.2:40001, which is now no connection's binding: they pass untranslated, and the entry
-        // stays [UNREPLIED] in SYN_SENT, so the client's later ACKs are INVALID (ct-invalid), as in the kernel.
+        // still go to 192.168.0.2:40001, which is now no connection's binding and no port the node serves: the node
+        // answers them with resets, and the entry stays [UNREPLIED] in SYN_SENT, so the client's later ACKs are
+        // INVALID (ct-invalid), as in the kernel.
         var r = CliTests.Run("replay", "--cluster", Repo.Cluster, "--node", "node-1",
             Path.Combine(Repo.Cases, "003-nodeport-tcp", "input.pcap"), "-q", "--dump-ct", "--dump-nat", "--snat-port-range", "50000-50001");
         Assert.True(r.ExitCode == 0, r.ToString());
-        Assert.Contains("verdicts: forward=1 pass=3 drop=4", r.Stdout);
+        Assert.Contains("verdicts: forward=1 reject=3 drop=4", r.Stdout);
         Assert.Contains("drop reasons: ct-invalid=4", r.Stdout);
         Assert.Matches(@"XLATE_SRC 192\.168\.0\.2:5000[01]", r.Stdout);
         Assert.Matches(@"dport=5000[01] \[UNREPLIED\]", r.Stdout);

@@ -137,6 +137,7 @@ public class CaseReplayTests
     [InlineData("001-clusterip-tcp")]
     [InlineData("002-clusterip-udp")]
     [InlineData("015-endpoint-change")]
+    [InlineData("030-sctp-clusterip")]
     public void Two_workers_give_the_same_verdicts_where_no_choice_depends_on_the_worker(string id)
     {
         // One endpoint per service and no SNAT port to choose: steering must not change anything.

@@ -52,12 +52,11 @@ public class AllocatorTests
     [InlineData("172.30.0.1")]
     [InlineData("10.96.0.0")]     // the network address of 10.96.0.0/12
     [InlineData("10.111.255.255")] // its broadcast address
-    public void ClusterIP_outside_the_service_CIDRs_is_rejected(string ip)
+    public void ClusterIP_outside_the_service_CIDRs_is_taken_as_given(string ip)
     {
-        var e = Fails(Svc("web", $"{{clusterIP: {ip}, ports: [{{port: 80}}]}}"));
-        Assert.Equal("Service default/web", e.ObjectRef);
-        Assert.Equal("spec.clusterIP", e.FieldPath);
-        Assert.StartsWith($"{ip} is not in the valid range: the service CIDRs are 10.96.0.0/12", e.Problem);
+        // A dump's cluster IPs come from its own API server's range (k3s, GKE...): taken as already validated.
+        var (m, _) = Load(Svc("web", $"{{clusterIP: {ip}, ports: [{{port: 80}}]}}"));
+        Assert.Equal(IP(ip), new Allocator(m).ClusterIp(m.Services[0]));
     }
 
     [Fact]
@@ -72,25 +71,29 @@ public class AllocatorTests
             """ + Svc("web", "{clusterIP: 172.30.0.41, ports: [{port: 80}]}"));
         Assert.Equal(IP("172.30.0.41"), new Allocator(m).ClusterIp(m.Services[0]));
 
-        var e = Assert.Throws<ManifestException>(() => new Allocator(Load("""
+        // Missing cluster IPs come from the ServiceCIDR; a written one outside it is still taken as given.
+        (m, _) = Load("""
             apiVersion: networking.k8s.io/v1
             kind: ServiceCIDR
             metadata: {name: main}
             spec: {cidrs: [172.30.0.0/16]}
 
-            """ + Svc("web", "{clusterIP: 10.96.0.10, ports: [{port: 80}]}")).M));
-        Assert.Contains("the service CIDRs are 172.30.0.0/16", e.Problem);
+            """ + Svc("web", "{clusterIP: 10.96.0.10, ports: [{port: 80}]}") + Svc("api", "{ports: [{port: 80}]}"));
+        var a = new Allocator(m);
+        Assert.Equal(IP("10.96.0.10"), a.ClusterIp(m.Services[0]));
+        Assert.Equal(IP("172.30.0.1"), a.ClusterIp(m.Services[1]));
     }
 
     [Theory]
     [InlineData(29999)]
     [InlineData(32768)]
-    public void NodePort_outside_the_range_is_rejected(int port)
+    public void NodePort_outside_the_range_is_taken_as_given(int port)
     {
-        var e = Fails(Svc("web", $"{{type: NodePort, ports: [{{name: a, port: 80}}, {{name: b, port: 81, nodePort: {port}}}]}}"));
-        Assert.Equal("Service default/web", e.ObjectRef);
-        Assert.Equal("spec.ports[1].nodePort", e.FieldPath);
-        Assert.Equal($"{port} is not in the valid node port range 30000-32767 (--service-node-port-range)", e.Problem);
+        // The cluster the manifests come from may run another --service-node-port-range.
+        var (m, _) = Load(Svc("web", $"{{type: NodePort, ports: [{{name: a, port: 80}}, {{name: b, port: 81, nodePort: {port}}}]}}"));
+        var a = new Allocator(m);
+        Assert.Equal(port, a.NodePortOrNull(m.Services[0], 1));
+        Assert.Equal(30000, a.NodePortOrNull(m.Services[0], 0));
     }
 
     [Fact]
@@ -101,8 +104,8 @@ public class AllocatorTests
         Assert.Equal(20000, a.NodePortOrNull(m.Services[0], 0));
         Assert.Equal(20001, a.NodePortOrNull(m.Services[0], 1));
 
-        var e = Fails(Svc("web", "{type: NodePort, ports: [{port: 80, nodePort: 30000}]}"), 20000, 20100);
-        Assert.Equal("30000 is not in the valid node port range 20000-20100 (--service-node-port-range)", e.Problem);
+        (m, _) = Load(Svc("web", "{type: NodePort, ports: [{port: 80, nodePort: 30000}]}"));
+        Assert.Equal(30000, new Allocator(m, 20000, 20100).NodePortOrNull(m.Services[0], 0));
     }
 
     [Theory]
@@ -154,11 +157,10 @@ public class AllocatorTests
     }
 
     [Fact]
-    public void HealthCheckNodePort_out_of_range_or_on_the_wrong_service_is_rejected()
+    public void HealthCheckNodePort_on_the_wrong_service_is_rejected_but_its_range_is_not_checked()
     {
-        var range = Fails(Svc("lb", "{type: LoadBalancer, externalTrafficPolicy: Local, healthCheckNodePort: 10256, ports: [{port: 80}]}"));
-        Assert.Equal("spec.healthCheckNodePort", range.FieldPath);
-        Assert.Equal("10256 is not in the valid node port range 30000-32767 (--service-node-port-range)", range.Problem);
+        var (m, _) = Load(Svc("lb", "{type: LoadBalancer, externalTrafficPolicy: Local, healthCheckNodePort: 10256, ports: [{port: 80}]}"));
+        Assert.Equal(10256, new Allocator(m).HealthCheckNodePort(m.Services[0]));
 
         var cluster = Fails(Svc("lb", "{type: LoadBalancer, healthCheckNodePort: 30100, ports: [{port: 80}]}"));
         Assert.Equal("spec.healthCheckNodePort", cluster.FieldPath);
@@ -191,7 +193,7 @@ public class AllocatorTests
     public void Allocation_takes_the_lowest_free_values_in_manifest_order_after_written_ones()
     {
         var (m, _) = Load(
-            Svc("a", "{type: NodePort, ports: [{name: x, port: 80}, {name: y, port: 81, nodePort: 30001}]}")
+            Svc("a", "{type: NodePort, ports: [{name: x, port: 80}, {name: z, port: 81, nodePort: 30001}]}")
             + Svc("b", "{clusterIP: 10.96.0.1, type: LoadBalancer, externalTrafficPolicy: Local, ports: [{port: 80}]}")
             + Svc("c", "{type: NodePort, ports: [{port: 80, nodePort: 30000}]}")
             + Svc("d", "{type: NodePort, ports: [{port: 80}]}")

@@ -24,7 +24,7 @@ public class EndpointChangeTests
         apiVersion: v1
         kind: Service
         metadata: {name: plain, namespace: default}
-        spec: {clusterIP: 10.96.0.1, ports: [{name: a, port: 80, targetPort: 8080}, {name: u, port: 53, protocol: UDP, targetPort: 5353}]}
+        spec: {clusterIP: 10.96.0.1, ports: [{name: a, port: 80, targetPort: 8080}, {name: u, port: 53, protocol: UDP, targetPort: 5353}, {name: s, port: 3868, protocol: SCTP, targetPort: 3869}]}
         ---
         apiVersion: v1
         kind: Service
@@ -49,7 +49,7 @@ public class EndpointChangeTests
         var sb = new StringBuilder();
         sb.Append($"apiVersion: discovery.k8s.io/v1\nkind: EndpointSlice\nmetadata:\n  name: {svc}-1\n  namespace: default\n");
         sb.Append($"  labels: {{kubernetes.io/service-name: {svc}}}\naddressType: IPv4\n");
-        sb.Append("ports: [{name: a, port: 8080}, {name: u, port: 5353, protocol: UDP}]\nendpoints:");
+        sb.Append("ports: [{name: a, port: 8080}, {name: u, port: 5353, protocol: UDP}, {name: s, port: 3869, protocol: SCTP}]\nendpoints:");
         var list = eps.ToList();
         if (list.Count == 0) sb.Append(" []\n"); else sb.Append('\n');
         foreach (var (host, local, condition) in list)

@@ -439,7 +439,7 @@ public class ManifestLoaderTests
         var m = LoadText("""
             apiVersion: v1
             kind: Node
-            metadata: {name: n}
+            metadata: {name: n1}
             """);
         Assert.Same(KubeProxyConfig.Default, m.ProxyConfig);
         Assert.Equal(ProxyMode.IPTables, m.ProxyConfig.Mode);

@@ -615,7 +615,7 @@ public class KubeProxyPacketFlowTests
         new Row("nftables", "TestClusterIPGeneral", "", "clusterIP with TCP, UDP, and SCTP on same port (SCTP)", "10.180.0.2", "SCTP", "172.30.0.42", 53, "10.180.0.1:53, 10.180.2.1:53", false),
     ];
 
-    [Theory(Skip = "needs SCTP: enable when the SCTP data path is merged")]
+    [Theory]
     [MemberData(nameof(SctpRows))]
     public void Upstream_sctp_flow(Row row) => Upstream_flow(row);
 }

@@ -49,7 +49,9 @@ public sealed class PacketFlowWorld
         // The fake proxier takes any node port (the upstream tables use 3001-3003): the API server's range is widened.
         Maps = DataPlane.Kubernetes.Compiler.ClusterCompiler.Compile(ManifestLoader.Load(dir), "node-1",
             new DataPlane.Kubernetes.Compiler.CompileOptions { NodePortMin = 1, NodePortMax = 32767 });
-        Pipeline = new PacketPipeline(new MapSetHolder(Maps), new PipelineOptions { CtCapacity = 1 << 10 });
+        // Upstream's tracer follows kube-proxy's rules only; what the node's own stack answers on a port no rule
+        // claims is outside those tables, so every host port counts as served here ("" = left to the host).
+        Pipeline = new PacketPipeline(new MapSetHolder(Maps), new PipelineOptions { CtCapacity = 1 << 10, HostPorts = HostPortSet.All });
     }
 
     public MapSet Maps { get; }

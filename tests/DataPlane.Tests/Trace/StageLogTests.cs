@@ -63,7 +63,7 @@ public class StageLogTests : IClassFixture<WhyWorldFixture>
         var (reject, rv, _) = _w.Trace("tcp", WhyWorld.PodClient, "10.96.0.20", 80);
         Assert.Equal(Verdict.Reject, rv);
         Assert.Equal((PipelineStage.BackendSelect, Verdict.Reject), (reject[3].Stage, reject[3].Verdict));
-        Assert.Equal("verdict: reject: ICMP port unreachable to 10.0.1.5", string.Join("", TraceText.Lines(reject, _w.Maps).TakeLast(1).Select(l => $"{l.Label}: {l.Text}")));
+        Assert.Equal("verdict: reject: ICMP port unreachable 10.0.1.1 -> 10.0.1.5", string.Join("", TraceText.Lines(reject, _w.Maps).TakeLast(1).Select(l => $"{l.Label}: {l.Text}")));
 
         var (miss, mv, _) = _w.Trace("tcp", WhyWorld.PodClient, "10.96.0.10", 8080);
         Assert.Equal(Verdict.Pass, mv);

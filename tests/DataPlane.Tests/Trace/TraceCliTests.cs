@@ -79,7 +79,7 @@ public class TraceCliTests : IClassFixture<WhyWorldFixture>
             service     default/empty:http  frontend flags [ClusterIp, MasqueradeOffCluster]
             candidates  (none)
             backend     none: reject
-            verdict     reject: ICMP port unreachable to 10.244.1.5
+            verdict     reject: ICMP port unreachable 10.244.1.1 -> 10.244.1.5
             why         10.96.0.30:80/TCP is default/empty's ClusterIP (port http 80/TCP → targetPort 8080); default/empty: 0 endpoints, because its selector app=nothing-here matches no pod in namespace default → no backend → reject (ICMP port unreachable, as kube-proxy answers a service with no endpoints)
 
             """.ReplaceLineEndings("\n"), r.Stdout);

@@ -17,7 +17,7 @@ public static class IcmpErrorStage
     /// <summary>Forward when the error belongs to a tracked connection (and was translated), else Pass.</summary>
     public static Verdict Run(ref PacketContext ctx, ConntrackMap ct)
     {
-        if (ctx.InnerProto is not (IpProto.Tcp or IpProto.Udp)) return Verdict.Pass;
+        if (ctx.InnerProto is not (IpProto.Tcp or IpProto.Udp or IpProto.Sctp)) return Verdict.Pass;
         // The quoted packet left this node as a packet of the connection; the error is about it, so look up the
         // quoted tuple reversed: that is the direction the error itself travels.
         var quoted = new CtTuple4(ctx.InnerSrcIp, ctx.InnerSrcPort, ctx.InnerDstIp, ctx.InnerDstPort, ctx.InnerProto);
@@ -49,7 +49,13 @@ public static class IcmpErrorStage
         L4.WriteU16(innerL4, L4.SrcPortOffset, other.SrcPort);
         L4.WriteU16(innerL4, L4.DstPortOffset, other.DstPort);
         int csumOffset = L4.ChecksumOffset(ctx.InnerProto);
-        if (innerL4.Length >= csumOffset + 2) // the quote may stop before the TCP checksum (RFC 792 asks for 8 bytes)
+        if (ctx.InnerProto == IpProto.Sctp)
+        {
+            // No pseudo-header, and no incremental update: nf_nat_sctp recomputes the CRC32c over what the quote holds
+            // when the whole common header is in it (sctp_manip_pkt), and leaves it otherwise.
+            if (innerL4.Length >= Sctp.CommonHeaderLength) Crc32c.WriteSctp(innerL4);
+        }
+        else if (innerL4.Length >= csumOffset + 2) // the quote may stop before the TCP checksum (RFC 792 asks for 8 bytes)
         {
             ushort c = L4.ReadU16(innerL4, csumOffset);
             L4.WriteU16(innerL4, csumOffset, ctx.InnerProto == IpProto.Udp ? Checksum.ApplyUdp(c, l4Diff) : Checksum.Apply(c, l4Diff));

@@ -77,6 +77,13 @@ public static class ParseStage
                 ctx.DstPort = L4.ReadU16(l4, L4.DstPortOffset);
                 ctx.L4Parsed = true;
                 return Verdict.Continue;
+            case IpProto.Sctp:
+                // Common header and first chunk header (RFC 9260 §3); chunks and CRC32c are checked on the SCTP path.
+                if ((uint)l4.Length < Sctp.MinLength) return Drop(ref ctx, DropReason.TruncatedL4);
+                ctx.SrcPort = L4.ReadU16(l4, Sctp.SrcPortOffset);
+                ctx.DstPort = L4.ReadU16(l4, Sctp.DstPortOffset);
+                ctx.L4Parsed = true;
+                return Verdict.Continue;
             case IpProto.Icmp:
                 if ((uint)l4.Length < L4.IcmpHeaderLength) return Drop(ref ctx, DropReason.TruncatedL4);
                 ctx.IcmpType = l4[0];
@@ -106,7 +113,7 @@ public static class ParseStage
         ctx.InnerProto = h.Protocol;
         ctx.InnerSrcIp = h.Src;
         ctx.InnerDstIp = h.Dst;
-        if (h.Protocol is IpProto.Tcp or IpProto.Udp)
+        if (h.Protocol is IpProto.Tcp or IpProto.Udp or IpProto.Sctp)
         {
             ctx.InnerSrcPort = L4.ReadU16(inner.Slice(ihl), L4.SrcPortOffset);
             ctx.InnerDstPort = L4.ReadU16(inner.Slice(ihl), L4.DstPortOffset);

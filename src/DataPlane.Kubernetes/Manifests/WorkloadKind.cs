@@ -1,0 +1,11 @@
+namespace DataPlane.Kubernetes;
+
+/// <summary>The controllers that make Pods from a pod template.</summary>
+public enum WorkloadKind
+{
+    Deployment,
+    ReplicaSet,
+    ReplicationController,
+    StatefulSet,
+    DaemonSet,
+}

@@ -1,0 +1,73 @@
+using System.Runtime.CompilerServices;
+using DataPlane.Maps;
+using DataPlane.Packets;
+using DataPlane.Pipeline.Stages;
+
+namespace DataPlane.Pipeline;
+
+/// <summary>
+/// SCTP (IP protocol 132) service traffic: the same stages as TCP and UDP, plus what SCTP needs around them. The
+/// CRC32c is verified before a packet is tracked or translated (nf_conntrack_sctp's sctp_error with
+/// nf_conntrack_checksum=1: a bad one is INVALID, and kube-proxy drops INVALID), the chunks drive the conntrack state
+/// (<see cref="SctpConntrack"/>), and a translated port means the CRC32c is recomputed over the whole packet (it has no
+/// pseudo-header, so an address-only translation leaves it as it is, byte for byte what recomputing would give).
+/// Kept out of line: SCTP is rare, and the TCP/UDP path does not pay for it.
+/// </summary>
+public sealed partial class PacketPipeline
+{
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    Verdict RunSctp(ref PacketContext ctx, MapSet maps)
+    {
+        // The CRC covers the whole packet: a first fragment can be neither verified nor re-checksummed (the kernel
+        // reassembles first; SCTP endpoints fragment user messages into chunks themselves and rarely send IP fragments).
+        if (ctx.IsFirstFragment) return Drop(ref ctx, DropReason.SctpFragment);
+        Span<byte> sctp = ctx.Frame.Slice(ctx.L4Offset, ctx.L4Length);
+
+        Verdict v = ConntrackStage.Lookup(ref ctx, Conntrack, maps);
+        if (v == Verdict.Drop) return v;
+        if (v == Verdict.Forward)
+        {
+            if (!Crc32c.SctpValid(sctp)) return Drop(ref ctx, DropReason.SctpBadChecksum);
+            if (ctx.Frame[ctx.L3Offset + Ipv4Header.TtlOffset] <= 1) return Drop(ref ctx, DropReason.TtlExceeded);
+            ref CtEntry e = ref Conntrack[ctx.CtIndex];
+            if (!SctpConntrack.Update(ref ctx, ref e, sctp, confirmed: true)) return Drop(ref ctx, DropReason.CtInvalid);
+            return TranslateSctp(ref ctx, in e, sctp);
+        }
+
+        v = ServiceLookupStage.Run(ref ctx, maps);
+        if (v != Verdict.Continue) return v;
+        if (!Crc32c.SctpValid(sctp)) return Drop(ref ctx, DropReason.SctpBadChecksum);
+        // Not NEW for conntrack (DATA, SACK, ABORT... out of the blue): INVALID, dropped before kube-proxy's REJECT
+        // rules, which only see NEW connections.
+        if (!SctpConntrack.CanCreate(sctp)) return Drop(ref ctx, DropReason.CtInvalid);
+        v = BackendSelectStage.Run(ref ctx, maps, Affinity, ref _rng);
+        if (v == Verdict.Reject) return RejectStage.Run(ref ctx, maps, ref _icmpId);
+        if (v != Verdict.Continue) return v;
+        if (ctx.Frame[ctx.L3Offset + Ipv4Header.TtlOffset] <= 1) return Drop(ref ctx, DropReason.TtlExceeded);
+        MasqueradeStage.Decide(ref ctx, maps);
+        v = ConntrackStage.Create(ref ctx, maps, Conntrack, _options, ref _rng);
+        if (v != Verdict.Continue) return v;
+        if ((ctx.Service.Flags & ServiceFlags.Affinity) != 0)
+        {
+            ref readonly Lb4Backend b = ref maps.Backend(ctx.BackendId);
+            Affinity.Record(ctx.SrcIp, ctx.Service.RevNatIndex, b.Address, b.Port, ctx.NowNs);
+        }
+        ref CtEntry created = ref Conntrack[ctx.CtIndex];
+        if (!SctpConntrack.Update(ref ctx, ref created, sctp, confirmed: false))
+        {
+            // Unreachable after CanCreate (every original-direction move from NONE is valid); never leave a half entry.
+            Conntrack.Delete(ctx.CtIndex);
+            ctx.NewFlow = false;
+            return Drop(ref ctx, DropReason.CtInvalid);
+        }
+        return TranslateSctp(ref ctx, in created, sctp);
+    }
+
+    static Verdict TranslateSctp(ref PacketContext ctx, in CtEntry e, Span<byte> sctp)
+    {
+        ushort sport = ctx.SrcPort, dport = ctx.DstPort;
+        NatStage.Translate(ref ctx, in e, ctx.Direction);
+        if (sport != ctx.SrcPort || dport != ctx.DstPort) Crc32c.WriteSctp(sctp);
+        return Verdict.Forward;
+    }
+}
