@@ -13,6 +13,7 @@ public static class Cli
         root.Subcommands.Add(MapsCommand.Build());
         root.Subcommands.Add(EnvCommand.Build());
         root.Subcommands.Add(ClusterCommand.Build());
+        root.Subcommands.Add(DnsCommand.Build());
         root.Subcommands.Add(RunCommand.Build());
         root.Subcommands.Add(CtCommand.BuildCt());
         root.Subcommands.Add(CtCommand.BuildNat());

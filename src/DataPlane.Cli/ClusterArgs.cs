@@ -56,8 +56,11 @@ public sealed class ClusterArgs
         DefaultValueFactory = _ => MaglevTable.DefaultSize,
     };
 
+    public DnsArgs Dns { get; } = new();
+
     public void AddTo(Command c)
     {
+        Dns.AddTo(c);
         c.Options.Add(Algorithm);
         c.Options.Add(MaglevSize);
         c.Options.Add(Cluster);
@@ -132,7 +135,7 @@ public sealed class ClusterArgs
         return new CompileOptions
         {
             NodePortMin = min, NodePortMax = max, Algorithm = algorithm, MaglevTableSize = size, LoadBalancerPool = lbPool,
-            Warn = Warn,
+            Dns = Dns.Options(pr), Warn = Warn,
         };
     }
 }

@@ -68,6 +68,9 @@ public sealed class PipelineArgs
             CtCapacity = ct,
             SnatPortMin = lo,
             SnatPortMax = hi,
+            // An explicit range is MASQUERADE --to-ports: every client port draws from it; without one, privileged
+            // client ports keep their class (the kernel's rule for MASQUERADE without a range).
+            SnatPrivilegedClasses = pr.GetResult(_snatRange) is not { Implicit: false },
             TcpSynTimeout = TimeSpan.FromSeconds(pr.GetValue(_tSyn)),
             TcpEstablishedTimeout = TimeSpan.FromSeconds(pr.GetValue(_tEst)),
             TcpCloseTimeout = TimeSpan.FromSeconds(pr.GetValue(_tClose)),

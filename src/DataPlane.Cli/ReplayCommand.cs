@@ -117,7 +117,7 @@ public static class ReplayCommand
             s.Flows.Print(w);
         }
         w.Write("verdicts:");
-        foreach (Verdict v in new[] { Verdict.Forward, Verdict.Reject, Verdict.Pass, Verdict.Drop, Verdict.Local })
+        foreach (Verdict v in new[] { Verdict.Forward, Verdict.Reject, Verdict.Pass, Verdict.Drop, Verdict.Local, Verdict.Answer })
             if (s.ByVerdict.TryGetValue(v, out long c)) w.Write($" {v.Name()}={c}");
         w.WriteLine();
         if (s.ByReason.Count > 0)

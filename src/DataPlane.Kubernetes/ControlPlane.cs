@@ -102,6 +102,9 @@ public sealed class ControlPlane
         lock (_lock)
         {
             MapSet? next = Boundary(() => _incremental?.TryApply(overlay, _generation + 1));
+            // A delta carries the base generation's DNS zone: when the data plane would answer DNS with it, endpoint
+            // changes (headless A records, endpoint names, PTRs) need the full compile, which recompiles the zone too.
+            if (next is not null && AnswersDns(next)) next = null;
             if (next is not null)
             {
                 _generation++;
@@ -117,6 +120,16 @@ public sealed class ControlPlane
             Holder.Publish(next);
             return next;
         }
+    }
+
+    /// <summary>Whether <paramref name="m"/>'s DNS stage answers: always, or (auto) while the DNS service's port 53 has no endpoint.</summary>
+    static bool AnswersDns(MapSet m) => m.Dns is { } z && (z.Mode == Dns.DnsMode.Answer || z.Mode == Dns.DnsMode.Auto
+        && !(HasBackends(m, z.Address, Packets.IpProto.Udp) && HasBackends(m, z.Address, Packets.IpProto.Tcp)));
+
+    static bool HasBackends(MapSet m, uint address, byte proto)
+    {
+        ref Lb4Service s = ref m.Frontend(new Lb4Key(address, 53, proto));
+        return !System.Runtime.CompilerServices.Unsafe.IsNullRef(ref s) && s.Count > 0;
     }
 
     MapSet Compile(ClusterManifests manifests)

@@ -16,7 +16,8 @@ public static partial class Cases
     public static IReadOnlyList<Case> All() =>
         [ClusterIpTcp(), ClusterIpUdp(), NodePortTcp(), NoEndpointsReject(), BadInput(), SessionAffinity(), LocalPolicy(), Hairpin(), IcmpFromBackend(), FragmentedUdp(), ConntrackLifecycle(),
          UdpTimeout(), ConntrackFull(), NatPortExhaustion(), EndpointChange(),
-         SllAny(), Sll2Any(), RawIp(), VlanQinQ(), .. Sctp(), NodeAnswers()];
+         SllAny(), Sll2Any(), RawIp(), VlanQinQ(), .. Sctp(), NodeAnswers(), .. Robustness(),
+         ClusterDns()];
 
     // ---- 001: pod -> ClusterIP, TCP: handshake, data both ways, FIN both ways. DNAT only (pod source: no masquerade).
     static Case ClusterIpTcp()
@@ -158,14 +159,17 @@ public static partial class Cases
         icmpErr[16] = 0; icmpErr[17] = 40; Fix(icmpErr);
         Drop(icmpErr, "truncated-icmp-error");
         Pass(TcpFrame("10.244.1.5", 41001, "10.244.2.99", 22, Tcp.Syn, 1, 0), V.T("tcp", "10.244.1.5:41001", "10.244.2.99:22"));
-        Drop(TcpFrame("10.244.1.5", 41002, "10.96.0.10", 80, Tcp.Syn, 1, 0, "", ttl: 1), "ttl-exceeded",
-            V.T("tcp", "10.244.1.5:41002", "10.96.0.10:80"), "default/web:http");
+        byte[] ttl1 = TcpFrame("10.244.1.5", 41002, "10.96.0.10", 80, Tcp.Syn, 1, 0, "", ttl: 1);
+        steps.Add(new Step(ttl1, V.Line("reject", "ttl-exceeded", V.T("tcp", "10.244.1.5:41002", "10.96.0.10:80"),
+            V.T("icmp", "10.96.0.10", "10.244.1.5"), "default/web:http", null), IcmpTimeExceeded(ttl1, "10.96.0.10", FirstIcmpId())));
         return new Case("005-bad-input", "Malformed, truncated and foreign frames",
             "Each frame is broken in one way (truncated Ethernet, truncated IPv4, IHL 4, total length beyond the frame, " +
             "bad header checksum, an L4 protocol we do not handle (GRE) sent to a service address, a TCP header cut short, a non-first fragment to a service whose first fragment never came, an " +
             "ICMP error whose quoted header is cut short) or " +
             "is not ours (ARP, IPv6, IGMP, TCP to an address that is no service). Each gets a verdict and a named reason; " +
-            "nothing is emitted. The last frame reaches a service with TTL 1 and is dropped as ttl-exceeded.", steps);
+            "nothing is emitted. The last frame reaches a service with TTL 1: it is not forwarded (ttl-exceeded) and is " +
+            "answered with ICMP time exceeded from the ClusterIP, quoting the SYN as it arrived, as the kernel's ip_forward " +
+            "and conntrack's NAT of the related error do.", steps);
     }
 
     /// <summary>

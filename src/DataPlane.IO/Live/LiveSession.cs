@@ -115,7 +115,7 @@ public sealed class LiveSession
     {
         Verdict v = pipeline.Process(frame, LiveClock.NowNs(), replyBuffer, out int outLength);
         if (v == Verdict.Forward) Emit(frame[..outLength]);
-        else if (v == Verdict.Reject && outLength > 0) Emit(replyBuffer.AsSpan(0, outLength));
+        else if (v is Verdict.Reject or Verdict.Answer && outLength > 0) Emit(replyBuffer.AsSpan(0, outLength));
     }
 
     /// <summary>
@@ -212,7 +212,7 @@ public sealed class LiveSession
         w.WriteLine($"bytes: read={c.BytesRead} written={c.BytesWritten}");
         if (_workers.Length > 1) w.WriteLine($"workers: {_workers.Length} queue-drops={c.QueueDrops}");
         w.Write("verdicts:");
-        foreach (Verdict v in new[] { Verdict.Forward, Verdict.Reject, Verdict.Pass, Verdict.Drop, Verdict.Local })
+        foreach (Verdict v in new[] { Verdict.Forward, Verdict.Reject, Verdict.Pass, Verdict.Drop, Verdict.Local, Verdict.Answer })
             w.Write($" {v.Name()}={totalVerdicts[(int)v]}");
         w.WriteLine();
         var reasons = new List<string>();

@@ -123,6 +123,8 @@ public sealed class FlowReport
         }
         else if (r.Verdict == Verdict.Reject && r.HasOut)
             sb.Append(r.OutProto == IpProto.Tcp ? "  tcp reset from " : "  icmp port-unreachable from ").Append(Ip4.Format(r.OutSrcIp));
+        else if (r.Verdict == Verdict.Answer)
+            sb.Append("  answered by the cluster DNS at ").Append(Ip4.Format(r.OutSrcIp));
         return sb.ToString();
     }
 

@@ -79,7 +79,7 @@ public static class ReplaySession
     }
 
     const int BatchFrames = 16384;
-    const int ReplySlot = 640; // an ICMP error: 14 + 20 + 8 + 576 bytes at most
+    const int ReplySlot = 1536; // an ICMP error (14 + 20 + 8 + 576 bytes at most) or a DNS answer of one MTU-sized frame
 
     /// <summary>
     /// The same replay over several workers, each a <see cref="PacketPipeline"/> that owns its conntrack, affinity and
@@ -210,7 +210,7 @@ public static class ReplaySession
                 if (writer is not null)
                 {
                     if (v == Verdict.Forward) { writer.Write(arena.AsSpan(offsets[i], r.OutLength), stamps[i]); summary.Emitted++; }
-                    else if (v == Verdict.Reject && r.HasOut) { writer.Write(replies.AsSpan(i * ReplySlot, r.OutLength), stamps[i]); summary.Emitted++; }
+                    else if (v is Verdict.Reject or Verdict.Answer && r.HasOut) { writer.Write(replies.AsSpan(i * ReplySlot, r.OutLength), stamps[i]); summary.Emitted++; }
                 }
                 verdicts?.Write(n, r, current);
                 verdictCounts[(int)v & 7]++;

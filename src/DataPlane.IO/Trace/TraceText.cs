@@ -26,6 +26,8 @@ public static class TraceText
                     if (r.Verdict == Verdict.Continue && r.Proto == IpProto.Icmp && i + 1 < log.Length && log[i + 1].Stage == PipelineStage.Verdict
                         && r.IcmpType is not (L4.IcmpDestUnreachable or L4.IcmpTimeExceeded))
                         lines.Add(("icmp", $"type {r.IcmpType}{(r.IcmpType == 8 ? " (echo request)" : "")}: not load-balanced, no Service rule translates ICMP"));
+                    else if (r.Verdict == Verdict.Continue && r.Proto != IpProto.Icmp && i + 1 < log.Length && log[i + 1].Stage == PipelineStage.Verdict)
+                        lines.Add(IsDns(r, log[i + 1]) ? ("dns", $"cluster DNS stage: {Outcome(log[i + 1])}") : ("fragment", $"a later fragment: {Outcome(log[i + 1])}"));
                     break;
                 case PipelineStage.Conntrack:
                     lines.Add(("conntrack", r.Verdict switch
@@ -152,6 +154,11 @@ public static class TraceText
         ? $"icmp {Ip4.Format(r.SrcIp)} -> {Ip4.Format(r.DstIp)} type {r.IcmpType}"
         : $"{IpProto.Name(r.Proto)} {Ip4.Format(r.SrcIp, r.SrcPort)} -> {Ip4.Format(r.DstIp, r.DstPort)}";
 
+    /// <summary>The runner went from parse straight to its verdict on a TCP/UDP packet: the DNS stage answered (or
+    /// consumed, or dropped) it, or it was a later fragment.</summary>
+    public static bool IsDns(StageRecord parse, StageRecord last) =>
+        parse.L4Parsed && (last.Verdict == Verdict.Answer || parse.DstPort == 53 || last.Reason.Name().StartsWith("dns", StringComparison.Ordinal));
+
     static string Dir(CtDirection d) => d == CtDirection.Original ? "original" : "reply";
 
     /// <summary>The entry's state as the lookup found it (before this packet updated it).</summary>
@@ -175,6 +182,7 @@ public static class TraceText
         Verdict.Reject => $"ICMP port unreachable {Ip4.Format(r.ReplySrcIp)} -> {Ip4.Format(r.ReplyDstIp)}",
         Verdict.Drop => r.Reason.Name(),
         Verdict.Local => "answered by the node",
+        Verdict.Answer => $"DNS response {Ip4.Format(r.ReplySrcIp, r.ReplySrcPort)} -> {Ip4.Format(r.ReplyDstIp, r.ReplyDstPort)}",
         _ => "left to the host stack untouched",
     };
 

@@ -143,6 +143,7 @@ public static class ClusterCompiler
             if (kp.Mode == ProxyMode.NFTables)
                 b.AddFrontend(new Lb4Key(clusterIp, 0, 0), firstRevNat, ServiceFlags.ClusterIp | ServiceFlags.Wildcard, []);
         }
+        b.Dns = DnsZoneCompiler.Compile(m, options.Dns, allocator, slices, legacy, generation, options.Warn);
         MapSet built = b.Build(generation);
         foreach (string d in b.DuplicateFrontends) options.Warn?.Invoke(d);
         return built;

@@ -21,4 +21,6 @@ public sealed record CompileOptions
     public TopologyReport? Topology { get; init; }
     /// <summary>--lb-pool: where LoadBalancer services without an ingress get their address (<see cref="LoadBalancerAllocator"/>).</summary>
     public Ipv4Cidr LoadBalancerPool { get; init; } = LoadBalancerAllocator.DefaultPool;
+    /// <summary>The cluster DNS server (zone, TTL, address, when to answer); compiled with every full generation.</summary>
+    public DnsOptions Dns { get; init; } = new();
 }

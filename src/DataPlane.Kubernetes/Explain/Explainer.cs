@@ -46,6 +46,10 @@ public sealed partial class Explainer
             return ForeignProtocol(parse, last);
         if (parse.Proto == IpProto.Icmp && Find(log, PipelineStage.Conntrack) is null)
             return Icmp(parse, last);
+        if (parse.Verdict == Verdict.Continue && log.Length == 2 && last.Stage == PipelineStage.Verdict)
+            return parse.L4Parsed && (last.Verdict == Verdict.Answer || parse.DstPort == 53)
+                ? $"a DNS message to the cluster DNS address {Ip4.Format(parse.DstIp, parse.DstPort)}/{Proto(parse.Proto)}: the data plane's DNS stage handles it as CoreDNS's kubernetes plugin would, before kube-proxy's DNAT to the CoreDNS pods → {Outcome(last)}"
+                : $"a later fragment: it follows the translation of its datagram's first fragment → {Outcome(last)}";
         if (Find(log, PipelineStage.Conntrack) is { HasEntry: true, NewFlow: false } hit)
             return $"packet of an existing connection (conntrack hit, flow {hit.FlowId}, {(hit.Direction == CtDirection.Original ? "original" : "reply")} direction): " +
                 $"translated as its first packet was ({Tuple(hit.Original)} ⇄ {Tuple(hit.Reply)}); the Service and its endpoints are not consulted again" +
@@ -74,6 +78,7 @@ public sealed partial class Explainer
         Verdict.Reject => "reject (ICMP port unreachable)",
         Verdict.Pass => "pass (left to the host stack untranslated)",
         Verdict.Local => "answered by the node",
+        Verdict.Answer => "answer (the DNS response is the output)",
         var v => v.Name(),
     };
 

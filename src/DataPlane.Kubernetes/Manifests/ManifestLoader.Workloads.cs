@@ -45,6 +45,8 @@ public sealed partial class ManifestLoader
             Hostname = spec["hostname"].String(),
             Subdomain = spec["subdomain"].String(),
             HostNetwork = spec["hostNetwork"].Bool() ?? false,
+            DnsPolicy = ReadDnsPolicy(spec["dnsPolicy"]),
+            DnsConfig = ReadDnsConfig(spec["dnsConfig"]),
             PodIP = podIP,
             PodIPs = podIPs,
             HostIP = ReadIP(status["hostIP"], required: false),
@@ -59,6 +61,21 @@ public sealed partial class ManifestLoader
             ReadyOverride = ReadReadyAnnotation(obj["metadata"]),
         };
     }
+
+    // The API server's validation (validateDNSPolicy): one of four values, ClusterFirst when unset.
+    private static string ReadDnsPolicy(YamlField f) => f.String() switch
+    {
+        null => "ClusterFirst",
+        "ClusterFirst" or "ClusterFirstWithHostNet" or "Default" or "None" => f.String()!,
+        var v => throw f.Error($"\"{v}\" is not a valid dnsPolicy (ClusterFirst, ClusterFirstWithHostNet, Default or None)"),
+    };
+
+    private static PodDnsConfig? ReadDnsConfig(YamlField f) => !f.IsSet ? null : new PodDnsConfig
+    {
+        Nameservers = [.. f["nameservers"].Items().Select(i => i.String() ?? "")],
+        Searches = [.. f["searches"].Items().Select(i => i.String() ?? "")],
+        Options = [.. f["options"].Items().Select(i => (i["name"].String() ?? "", i["value"].String()))],
+    };
 
     private static Node ReadNode(YamlField obj)
     {

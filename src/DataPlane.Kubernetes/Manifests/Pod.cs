@@ -8,6 +8,9 @@ public sealed record Pod : ManifestObject
     public string? Hostname { get; init; }
     public string? Subdomain { get; init; }
     public bool HostNetwork { get; init; }
+    /// <summary>spec.dnsPolicy: ClusterFirst (the default), ClusterFirstWithHostNet, Default or None.</summary>
+    public string DnsPolicy { get; init; } = "ClusterFirst";
+    public PodDnsConfig? DnsConfig { get; init; }
 
     /// <summary>status.podIP if IPv4, else the first IPv4 entry of status.podIPs; null when the pod has none.</summary>
     public uint? PodIP { get; init; }

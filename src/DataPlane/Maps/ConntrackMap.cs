@@ -207,6 +207,8 @@ public sealed unsafe class ConntrackMap : IDisposable
         entry.Generation = 0;
         entry.TcpFlagsOriginal = 0;
         entry.TcpFlagsReply = 0;
+        entry.TcpWindowScales = 0;
+        entry.TcpEndOriginal = entry.TcpEndReply = 0;
         entry.ExpiresNs = 0;
         EndWrite(ref entry);
         Insert(Tag(reply), (uint)(e * 2 + 1) + 1);

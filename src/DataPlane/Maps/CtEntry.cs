@@ -52,10 +52,23 @@ public struct CtEntry
     public byte TcpFlagsOriginal;
     /// <summary>OR of TCP flags seen in the reply direction (cilium rx_flags_seen). SCTP: bit 0x80 = ASSURED.</summary>
     public byte TcpFlagsReply;
-    readonly byte _pad0;
+    /// <summary>
+    /// TCP window scale each side offered in its SYN, plus one (0: no option, or no SYN seen): low nibble the original
+    /// direction's, high nibble the reply direction's. Bounds each side's largest possible window (65535 &lt;&lt; scale,
+    /// RFC 7323) where the kernel keeps td_maxwin, the largest window seen.
+    /// </summary>
+    public byte TcpWindowScales;
     /// <summary>
     /// Low 16 bits of the map generation this entry was last checked against: a UDP service connection is re-checked
     /// once per generation for a backend that stopped serving (kube-proxy's UDP conntrack cleanup).
     /// </summary>
     public ushort Generation;
+    /// <summary>
+    /// High 16 bits of the highest sequence number sent so far plus one (the kernel's td_end) in the original
+    /// direction: the window check of an RST (nf_conntrack_proto_tcp.c tcp_in_window) at 64 KiB granularity, which
+    /// is what fits in the line's padding.
+    /// </summary>
+    public ushort TcpEndOriginal;
+    /// <summary>The same for the reply direction.</summary>
+    public ushort TcpEndReply;
 }

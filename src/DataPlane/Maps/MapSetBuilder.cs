@@ -38,6 +38,9 @@ public sealed class MapSetBuilder : IBackendSink
 
     public NodeInfo Node => _node;
 
+    /// <summary>The cluster DNS zone to publish with the generation (compiled by the control plane).</summary>
+    public Dns.DnsZone? Dns { get; set; }
+
     /// <summary>Registers a service port (the unit a reverse-NAT id stands for) and returns its id.</summary>
     public ushort AddServicePort(string name, uint address, ushort port, byte proto)
     {
@@ -147,6 +150,6 @@ public sealed class MapSetBuilder : IBackendSink
         var serving = new FixedHashMap<ServingKey, byte>(Math.Max(_serving.Count, 1));
         foreach (ServingKey k in _serving) serving.TryAdd(k, 1);
         return new MapSet(generation, services, [.. _slots], [.. _backends], [.. _revNat], [.. _names], _node, addresses, ranges,
-            serving, [.. _servingCount], _maglev.Count == 0 ? [] : [.. _maglev.SelectMany(t => t)], MaglevSize);
+            serving, [.. _servingCount], _maglev.Count == 0 ? [] : [.. _maglev.SelectMany(t => t)], MaglevSize) { Dns = Dns };
     }
 }

@@ -26,6 +26,8 @@ public enum DropReason : ushort
     TruncatedIcmpError = 16,
     ServiceIpUnallocated = 17,
     CtInvalid = 18,
+    /// <summary>An ICMP error whose ICMP checksum does not verify: INVALID to conntrack (icmp_error), not translated.</summary>
+    IcmpBadChecksum = 19,
     /// <summary>A captured frame of a link type the replay cannot turn into Ethernet (counted by link type in the summary).</summary>
     UnsupportedLinkType = 23,
     /// <summary>
@@ -33,6 +35,12 @@ public enum DropReason : ushort
     /// verdict pass so that a forwarded packet, captured arriving and leaving, is translated once.
     /// </summary>
     OutgoingCopy = 24,
+    /// <summary>A message to the cluster DNS address that gets no answer: shorter than a DNS header, or a response (QR set).</summary>
+    DnsIgnored = 26,
+    /// <summary>A TCP segment to the cluster DNS address carrying part of a length-prefixed query (we answer whole queries only).</summary>
+    DnsTcpIncomplete = 27,
+    /// <summary>A query to the cluster DNS address with a bad UDP/TCP checksum: the receiving stack discards it (UDP_MIB_CSUMERRORS).</summary>
+    DnsBadChecksum = 28,
     /// <summary>An SCTP packet whose CRC32c does not match (nf_conntrack_sctp: INVALID, "bad CRC").</summary>
     SctpBadChecksum = 30,
     /// <summary>A fragmented SCTP packet: its CRC32c covers the whole packet, which a fragment does not hold.</summary>
@@ -65,13 +73,13 @@ public static class DropReasonNames
         "truncated-icmp-error",
         "service-ip-unallocated",
         "ct-invalid",
-        "reserved-19",
+        "icmp-bad-checksum",
         "reserved-20",
         "reserved-21",
         "reserved-22",
         "unsupported-link-type",
         "outgoing-copy",
-        "reserved-25", "reserved-26", "reserved-27", "reserved-28", "reserved-29",
+        "reserved-25", "dns-ignored", "dns-tcp-incomplete", "dns-bad-checksum", "reserved-29",
         "sctp-bad-checksum",
         "sctp-fragment",
         "bad-ip-options",

@@ -10,33 +10,37 @@ namespace DataPlane.Pipeline;
 /// NIC's RSS queues feed per-CPU datapaths.
 /// <para>
 /// Plain RSS hashes the 5-tuple as it arrives, which NAT breaks: a reply comes back on other addresses. The key here
-/// is the connection's client side, which both directions carry (VPP's NAT44 worker hand-off works the same way):
+/// is the connection's client port, which both directions carry (VPP's NAT44 worker hand-off works the same way),
+/// and the owner of port p is worker p mod N:
 /// <list type="bullet">
-/// <item>to a masquerade address (a node IP, the pod gateway) on a port of the SNAT range: the reply of a masqueraded
-/// connection, whose SNAT port the owning worker chose from its own residue class (port mod N = worker);</item>
-/// <item>to a service frontend address: a connection's original direction, by the source (ip, port);</item>
-/// <item>anything else (a DNAT-only reply going back to its client, untracked traffic): by the destination (ip, port).</item>
+/// <item>to a masquerade address (a node IP, the pod gateway) on a port masquerade can allocate: the reply of a
+/// masqueraded connection, by that port (the owning worker chose it from its own residue class, or kept the client's
+/// port, which it owns);</item>
+/// <item>to a service frontend address: a connection's original direction, by the source port;</item>
+/// <item>anything else (a DNAT-only reply going back to its client, untracked traffic): by the destination port.</item>
 /// </list>
+/// So the worker that sees a new connection always owns its client's port and keeps it whenever it is free, exactly
+/// as one pipeline would: whether a port is kept does not depend on the worker count.
 /// ICMP errors are steered by the datagram they quote, read the same way; later fragments (no ports) follow their
 /// first fragment through the caller's <see cref="FragmentSteering"/>.
 /// </para>
 /// <para>
-/// Limits: a NodePort inside the SNAT port range would be taken for a reply (the defaults, 30000-32767 and
-/// 32768-65535, do not overlap); ICMP echo and foreign protocols go by source address.
+/// Limits: a frontend on a masquerade address at a port masquerade can allocate would be taken for a reply: a NodePort
+/// inside the SNAT port range (the defaults, 30000-32767 and 32768-65535, do not overlap), or below 1024 while
+/// privileged client ports keep their class; ICMP echo and foreign protocols go by source address.
 /// </para>
 /// </summary>
 public sealed class FlowSteering
 {
     readonly int _workers;
-    readonly ushort _snatMin, _snatMax;
+    readonly PipelineOptions _options;
     readonly FragmentSteering _fragments = new();
 
     public FlowSteering(int workers, PipelineOptions options)
     {
         if (workers < 1) throw new ArgumentOutOfRangeException(nameof(workers));
         _workers = workers;
-        _snatMin = options.SnatPortMin;
-        _snatMax = options.SnatPortMax;
+        _options = options;
     }
 
     public int Workers => _workers;
@@ -67,11 +71,15 @@ public sealed class FlowSteering
         return worker;
     }
 
+    // Every connection is steered by its client's port, in both directions: the original direction by its source port,
+    // replies by their destination port, which is the client's own port or a SNAT port the owner chose in the same
+    // residue class. Then a worker can always keep the client's port when it is free (it owns that port), as a single
+    // pipeline does, and whether a port is kept no longer depends on the worker count.
     int Steer(uint src, ushort sport, uint dst, ushort dport, MapSet maps)
     {
-        if (dport >= _snatMin && dport <= _snatMax && IsMasqueradeAddress(dst, maps.Node)) return dport % _workers;
-        if (!System.Runtime.CompilerServices.Unsafe.IsNullRef(ref maps.FrontendAddresses.Lookup(new Ip4Key(dst)))) return Hash(src, sport);
-        return Hash(dst, dport);
+        if (IsSnatPort(dport, _options) && IsMasqueradeAddress(dst, maps.Node)) return dport % _workers;
+        if (!System.Runtime.CompilerServices.Unsafe.IsNullRef(ref maps.FrontendAddresses.Lookup(new Ip4Key(dst)))) return sport % _workers;
+        return dport % _workers;
     }
 
     /// <summary>
@@ -85,10 +93,16 @@ public sealed class FlowSteering
         if (ihl < 20 || inner.Length < ihl + 4 || inner[9] is not (IpProto.Tcp or IpProto.Udp or IpProto.Sctp)) return 0;
         uint qsrc = BinaryPrimitives.ReadUInt32BigEndian(inner[12..]), qdst = BinaryPrimitives.ReadUInt32BigEndian(inner[16..]);
         ushort qsport = BinaryPrimitives.ReadUInt16BigEndian(inner[ihl..]), qdport = BinaryPrimitives.ReadUInt16BigEndian(inner[(ihl + 2)..]);
-        if (!System.Runtime.CompilerServices.Unsafe.IsNullRef(ref maps.FrontendAddresses.Lookup(new Ip4Key(qsrc)))) return Hash(qdst, qdport);
-        if (qsport >= _snatMin && qsport <= _snatMax && IsMasqueradeAddress(qsrc, maps.Node)) return qsport % _workers;
-        return Hash(qsrc, qsport);
+        // A masqueraded packet's source is a node address, which is also a NodePort frontend address: its SNAT port
+        // decides first, as for the replies themselves.
+        if (IsSnatPort(qsport, _options) && IsMasqueradeAddress(qsrc, maps.Node)) return qsport % _workers;
+        if (!System.Runtime.CompilerServices.Unsafe.IsNullRef(ref maps.FrontendAddresses.Lookup(new Ip4Key(qsrc)))) return qdport % _workers;
+        return qsport % _workers;
     }
+
+    /// <summary>A port masquerade may allocate: the SNAT range, and the privileged classes when they apply.</summary>
+    static bool IsSnatPort(ushort port, PipelineOptions o) =>
+        (port >= o.SnatPortMin && port <= o.SnatPortMax) || (o.SnatPrivilegedClasses && port is >= 1 and <= 511 or >= 600 and <= 1023);
 
     static bool IsMasqueradeAddress(uint a, NodeInfo node) => node.IsNodeAddress(a) || (node.PodCidr is { } pod && pod.At(1) == a);
 
@@ -97,15 +111,12 @@ public sealed class FlowSteering
     static int HashWorker(uint ip, ushort port, int workers) => (int)((ulong)HashMix.Mix(((ulong)ip << 16) | port, 0, 0x5EEDu) * (ulong)workers >> 32);
 
     /// <summary>
-    /// Whether worker <paramref name="worker"/> may give a connection the reply destination (<paramref name="ip"/>,
-    /// <paramref name="port"/>): its replies must be steered back to it. The same rule <see cref="WorkerFor"/> applies
-    /// to a reply: a masquerade address on a SNAT port goes by port (mod N), any other (a DNAT-only flow's client, the
-    /// pod gateway itself as a client on another port) by hash.
+    /// Whether this worker (<see cref="PipelineOptions.WorkerIndex"/>) may give a connection the reply destination
+    /// (<paramref name="ip"/>, <paramref name="port"/>): its replies must be steered back to it, and every reply is
+    /// steered by its destination port (see <see cref="WorkerFor"/>), whatever the address.
     /// </summary>
     public static bool Owns(uint ip, ushort port, NodeInfo node, PipelineOptions o) =>
-        o.WorkerCount <= 1 || (port >= o.SnatPortMin && port <= o.SnatPortMax && IsMasqueradeAddress(ip, node)
-            ? port % o.WorkerCount
-            : HashWorker(ip, port, o.WorkerCount)) == o.WorkerIndex;
+        o.WorkerCount <= 1 || port % o.WorkerCount == o.WorkerIndex;
 }
 
 /// <summary>Datagram (src, dst, proto, id) → the worker its first fragment went to; bounded, oldest overwritten.</summary>

@@ -20,30 +20,30 @@ public sealed partial class PacketPipeline
     {
         // The CRC covers the whole packet: a first fragment can be neither verified nor re-checksummed (the kernel
         // reassembles first; SCTP endpoints fragment user messages into chunks themselves and rarely send IP fragments).
-        if (ctx.IsFirstFragment) return Drop(ref ctx, DropReason.SctpFragment);
+        if (ctx.IsFirstFragment) return ctx.Drop(DropReason.SctpFragment);
         Span<byte> sctp = ctx.Frame.Slice(ctx.L4Offset, ctx.L4Length);
 
         Verdict v = ConntrackStage.Lookup(ref ctx, Conntrack, maps);
         if (v == Verdict.Drop) return v;
         if (v == Verdict.Forward)
         {
-            if (!Crc32c.SctpValid(sctp)) return Drop(ref ctx, DropReason.SctpBadChecksum);
-            if (ctx.Frame[ctx.L3Offset + Ipv4Header.TtlOffset] <= 1) return Drop(ref ctx, DropReason.TtlExceeded);
+            if (!Crc32c.SctpValid(sctp)) return ctx.Drop(DropReason.SctpBadChecksum);
+            if (ctx.Frame[ctx.L3Offset + Ipv4Header.TtlOffset] <= 1) return ctx.Drop(DropReason.TtlExceeded);
             ref CtEntry e = ref Conntrack[ctx.CtIndex];
-            if (!SctpConntrack.Update(ref ctx, ref e, sctp, confirmed: true)) return Drop(ref ctx, DropReason.CtInvalid);
+            if (!SctpConntrack.Update(ref ctx, ref e, sctp, confirmed: true)) return ctx.Drop(DropReason.CtInvalid);
             return TranslateSctp(ref ctx, in e, sctp);
         }
 
         v = ServiceLookupStage.Run(ref ctx, maps);
         if (v != Verdict.Continue) return v;
-        if (!Crc32c.SctpValid(sctp)) return Drop(ref ctx, DropReason.SctpBadChecksum);
+        if (!Crc32c.SctpValid(sctp)) return ctx.Drop(DropReason.SctpBadChecksum);
         // Not NEW for conntrack (DATA, SACK, ABORT... out of the blue): INVALID, dropped before kube-proxy's REJECT
         // rules, which only see NEW connections.
-        if (!SctpConntrack.CanCreate(sctp)) return Drop(ref ctx, DropReason.CtInvalid);
+        if (!SctpConntrack.CanCreate(sctp)) return ctx.Drop(DropReason.CtInvalid);
         v = BackendSelectStage.Run(ref ctx, maps, Affinity, ref _rng);
         if (v == Verdict.Reject) return RejectStage.Run(ref ctx, maps, ref _icmpId);
         if (v != Verdict.Continue) return v;
-        if (ctx.Frame[ctx.L3Offset + Ipv4Header.TtlOffset] <= 1) return Drop(ref ctx, DropReason.TtlExceeded);
+        if (ctx.Frame[ctx.L3Offset + Ipv4Header.TtlOffset] <= 1) return ctx.Drop(DropReason.TtlExceeded);
         MasqueradeStage.Decide(ref ctx, maps);
         v = ConntrackStage.Create(ref ctx, maps, Conntrack, _options, ref _rng);
         if (v != Verdict.Continue) return v;
@@ -58,7 +58,7 @@ public sealed partial class PacketPipeline
             // Unreachable after CanCreate (every original-direction move from NONE is valid); never leave a half entry.
             Conntrack.Delete(ctx.CtIndex);
             ctx.NewFlow = false;
-            return Drop(ref ctx, DropReason.CtInvalid);
+            return ctx.Drop(DropReason.CtInvalid);
         }
         return TranslateSctp(ref ctx, in created, sctp);
     }

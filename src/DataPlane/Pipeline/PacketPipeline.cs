@@ -122,11 +122,13 @@ public sealed partial class PacketPipeline
         // ICMP: errors about a tracked connection are translated with it; echo to a service IP is not load-balanced (a
         // ClusterIP cannot be pinged) and goes to the host stack untouched, as kube-proxy leaves it.
         if (ctx.Proto == IpProto.Icmp)
-            return ctx.IcmpType is L4.IcmpDestUnreachable or L4.IcmpTimeExceeded ? IcmpErrorStage.Run(ref ctx, Conntrack) : Verdict.Pass;
+            return ctx.IcmpType is L4.IcmpDestUnreachable or L4.IcmpTimeExceeded ? IcmpErrorStage.Run(ref ctx, Conntrack, Fragments) : Verdict.Pass;
+        // Cluster DNS answered here (when the zone's mode says so), before kube-proxy's DNAT would send it to CoreDNS.
+        if (maps.Dns is { } dns && DnsStage.Matches(ref ctx, dns, maps)) return DnsStage.Run(ref ctx, dns);
 
         v = ConntrackStage.Lookup(ref ctx, Conntrack, maps);
         if (ctx.Log is not null) Record(ref ctx, PipelineStage.Conntrack, v, maps);
-        if (v == Verdict.Forward) return ForwardTracked(ref ctx);
+        if (v == Verdict.Forward) return ForwardTracked(ref ctx, maps);
         if (v == Verdict.Drop) return v;
 
         v = ServiceLookupStage.Run(ref ctx, maps);
@@ -134,9 +136,10 @@ public sealed partial class PacketPipeline
         if (v != Verdict.Continue) return v == Verdict.Pass ? HostPortStage.Run(ref ctx, maps, _options.HostPorts, ref _icmpId) : v;
         v = BackendSelectStage.Run(ref ctx, maps, Affinity, ref _rng);
         if (ctx.Log is not null) Record(ref ctx, PipelineStage.BackendSelect, v, maps);
-        if (v == Verdict.Reject) return RejectStage.Run(ref ctx, maps, ref _icmpId);
+        if (v == Verdict.Reject) return NoEndpoints(ref ctx, maps);
         if (v != Verdict.Continue) return v;
-        if (ctx.Frame[ctx.L3Offset + Ipv4Header.TtlOffset] <= 1) return Drop(ref ctx, DropReason.TtlExceeded);
+        // ip_forward's TTL check runs after PREROUTING's DNAT: the error is NATed back to come from the frontend.
+        if ((v = ForwardStage.Ttl(ref ctx, ctx.DstIp, ref _icmpId)) != Verdict.Continue) return v;
         MasqueradeStage.Decide(ref ctx, maps);
         if (ctx.Log is not null) Record(ref ctx, PipelineStage.Masquerade, Verdict.Continue, maps);
         v = ConntrackStage.Create(ref ctx, maps, Conntrack, _options, ref _rng);
@@ -147,20 +150,42 @@ public sealed partial class PacketPipeline
             ref readonly Lb4Backend b = ref maps.Backend(ctx.BackendId);
             Affinity.Record(ctx.SrcIp, ctx.Service.RevNatIndex, b.Address, b.Port, ctx.NowNs);
         }
-        return ForwardTracked(ref ctx);
+        return ForwardTracked(ref ctx, maps);
     }
 
-    Verdict ForwardTracked(ref PacketContext ctx)
+    /// <summary>
+    /// A tracked packet that may not be forwarded: the error comes from the frontend (the original destination) for the
+    /// client's direction, from the interface towards the backend for a reply.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    Verdict TtlExpired(ref PacketContext ctx, MapSet maps, in CtEntry e) =>
+        ForwardStage.Ttl(ref ctx, ctx.Direction == CtDirection.Original ? e.Original.DstIp : ForwardStage.InterfaceToward(maps.Node, ctx.SrcIp), ref _icmpId);
+
+    /// <summary>
+    /// A service without endpoints: to a node address the datagram is delivered locally (INPUT) and REJECTed whatever
+    /// its TTL; otherwise it is forwarded, and ip_forward's TTL check comes before the FORWARD hook's REJECT, answering
+    /// from the interface towards the sender (no NAT was applied).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    Verdict NoEndpoints(ref PacketContext ctx, MapSet maps)
     {
-        // A router does not forward a datagram whose TTL would reach 0 (RFC 1812 §5.3.1); the kernel answers with
-        // ICMP time exceeded, which issue 4 adds; for now: drop with a reason.
-        if (ctx.Frame[ctx.L3Offset + Ipv4Header.TtlOffset] <= 1) return Drop(ref ctx, DropReason.TtlExceeded);
+        if (!maps.Node.IsNodeAddress(ctx.DstIp))
+        {
+            Verdict v = ForwardStage.Ttl(ref ctx, ForwardStage.InterfaceToward(maps.Node, ctx.SrcIp), ref _icmpId);
+            if (v != Verdict.Continue) return v;
+        }
+        return RejectStage.Run(ref ctx, maps, ref _icmpId);
+    }
+
+    Verdict ForwardTracked(ref PacketContext ctx, MapSet maps)
+    {
         ref CtEntry e = ref Conntrack[ctx.CtIndex];
+        if (ForwardStage.Expires(ref ctx)) return TtlExpired(ref ctx, maps, in e);
         if (ctx.IsFirstFragment)
             Fragments.Remember(FragmentStage.KeyOf(ref ctx), ctx.CtIndex, e.FlowId, ctx.Direction, ctx.NowNs);
         ConntrackStage.Update(ref ctx, ref e, in _timeouts);
         NatStage.Translate(ref ctx, in e, ctx.Direction);
-        if (ctx.Log is not null) Record(ref ctx, PipelineStage.Nat, Verdict.Forward, _maps.Current);
+        if (ctx.Log is not null) Record(ref ctx, PipelineStage.Nat, Verdict.Forward, maps);
         return Verdict.Forward;
     }
 
@@ -238,12 +263,6 @@ public sealed partial class PacketPipeline
         return Reconcile(maps, int.MaxValue);
     }
 
-    static Verdict Drop(ref PacketContext ctx, DropReason r)
-    {
-        ctx.Reason = r;
-        return Verdict.Drop;
-    }
-
     void Report(ref PacketContext ctx, Verdict v, MapSet maps, out PacketResult r)
     {
         r = default;
@@ -290,7 +309,7 @@ public sealed partial class PacketPipeline
             // The reply tuple's source is the backend; backend ids are per generation, the tuple is not.
             r.Backend = new Lb4Backend { Address = e.Reply.SrcIp, Port = e.Reply.SrcPort, Proto = e.Reply.Proto };
         }
-        else if (v == Verdict.Reject)
+        else if (v is Verdict.Reject or Verdict.Answer)
         {
             r.RevNatIndex = ctx.Service.RevNatIndex;
             r.HasOut = ctx.ReplyLength > 0;
@@ -300,8 +319,8 @@ public sealed partial class PacketPipeline
                 var ip = new Ipv4Header(ctx.ReplyBuffer.Slice(ctx.L3Offset));
                 r.OutSrcIp = ip.Src;
                 r.OutDstIp = ip.Dst;
-                r.OutProto = ip.Protocol; // ICMP, or TCP for the node's own reset
-                if (r.OutProto == IpProto.Tcp)
+                r.OutProto = ip.Protocol; // ICMP, TCP for the node's own reset, UDP or TCP for a DNS answer
+                if (r.OutProto is IpProto.Tcp or IpProto.Udp)
                 {
                     r.OutSrcPort = L4.ReadU16(ctx.ReplyBuffer.Slice(ctx.L3Offset + Ipv4Header.MinLength), L4.SrcPortOffset);
                     r.OutDstPort = L4.ReadU16(ctx.ReplyBuffer.Slice(ctx.L3Offset + Ipv4Header.MinLength), L4.DstPortOffset);

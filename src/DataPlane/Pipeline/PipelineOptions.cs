@@ -10,6 +10,12 @@ public sealed record PipelineOptions
     /// <summary>SNAT source-port range: cilium's NodePort SNAT range, nodePort max + 1 .. 65535.</summary>
     public ushort SnatPortMin { get; init; } = 32768;
     public ushort SnatPortMax { get; init; } = 65535;
+    /// <summary>
+    /// Privileged client ports keep their class when masqueraded, as the kernel's MASQUERADE without --to-ports does
+    /// (nf_nat_l4proto_unique_tuple: 1-511 within 1-511, 512-1023 within 600-1023); ports from 1024 use the SNAT range.
+    /// Off when a SNAT range was given explicitly (MASQUERADE --to-ports: the range for every port).
+    /// </summary>
+    public bool SnatPrivilegedClasses { get; init; } = true;
     /// <summary>Bounded probing for a free SNAT port (cilium SNAT_COLLISION_RETRIES in large-instruction builds).</summary>
     public int SnatRetries { get; init; } = 128;
     /// <summary>Datagrams in flight as fragments that can be tracked at once (cilium's default fragment map size).</summary>

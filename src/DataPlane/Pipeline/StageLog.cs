@@ -52,7 +52,7 @@ public sealed class StageLog
             r.ReplyProto = ip[9];
             r.ReplySrcIp = BinaryPrimitives.ReadUInt32BigEndian(ip.Slice(12));
             r.ReplyDstIp = BinaryPrimitives.ReadUInt32BigEndian(ip.Slice(16));
-            if (r.ReplyProto == Packets.IpProto.Tcp)
+            if (r.ReplyProto is Packets.IpProto.Tcp or Packets.IpProto.Udp)
             {
                 r.ReplySrcPort = BinaryPrimitives.ReadUInt16BigEndian(ip.Slice(20));
                 r.ReplyDstPort = BinaryPrimitives.ReadUInt16BigEndian(ip.Slice(22));

@@ -33,9 +33,9 @@ public struct StageRecord
     /// <summary>The backend chosen (address and port), when <see cref="BackendId"/> is set.</summary>
     public Lb4Backend Backend;
     public bool Masquerade;
-    /// <summary>The IP protocol of a generated reply (ICMP error or TCP reset), 0 when none was written.</summary>
+    /// <summary>The IP protocol of a generated reply (ICMP error, TCP reset, DNS answer), 0 when none was written.</summary>
     public byte ReplyProto;
-    /// <summary>The generated reply's addresses (and ports, for a TCP reset).</summary>
+    /// <summary>The generated reply's addresses (and ports, for a TCP reset or a DNS answer).</summary>
     public uint ReplySrcIp, ReplyDstIp;
     public ushort ReplySrcPort, ReplyDstPort;
 

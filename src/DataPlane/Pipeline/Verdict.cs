@@ -17,6 +17,9 @@ public enum Verdict : byte
     Reject = 4,
     /// <summary>Answered by the node itself (e.g. a healthCheckNodePort); nothing is forwarded.</summary>
     Local = 5,
+    /// <summary>Answered by the data plane itself as the cluster DNS server: the response, built in the reply buffer
+    /// with the DNS address as its source, is the output (<c>reply[..OutLength]</c>).</summary>
+    Answer = 6,
 }
 
 public static class VerdictNames
@@ -28,6 +31,7 @@ public static class VerdictNames
         Verdict.Drop => "drop",
         Verdict.Reject => "reject",
         Verdict.Local => "local",
+        Verdict.Answer => "answer",
         _ => "continue",
     };
 }

@@ -79,29 +79,29 @@ public sealed class ReloadBoundaryTests : IDisposable
     }
 
     [Fact]
-    public void Run_start_up_with_manifests_the_compiler_refuses_is_one_line()
+    public void Run_start_up_with_manifests_a_real_cluster_refuses_is_one_line()
     {
         string dir = Path.Combine(_tmp, "cluster");
         Directory.CreateDirectory(dir);
         foreach (string f in Directory.GetFiles(Repo.Cluster)) File.Copy(f, Path.Combine(dir, Path.GetFileName(f)));
-        File.WriteAllText(Path.Combine(dir, "dup.yaml"), HostileManifests.DuplicateExternalIp);
+        File.WriteAllText(Path.Combine(dir, "bad.yaml"), HostileManifests.InvalidName);
         // The manifests are loaded before the TAP is opened, so no device or root is needed to see the error.
         string line = CliTests.AssertOneLineError(CliTests.Run("run", "--tap", "dpnx0", "--cluster", dir, "--node", "node-1",
             "--control", Path.Combine(_tmp, "c.sock")));
-        Assert.Contains("203.0.113.50", line);
+        Assert.Contains("Not_A_Label", line);
     }
 
     [Fact]
-    public void Replay_apply_at_of_manifests_the_compiler_refuses_keeps_the_generation_and_finishes()
+    public void Replay_apply_at_of_manifests_a_real_cluster_refuses_keeps_the_generation_and_finishes()
     {
-        string bad = Path.Combine(_tmp, "dup.yaml");
-        File.WriteAllText(bad, HostileManifests.DuplicateExternalIp);
+        string bad = Path.Combine(_tmp, "bad.yaml");
+        File.WriteAllText(bad, HostileManifests.InvalidName);
         var r = CliTests.Run("replay", "--cluster", Repo.Cluster, "--node", "node-1",
             Repo.Path_("pcaps", "cases", "001-clusterip-tcp", "input.pcap"), "-q", "--apply-at", $"0={bad}");
         Assert.True(r.ExitCode == 0, r.ToString());
         Assert.Equal(string.Empty, r.Stderr);
         Assert.Contains($"apply {bad}: rejected, keeping generation 1: ", r.Stdout);
-        Assert.Contains("203.0.113.50", r.Stdout);
+        Assert.Contains("Not_A_Label", r.Stdout);
         Assert.Contains("8 frames", r.Stdout);
     }
 

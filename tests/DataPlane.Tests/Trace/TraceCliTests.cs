@@ -86,6 +86,23 @@ public class TraceCliTests : IClassFixture<WhyWorldFixture>
     }
 
     [Fact]
+    public void Replay_explain_of_a_query_the_dns_stage_answered()
+    {
+        string input = Path.Combine(Repo.Cases, "020-cluster-dns", "input.pcap");
+        var r = CliTests.Run("replay", "--cluster", Repo.Cluster, "--node", "node-1", input, "--cluster-dns", "10.96.0.53", "--explain", "1");
+        Assert.True(r.ExitCode == 0, r.ToString());
+        Assert.Equal("""
+            frame       1 at +0s
+            packet      udp 10.244.1.5:50100 -> 10.96.0.53:53
+            parse       ok: udp 10.244.1.5:50100 -> 10.96.0.53:53
+            dns         cluster DNS stage: answer
+            verdict     answer: DNS response 10.96.0.53:53 -> 10.244.1.5:50100
+            why         a DNS message to the cluster DNS address 10.96.0.53:53/UDP: the data plane's DNS stage handles it as CoreDNS's kubernetes plugin would, before kube-proxy's DNAT to the CoreDNS pods → answer (the DNS response is the output)
+
+            """.ReplaceLineEndings("\n"), r.Stdout);
+    }
+
+    [Fact]
     public void Replay_explain_sees_the_conntrack_state_the_replay_built()
     {
         string input = Path.Combine(Repo.Cases, "001-clusterip-tcp", "input.pcap");

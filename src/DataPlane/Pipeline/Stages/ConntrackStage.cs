@@ -38,6 +38,8 @@ public static class ConntrackStage
         if ((e.Flags & CtFlags.SeenReply) == 0 && dir == CtDirection.Original && e.TcpFlagsOriginal == L4.TcpSyn
             && (ctx.TcpFlags & (L4.TcpSyn | L4.TcpAck | L4.TcpRst)) == L4.TcpAck)
             return Invalid(ref ctx);
+        if ((ctx.TcpFlags & L4.TcpRst) != 0 && ctx.Proto == IpProto.Tcp && !TcpWindow.RstInWindow(ref ctx, in e, dir))
+            return Invalid(ref ctx); // out-of-window RST: INVALID, the connection untouched
         return Verdict.Forward;
     }
 
@@ -97,6 +99,7 @@ public static class ConntrackStage
         {
             if (ctx.Direction == CtDirection.Original) e.TcpFlagsOriginal |= ctx.TcpFlags;
             else e.TcpFlagsReply |= ctx.TcpFlags;
+            TcpWindow.Track(ref ctx, ref e);
             byte all = (byte)(e.TcpFlagsOriginal | e.TcpFlagsReply);
             if (IsClosed(in e)) lifetime = t.TcpClose;
             // Cilium keeps an entry at the SYN lifetime until it sees a packet without SYN (seen_non_syn).
@@ -124,7 +127,8 @@ public static class ConntrackStage
         if (ctx.Masquerade) natIp = MasqueradeSource(maps.Node, in be);
 
         int entry = -1;
-        bool keep = (ctx.Masquerade ? natPort >= o.SnatPortMin && natPort <= o.SnatPortMax : true)
+        var (lo, hi) = SnatRange(ctx.SrcPort, o);
+        bool keep = (ctx.Masquerade ? natPort >= lo && natPort <= hi : true)
             && FlowSteering.Owns(natIp, natPort, maps.Node, o);
         MapStatus st = keep
             ? ct.TryCreate(original, new CtTuple4(be.Address, be.Port, natIp, natPort, ctx.Proto), out entry, ctx.NowNs)
@@ -134,10 +138,10 @@ public static class ConntrackStage
             // The tuple is taken (or the client's port is outside the range): search the SNAT range. A DNAT-only flow
             // lands here only when its reply tuple clashes with another connection's; Linux then gives it a unique
             // source port too (nf_nat's null binding), so do the same.
-            st = AllocatePort(in original, in be, natIp, maps.Node, ct, o, ref rng, out entry, out natPort, ctx.NowNs);
-            if (st == MapStatus.Exists) return Drop(ref ctx, DropReason.NatPortExhausted);
+            st = AllocatePort(in original, in be, natIp, lo, hi, maps.Node, ct, o, ref rng, out entry, out natPort, ctx.NowNs);
+            if (st == MapStatus.Exists) return ctx.Drop(DropReason.NatPortExhausted);
         }
-        if (st == MapStatus.Full) return Drop(ref ctx, DropReason.CtFull);
+        if (st == MapStatus.Full) return ctx.Drop(DropReason.CtFull);
 
         ref CtEntry e = ref ct[entry];
         ConntrackMap.BeginWrite(ref e);
@@ -155,18 +159,28 @@ public static class ConntrackStage
         return Verdict.Continue;
     }
 
+    /// <summary>
+    /// The source ports a masqueraded flow from <paramref name="clientPort"/> may get: the kernel's port classes for
+    /// privileged ports (nf_nat_l4proto_unique_tuple without NF_NAT_RANGE_PROTO_SPECIFIED: below 512 within 1-511,
+    /// 512-1023 within 600-1023, so a privileged source stays privileged, as --random-fully also keeps it), the SNAT
+    /// range for the rest and for every port once a range was configured explicitly (MASQUERADE --to-ports).
+    /// </summary>
+    public static (ushort Min, ushort Max) SnatRange(ushort clientPort, PipelineOptions o) =>
+        !o.SnatPrivilegedClasses || clientPort >= 1024 || clientPort == 0 ? (o.SnatPortMin, o.SnatPortMax)
+        : clientPort < 512 ? ((ushort)1, (ushort)511) : ((ushort)600, (ushort)1023);
+
     [MethodImpl(MethodImplOptions.NoInlining)]
-    static MapStatus AllocatePort(in CtTuple4 original, in Lb4Backend be, uint natIp, NodeInfo node, ConntrackMap ct, PipelineOptions o,
+    static MapStatus AllocatePort(in CtTuple4 original, in Lb4Backend be, uint natIp, ushort lo, ushort hi, NodeInfo node, ConntrackMap ct, PipelineOptions o,
         ref DeterministicRandom rng, out int entry, out ushort port, long nowNs)
     {
-        uint size = (uint)(o.SnatPortMax - o.SnatPortMin + 1);
+        uint size = (uint)(hi - lo + 1);
         uint p = rng.Next(size);
         int tries = Math.Min(o.SnatRetries, (int)size);
         // With several workers only the ports whose replies steer back to this one count (FlowSteering); the others are
         // stepped over without spending a try.
         for (uint step = 0; step < size && tries > 0; step++, p = (p + 1) % size)
         {
-            port = (ushort)(o.SnatPortMin + p);
+            port = (ushort)(lo + p);
             if (o.WorkerCount > 1 && !FlowSteering.Owns(natIp, port, node, o)) continue;
             tries--;
             MapStatus st = ct.TryCreate(original, new CtTuple4(be.Address, be.Port, natIp, port, original.Proto), out entry, nowNs);
@@ -184,9 +198,4 @@ public static class ConntrackStage
     static uint MasqueradeSource(NodeInfo node, in Lb4Backend be) =>
         be.Local && node.PodCidr is { } pod ? pod.At(1) : node.PrimaryAddress;
 
-    static Verdict Drop(ref PacketContext ctx, DropReason r)
-    {
-        ctx.Reason = r;
-        return Verdict.Drop;
-    }
 }

@@ -22,17 +22,17 @@ public static class FragmentStage
         FragmentKey key = KeyOf(ref ctx);
         if (!frags.TryGet(key, ctx.NowNs, out FragmentEntry f) || !ct.TrySnapshot(f.CtIndex, out CtEntry e) || e.FlowId != f.FlowId)
             return NotSeen(ref ctx, maps);
-        if (ctx.Frame[ctx.L3Offset + Ipv4Header.TtlOffset] <= 1)
-        {
-            ctx.Reason = DropReason.TtlExceeded;
-            return Verdict.Drop;
-        }
+        ushort noAnswer = 0; // a later fragment is never answered: the rule only drops it
+        Verdict t = ForwardStage.Ttl(ref ctx, 0, ref noAnswer);
+        if (t != Verdict.Continue) return t;
         bool last = (BinaryPrimitives.ReadUInt16BigEndian(ctx.Frame.Slice(ctx.L3Offset + Ipv4Header.FlagsFragmentOffset)) & Ipv4Header.FlagMoreFragments) == 0;
         if (last) frags.Forget(key);
         ctx.CtIndex = f.CtIndex;
         ctx.Direction = f.Direction;
         ref readonly CtTuple4 other = ref f.Direction == CtDirection.Original ? ref e.Reply : ref e.Original;
         NatStage.ForwardIpHeader(ctx.Frame.Slice(ctx.L3Offset), ctx.SrcIp, other.DstIp, ctx.DstIp, other.SrcIp);
+        ctx.ArrivedSrcIp = ctx.SrcIp; // how a later fragment of an ICMP error is reported
+        ctx.ArrivedDstIp = ctx.DstIp;
         // Report the datagram's translated tuple (the ports are those of its first fragment).
         ctx.SrcIp = other.DstIp; ctx.SrcPort = other.DstPort;
         ctx.DstIp = other.SrcIp; ctx.DstPort = other.SrcPort;

@@ -9,13 +9,14 @@ namespace DataPlane.Pipeline.Stages;
 /// Linux conntrack handles RELATED packets (nf_nat_icmp_reply_translation): the quoted datagram names the connection;
 /// the error travels the opposite way to the quoted packet, so the outer header gets that direction's translation and
 /// the quoted header is turned back into what its sender saw. Checksums: the outer and quoted IPv4 headers and the
-/// quoted UDP checksum (when in the quote) incrementally; the ICMP checksum, which covers the quote, recomputed in
-/// full as the kernel does.
+/// quoted UDP checksum (when in the quote) incrementally; the ICMP checksum, which covers the quote, verified first
+/// (a bad one is INVALID) and recomputed in full as the kernel does; a fragmented error's first fragment is updated
+/// incrementally instead, since it holds only part of what the checksum covers.
 /// </summary>
 public static class IcmpErrorStage
 {
     /// <summary>Forward when the error belongs to a tracked connection (and was translated), else Pass.</summary>
-    public static Verdict Run(ref PacketContext ctx, ConntrackMap ct)
+    public static Verdict Run(ref PacketContext ctx, ConntrackMap ct, FragmentMap frags)
     {
         if (ctx.InnerProto is not (IpProto.Tcp or IpProto.Udp or IpProto.Sctp)) return Verdict.Pass;
         // The quoted packet left this node as a packet of the connection; the error is about it, so look up the
@@ -25,18 +26,27 @@ public static class IcmpErrorStage
         if (idx < 0) return Verdict.Pass;
         ref CtEntry e = ref ct[idx];
         if (e.ExpiresNs <= ctx.NowNs) return Verdict.Pass;
-        if (ctx.Frame[ctx.L3Offset + Ipv4Header.TtlOffset] <= 1)
+        ushort noAnswer = 0; // never an ICMP error about an ICMP error: the rule only drops it
+        Verdict t = ForwardStage.Ttl(ref ctx, 0, ref noAnswer);
+        if (t != Verdict.Continue) return t;
+        Span<byte> icmp = ctx.Frame.Slice(ctx.L4Offset, ctx.L4Length);
+        // nf_conntrack_proto_icmp.c icmp_error: with nf_conntrack_checksum=1 (the default) an ICMP message whose
+        // checksum does not verify is INVALID ("bad hw icmp checksum"), and kube-proxy drops INVALID in KUBE-FORWARD.
+        // A first fragment holds only part of what the checksum covers: the kernel verifies after reassembly; we
+        // translate fragments one by one, so it is not verified here and is updated incrementally below (a bad one
+        // stays bad, a good one stays good), its later fragments following through the fragment map.
+        if (!ctx.IsFirstFragment && Checksum.Fold(Checksum.Sum(icmp)) != 0xFFFF)
         {
-            ctx.Reason = DropReason.TtlExceeded;
+            ctx.Reason = DropReason.IcmpBadChecksum;
             return Verdict.Drop;
         }
+        uint before = ctx.IsFirstFragment ? Checksum.Sum(icmp) : 0;
         ctx.CtIndex = idx;
         ctx.Direction = dir;
         // A packet of direction `dir` leaves as `other` reversed; the quoted packet travelled the other way, so it is
         // restored to `other` itself.
         ref readonly CtTuple4 other = ref dir == CtDirection.Original ? ref e.Reply : ref e.Original;
 
-        Span<byte> icmp = ctx.Frame.Slice(ctx.L4Offset, ctx.L4Length);
         Span<byte> inner = icmp.Slice(L4.IcmpHeaderLength);
         int innerIhl = (inner[0] & 0x0F) * 4;
         uint innerDiff = Checksum.Diff32(ctx.InnerSrcIp, other.SrcIp) + Checksum.Diff32(ctx.InnerDstIp, other.DstIp);
@@ -65,8 +75,20 @@ public static class IcmpErrorStage
         uint newSrc = other.DstIp, newDst = other.SrcIp;
         NatStage.ForwardIpHeader(ctx.Frame.Slice(ctx.L3Offset), ctx.SrcIp, newSrc, ctx.DstIp, newDst);
 
-        L4.WriteU16(icmp, L4.IcmpChecksumOffset, 0);
-        L4.WriteU16(icmp, L4.IcmpChecksumOffset, Checksum.Compute(icmp));
+        if (ctx.IsFirstFragment)
+        {
+            // RFC 1624 over the bytes this fragment holds: the checksum field is part of both sums, so add the
+            // difference of the sums with it excluded (the field itself is unchanged so far).
+            ushort c = L4.ReadU16(icmp, L4.IcmpChecksumOffset);
+            uint after = Checksum.Sum(icmp);
+            L4.WriteU16(icmp, L4.IcmpChecksumOffset, Checksum.Apply(c, (uint)(ushort)~Checksum.Fold(before) + Checksum.Fold(after)));
+            frags.Remember(FragmentStage.KeyOf(ref ctx), idx, e.FlowId, dir, ctx.NowNs);
+        }
+        else
+        {
+            L4.WriteU16(icmp, L4.IcmpChecksumOffset, 0);
+            L4.WriteU16(icmp, L4.IcmpChecksumOffset, Checksum.Compute(icmp));
+        }
         ctx.ArrivedSrcIp = ctx.SrcIp;
         ctx.ArrivedDstIp = ctx.DstIp;
         ctx.SrcIp = newSrc;

@@ -14,7 +14,7 @@ public static class ParseStage
     public static Verdict Run(ref PacketContext ctx)
     {
         Span<byte> f = ctx.Frame.Slice(0, ctx.Length);
-        if ((uint)f.Length < Ethernet.HeaderLength) return Drop(ref ctx, DropReason.TruncatedEthernet);
+        if ((uint)f.Length < Ethernet.HeaderLength) return ctx.Drop(DropReason.TruncatedEthernet);
 
         int l3 = Ethernet.HeaderLength;
         ushort etherType = BinaryPrimitives.ReadUInt16BigEndian(f.Slice(Ethernet.EtherTypeOffset));
@@ -22,7 +22,7 @@ public static class ParseStage
         // (include/linux/if_vlan.h, up to VLAN_MAX_DEPTH); the tags stay in the frame, like the MACs.
         for (int depth = 0; (etherType == Ethernet.EtherTypeVlan || etherType == Ethernet.EtherTypeQinQ) && depth < Ethernet.MaxVlanDepth; depth++)
         {
-            if ((uint)f.Length < (uint)(l3 + Ethernet.VlanTagLength)) return Drop(ref ctx, DropReason.TruncatedEthernet);
+            if ((uint)f.Length < (uint)(l3 + Ethernet.VlanTagLength)) return ctx.Drop(DropReason.TruncatedEthernet);
             etherType = BinaryPrimitives.ReadUInt16BigEndian(f.Slice(l3 + 2));
             l3 += Ethernet.VlanTagLength;
         }
@@ -30,16 +30,16 @@ public static class ParseStage
         ctx.L3Offset = l3;
 
         Span<byte> ip = f.Slice(l3);
-        if ((uint)ip.Length < Ipv4Header.MinLength) return Drop(ref ctx, DropReason.TruncatedIpv4);
+        if ((uint)ip.Length < Ipv4Header.MinLength) return ctx.Drop(DropReason.TruncatedIpv4);
         var h = new Ipv4Header(ip);
         int ihl = h.HeaderLength;
-        if (h.Version != 4 || ihl < Ipv4Header.MinLength) return Drop(ref ctx, DropReason.InvalidIpv4Header);
-        if ((uint)ip.Length < (uint)ihl) return Drop(ref ctx, DropReason.TruncatedIpv4);
+        if (h.Version != 4 || ihl < Ipv4Header.MinLength) return ctx.Drop(DropReason.InvalidIpv4Header);
+        if ((uint)ip.Length < (uint)ihl) return ctx.Drop(DropReason.TruncatedIpv4);
         int total = h.TotalLength;
         // Total length below the header, or beyond the captured bytes (a truncated datagram): the kernel's
         // ip_rcv_core drops both (IPSTATS_MIB_INHDRERRORS / INTRUNCATEDPKTS).
-        if (total < ihl || total > ip.Length) return Drop(ref ctx, DropReason.InvalidIpv4Length);
-        if (!Checksum.Ipv4HeaderValid(ip.Slice(0, ihl))) return Drop(ref ctx, DropReason.BadIpChecksum);
+        if (total < ihl || total > ip.Length) return ctx.Drop(DropReason.InvalidIpv4Length);
+        if (!Checksum.Ipv4HeaderValid(ip.Slice(0, ihl))) return ctx.Drop(DropReason.BadIpChecksum);
 
         ctx.Proto = h.Protocol;
         ctx.SrcIp = h.Src;
@@ -58,43 +58,43 @@ public static class ParseStage
         switch (ctx.Proto)
         {
             case IpProto.Tcp:
-                if ((uint)l4.Length < L4.TcpMinLength) return Drop(ref ctx, DropReason.TruncatedL4);
+                if ((uint)l4.Length < L4.TcpMinLength) return ctx.Drop(DropReason.TruncatedL4);
                 int dataOffset = (l4[L4.TcpDataOffsetOffset] >> 4) * 4;
                 if (dataOffset < L4.TcpMinLength || (!ctx.IsFirstFragment && dataOffset > l4.Length))
-                    return Drop(ref ctx, DropReason.InvalidL4Header);
+                    return ctx.Drop(DropReason.InvalidL4Header);
                 ctx.SrcPort = L4.ReadU16(l4, L4.SrcPortOffset);
                 ctx.DstPort = L4.ReadU16(l4, L4.DstPortOffset);
                 ctx.TcpFlags = l4[L4.TcpFlagsOffset];
                 ctx.L4Parsed = true;
                 return Verdict.Continue;
             case IpProto.Udp:
-                if ((uint)l4.Length < L4.UdpLength) return Drop(ref ctx, DropReason.TruncatedL4);
+                if ((uint)l4.Length < L4.UdpLength) return ctx.Drop(DropReason.TruncatedL4);
                 int udpLen = L4.ReadU16(l4, L4.UdpLengthOffset);
                 // A first fragment carries only part of the datagram the UDP length describes.
                 if (udpLen < L4.UdpLength || (!ctx.IsFirstFragment && udpLen > l4.Length))
-                    return Drop(ref ctx, DropReason.InvalidL4Header);
+                    return ctx.Drop(DropReason.InvalidL4Header);
                 ctx.SrcPort = L4.ReadU16(l4, L4.SrcPortOffset);
                 ctx.DstPort = L4.ReadU16(l4, L4.DstPortOffset);
                 ctx.L4Parsed = true;
                 return Verdict.Continue;
             case IpProto.Sctp:
                 // Common header and first chunk header (RFC 9260 §3); chunks and CRC32c are checked on the SCTP path.
-                if ((uint)l4.Length < Sctp.MinLength) return Drop(ref ctx, DropReason.TruncatedL4);
+                if ((uint)l4.Length < Sctp.MinLength) return ctx.Drop(DropReason.TruncatedL4);
                 ctx.SrcPort = L4.ReadU16(l4, Sctp.SrcPortOffset);
                 ctx.DstPort = L4.ReadU16(l4, Sctp.DstPortOffset);
                 ctx.L4Parsed = true;
                 return Verdict.Continue;
             case IpProto.Icmp:
-                if ((uint)l4.Length < L4.IcmpHeaderLength) return Drop(ref ctx, DropReason.TruncatedL4);
+                if ((uint)l4.Length < L4.IcmpHeaderLength) return ctx.Drop(DropReason.TruncatedL4);
                 ctx.IcmpType = l4[0];
                 if (ctx.IcmpType is L4.IcmpEchoRequest or L4.IcmpEchoReply)
                     ctx.SrcPort = L4.ReadU16(l4, L4.IcmpEchoIdOffset); // the echo id plays the port's role in conntrack
                 else if (ctx.IcmpType is L4.IcmpDestUnreachable or L4.IcmpTimeExceeded && !ParseIcmpError(ref ctx, l4))
-                    return Drop(ref ctx, DropReason.TruncatedIcmpError);
+                    return ctx.Drop(DropReason.TruncatedIcmpError);
                 ctx.L4Parsed = true;
                 return Verdict.Continue;
             default:
-                return Drop(ref ctx, DropReason.UnsupportedL4);
+                return ctx.Drop(DropReason.UnsupportedL4);
         }
     }
 
@@ -127,12 +127,5 @@ public static class ParseStage
     {
         ctx.IsLaterFragment = true;
         return Verdict.Continue;
-    }
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    static Verdict Drop(ref PacketContext ctx, DropReason reason)
-    {
-        ctx.Reason = reason;
-        return Verdict.Drop;
     }
 }
