@@ -122,7 +122,8 @@ public sealed class FlowReport
             if (r.Masqueraded) sb.Append("  snat ").Append(Ip4.Format(r.OutSrcIp, r.OutSrcPort));
         }
         else if (r.Verdict == Verdict.Reject && r.HasOut)
-            sb.Append(r.OutProto == IpProto.Tcp ? "  tcp reset from " : "  icmp port-unreachable from ").Append(Ip4.Format(r.OutSrcIp));
+            sb.Append(r.OutProto == IpProto.Tcp ? "  tcp reset from "
+                : r.Reason == DropReason.TtlExceeded ? "  icmp time-exceeded from " : "  icmp port-unreachable from ").Append(Ip4.Format(r.OutSrcIp));
         else if (r.Verdict == Verdict.Answer)
             sb.Append("  answered by the cluster DNS at ").Append(Ip4.Format(r.OutSrcIp));
         return sb.ToString();

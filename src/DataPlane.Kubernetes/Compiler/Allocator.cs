@@ -207,12 +207,18 @@ public sealed class Allocator
     uint NextIp(Service s)
     {
         IReadOnlyList<Ipv4Cidr> ranges = _m.ServiceClusterIPRanges;
+        if (s.Key == "default/kubernetes" && ranges.Count > 0 && _ipOwner.TryAdd((uint)Usable(ranges[0]).First, s))
+            return (uint)Usable(ranges[0]).First;
         for (int r = 0; r < ranges.Count; r++)
         {
             (ulong first, ulong last) = Usable(ranges[r]);
             for (ulong a = first + (ulong)_nextIpIndex[r]; a <= last; a++, _nextIpIndex[r]++)
             {
                 uint candidate = (uint)a;
+                // The first address of the (first) service range is default/kubernetes's: kube-apiserver creates that
+                // service with it (pkg/controlplane/controller/kubernetesservice, ServiceIP = the range's first IP), so
+                // no other service is ever given it, even when a manifest set has no default/kubernetes.
+                if (r == 0 && a == first) continue;
                 if (_ipOwner.TryAdd(candidate, s)) { _nextIpIndex[r]++; return candidate; }
             }
         }

@@ -209,9 +209,9 @@ public class ClusterCommandTests
     [Theory]
     // The seeds' examples as a reader would type them. The ReplicationController's `replica: 3` is a typo the API
     // server drops (unknown field), so it runs one pod, as on a real cluster.
-    [InlineData("rc", "10.244.1.5", "10.96.0.1:80", "10.244.1.2:8080")]
-    [InlineData("deployments", "10.244.1.5", "10.96.0.2:17", "10.244.3.2:7777,10.244.1.3:7777")]
-    [InlineData("multi-port", "203.0.113.9", "10.96.0.1:4321", "10.244.1.2:4321,10.244.2.2:4321")]
+    [InlineData("rc", "10.244.1.5", "10.96.0.2:80", "10.244.1.2:8080")]
+    [InlineData("deployments", "10.244.1.5", "10.96.0.3:17", "10.244.3.2:7777,10.244.1.3:7777")]
+    [InlineData("multi-port", "203.0.113.9", "10.96.0.2:4321", "10.244.1.2:4321,10.244.2.2:4321")]
     public void Seed_examples_load_and_forward(string seed, string src, string dst, string candidates)
     {
         string yaml = seed switch

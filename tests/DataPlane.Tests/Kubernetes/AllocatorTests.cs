@@ -81,7 +81,7 @@ public class AllocatorTests
             """ + Svc("web", "{clusterIP: 10.96.0.10, ports: [{port: 80}]}") + Svc("api", "{ports: [{port: 80}]}"));
         var a = new Allocator(m);
         Assert.Equal(IP("10.96.0.10"), a.ClusterIp(m.Services[0]));
-        Assert.Equal(IP("172.30.0.1"), a.ClusterIp(m.Services[1]));
+        Assert.Equal(IP("172.30.0.2"), a.ClusterIp(m.Services[1])); // .1 is default/kubernetes's
     }
 
     [Theory]
@@ -177,7 +177,7 @@ public class AllocatorTests
             spec: {cidrs: [10.0.0.0/30]}
 
             """ + Svc("a", "{ports: [{port: 80}]}") + Svc("b", "{ports: [{port: 80}]}") + Svc("c", "{ports: [{port: 80}]}"));
-        Assert.Equal("Service default/c", ip.ObjectRef);
+        Assert.Equal("Service default/b", ip.ObjectRef); // a /30 has two usable addresses and the first is default/kubernetes's
         Assert.Equal("spec.clusterIP", ip.FieldPath);
         Assert.Equal("no free address left in the service CIDRs (10.0.0.0/30)", ip.Problem);
 
@@ -287,5 +287,19 @@ public class AllocatorTests
     public void Range_flag_rejects(string? text)
     {
         Assert.False(Allocator.TryParseRange(text, out _, out _));
+    }
+
+    [Fact]
+    public void The_first_service_address_is_kept_for_default_kubernetes()
+    {
+        // kube-apiserver gives default/kubernetes the range's first address; no other service is ever given it, and
+        // default/kubernetes gets it even when it comes later in the manifests.
+        var (m, _) = Load(Svc("web", "{ports: [{port: 80}]}") + Svc("kubernetes", "{ports: [{port: 443}]}"));
+        var al = new Allocator(m);
+        Assert.Equal(IP("10.96.0.2"), al.ClusterIp(m.Services.Single(s => s.Name == "web")));
+        Assert.Equal(IP("10.96.0.1"), al.ClusterIp(m.Services.Single(s => s.Name == "kubernetes")));
+
+        var (alone, _) = Load(Svc("web", "{ports: [{port: 80}]}"));
+        Assert.Equal(IP("10.96.0.2"), new Allocator(alone).ClusterIp(alone.Services[0]));
     }
 }

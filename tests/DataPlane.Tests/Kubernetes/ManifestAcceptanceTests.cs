@@ -155,7 +155,7 @@ public class ManifestAcceptanceTests
         var m = Load(Svc("kubernetes", "{clusterIP: 10.43.0.1, ports: [{port: 443}]}") + Svc("new", "{ports: [{port: 80}]}"),
             new LoadOptions { ServiceCidrs = [new Ipv4Cidr(IP("172.20.0.0"), 16)] });
         Assert.Equal("172.20.0.0/16 (from --service-cidr)", m.ServiceCidrsInForce.ToString());
-        Assert.Equal(IP("172.20.0.1"), new Allocator(m).ClusterIp(m.Services[1]));
+        Assert.Equal(IP("172.20.0.2"), new Allocator(m).ClusterIp(m.Services[1])); // .1 is default/kubernetes's
     }
 
     [Fact]
