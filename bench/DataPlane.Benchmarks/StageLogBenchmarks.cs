@@ -7,8 +7,8 @@ namespace DataPlane.Benchmarks;
 
 /// <summary>
 /// What the stage log costs: established ClusterIP flows (1 k live, pod clients to 100 services x 10 backends, as in
-/// <see cref="EstablishedFlowBenchmarks"/>) through one pipeline, untraced (the replay path: <c>Log</c> null, one null
-/// test per stage) against traced (every stage's record copied). The untraced path's cost against the runner without
+/// <see cref="EstablishedFlowBenchmarks"/>) through one pipeline, untraced (the replay path: <c>Log</c> null, the
+/// runner's <see cref="Untraced"/> instantiation) against traced (every stage's record copied). The untraced path's cost against the runner without
 /// the recording lines is EstablishedFlowBenchmarks.Pipeline before/after (README, "trace").
 /// </summary>
 [MemoryDiagnoser]

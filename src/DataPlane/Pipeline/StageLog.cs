@@ -5,8 +5,8 @@ namespace DataPlane.Pipeline;
 
 /// <summary>
 /// The stage-by-stage record of one packet, kept only when tracing (<see cref="PacketPipeline.Log"/> set): a fixed
-/// array filled by the runner after each stage call, cleared at the start of every packet. Untraced packets carry a
-/// null log and pay one null test per stage.
+/// array filled by the runner after each stage call, cleared at the start of every packet. Untraced packets run the
+/// runner's <see cref="Untraced"/> instantiation, which has no recording code.
 /// </summary>
 public sealed class StageLog
 {
