@@ -1,6 +1,9 @@
 using System.CommandLine;
 using DataPlane.IO.Listings;
+using DataPlane.IO;
 using DataPlane.IO.Replay;
+using DataPlane.IO.Trace;
+using DataPlane.Kubernetes.Explain;
 using DataPlane.Kubernetes;
 using DataPlane.Maps;
 using DataPlane.Pipeline;
@@ -25,8 +28,11 @@ public static class ReplayCommand
             AllowMultipleArgumentsPerToken = false,
         };
 
+        var explain = new Option<long?>("--explain") { Description = "Replay up to frame N (1-based, as verdict lines count) and print its stage log and why it got its verdict; writes nothing" };
+        var explainJson = new Option<bool>("--json") { Description = "With --explain: one JSON line {frame, verdict, reason, stages, why}" };
+
         var pipelineArgs = new PipelineArgs();
-        var cmd = new Command("replay", "Replay a capture through the data plane of one node") { input, output, verdicts, quiet, dumpCt, dumpNat, applyAt };
+        var cmd = new Command("replay", "Replay a capture through the data plane of one node") { input, output, verdicts, quiet, dumpCt, dumpNat, applyAt, explain, explainJson };
         clusterArgs.AddTo(cmd);
         pipelineArgs.AddTo(cmd);
         cmd.SetAction(pr => Errors.Guard(() =>
@@ -35,6 +41,8 @@ public static class ReplayCommand
             List<ReplayUpdate> updates = [.. (pr.GetValue(applyAt) ?? []).Select(a => ParseApply(a, control))];
             var (workers, steering) = pipelineArgs.CreateWorkers(pr, control.Holder);
             string inPath = pr.GetValue(input)!;
+            if (pr.GetValue(explain) is long frame)
+                return Explain(inPath, frame, control, workers, steering, updates, pr.GetValue(explainJson), clusterArgs.Options(pr).LoadBalancerPool);
             ReplaySummary s = ReplaySession.Run(inPath, pr.GetValue(output), pr.GetValue(verdicts), workers, steering, updates);
             Print(Console.Out, inPath, s, workers, pr.GetValue(quiet));
             if (pr.GetValue(dumpCt))
@@ -50,6 +58,35 @@ public static class ReplayCommand
             return 0;
         }));
         return cmd;
+    }
+
+    static int Explain(string inPath, long frame, ControlPlane control, PacketPipeline[] workers, FlowSteering steering, List<ReplayUpdate> updates, bool json, Ipv4Cidr? lbPool)
+    {
+        if (frame < 1) throw new UsageException($"--explain: {frame} is not a frame number (the first frame is 1)");
+        ExplainedFrame f = ReplayExplain.Run(inPath, frame, workers, steering, updates)
+            ?? throw new UsageException($"--explain: {inPath} has fewer than {frame} frames");
+        string why = f.Kind switch
+        {
+            LinkFrameKind.Outgoing => "a cooked capture's copy of a frame the node sent: already translated on its way out, not processed again",
+            LinkFrameKind.Unsupported => "a link type the data plane does not read: not processed",
+            _ => new Explainer(control.CurrentManifests, control.NodeName, f.Maps, lbPool).Why(f.Log),
+        };
+        if (json)
+        {
+            var o = new System.Text.Json.Nodes.JsonObject
+            {
+                ["frame"] = f.Frame,
+                ["verdict"] = f.Verdict.Name(),
+                ["reason"] = f.Result.Reason == DropReason.None ? null : f.Result.Reason.Name(),
+                ["stages"] = TraceText.Json(f.Log, f.Maps),
+                ["why"] = why,
+            };
+            Console.Out.WriteLine(o.ToJsonString(TraceText.JsonOptions));
+            return 0;
+        }
+        Console.Out.WriteLine($"frame       {f.Frame} at +{f.TimestampNs / 1e9:0.######}s");
+        Console.Out.WriteLine(TraceText.Text(TraceText.Arrived(f.Log) ?? "(not parsed)", f.Log, f.Maps, [], why));
+        return 0;
     }
 
     /// <summary>"SECONDS=PATH" → an update that applies PATH through the control plane, keeping the last good state on error.</summary>

@@ -2,7 +2,9 @@ using System.CommandLine;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using DataPlane.Kubernetes;
+using DataPlane.IO.Trace;
 using DataPlane.Kubernetes.Compiler;
+using DataPlane.Kubernetes.Explain;
 using DataPlane.Maps;
 using DataPlane.Packets;
 using DataPlane.Pipeline;
@@ -10,8 +12,8 @@ using DataPlane.Pipeline;
 namespace DataPlane.Cli;
 
 /// <summary>
-/// <c>dataplane trace --cluster P --node N --src ip[:port] --dst ip:port [--proto tcp|udp|sctp] [--json] [--batch file]</c>:
-/// the first packet of a new connection through the real pipeline, each stage's decision printed. Like kube-proxy's
+/// <c>dataplane trace --cluster P --node N --src ip[:port] --dst ip:port|service:port [--proto tcp|udp|sctp|icmp] [--json] [--batch file]</c>:
+/// the first packet of a new connection through the real pipeline, each stage's recorded decision printed, then why. Like kube-proxy's
 /// flow tests, `candidates` is every endpoint a new connection could go to; `backend` is the one this packet went to.
 /// </summary>
 public static class TraceCommand
@@ -22,19 +24,23 @@ public static class TraceCommand
     {
         var clusterArgs = new ClusterArgs();
         var src = new Option<string?>("--src") { Description = $"Source ip[:port] (port default {DefaultSourcePort})" };
-        var dst = new Option<string?>("--dst") { Description = "Destination ip:port" };
-        var proto = new Option<string>("--proto") { Description = "tcp, udp or sctp (an INIT)", DefaultValueFactory = _ => "tcp" };
-        proto.AcceptOnlyFromAmong("tcp", "udp", "sctp");
+        var dst = new Option<string?>("--dst") { Description = "Destination ip:port, or a Service name:port (web, default/web, web.default.svc.cluster.local)" };
+        var proto = new Option<string>("--proto") { Description = "tcp, udp, sctp (an INIT) or icmp (an echo request, what ping sends)", DefaultValueFactory = _ => "tcp" };
+        proto.AcceptOnlyFromAmong("tcp", "udp", "sctp", "icmp");
         var json = new Option<bool>("--json") { Description = "One JSON line instead of the stage-by-stage text" };
         var batch = new Option<string?>("--batch") { Description = "File of {\"src\",\"dst\",\"proto\"} lines; one JSON result per line" };
         var seed = new Option<ulong>("--seed") { Description = "Seed for backend selection", DefaultValueFactory = _ => 1 };
 
-        var cmd = new Command("trace", "Trace the first packet of a new connection through one node's data plane") { src, dst, proto, json, batch, seed };
+        var cmd = new Command("trace", "Trace the first packet of a new connection through one node's data plane, and explain its verdict") { src, dst, proto, json, batch, seed };
         clusterArgs.AddTo(cmd);
         cmd.SetAction(pr => Errors.Guard(() =>
         {
             var topology = new TopologyReport();
-            MapSet maps = clusterArgs.Compile(pr, topology);
+            ClusterManifests manifests = clusterArgs.Load(pr);
+            MapSet maps = clusterArgs.Compile(pr, manifests, topology);
+            // The explanation reads the cluster as the control plane sees it (services, slices, pods, nodes).
+            var explainer = new Explainer(manifests, pr.GetValue(clusterArgs.Node) ?? ControlPlane.FirstNode(manifests), maps,
+                clusterArgs.Options(pr).LoadBalancerPool);
             ulong s = pr.GetValue(seed);
             if (pr.GetValue(batch) is { } file)
             {
@@ -43,15 +49,20 @@ public static class TraceCommand
                 {
                     line++;
                     if (string.IsNullOrWhiteSpace(text)) continue;
-                    Request req = ParseBatchLine(file, line, text);
-                    Console.Out.WriteLine(Trace(maps, req, s, topology).ToJson());
+                    Request req = ParseBatchLine(file, line, text, explainer);
+                    Console.Out.WriteLine(Trace(maps, req, s, topology, explainer).ToJson());
                 }
                 return 0;
             }
             if (pr.GetValue(src) is not { } srcText || pr.GetValue(dst) is not { } dstText)
                 throw new UsageException("trace needs --src and --dst (or --batch)");
-            Request r = Parse(srcText, dstText, pr.GetValue(proto)!, "--src/--dst");
-            TraceResult t = Trace(maps, r, s, topology);
+            if (!TryParse(srcText, dstText, pr.GetValue(proto)!, "--src/--dst", explainer, out Request r, out string? unresolved))
+            {
+                // A name that is no proxied Service (headless, ExternalName, unknown): nothing to send, say why.
+                Console.Out.WriteLine(pr.GetValue(json) ? new JsonObject { ["verdict"] = null, ["why"] = unresolved }.ToJsonString(TraceText.JsonOptions) : $"why         {unresolved}");
+                return 1;
+            }
+            TraceResult t = Trace(maps, r, s, topology, explainer);
             Console.Out.WriteLine(pr.GetValue(json) ? t.ToJson() : t.ToText());
             return 0;
         }));
@@ -60,39 +71,62 @@ public static class TraceCommand
 
     public readonly record struct Request(byte Proto, uint Src, ushort SrcPort, uint Dst, ushort DstPort);
 
-    static Request Parse(string src, string dst, string proto, string where)
+    static bool TryParse(string src, string dst, string proto, string where, Explainer? explainer, out Request req, out string? unresolved)
     {
-        if (!Ip4.TryParseEndpoint(src, out uint s, out ushort sp)) throw new UsageException($"{where}: '{src}' is not ip[:port]");
-        if (!dst.Contains(':') || !Ip4.TryParseEndpoint(dst, out uint d, out ushort dp)) throw new UsageException($"{where}: '{dst}' is not ip:port");
+        req = default;
+        unresolved = null;
         byte p = proto switch
         {
             "tcp" => IpProto.Tcp,
             "udp" => IpProto.Udp,
             "sctp" => IpProto.Sctp,
-            _ => throw new UsageException($"{where}: proto '{proto}' is not tcp, udp or sctp"),
+            "icmp" => IpProto.Icmp,
+            _ => throw new UsageException($"{where}: proto '{proto}' is not tcp, udp, sctp or icmp"),
         };
-        return new Request(p, s, src.Contains(':') ? sp : DefaultSourcePort, d, dp);
+        if (!Ip4.TryParseEndpoint(src, out uint s, out ushort sp)) throw new UsageException($"{where}: '{src}' is not ip[:port]");
+        uint d;
+        ushort dp = 0;
+        if (p == IpProto.Icmp && Ip4.TryParse(dst, out d)) dp = 0;
+        else if (!dst.Contains(':') || !Ip4.TryParseEndpoint(dst, out d, out dp))
+        {
+            // Not an address: a Service name, resolved the way cluster DNS would (or explained when it has no cluster IP).
+            int colon = dst.LastIndexOf(':');
+            string name = colon > 0 ? dst[..colon] : dst;
+            if (explainer is null || name.Length == 0 || char.IsDigit(name[0]) || (p != IpProto.Icmp && (colon < 0 || !ushort.TryParse(dst[(colon + 1)..], out dp))))
+                throw new UsageException($"{where}: '{dst}' is not ip:port or service:port");
+            if (p == IpProto.Icmp) dp = 0;
+            if (explainer.Resolve(name, out unresolved) is not uint ip) return false;
+            d = ip;
+            unresolved = null;
+        }
+        req = new Request(p, s, p == IpProto.Icmp ? (ushort)0 : src.Contains(':') ? sp : DefaultSourcePort, d, dp);
+        return true;
     }
 
-    static Request ParseBatchLine(string file, int line, string text)
+    static Request ParseBatchLine(string file, int line, string text, Explainer? explainer)
     {
         try
         {
             var o = JsonNode.Parse(text)!.AsObject();
-            return Parse((string?)o["src"] ?? "", (string?)o["dst"] ?? "", (string?)o["proto"] ?? "tcp", $"{file}:{line}");
+            if (!TryParse((string?)o["src"] ?? "", (string?)o["dst"] ?? "", (string?)o["proto"] ?? "tcp", $"{file}:{line}", explainer, out Request r, out string? why))
+                throw new UsageException($"{file}:{line}: {why}");
+            return r;
         }
         catch (JsonException e) { throw new UsageException($"{file}:{line}: not a JSON object: {e.Message}"); }
         catch (InvalidOperationException e) { throw new UsageException($"{file}:{line}: {e.Message}"); }
     }
 
-    /// <summary>Runs the packet through a fresh pipeline (fresh conntrack) over <paramref name="maps"/>.</summary>
-    public static TraceResult Trace(MapSet maps, Request req, ulong seed, TopologyReport? topology = null)
+    /// <summary>Runs the packet through a fresh pipeline (fresh conntrack) over <paramref name="maps"/>, recording its stage log.</summary>
+    public static TraceResult Trace(MapSet maps, Request req, ulong seed, TopologyReport? topology = null, Explainer? explainer = null)
     {
-        var pipeline = new PacketPipeline(new MapSetHolder(maps), new PipelineOptions { Seed = seed, CtCapacity = 16 });
+        var pipeline = new PacketPipeline(new MapSetHolder(maps), new PipelineOptions { Seed = seed, CtCapacity = 16 }) { Log = new StageLog() };
         byte[] frame = new byte[128];
         byte[] reply = new byte[1024];
-        int len = FrameBuilder.FirstPacket(frame, req.Proto, req.Src, req.SrcPort, req.Dst, req.DstPort);
+        int len = req.Proto == IpProto.Icmp
+            ? EchoRequest.Write(frame, req.Src, req.Dst)
+            : FrameBuilder.FirstPacket(frame, req.Proto, req.Src, req.SrcPort, req.Dst, req.DstPort);
         Verdict v = pipeline.Process(frame.AsSpan(0, len), 1_000_000_000, reply, out PacketResult r);
+        StageRecord[] log = pipeline.Log!.Records.ToArray();
         string[] candidates = [];
         if (r.HasFrontend)
         {
@@ -103,7 +137,12 @@ public static class TraceCommand
                 candidates[i] = Ip4.Format(b.Address, b.Port);
             }
         }
-        return new TraceResult(req, v, r, maps, candidates) { Topology = topology?.For(maps.ServiceName(r.RevNatIndex)) };
+        return new TraceResult(req, v, r, maps, candidates)
+        {
+            Topology = topology?.For(maps.ServiceName(r.RevNatIndex)),
+            Log = log,
+            Why = explainer?.Why(log),
+        };
     }
 
     public sealed record TraceResult(Request Req, Verdict Verdict, PacketResult R, MapSet Maps, string[] Candidates)
@@ -114,6 +153,12 @@ public static class TraceCommand
 
         /// <summary>The compile's topology decision for this packet's service port, when hints played a part.</summary>
         public TopologyDecision? Topology { get; init; }
+
+        /// <summary>What each stage recorded for this packet.</summary>
+        public StageRecord[] Log { get; init; } = [];
+
+        /// <summary>The explanation (null without an explainer).</summary>
+        public string? Why { get; init; }
 
         public string ToJson()
         {
@@ -130,40 +175,19 @@ public static class TraceCommand
                     : null,
             };
             if (Topology is not null) o["topology"] = TopologyText.Json(Topology, R.ServiceFlags, R.Scope);
-            return o.ToJsonString();
+            o["stages"] = TraceText.Json(Log, Maps);
+            o["why"] = Why;
+            return o.ToJsonString(TraceText.JsonOptions);
         }
 
         public string ToText()
         {
-            var w = new StringWriter();
             string proto = IpProto.Name(Req.Proto);
-            w.WriteLine($"packet      {proto} {Ip4.Format(Req.Src, Req.SrcPort)} -> {Ip4.Format(Req.Dst, Req.DstPort)}{(Req.Proto == IpProto.Tcp ? " [SYN]" : Req.Proto == IpProto.Sctp ? " [INIT]" : "")}");
-            w.WriteLine($"parse       ok");
-            w.WriteLine($"conntrack   no entry: new connection");
-            if (Service is null)
-                w.WriteLine(R.Reason == DropReason.None ? "service     no frontend matches: not a service packet" : $"service     no frontend: {R.Reason.Name()}");
-            else
-            {
-                string scope = R.Scope == 1 ? "internal scope (pod or node source)" : "external scope";
-                w.WriteLine($"service     {Service}  frontend flags [{R.ServiceFlags}]{((R.ServiceFlags & ServiceFlags.TwoScopes) != 0 || R.Scope == 1 ? ", " + scope : "")}");
-                if (Topology is not null)
-                    foreach (string line in TopologyText.TraceLines(Topology, R.ServiceFlags, R.Scope))
-                        w.WriteLine($"topology    {line}");
-                w.WriteLine($"candidates  {(Candidates.Length == 0 ? "(none)" : string.Join(", ", Candidates))}");
-                if (Backend is not null) w.WriteLine($"backend     {Backend}");
-                if (Verdict == Verdict.Forward) w.WriteLine($"masquerade  {(Masquerade ? "yes, source -> " + Ip4.Format(R.OutSrcIp, R.OutSrcPort) : "no, client address kept")}");
-            }
-            string outcome = Verdict switch
-            {
-                Verdict.Forward => $"{Ip4.Format(R.OutSrcIp, R.OutSrcPort)} -> {Ip4.Format(R.OutDstIp, R.OutDstPort)}",
-                Verdict.Reject when R.OutProto == IpProto.Tcp => $"TCP reset from the node {Ip4.Format(R.OutSrcIp, R.OutSrcPort)} -> {Ip4.Format(R.OutDstIp, R.OutDstPort)}",
-                Verdict.Reject => $"ICMP port unreachable {Ip4.Format(R.OutSrcIp)} -> {Ip4.Format(R.OutDstIp)}",
-                Verdict.Drop => R.Reason.Name(),
-                Verdict.Local => "answered by the node",
-                _ => "left to the host stack untouched",
-            };
-            w.Write($"verdict     {Verdict.Name()}: {outcome}");
-            return w.ToString();
+            string packet = Req.Proto == IpProto.Icmp
+                ? $"icmp {Ip4.Format(Req.Src)} -> {Ip4.Format(Req.Dst)} echo request"
+                : $"{proto} {Ip4.Format(Req.Src, Req.SrcPort)} -> {Ip4.Format(Req.Dst, Req.DstPort)}{(Req.Proto == IpProto.Tcp ? " [SYN]" : Req.Proto == IpProto.Sctp ? " [INIT]" : "")}";
+            IEnumerable<(string, string)> topology = Topology is null ? [] : TopologyText.TraceLines(Topology, R.ServiceFlags, R.Scope).Select(l => ("topology", l));
+            return TraceText.Text(packet, Log, Maps, topology, Why);
         }
     }
 }

@@ -55,6 +55,20 @@ public sealed class ControlPlane
     public string NodeName { get; }
     public MapSetHolder Holder { get; }
 
+    /// <summary>The objects the current generation was compiled from: <see cref="Manifests"/> with the changes published incrementally since folded in.</summary>
+    public ClusterManifests CurrentManifests
+    {
+        get
+        {
+            lock (_lock)
+            {
+                ClusterManifests current = _manifests;
+                foreach (ClusterManifests o in _pending) current = current.Apply(o);
+                return current;
+            }
+        }
+    }
+
     /// <summary>
     /// Reloads the manifests (from <paramref name="clusterPath"/>, or the last path); on error the current generation
     /// stays published and the error is rethrown.

@@ -50,6 +50,9 @@ public ref struct PacketContext
     public bool Masquerade;
     public bool NewFlow;
 
+    /// <summary>Tracing only: the runner records each stage's outcome here; null on the untraced path.</summary>
+    public StageLog? Log;
+
     /// <summary>The one way a stage drops a packet: the reason is recorded for the verdict line and the per-reason counter.</summary>
     public Verdict Drop(DropReason reason)
     {

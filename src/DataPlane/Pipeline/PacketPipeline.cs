@@ -48,6 +48,9 @@ public sealed partial class PacketPipeline
     public PipelineOptions Options => _options;
     public MapSet Maps => _maps.Current;
 
+    /// <summary>When set (trace, replay --explain), each packet's stage outcomes are recorded here; null = untraced.</summary>
+    public StageLog? Log { get; set; }
+
     /// <summary>
     /// Runs one frame. The frame is rewritten in place; on <see cref="Verdict.Forward"/> the output is
     /// <c>frame[..result.OutLength]</c>, on <see cref="Verdict.Reject"/> it is <c>reply[..result.OutLength]</c>
@@ -55,10 +58,12 @@ public sealed partial class PacketPipeline
     /// </summary>
     public Verdict Process(Span<byte> frame, long nowNs, Span<byte> reply, out PacketResult result)
     {
-        var ctx = new PacketContext { Frame = frame, Length = frame.Length, NowNs = nowNs, ReplyBuffer = reply, CtIndex = -1 };
+        var ctx = new PacketContext { Frame = frame, Length = frame.Length, NowNs = nowNs, ReplyBuffer = reply, CtIndex = -1, Log = Log };
         MapSet maps = _maps.Current;
-        Verdict v = Run(ref ctx, maps);
+        ctx.Log?.Clear();
+        Verdict v = ctx.Log is null ? Run<Untraced>(ref ctx, maps) : Run<Traced>(ref ctx, maps);
         if (v == Verdict.Forward && (ctx.Frame[ctx.L3Offset] & 0x0F) > 5) v = ForwardOptions(ref ctx, maps);
+        if (ctx.Log is not null) Record(ref ctx, PipelineStage.Verdict, v, maps);
         Counters.Count(v, ctx.Reason);
         Report(ref ctx, v, maps, out result);
         Collect(nowNs, maps); // after the report, which reads this packet's entry
@@ -106,9 +111,10 @@ public sealed partial class PacketPipeline
     // Never inlined into the Process overloads: inlined into the small one it measured 61 ns/packet against 37 ns
     // when called (EstablishedFlowBenchmarks, same run), the merged body spilling the context's fields.
     [MethodImpl(MethodImplOptions.NoInlining)]
-    Verdict Run(ref PacketContext ctx, MapSet maps)
+    Verdict Run<TSink>(ref PacketContext ctx, MapSet maps) where TSink : struct, IStageSink
     {
         Verdict v = ParseStage.Run(ref ctx);
+        if (TSink.Enabled) Record(ref ctx, PipelineStage.Parse, v, maps);
         if (v != Verdict.Continue)
             return v == Verdict.Drop && ctx.Reason == DropReason.UnsupportedL4 ? ForeignProtocol(ref ctx, maps) : v;
         if (ctx.IsLaterFragment) return FragmentStage.Later(ref ctx, maps, Conntrack, Fragments);
@@ -121,25 +127,30 @@ public sealed partial class PacketPipeline
         if (maps.Dns is { } dns && DnsStage.Matches(ref ctx, dns, maps)) return DnsStage.Run(ref ctx, dns);
 
         v = ConntrackStage.Lookup(ref ctx, Conntrack, maps);
-        if (v == Verdict.Forward) return ForwardTracked(ref ctx, maps);
+        if (TSink.Enabled) Record(ref ctx, PipelineStage.Conntrack, v, maps);
+        if (v == Verdict.Forward) return ForwardTracked<TSink>(ref ctx, maps);
         if (v == Verdict.Drop) return v;
 
         v = ServiceLookupStage.Run(ref ctx, maps);
+        if (TSink.Enabled) Record(ref ctx, PipelineStage.ServiceLookup, v, maps);
         if (v != Verdict.Continue) return v == Verdict.Pass ? HostPortStage.Run(ref ctx, maps, _options.HostPorts, ref _icmpId) : v;
         v = BackendSelectStage.Run(ref ctx, maps, Affinity, ref _rng);
+        if (TSink.Enabled) Record(ref ctx, PipelineStage.BackendSelect, v, maps);
         if (v == Verdict.Reject) return NoEndpoints(ref ctx, maps);
         if (v != Verdict.Continue) return v;
         // ip_forward's TTL check runs after PREROUTING's DNAT: the error is NATed back to come from the frontend.
         if ((v = ForwardStage.Ttl(ref ctx, ctx.DstIp, ref _icmpId)) != Verdict.Continue) return v;
         MasqueradeStage.Decide(ref ctx, maps);
+        if (TSink.Enabled) Record(ref ctx, PipelineStage.Masquerade, Verdict.Continue, maps);
         v = ConntrackStage.Create(ref ctx, maps, Conntrack, _options, ref _rng);
+        if (TSink.Enabled) Record(ref ctx, PipelineStage.ConntrackCreate, v, maps);
         if (v != Verdict.Continue) return v;
         if ((ctx.Service.Flags & ServiceFlags.Affinity) != 0)
         {
             ref readonly Lb4Backend b = ref maps.Backend(ctx.BackendId);
             Affinity.Record(ctx.SrcIp, ctx.Service.RevNatIndex, b.Address, b.Port, ctx.NowNs);
         }
-        return ForwardTracked(ref ctx, maps);
+        return ForwardTracked<TSink>(ref ctx, maps);
     }
 
     /// <summary>
@@ -166,7 +177,7 @@ public sealed partial class PacketPipeline
         return RejectStage.Run(ref ctx, maps, ref _icmpId);
     }
 
-    Verdict ForwardTracked(ref PacketContext ctx, MapSet maps)
+    Verdict ForwardTracked<TSink>(ref PacketContext ctx, MapSet maps) where TSink : struct, IStageSink
     {
         ref CtEntry e = ref Conntrack[ctx.CtIndex];
         if (ForwardStage.Expires(ref ctx)) return TtlExpired(ref ctx, maps, in e);
@@ -174,8 +185,13 @@ public sealed partial class PacketPipeline
             Fragments.Remember(FragmentStage.KeyOf(ref ctx), ctx.CtIndex, e.FlowId, ctx.Direction, ctx.NowNs);
         ConntrackStage.Update(ref ctx, ref e, in _timeouts);
         NatStage.Translate(ref ctx, in e, ctx.Direction);
+        if (TSink.Enabled) Record(ref ctx, PipelineStage.Nat, Verdict.Forward, maps);
         return Verdict.Forward;
     }
+
+    /// <summary>Tracing only (<see cref="Traced"/> instantiation, or <c>ctx.Log</c> set): the stage log entry for what a stage just did.</summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    void Record(ref PacketContext ctx, PipelineStage stage, Verdict v, MapSet maps) => ctx.Log!.Add(stage, v, ref ctx, maps, Conntrack);
 
     /// <summary>
     /// An L4 protocol we do not translate (GRE, IGMP, ESP...): dropped when it is addressed to a service frontend,

@@ -1,0 +1,48 @@
+namespace DataPlane.Pipeline;
+
+/// <summary>The stages <see cref="PacketPipeline"/> runs, as a <see cref="StageRecord"/> names them.</summary>
+public enum PipelineStage : byte
+{
+    Parse,
+    /// <summary>A later fragment, translated through the fragment map.</summary>
+    Fragment,
+    /// <summary>ICMP that is not an error about a tracked connection (echo and the like): not load-balanced.</summary>
+    Icmp,
+    /// <summary>The ICMP error stage: an error quoting a tracked connection.</summary>
+    IcmpError,
+    /// <summary>An L4 protocol the pipeline does not translate.</summary>
+    ForeignProtocol,
+    /// <summary>Conntrack lookup: hit (a known connection) or miss (a new one).</summary>
+    Conntrack,
+    ServiceLookup,
+    BackendSelect,
+    Reject,
+    Masquerade,
+    /// <summary>The new connection's entry: its DNAT (and SNAT) binding.</summary>
+    ConntrackCreate,
+    /// <summary>The address/port rewrite of a tracked connection's packet.</summary>
+    Nat,
+    /// <summary>The frame's final verdict (always the last record).</summary>
+    Verdict,
+}
+
+public static class PipelineStageNames
+{
+    public static string Name(this PipelineStage s) => s switch
+    {
+        PipelineStage.Parse => "parse",
+        PipelineStage.Fragment => "fragment",
+        PipelineStage.Icmp => "icmp",
+        PipelineStage.IcmpError => "icmp-error",
+        PipelineStage.ForeignProtocol => "foreign-protocol",
+        PipelineStage.Conntrack => "conntrack",
+        PipelineStage.ServiceLookup => "service",
+        PipelineStage.BackendSelect => "backend",
+        PipelineStage.Reject => "reject",
+        PipelineStage.Masquerade => "masquerade",
+        PipelineStage.ConntrackCreate => "conntrack-create",
+        PipelineStage.Nat => "nat",
+        PipelineStage.Verdict => "verdict",
+        _ => ((int)s).ToString(System.Globalization.CultureInfo.InvariantCulture),
+    };
+}
