@@ -29,22 +29,7 @@ public static class FrameBuilder
     {
         int l4Len = (proto == IpProto.Tcp ? L4.TcpMinLength : L4.UdpLength) + payload;
         int total = Ipv4Header.MinLength + l4Len;
-        Span<byte> f = frame.Slice(0, Ethernet.HeaderLength + total);
-        f.Clear();
-        DstMac.CopyTo(f);
-        SrcMac.CopyTo(f.Slice(Ethernet.SrcMacOffset));
-        BinaryPrimitives.WriteUInt16BigEndian(f.Slice(Ethernet.EtherTypeOffset), Ethernet.EtherTypeIPv4);
-        Span<byte> ip = f.Slice(Ethernet.HeaderLength);
-        ip[0] = 0x45;
-        BinaryPrimitives.WriteUInt16BigEndian(ip.Slice(Ipv4Header.TotalLengthOffset), (ushort)total);
-        BinaryPrimitives.WriteUInt16BigEndian(ip.Slice(Ipv4Header.IdOffset), ipId);
-        BinaryPrimitives.WriteUInt16BigEndian(ip.Slice(Ipv4Header.FlagsFragmentOffset), Ipv4Header.FlagDontFragment);
-        ip[Ipv4Header.TtlOffset] = 64;
-        ip[Ipv4Header.ProtocolOffset] = proto;
-        BinaryPrimitives.WriteUInt32BigEndian(ip.Slice(Ipv4Header.SrcOffset), src);
-        BinaryPrimitives.WriteUInt32BigEndian(ip.Slice(Ipv4Header.DstOffset), dst);
-        BinaryPrimitives.WriteUInt16BigEndian(ip.Slice(Ipv4Header.ChecksumOffset), Checksum.Compute(ip.Slice(0, Ipv4Header.MinLength)));
-        Span<byte> l4 = ip.Slice(Ipv4Header.MinLength, l4Len);
+        Span<byte> l4 = WriteHeaders(frame, proto, src, dst, l4Len, ipId);
         L4.WriteU16(l4, L4.SrcPortOffset, sport);
         L4.WriteU16(l4, L4.DstPortOffset, dport);
         for (int i = l4Len - payload; i < l4Len; i++) l4[i] = (byte)(i * 7 + seq);
@@ -65,6 +50,31 @@ public static class FrameBuilder
         }
         ushort c = Checksum.Compute(l4, Checksum.PseudoHeaderSum(src, dst, proto, l4Len));
         L4.WriteU16(l4, csumOffset, proto == IpProto.Udp && c == 0 ? (ushort)0xFFFF : c);
-        return f.Length;
+        return Ethernet.HeaderLength + total;
+    }
+
+    /// <summary>
+    /// Clears <paramref name="frame"/> up to the end of an L4 segment of <paramref name="l4Len"/> bytes and writes the
+    /// Ethernet and IPv4 headers (DF, TTL 64, header checksum) in front of it; returns the L4 segment to fill.
+    /// </summary>
+    internal static Span<byte> WriteHeaders(Span<byte> frame, byte proto, uint src, uint dst, int l4Len, ushort ipId)
+    {
+        int total = Ipv4Header.MinLength + l4Len;
+        Span<byte> f = frame.Slice(0, Ethernet.HeaderLength + total);
+        f.Clear();
+        DstMac.CopyTo(f);
+        SrcMac.CopyTo(f.Slice(Ethernet.SrcMacOffset));
+        BinaryPrimitives.WriteUInt16BigEndian(f.Slice(Ethernet.EtherTypeOffset), Ethernet.EtherTypeIPv4);
+        Span<byte> ip = f.Slice(Ethernet.HeaderLength);
+        ip[0] = 0x45;
+        BinaryPrimitives.WriteUInt16BigEndian(ip.Slice(Ipv4Header.TotalLengthOffset), (ushort)total);
+        BinaryPrimitives.WriteUInt16BigEndian(ip.Slice(Ipv4Header.IdOffset), ipId);
+        BinaryPrimitives.WriteUInt16BigEndian(ip.Slice(Ipv4Header.FlagsFragmentOffset), Ipv4Header.FlagDontFragment);
+        ip[Ipv4Header.TtlOffset] = 64;
+        ip[Ipv4Header.ProtocolOffset] = proto;
+        BinaryPrimitives.WriteUInt32BigEndian(ip.Slice(Ipv4Header.SrcOffset), src);
+        BinaryPrimitives.WriteUInt32BigEndian(ip.Slice(Ipv4Header.DstOffset), dst);
+        BinaryPrimitives.WriteUInt16BigEndian(ip.Slice(Ipv4Header.ChecksumOffset), Checksum.Compute(ip.Slice(0, Ipv4Header.MinLength)));
+        return ip.Slice(Ipv4Header.MinLength, l4Len);
     }
 }

@@ -12,9 +12,6 @@ public static class SctpFrameBuilder
     public const int InitChunkLength = 20;       // chunk header + initiate tag, a_rwnd, streams, initial TSN
     public const int DataChunkHeaderLength = 16; // chunk header + TSN, stream id, stream sequence, PPID
 
-    static ReadOnlySpan<byte> SrcMac => [0x02, 0, 0, 0, 0, 0x01];
-    static ReadOnlySpan<byte> DstMac => [0x02, 0, 0, 0, 0, 0x02];
-
     /// <summary>Writes an INIT (<paramref name="data"/> false) or a DATA chunk frame; returns its length.</summary>
     public static int Write(Span<byte> frame, uint src, ushort sport, uint dst, ushort dport, bool data = false,
         int payload = 0, uint vtag = 0, uint tsn = 1, ushort ipId = 0)
@@ -22,23 +19,7 @@ public static class SctpFrameBuilder
         int chunkLen = data ? DataChunkHeaderLength + payload : InitChunkLength;
         int l4Len = Sctp.CommonHeaderLength + ((chunkLen + 3) & ~3);
         int total = Ipv4Header.MinLength + l4Len;
-        Span<byte> f = frame.Slice(0, Ethernet.HeaderLength + total);
-        f.Clear();
-        DstMac.CopyTo(f);
-        SrcMac.CopyTo(f.Slice(Ethernet.SrcMacOffset));
-        BinaryPrimitives.WriteUInt16BigEndian(f.Slice(Ethernet.EtherTypeOffset), Ethernet.EtherTypeIPv4);
-        Span<byte> ip = f.Slice(Ethernet.HeaderLength);
-        ip[0] = 0x45;
-        BinaryPrimitives.WriteUInt16BigEndian(ip.Slice(Ipv4Header.TotalLengthOffset), (ushort)total);
-        BinaryPrimitives.WriteUInt16BigEndian(ip.Slice(Ipv4Header.IdOffset), ipId);
-        BinaryPrimitives.WriteUInt16BigEndian(ip.Slice(Ipv4Header.FlagsFragmentOffset), Ipv4Header.FlagDontFragment);
-        ip[Ipv4Header.TtlOffset] = 64;
-        ip[Ipv4Header.ProtocolOffset] = IpProto.Sctp;
-        BinaryPrimitives.WriteUInt32BigEndian(ip.Slice(Ipv4Header.SrcOffset), src);
-        BinaryPrimitives.WriteUInt32BigEndian(ip.Slice(Ipv4Header.DstOffset), dst);
-        BinaryPrimitives.WriteUInt16BigEndian(ip.Slice(Ipv4Header.ChecksumOffset), Checksum.Compute(ip.Slice(0, Ipv4Header.MinLength)));
-
-        Span<byte> s = ip.Slice(Ipv4Header.MinLength, l4Len);
+        Span<byte> s = FrameBuilder.WriteHeaders(frame, IpProto.Sctp, src, dst, l4Len, ipId);
         L4.WriteU16(s, Sctp.SrcPortOffset, sport);
         L4.WriteU16(s, Sctp.DstPortOffset, dport);
         BinaryPrimitives.WriteUInt32BigEndian(s.Slice(Sctp.VerificationTagOffset), data ? vtag : 0);
@@ -61,6 +42,6 @@ public static class SctpFrameBuilder
             BinaryPrimitives.WriteUInt32BigEndian(c.Slice(16), tsn);    // initial TSN
         }
         Crc32c.WriteSctp(s);
-        return f.Length;
+        return Ethernet.HeaderLength + total;
     }
 }
