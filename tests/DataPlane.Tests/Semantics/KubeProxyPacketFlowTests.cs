@@ -14,11 +14,11 @@ namespace DataPlane.Tests.Semantics;
 /// TestTerminatingEndpointsTrafficPolicy{Local,Cluster} (every case with its "endpoints deleted" follow-up), IPT/NFT
 /// TestInternalExternalMasquerade (base, no LocalTrafficDetector, masqueradeAll, both: the flows and overrides as the NFT
 /// file writes them, run in both modes; the IPT table was not compared line by line).</para>
-/// <para>Not mirrored yet, row by row: TestLoadBalancerIngressRouteTypeProxy (the compiler skips ipMode Proxy ingress
-/// IPs, but no flow test asserts it yet). Deliberately not: the IPv6 subcases (DataPlane is IPv4 only), TestNodePorts'
+/// <para>IPT/NFT TestLoadBalancerIngressRouteTypeProxy asserts whether a rule for the ingress IP exists; it is mirrored in
+/// flow form (its enabled-gate cases: the gate is GA). Deliberately not mirrored: the IPv6 subcases (DataPlane is IPv4 only), TestNodePorts'
 /// KUBE-FIREWALL rule-dump check and TestDropInvalidRule (rule text, not flows; conntrack INVALID handling has its own
 /// tests), TestOverall*Rules (rule dumps).</para>
-/// <para>SCTP rows are written but skipped until the SCTP data path is merged ("needs SCTP").</para>
+/// <para>The SCTP rows of TestClusterIPGeneral run like the others.</para>
 /// </summary>
 public class KubeProxyPacketFlowTests
 {
@@ -173,6 +173,52 @@ public class KubeProxyPacketFlowTests
         apiVersion: discovery.k8s.io/v1
         kind: EndpointSlice
         metadata: {name: svc1-1, namespace: ns1, labels: {kubernetes.io/service-name: svc1}}
+        addressType: IPv4
+        endpoints: [{addresses: [10.180.0.1]}]
+        ports: [{name: p80, port: 80, protocol: TCP}]
+        """;
+
+    /// <summary>
+    /// TestLoadBalancerIngressRouteTypeProxy's three enabled-gate cases (LoadBalancerIPMode is GA, so the gate-disabled
+    /// cases are gone upstream), one service each: upstream asserts whether a KUBE-SERVICES rule for the ingress IP
+    /// exists; in flow terms, an external client's packet to that IP is DNATed (rule) or left to the host ("").
+    /// </summary>
+    const string IngressIPModeWorld = """
+        apiVersion: v1
+        kind: Service
+        metadata: {name: proxy, namespace: ns1}
+        spec: {type: LoadBalancer, clusterIP: 10.20.30.41, ports: [{name: p80, port: 80, protocol: TCP, nodePort: 3001}]}
+        status: {loadBalancer: {ingress: [{ip: 1.2.3.4, ipMode: Proxy}]}}
+        ---
+        apiVersion: v1
+        kind: Service
+        metadata: {name: vip, namespace: ns1}
+        spec: {type: LoadBalancer, clusterIP: 10.20.30.42, ports: [{name: p80, port: 80, protocol: TCP, nodePort: 3002}]}
+        status: {loadBalancer: {ingress: [{ip: 1.2.3.5, ipMode: VIP}]}}
+        ---
+        apiVersion: v1
+        kind: Service
+        metadata: {name: unset, namespace: ns1}
+        spec: {type: LoadBalancer, clusterIP: 10.20.30.43, ports: [{name: p80, port: 80, protocol: TCP, nodePort: 3003}]}
+        status: {loadBalancer: {ingress: [{ip: 1.2.3.6}]}}
+        ---
+        apiVersion: discovery.k8s.io/v1
+        kind: EndpointSlice
+        metadata: {name: proxy-1, namespace: ns1, labels: {kubernetes.io/service-name: proxy}}
+        addressType: IPv4
+        endpoints: [{addresses: [10.180.0.1]}]
+        ports: [{name: p80, port: 80, protocol: TCP}]
+        ---
+        apiVersion: discovery.k8s.io/v1
+        kind: EndpointSlice
+        metadata: {name: vip-1, namespace: ns1, labels: {kubernetes.io/service-name: vip}}
+        addressType: IPv4
+        endpoints: [{addresses: [10.180.0.1]}]
+        ports: [{name: p80, port: 80, protocol: TCP}]
+        ---
+        apiVersion: discovery.k8s.io/v1
+        kind: EndpointSlice
+        metadata: {name: unset-1, namespace: ns1, labels: {kubernetes.io/service-name: unset}}
         addressType: IPv4
         endpoints: [{addresses: [10.180.0.1]}]
         ports: [{name: p80, port: 80, protocol: TCP}]
@@ -340,6 +386,7 @@ public class KubeProxyPacketFlowTests
         ["TestNoEndpointsReject"] = NoEndpointsWorld,
         ["TestClusterIPGeneral"] = ClusterIPGeneralWorld,
         ["TestLoadBalancer"] = LoadBalancerWorld,
+        ["TestLoadBalancerIngressRouteTypeProxy"] = IngressIPModeWorld,
         ["TestNodePorts"] = NodePortsWorld,
         ["TestHealthCheckNodePort"] = HealthCheckWorld,
         ["TestHealthCheckNodePort/deleted"] = "",
@@ -425,6 +472,12 @@ public class KubeProxyPacketFlowTests
         yield return new Row("nftables", C, "", "svc1 does not accept svc2's ports", "10.180.0.2", "TCP", "172.30.0.41", 443, "REJECT", false);
         // NFT only: an unallocated address of the service CIDR is dropped (baseRules "cluster-ips-check").
         yield return new Row("nftables", C, "", "packet to unallocated cluster ip", "10.180.0.2", "TCP", "172.30.0.50", 80, "DROP", false);
+
+        // IPT/NFT TestLoadBalancerIngressRouteTypeProxy (enabled-gate cases, in flow form: rule present = DNAT, absent = "").
+        const string Ip = "TestLoadBalancerIngressRouteTypeProxy";
+        foreach (var r in Both(Ip, "LoadBalancerIPMode enabled, ipMode Proxy", ExternalClient, "TCP", "1.2.3.4", 80, "")) yield return r;
+        foreach (var r in Both(Ip, "LoadBalancerIPMode enabled, ipMode VIP", ExternalClient, "TCP", "1.2.3.5", 80, "10.180.0.1:80", true)) yield return r;
+        foreach (var r in Both(Ip, "LoadBalancerIPMode enabled, ipMode nil", ExternalClient, "TCP", "1.2.3.6", 80, "10.180.0.1:80", true)) yield return r;
 
         // IPT/NFT TestLoadBalancer.
         const string L = "TestLoadBalancer", ep = "10.180.0.1:80";
