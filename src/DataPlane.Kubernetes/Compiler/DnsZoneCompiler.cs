@@ -49,8 +49,10 @@ public static class DnsZoneCompiler
         b.AddName($"svc.{zone}");
         b.AddName($"pod.{zone}");
 
-        // Namespaces: Namespace objects when the model has them; until then every namespace some object names.
-        var namespaces = new SortedSet<string>(StringComparer.Ordinal) { "default", "kube-system" };
+        // Namespaces that exist (CoreDNS answers NXDOMAIN below a namespace that does not): the built-in ones, Namespace
+        // objects and every namespace an object names — skipped kinds included (ClusterManifests.Namespaces) — and the
+        // objects the compile derives.
+        var namespaces = new SortedSet<string>(m.Namespaces, StringComparer.Ordinal) { "default", "kube-system" };
         foreach (ManifestObject obj in m.Services.Cast<ManifestObject>().Concat(m.EndpointSlices).Concat(m.Endpoints).Concat(m.Pods))
             if (obj.Namespace is { Length: > 0 } ns) namespaces.Add(ns);
         foreach (string ns in namespaces)

@@ -80,6 +80,9 @@ public static class WorkloadExpander
             Workloads = m.Workloads,
             ProxyConfig = kp,
             HasProxyConfig = m.HasProxyConfig,
+            Namespaces = m.Namespaces,
+            ServiceCidrFlag = m.ServiceCidrFlag,
+            Warnings = m.Warnings,
             Files = m.Files,
             Expanded = true,
         };

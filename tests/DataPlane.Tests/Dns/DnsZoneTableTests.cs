@@ -107,6 +107,9 @@ public class DnsZoneTableTests
         other.svc.cluster.local A -> NOERROR
         ns {{Soa}}
 
+        quiet-team.svc.cluster.local A -> NOERROR
+        ns {{Soa}}
+
         svc.cluster.local A -> NOERROR
         ns {{Soa}}
 

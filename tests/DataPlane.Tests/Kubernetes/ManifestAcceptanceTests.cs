@@ -290,4 +290,39 @@ public class ManifestAcceptanceTests
         Assert.Equal(1, r.ExitCode);
         Assert.EndsWith("spec.ports[0].port: 0 is not a valid port (1-65535) (kube-apiserver refuses it too)", r.Stderr.TrimEnd());
     }
+
+    [Fact]
+    public void Service_cidr_flag_and_namespaces_survive_workload_expansion_into_the_compile()
+    {
+        // A Deployment makes the compile expand the manifests; the flag's range and the namespaces must come along (the
+        // expanded copy once dropped them, so `--service-cidr` allocated from the inferred range instead).
+        using var dir = new ManifestDirectory();
+        string file = dir.Write("m.yaml", """
+            apiVersion: v1
+            kind: Namespace
+            metadata: {name: quiet-team}
+            ---
+            apiVersion: apps/v1
+            kind: Deployment
+            metadata: {name: web}
+            spec:
+              selector: {matchLabels: {app: web}}
+              template:
+                metadata: {labels: {app: web}}
+                spec: {containers: [{name: web, image: nginx}]}
+            ---
+            apiVersion: v1
+            kind: Service
+            metadata: {name: web}
+            spec: {selector: {app: web}, ports: [{port: 80}]}
+            """);
+        var r = Cli.CliTests.Run("maps", "--cluster", file, "--service-cidr", "172.20.0.0/16");
+        Assert.True(r.ExitCode == 0, r.ToString());
+        Assert.Contains("172.20.0.2:80", r.Stdout); // .1 is default/kubernetes's
+        Assert.Contains("172.20.0.0/16 (from --service-cidr)", r.Stdout);
+
+        var dns = Cli.CliTests.Run("dns", "--cluster", file, "quiet-team.svc.cluster.local");
+        Assert.True(dns.ExitCode == 0, dns.ToString());
+        Assert.Contains("status: NOERROR", dns.Stdout); // the namespace exists: NODATA, not NXDOMAIN
+    }
 }
