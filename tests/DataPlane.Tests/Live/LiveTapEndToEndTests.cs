@@ -35,18 +35,7 @@ public sealed class LiveTapEndToEndTests : IDisposable
 
     // A ClusterIP service with a UDP and a TCP port, one backend on node-2 (so not node-local), and the cluster CIDR
     // that makes the client outside it: kube-proxy masquerades it, which brings the backend's replies back to the TAP.
-    const string Manifests = TestManifests.Node1 + """
-        apiVersion: v1
-        kind: Node
-        metadata: {name: node-2}
-        spec: {podCIDR: 10.244.2.0/24}
-        status: {addresses: [{type: InternalIP, address: 192.168.0.3}]}
-        ---
-        apiVersion: kubeproxy.config.k8s.io/v1alpha1
-        kind: KubeProxyConfiguration
-        mode: iptables
-        clusterCIDR: 10.244.0.0/16
-        ---
+    const string Manifests = TestManifests.TwoNodesIptables + """
         apiVersion: v1
         kind: Service
         metadata: {name: echo, namespace: default}

@@ -31,18 +31,7 @@ public class EndpointChurnStressTests : IDisposable
         try { Directory.Delete(_tmp, recursive: true); } catch (IOException) { } catch (UnauthorizedAccessException) { }
     }
 
-    const string Cluster = TestManifests.Node1 + """
-        apiVersion: v1
-        kind: Node
-        metadata: {name: node-2}
-        spec: {podCIDR: 10.244.2.0/24}
-        status: {addresses: [{type: InternalIP, address: 192.168.0.3}]}
-        ---
-        apiVersion: kubeproxy.config.k8s.io/v1alpha1
-        kind: KubeProxyConfiguration
-        mode: iptables
-        clusterCIDR: 10.244.0.0/16
-        ---
+    const string Cluster = TestManifests.TwoNodesIptables + """
         apiVersion: v1
         kind: Service
         metadata: {name: churn, namespace: default}
