@@ -21,7 +21,7 @@ public class BackendSelectBenchmarks
     MapSet _maps = null!;
     Lb4Service _service;
     uint[] _ids = [];
-    AffinityMap _affinity = null!;
+    WorkerState _w = null!;
     DeterministicRandom _rng = new(1);
 
     [GlobalSetup]
@@ -31,7 +31,7 @@ public class BackendSelectBenchmarks
         _service = _maps.Services.Lookup(new Lb4Key(BenchCluster.Vip(0), BenchCluster.ServicePort, Packets.IpProto.Tcp));
         _ids = _maps.BackendSlots.AsSpan((int)_service.SlotOffset, _service.Count).ToArray();
         if (_ids.Length != Backends) throw new InvalidOperationException("service not built");
-        _affinity = new AffinityMap(16);
+        _w = new WorkerState(new PipelineOptions { CtCapacity = 64 }, _maps.Generation);
     }
 
     [Benchmark(Baseline = true, OperationsPerInvoke = BenchData.Batch)]
@@ -60,7 +60,7 @@ public class BackendSelectBenchmarks
         for (int p = 0; p < BenchData.Batch; p++)
         {
             var ctx = new PacketContext { Service = _service };
-            if (BackendSelectStage.Run(ref ctx, _maps, _affinity, ref _rng) == Verdict.Continue && ctx.BackendId != 0) hits++;
+            if (BackendSelectStage.Run(ref ctx, _maps, _w) == Verdict.Continue && ctx.BackendId != 0) hits++;
             sum += ctx.BackendId;
         }
         return Check(hits, sum);

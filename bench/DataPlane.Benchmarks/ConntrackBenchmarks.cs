@@ -44,6 +44,7 @@ public class ConntrackHitBenchmarks
     public int LiveFlows;
     public static IEnumerable<int> FlowCounts => Scale.LiveFlows;
 
+    WorkerState _w = null!;
     ConntrackMap _ct = null!;
     MapSet _maps = null!;
     Dictionary<CtTuple4, int> _dictionary = null!;
@@ -55,6 +56,7 @@ public class ConntrackHitBenchmarks
     {
         _ct = LiveTable.Fill(LiveFlows, LiveTable.CapacityFor(LiveFlows));
         _maps = BenchCluster.Build(1, 1);
+        _w = new WorkerState(new PipelineOptions { CtCapacity = _ct.Capacity }, _maps.Generation, _ct);
         _dictionary = new Dictionary<CtTuple4, int>(2 * LiveFlows);
         for (int i = 0; i < LiveFlows; i++) { _dictionary[LiveTable.Original(i)] = i; _dictionary[LiveTable.Reply(i)] = i; }
         var rng = new Random(42);
@@ -81,7 +83,7 @@ public class ConntrackHitBenchmarks
         {
             ref readonly CtTuple4 t = ref _ring[c];
             var ctx = new PacketContext { SrcIp = t.SrcIp, SrcPort = t.SrcPort, DstIp = t.DstIp, DstPort = t.DstPort, Proto = t.Proto, NowNs = BenchData.Now };
-            if (ConntrackStage.Lookup(ref ctx, _ct, _maps) == Verdict.Forward) hits++;
+            if (ConntrackStage.Lookup(ref ctx, _maps, _w) == Verdict.Forward) hits++;
         }
         _cursor = c;
         return Check(hits);

@@ -36,7 +36,7 @@ public class LinkLayerBenchmarks
         {
             if (LinkLayer.ToEthernet(link, f, _buffer, out int length) != LinkFrameKind.Received) continue;
             var ctx = new PacketContext { Frame = _buffer, Length = length };
-            if (ParseStage.Run(ref ctx) == Verdict.Continue) ports += ctx.DstPort;
+            if (ParseStage.Run(ref ctx, null!, null!) == Verdict.Continue) ports += ctx.DstPort;
         }
         return Check(ports);
     }

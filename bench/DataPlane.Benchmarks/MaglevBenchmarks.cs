@@ -21,7 +21,7 @@ public class MaglevSelectBenchmarks
 
     MapSet _maps = null!;
     Lb4Service _random, _maglev;
-    AffinityMap _affinity = null!;
+    WorkerState _w = null!;
     DeterministicRandom _rng = new(1);
     int _port;
 
@@ -36,7 +36,7 @@ public class MaglevSelectBenchmarks
         _maps = b.Build(1);
         _random = _maps.Frontend(new Lb4Key(BenchCluster.Vip(0), BenchCluster.ServicePort, IpProto.Tcp));
         _maglev = _maps.Frontend(new Lb4Key(BenchCluster.Vip(1), BenchCluster.ServicePort, IpProto.Tcp));
-        _affinity = new AffinityMap(16);
+        _w = new WorkerState(new PipelineOptions { CtCapacity = 64 }, _maps.Generation);
     }
 
     [Benchmark(Baseline = true, OperationsPerInvoke = BenchData.Batch)]
@@ -48,8 +48,8 @@ public class MaglevSelectBenchmarks
         long sum = Select(_maglev, BenchCluster.Vip(1));
         var again = new PacketContext { Service = _maglev, SrcIp = Ip4.Parse("10.244.1.5"), SrcPort = (ushort)(1024 + ((_port - 1) & 4095)), DstIp = BenchCluster.Vip(1), DstPort = BenchCluster.ServicePort, Proto = IpProto.Tcp };
         var first = again;
-        BackendSelectStage.Run(ref again, _maps, _affinity, ref _rng);
-        BackendSelectStage.Run(ref first, _maps, _affinity, ref _rng);
+        BackendSelectStage.Run(ref again, _maps, _w);
+        BackendSelectStage.Run(ref first, _maps, _w);
         return again.BackendId == first.BackendId ? sum : throw new InvalidOperationException("Maglev picked two backends for one connection");
     }
 
@@ -64,7 +64,7 @@ public class MaglevSelectBenchmarks
                 Service = service, SrcIp = Ip4.Parse("10.244.1.5"), SrcPort = (ushort)(1024 + (_port++ & 4095)),
                 DstIp = vip, DstPort = BenchCluster.ServicePort, Proto = IpProto.Tcp,
             };
-            if (BackendSelectStage.Run(ref ctx, _maps, _affinity, ref _rng) == Verdict.Continue && ctx.BackendId != 0) hits++;
+            if (BackendSelectStage.Run(ref ctx, _maps, _w) == Verdict.Continue && ctx.BackendId != 0) hits++;
             sum += ctx.BackendId;
         }
         return hits == BenchData.Batch ? sum : throw new InvalidOperationException($"{BenchData.Batch - hits} selections returned no backend");

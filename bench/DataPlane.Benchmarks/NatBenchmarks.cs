@@ -92,6 +92,7 @@ public class SnatAllocationBenchmarks
     const int Ring = 1 << 15;
     const long Lap = 120_000_000_000; // 2 min > SYN timeout (60 s)
 
+    WorkerState _w = null!;
     ConntrackMap _ct = null!;
     MapSet _maps = null!;
     readonly PipelineOptions _options = new();
@@ -113,6 +114,7 @@ public class SnatAllocationBenchmarks
         _service = _maps.Services.Lookup(new Lb4Key(BenchCluster.Node, BenchCluster.FirstNodePort, IpProto.Tcp));
         _timeouts = new CtTimeouts(_options);
         _ct = new ConntrackMap(2 * Ring);
+        _w = new WorkerState(_options with { CtCapacity = _ct.Capacity }, _maps.Generation, _ct);
         var rng = new Random(42);
         _tuples = new CtTuple4[Ring];
         _backend = new uint[Ring];
@@ -162,9 +164,9 @@ public class SnatAllocationBenchmarks
             var ctx = new PacketContext
             {
                 SrcIp = t.SrcIp, SrcPort = t.SrcPort, DstIp = t.DstIp, DstPort = t.DstPort, Proto = t.Proto, TcpFlags = L4.TcpSyn,
-                NowNs = _now, Service = _service, BackendId = _backend[c], Masquerade = true,
+                NowNs = _now, Service = _service, BackendId = _backend[c], Masquerade = true, MasqueradeIp = BenchCluster.Node,
             };
-            if (ConntrackStage.Create(ref ctx, _maps, _ct, _options, ref _rng) != Verdict.Continue) continue;
+            if (ConntrackStage.Create(ref ctx, _maps, _w) != Verdict.Continue) continue;
             ref CtEntry e = ref _ct[ctx.CtIndex];
             ConntrackStage.Update(ref ctx, ref e, in _timeouts);
             if (e.Reply.DstIp == BenchCluster.Node && e.Reply.DstPort >= 32768) ok++;

@@ -33,7 +33,7 @@ public class ParseBenchmarks
         foreach (byte[] f in _frames)
         {
             var ctx = new PacketContext { Frame = f, Length = f.Length };
-            if (ParseStage.Run(ref ctx) == Verdict.Continue) ports += ctx.DstPort;
+            if (ParseStage.Run(ref ctx, null!, null!) == Verdict.Continue) ports += ctx.DstPort;
         }
         return Check(ports);
     }

@@ -19,6 +19,7 @@ public class ReverseNatBenchmarks
 {
     const int Flows = 4096;
 
+    WorkerState _w = null!;
     ConntrackMap _ct = null!;
     MapSet _maps = null!;
     FramePool _replies = null!;
@@ -34,6 +35,7 @@ public class ReverseNatBenchmarks
         _maps = BenchCluster.Build(10, 10, nodePorts: true);
         Lb4Service svc = _maps.Services.Lookup(new Lb4Key(BenchCluster.Node, BenchCluster.FirstNodePort, IpProto.Tcp));
         _ct = new ConntrackMap(2 * Flows);
+        _w = new WorkerState(new PipelineOptions { CtCapacity = _ct.Capacity }, _maps.Generation, _ct);
         _replies = new FramePool(Flows);
         _tuples = new CtTuple4[Flows];
         _client = new uint[Flows];
@@ -95,7 +97,7 @@ public class ReverseNatBenchmarks
                 Frame = buf, Length = f.Length, L3Offset = Ethernet.HeaderLength, L4Offset = Ethernet.HeaderLength + Ipv4Header.MinLength,
                 SrcIp = t.SrcIp, SrcPort = t.SrcPort, DstIp = t.DstIp, DstPort = t.DstPort, Proto = t.Proto, NowNs = BenchData.Now,
             };
-            if (ConntrackStage.Lookup(ref ctx, _ct, _maps) != Verdict.Forward || ctx.Direction != CtDirection.Reply) continue;
+            if (ConntrackStage.Lookup(ref ctx, _maps, _w) != Verdict.Forward || ctx.Direction != CtDirection.Reply) continue;
             NatStage.Translate(ref ctx, in _ct[ctx.CtIndex], ctx.Direction);
             if (ctx.DstIp == _client[c]) ok++;
         }

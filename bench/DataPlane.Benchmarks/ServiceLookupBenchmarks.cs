@@ -55,7 +55,7 @@ public class ServiceLookupBenchmarks
         for (int i = 0; i < BenchData.Batch; i++, c = (c + 1) & (Ring - 1))
         {
             var ctx = new PacketContext { DstIp = _dst[c], DstPort = BenchCluster.ServicePort, Proto = IpProto.Tcp };
-            if (ServiceLookupStage.Run(ref ctx, maps) == Verdict.Continue && ctx.Service.Count != 0) hits++;
+            if (ServiceLookupStage.Run(ref ctx, maps, null!) == Verdict.Continue && ctx.Service.Count != 0) hits++;
         }
         _cursor = c;
         return Check(hits);
@@ -71,7 +71,7 @@ public class ServiceLookupBenchmarks
         {
             maps.Services.Prefetch(new Lb4Key(_dst[(c + 8) & (Ring - 1)], BenchCluster.ServicePort, IpProto.Tcp));
             var ctx = new PacketContext { DstIp = _dst[c], DstPort = BenchCluster.ServicePort, Proto = IpProto.Tcp };
-            if (ServiceLookupStage.Run(ref ctx, maps) == Verdict.Continue && ctx.Service.Count != 0) hits++;
+            if (ServiceLookupStage.Run(ref ctx, maps, null!) == Verdict.Continue && ctx.Service.Count != 0) hits++;
         }
         _cursor = c;
         return Check(hits);

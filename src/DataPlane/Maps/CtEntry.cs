@@ -1,4 +1,5 @@
 using System.Runtime.InteropServices;
+using DataPlane.Packets;
 
 namespace DataPlane.Maps;
 
@@ -71,4 +72,13 @@ public struct CtEntry
     public ushort TcpEndOriginal;
     /// <summary>The same for the reply direction.</summary>
     public ushort TcpEndReply;
+
+    /// <summary>
+    /// A TCP connection that is over: reset in either direction, or a FIN seen both ways (conntrack's CLOSE and
+    /// TIME_WAIT). A SYN on it starts a new connection (cilium ct_lookup, the kernel's tcp_new on a closed tuple), and
+    /// it lives only the close timeout.
+    /// </summary>
+    public readonly bool IsClosed =>
+        Original.Proto == IpProto.Tcp &&
+        (((TcpFlagsOriginal | TcpFlagsReply) & L4.TcpRst) != 0 || (TcpFlagsOriginal & TcpFlagsReply & L4.TcpFin) != 0);
 }

@@ -50,6 +50,10 @@ public sealed class MapSet
     public NodeInfo Node { get; }
     /// <summary>Every address some frontend listens on (any port, any protocol): where foreign L4 protocols are dropped.</summary>
     public FixedHashMap<Ip4Key, byte> FrontendAddresses { get; }
+
+    /// <summary>Whether some frontend (any port, any protocol) listens on <paramref name="address"/>.</summary>
+    public bool IsFrontendAddress(uint address) =>
+        !System.Runtime.CompilerServices.Unsafe.IsNullRef(ref FrontendAddresses.Lookup(new Ip4Key(address)));
     /// <summary>rev_nat_index -> loadBalancerSourceRanges of services with frontends flagged SourceRange.</summary>
     public SourceRangeSet?[] SourceRanges { get; }
 

@@ -78,7 +78,7 @@ public sealed class FlowSteering
     int Steer(uint src, ushort sport, uint dst, ushort dport, MapSet maps)
     {
         if (IsSnatPort(dport, _options) && IsMasqueradeAddress(dst, maps.Node)) return dport % _workers;
-        if (!System.Runtime.CompilerServices.Unsafe.IsNullRef(ref maps.FrontendAddresses.Lookup(new Ip4Key(dst)))) return sport % _workers;
+        if (maps.IsFrontendAddress(dst)) return sport % _workers;
         return dport % _workers;
     }
 
@@ -96,7 +96,7 @@ public sealed class FlowSteering
         // A masqueraded packet's source is a node address, which is also a NodePort frontend address: its SNAT port
         // decides first, as for the replies themselves.
         if (IsSnatPort(qsport, _options) && IsMasqueradeAddress(qsrc, maps.Node)) return qsport % _workers;
-        if (!System.Runtime.CompilerServices.Unsafe.IsNullRef(ref maps.FrontendAddresses.Lookup(new Ip4Key(qsrc)))) return qdport % _workers;
+        if (maps.IsFrontendAddress(qsrc)) return qdport % _workers;
         return qsport % _workers;
     }
 

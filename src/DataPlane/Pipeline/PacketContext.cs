@@ -48,6 +48,8 @@ public ref struct PacketContext
     public byte Scope;
     public uint BackendId;
     public bool Masquerade;
+    /// <summary>The source address masquerade gives the connection (set with <see cref="Masquerade"/>).</summary>
+    public uint MasqueradeIp;
     public bool NewFlow;
 
     /// <summary>Tracing only: the runner records each stage's outcome here; null on the untraced path.</summary>

@@ -3,7 +3,7 @@ using DataPlane.Maps;
 namespace DataPlane.Pipeline;
 
 /// <summary>What happened to one frame, for verdict records and traces (an unmanaged struct: no per-packet allocation).</summary>
-public struct PacketResult
+public partial struct PacketResult
 {
     public Verdict Verdict;
     public DropReason Reason;

@@ -75,7 +75,7 @@ public class IcmpParseTests
         byte[] syn = Frames.TcpFrame("10.244.1.5", 41003, "10.96.0.10", 80, Frames.Tcp.Syn, 1, 0);
         byte[] err = Frames.IcmpPortUnreachable(syn, "192.168.0.3", 5, false);
         var ctx = new PacketContext { Frame = err, Length = err.Length };
-        Assert.Equal(Verdict.Continue, DataPlane.Pipeline.Stages.ParseStage.Run(ref ctx));
+        Assert.Equal(Verdict.Continue, DataPlane.Pipeline.Stages.ParseStage.Run(ref ctx, null!, null!));
         Assert.Equal((3, 6, 41003, 80), (ctx.IcmpType, ctx.InnerProto, ctx.InnerSrcPort, ctx.InnerDstPort));
         Assert.Equal(DataPlane.Packets.Ip4.Parse("10.96.0.10"), ctx.InnerDstIp);
         // Every cut inside the quote (but past the outer ICMP header) is a truncated ICMP error.
@@ -87,7 +87,7 @@ public class IcmpParseTests
             ushort c = Frames.InternetChecksum(t.AsSpan(14, 20));
             t[24] = (byte)(c >> 8); t[25] = (byte)c;
             var c2 = new PacketContext { Frame = t, Length = t.Length };
-            Assert.Equal(Verdict.Drop, DataPlane.Pipeline.Stages.ParseStage.Run(ref c2));
+            Assert.Equal(Verdict.Drop, DataPlane.Pipeline.Stages.ParseStage.Run(ref c2, null!, null!));
             Assert.Equal(DropReason.TruncatedIcmpError, c2.Reason);
         }
     }

@@ -12,13 +12,13 @@ namespace DataPlane.Pipeline.Stages;
 public static class BackendSelectStage
 {
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Verdict Run(ref PacketContext ctx, MapSet maps, AffinityMap affinity, ref DeterministicRandom rng)
+    public static Verdict Run(ref PacketContext ctx, MapSet maps, WorkerState w)
     {
         uint count = ctx.Service.Count;
         if (count == 0) return Empty(ref ctx);
-        if ((ctx.Service.Flags & ServiceFlags.Affinity) != 0 && Sticky(ref ctx, maps, affinity)) return Verdict.Continue;
+        if ((ctx.Service.Flags & ServiceFlags.Affinity) != 0 && Sticky(ref ctx, maps, w.Affinity)) return Verdict.Continue;
         if ((ctx.Service.Flags & ServiceFlags.Maglev) != 0) return Maglev(ref ctx, maps);
-        uint slot = count == 1 ? 0 : rng.Next(count);
+        uint slot = count == 1 ? 0 : w.Rng.Next(count);
         ctx.BackendId = maps.Slot(ctx.Service.SlotOffset + slot);
         return Verdict.Continue;
     }
@@ -39,8 +39,7 @@ public static class BackendSelectStage
     static Verdict Empty(ref PacketContext ctx)
     {
         if ((ctx.Service.Flags & ServiceFlags.DropWhenEmpty) == 0) return Verdict.Reject;
-        ctx.Reason = DropReason.NoServiceBackend;
-        return Verdict.Drop;
+        return ctx.Drop(DropReason.NoServiceBackend);
     }
 
     [MethodImpl(MethodImplOptions.NoInlining)]

@@ -25,13 +25,14 @@ public static class ConntrackStage
     /// connection that has closed (FIN both ways or RST) starts a new connection, as cilium's ct_lookup does.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Verdict Lookup(ref PacketContext ctx, ConntrackMap ct, MapSet maps)
+    public static Verdict Lookup(ref PacketContext ctx, MapSet maps, WorkerState w)
     {
+        ConntrackMap ct = w.Conntrack;
         int idx = ct.Lookup(new CtTuple4(ctx.SrcIp, ctx.SrcPort, ctx.DstIp, ctx.DstPort, ctx.Proto), out CtDirection dir);
         ctx.CtIndex = idx;
         if (idx < 0) return Verdict.Continue;
         ref CtEntry e = ref ct[idx];
-        if (e.ExpiresNs <= ctx.NowNs || (IsClosed(in e) && (ctx.TcpFlags & (L4.TcpSyn | L4.TcpAck)) == L4.TcpSyn)
+        if (e.ExpiresNs <= ctx.NowNs || (e.IsClosed && (ctx.TcpFlags & (L4.TcpSyn | L4.TcpAck)) == L4.TcpSyn)
             || (e.Generation != (ushort)maps.Generation && BackendGone(ref e, maps)))
             return Stale(ref ctx, ct, idx);
         ctx.Direction = dir;
@@ -52,8 +53,7 @@ public static class ConntrackStage
     [MethodImpl(MethodImplOptions.NoInlining)]
     static Verdict Invalid(ref PacketContext ctx)
     {
-        ctx.Reason = DropReason.CtInvalid;
-        return Verdict.Drop;
+        return ctx.Drop(DropReason.CtInvalid);
     }
 
     /// <summary>
@@ -84,11 +84,6 @@ public static class ConntrackStage
         return Verdict.Continue;
     }
 
-    static bool IsClosed(in CtEntry e) =>
-        e.Original.Proto == IpProto.Tcp &&
-        (((e.TcpFlagsOriginal | e.TcpFlagsReply) & L4.TcpRst) != 0 ||
-         ((e.TcpFlagsOriginal & e.TcpFlagsReply) & L4.TcpFin) != 0);
-
     /// <summary>Account a packet to its connection: flags seen, SEEN_REPLY, lifetime.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static void Update(ref PacketContext ctx, ref CtEntry e, in CtTimeouts t)
@@ -101,7 +96,7 @@ public static class ConntrackStage
             else e.TcpFlagsReply |= ctx.TcpFlags;
             TcpWindow.Track(ref ctx, ref e);
             byte all = (byte)(e.TcpFlagsOriginal | e.TcpFlagsReply);
-            if (IsClosed(in e)) lifetime = t.TcpClose;
+            if (e.IsClosed) lifetime = t.TcpClose;
             // Cilium keeps an entry at the SYN lifetime until it sees a packet without SYN (seen_non_syn).
             else if ((all & L4.TcpAck) != 0 || ctx.Direction == CtDirection.Reply) lifetime = t.TcpEstablished;
             else lifetime = t.TcpSyn;
@@ -113,18 +108,19 @@ public static class ConntrackStage
     }
 
     /// <summary>
-    /// Creates the connection for a new service flow to <c>ctx.BackendId</c>: DNAT to the backend, and SNAT when
-    /// <c>ctx.Masquerade</c>. The reply tuple must be unique in the table (it is how replies find the connection); for a
+    /// Creates the connection for a new service flow to <c>ctx.BackendId</c>: DNAT to the backend, and SNAT to
+    /// <c>ctx.MasqueradeIp</c> when <c>ctx.Masquerade</c> (<see cref="MasqueradeStage"/> decided both). The reply tuple must be unique in the table (it is how replies find the connection); for a
     /// masqueraded flow the source port is the client's when it lies in the SNAT range and is free, otherwise random,
     /// then linear probing with bounded retries (cilium snat_v4_new_mapping). Exhaustion drops, never collides.
     /// </summary>
-    public static Verdict Create(ref PacketContext ctx, MapSet maps, ConntrackMap ct, PipelineOptions o, ref DeterministicRandom rng)
+    public static Verdict Create(ref PacketContext ctx, MapSet maps, WorkerState w)
     {
+        ConntrackMap ct = w.Conntrack;
+        PipelineOptions o = w.Options;
         Lb4Backend be = maps.Backend(ctx.BackendId);
         var original = new CtTuple4(ctx.SrcIp, ctx.SrcPort, ctx.DstIp, ctx.DstPort, ctx.Proto);
-        uint natIp = ctx.SrcIp;
+        uint natIp = ctx.Masquerade ? ctx.MasqueradeIp : ctx.SrcIp;
         ushort natPort = ctx.SrcPort;
-        if (ctx.Masquerade) natIp = MasqueradeSource(maps.Node, in be);
 
         int entry = -1;
         var (lo, hi) = SnatRange(ctx.SrcPort, o);
@@ -138,7 +134,7 @@ public static class ConntrackStage
             // The tuple is taken (or the client's port is outside the range): search the SNAT range. A DNAT-only flow
             // lands here only when its reply tuple clashes with another connection's; Linux then gives it a unique
             // source port too (nf_nat's null binding), so do the same.
-            st = AllocatePort(in original, in be, natIp, lo, hi, maps.Node, ct, o, ref rng, out entry, out natPort, ctx.NowNs);
+            st = AllocatePort(in original, in be, natIp, lo, hi, maps.Node, ct, o, ref w.Rng, out entry, out natPort, ctx.NowNs);
             if (st == MapStatus.Exists) return ctx.Drop(DropReason.NatPortExhausted);
         }
         if (st == MapStatus.Full) return ctx.Drop(DropReason.CtFull);
@@ -156,6 +152,11 @@ public static class ConntrackStage
         ctx.CtIndex = entry;
         ctx.Direction = CtDirection.Original;
         ctx.NewFlow = true;
+        // sessionAffinity ClientIP remembers the backend of a connection that was actually made (cilium
+        // lb4_update_affinity_by_addr; kube-proxy's recent --set in the endpoint chain, which only a NEW packet that
+        // passed the DNAT reaches).
+        if ((ctx.Service.Flags & ServiceFlags.Affinity) != 0)
+            w.Affinity.Record(ctx.SrcIp, ctx.Service.RevNatIndex, be.Address, be.Port, ctx.NowNs);
         return Verdict.Continue;
     }
 
@@ -190,12 +191,4 @@ public static class ConntrackStage
         port = 0;
         return MapStatus.Exists;
     }
-
-    /// <summary>
-    /// MASQUERADE takes the primary address of the egress interface (kernel-behaviour.md): the node IP on the uplink,
-    /// but the pod-side gateway (first address of spec.podCIDR, like cni0's 10.244.1.1) when the backend is on this node.
-    /// </summary>
-    static uint MasqueradeSource(NodeInfo node, in Lb4Backend be) =>
-        be.Local && node.PodCidr is { } pod ? pod.At(1) : node.PrimaryAddress;
-
 }

@@ -31,6 +31,14 @@ public static class DnsStage
     public const ushort Port = 53;
     const int TcpMss = 1460;
 
+    /// <summary>
+    /// Answers the query when the zone's mode says this node does (before kube-proxy's DNAT would send it to CoreDNS);
+    /// <see cref="Verdict.Continue"/> for every other packet.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Verdict Run(ref PacketContext ctx, MapSet maps, WorkerState w) =>
+        maps.Dns is { } dns && Matches(ref ctx, dns, maps) ? Answer(ref ctx, dns) : Verdict.Continue;
+
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static bool Matches(ref PacketContext ctx, DnsZone zone, MapSet maps) =>
         ctx.DstIp == zone.Address && ctx.DstPort == Port && !ctx.IsFirstFragment && ctx.Proto is IpProto.Udp or IpProto.Tcp
@@ -44,7 +52,8 @@ public static class DnsStage
         return Unsafe.IsNullRef(ref s) || s.Count == 0;
     }
 
-    public static Verdict Run(ref PacketContext ctx, DnsZone zone)
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    public static Verdict Answer(ref PacketContext ctx, DnsZone zone)
     {
         Span<byte> l4 = ctx.Frame.Slice(ctx.L4Offset, ctx.L4Length);
         uint pseudo = Checksum.PseudoHeaderSum(ctx.SrcIp, ctx.DstIp, ctx.Proto, ctx.L4Length);
@@ -55,14 +64,14 @@ public static class DnsStage
     {
         int udpLen = L4.ReadU16(l4, L4.UdpLengthOffset);
         if (L4.ReadU16(l4, L4.UdpChecksumOffset) != 0 && Checksum.Fold(Checksum.Sum(l4[..udpLen], pseudo)) != 0xFFFF)
-            return Drop(ref ctx, DropReason.DnsBadChecksum);
+            return ctx.Drop(DropReason.DnsBadChecksum);
         int l3 = ctx.L3Offset;
         Span<byte> r = ctx.ReplyBuffer;
         // One Ethernet frame at most (1500-byte MTU): a larger EDNS0 answer is truncated with TC rather than fragmented.
         int room = Math.Min(r.Length, l3 + 1500) - l3 - Ipv4Header.MinLength - L4.UdpLength;
-        if (room < DnsParser.HeaderLength) return Drop(ref ctx, DropReason.DnsIgnored);
+        if (room < DnsParser.HeaderLength) return ctx.Drop(DropReason.DnsIgnored);
         int n = DnsResponder.Respond(zone, l4[L4.UdpLength..udpLen], r[(l3 + Ipv4Header.MinLength + L4.UdpLength)..], room, tcp: false);
-        if (n == 0) return Drop(ref ctx, DropReason.DnsIgnored);
+        if (n == 0) return ctx.Drop(DropReason.DnsIgnored);
         Span<byte> udp = r.Slice(l3 + Ipv4Header.MinLength, L4.UdpLength + n);
         L4.WriteU16(udp, L4.SrcPortOffset, Port);
         L4.WriteU16(udp, L4.DstPortOffset, ctx.SrcPort);
@@ -76,7 +85,7 @@ public static class DnsStage
 
     static Verdict Tcp(ref PacketContext ctx, DnsZone zone, Span<byte> l4, uint pseudo)
     {
-        if (Checksum.Fold(Checksum.Sum(l4, pseudo)) != 0xFFFF) return Drop(ref ctx, DropReason.DnsBadChecksum);
+        if (Checksum.Fold(Checksum.Sum(l4, pseudo)) != 0xFFFF) return ctx.Drop(DropReason.DnsBadChecksum);
         byte flags = ctx.TcpFlags;
         int dataOffset = (l4[L4.TcpDataOffsetOffset] >> 4) * 4;
         ReadOnlySpan<byte> data = l4[dataOffset..];
@@ -85,7 +94,7 @@ public static class DnsStage
         if ((flags & L4.TcpRst) != 0) return Verdict.Local;
         int l3 = ctx.L3Offset, tcpAt = l3 + Ipv4Header.MinLength;
         Span<byte> r = ctx.ReplyBuffer;
-        if (r.Length < tcpAt + 24 + 2 + DnsParser.HeaderLength) return Drop(ref ctx, DropReason.DnsIgnored);
+        if (r.Length < tcpAt + 24 + 2 + DnsParser.HeaderLength) return ctx.Drop(DropReason.DnsIgnored);
         if ((flags & (L4.TcpSyn | L4.TcpAck)) == L4.TcpSyn)
         {
             // SYN-ACK with an MSS option, the ISN a keyed hash of the connection (a SYN cookie's role: no state kept).
@@ -101,11 +110,11 @@ public static class DnsStage
             return fin == 0 ? Verdict.Local : Segment(ref ctx, zone, ack, seq + 1, L4.TcpFin | L4.TcpAck, 20, 0);
         // RFC 1035 §4.2.2: each message is preceded by its two-byte length.
         if (data.Length < 2 || data.Length < 2 + BinaryPrimitives.ReadUInt16BigEndian(data))
-            return Drop(ref ctx, DropReason.DnsTcpIncomplete);
+            return ctx.Drop(DropReason.DnsTcpIncomplete);
         int msgLen = BinaryPrimitives.ReadUInt16BigEndian(data);
         int room = Math.Min(TcpMss, r.Length - tcpAt - 20) - 2;
         int n = DnsResponder.Respond(zone, data.Slice(2, msgLen), r[(tcpAt + 22)..], room, tcp: true);
-        if (n == 0) return Drop(ref ctx, DropReason.DnsIgnored);
+        if (n == 0) return ctx.Drop(DropReason.DnsIgnored);
         BinaryPrimitives.WriteUInt16BigEndian(r[(tcpAt + 20)..], (ushort)n);
         return Segment(ref ctx, zone, ack, seq + (uint)data.Length + fin, (byte)(L4.TcpAck | L4.TcpPsh | (fin != 0 ? L4.TcpFin : 0)), 20, 2 + n);
     }
@@ -149,9 +158,4 @@ public static class DnsStage
         ctx.ReplyLength = l3 + Ipv4Header.MinLength + l4Length;
     }
 
-    static Verdict Drop(ref PacketContext ctx, DropReason reason)
-    {
-        ctx.Reason = reason;
-        return Verdict.Drop;
-    }
 }

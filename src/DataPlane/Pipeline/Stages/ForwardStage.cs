@@ -1,4 +1,6 @@
 using System.Runtime.CompilerServices;
+using System.Buffers.Binary;
+using DataPlane.Maps;
 using DataPlane.Packets;
 
 namespace DataPlane.Pipeline.Stages;
@@ -9,10 +11,46 @@ namespace DataPlane.Pipeline.Stages;
 /// kernel's ip_forward checks it after PREROUTING (so after kube-proxy's DNAT) and before the FORWARD hook (so before
 /// kube-proxy's REJECT), and answers with ICMP time exceeded, code 0 (icmp_send(ICMP_TIME_EXCEEDED, ICMP_EXC_TTL)).
 /// No answer, only the drop, for a non-first fragment and for an ICMP error (icmp_send: "only reply to fragment 0",
-/// never an error about an error, RFC 1122 §3.2.2).
+/// never an error about an error, RFC 1122 §3.2.2). It also owns the forwarding rewrite of the IPv4 header (TTL - 1,
+/// translated addresses, checksum) that NAT, translated ICMP errors and later fragments share.
 /// </summary>
 public static class ForwardStage
 {
+    /// <summary>
+    /// A new service connection, after backend selection: ip_forward's TTL check runs after PREROUTING's DNAT, so the
+    /// error is NATed back to come from the frontend (the packet's destination as it arrived).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Verdict Run(ref PacketContext ctx, MapSet maps, WorkerState w) => Ttl(ref ctx, ctx.DstIp, ref w.IcmpId);
+
+    /// <summary>
+    /// A packet of a tracked connection (<c>ctx.CtIndex</c>): the error comes from the frontend (the original
+    /// destination) for the client's direction, from the interface towards the backend for a reply.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Verdict Tracked(ref PacketContext ctx, MapSet maps, WorkerState w) =>
+        Expires(ref ctx) ? TrackedExpired(ref ctx, maps, w) : Verdict.Continue;
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    static Verdict TrackedExpired(ref PacketContext ctx, MapSet maps, WorkerState w) =>
+        Expired(ref ctx, ctx.Direction == CtDirection.Original ? w.Conntrack[ctx.CtIndex].Original.DstIp : InterfaceToward(maps.Node, ctx.SrcIp), ref w.IcmpId);
+
+    /// <summary>
+    /// A forwarded datagram with IP options: Record Route and Timestamp get this node's entry (<see cref="IpOptions"/>).
+    /// The recorded address is the node's address on the egress side, as MASQUERADE picks it: the pod gateway
+    /// towards this node's pods, the node IP otherwise. The timestamp comes from the packet clock (the capture's time
+    /// in a replay). Options the kernel rejects drop the datagram (it would also send ICMP parameter problem; not sent).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    public static Verdict Options(ref PacketContext ctx, MapSet maps, WorkerState w)
+    {
+        NodeInfo node = maps.Node;
+        uint egress = node.PodCidr is { } pod && pod.Contains(ctx.DstIp) ? pod.At(1) : node.PrimaryAddress;
+        if (IpOptions.Forward(ctx.Frame.Slice(ctx.L3Offset), egress, IpOptions.MillisecondsSinceMidnight(ctx.NowNs), node.Addresses))
+            return Verdict.Forward;
+        return ctx.Drop(DropReason.BadIpOptions);
+    }
+
 
     /// <summary>
     /// <see cref="Verdict.Continue"/> when the frame may be forwarded; otherwise the frame is not, <c>ctx.Reason</c> is
@@ -32,7 +70,7 @@ public static class ForwardStage
     /// The address an error the node itself originates leaves with (icmp_send's source, the route back to the sender):
     /// the pod gateway (cni0's address) towards this node's pods, the node IP otherwise.
     /// </summary>
-    public static uint InterfaceToward(DataPlane.Maps.NodeInfo node, uint dst) =>
+    public static uint InterfaceToward(NodeInfo node, uint dst) =>
         node.PodCidr is { } pod && pod.Contains(dst) ? pod.At(1) : node.PrimaryAddress;
 
     [MethodImpl(MethodImplOptions.NoInlining)]
@@ -52,4 +90,32 @@ public static class ForwardStage
     /// </summary>
     static void TimeExceeded(ref PacketContext ctx, uint src, ref ushort ipId) =>
         IcmpSend.Build(ref ctx, src, L4.IcmpTimeExceeded, 0 /* TTL exceeded in transit */, forwardedQuote: false, ref ipId);
+
+    /// <summary>
+    /// The IPv4 part of forwarding a translated packet, shared by every stage that forwards (translation, ICMP errors,
+    /// later fragments): new addresses, TTL - 1 (the high byte of the TTL/protocol word), one incremental header
+    /// checksum update. Returns the address part of the difference, which the TCP/UDP pseudo-header also needs.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static uint IpHeader(Span<byte> ip, uint oldSrc, uint newSrc, uint oldDst, uint newDst)
+    {
+        uint addrDiff = 0;
+        if (newSrc != oldSrc)
+        {
+            addrDiff += Checksum.Diff32(oldSrc, newSrc);
+            BinaryPrimitives.WriteUInt32BigEndian(ip.Slice(Ipv4Header.SrcOffset), newSrc);
+        }
+        if (newDst != oldDst)
+        {
+            addrDiff += Checksum.Diff32(oldDst, newDst);
+            BinaryPrimitives.WriteUInt32BigEndian(ip.Slice(Ipv4Header.DstOffset), newDst);
+        }
+        ushort ttlProto = BinaryPrimitives.ReadUInt16BigEndian(ip.Slice(Ipv4Header.TtlOffset));
+        ushort next = (ushort)(ttlProto - 0x100);
+        ip[Ipv4Header.TtlOffset] = (byte)(next >> 8);
+        ushort check = BinaryPrimitives.ReadUInt16BigEndian(ip.Slice(Ipv4Header.ChecksumOffset));
+        BinaryPrimitives.WriteUInt16BigEndian(ip.Slice(Ipv4Header.ChecksumOffset),
+            Checksum.Apply(check, addrDiff + Checksum.Diff16(ttlProto, next)));
+        return addrDiff;
+    }
 }

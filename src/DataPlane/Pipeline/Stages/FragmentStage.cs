@@ -17,8 +17,10 @@ public static class FragmentStage
     public static FragmentKey KeyOf(ref PacketContext ctx) =>
         new(ctx.SrcIp, ctx.DstIp, BinaryPrimitives.ReadUInt16BigEndian(ctx.Frame.Slice(ctx.L3Offset + Ipv4Header.IdOffset)), ctx.Proto);
 
-    public static Verdict Later(ref PacketContext ctx, MapSet maps, ConntrackMap ct, FragmentMap frags)
+    public static Verdict Run(ref PacketContext ctx, MapSet maps, WorkerState w)
     {
+        ConntrackMap ct = w.Conntrack;
+        FragmentMap frags = w.Fragments;
         FragmentKey key = KeyOf(ref ctx);
         if (!frags.TryGet(key, ctx.NowNs, out FragmentEntry f) || !ct.TrySnapshot(f.CtIndex, out CtEntry e) || e.FlowId != f.FlowId)
             return NotSeen(ref ctx, maps);
@@ -30,7 +32,7 @@ public static class FragmentStage
         ctx.CtIndex = f.CtIndex;
         ctx.Direction = f.Direction;
         ref readonly CtTuple4 other = ref f.Direction == CtDirection.Original ? ref e.Reply : ref e.Original;
-        NatStage.ForwardIpHeader(ctx.Frame.Slice(ctx.L3Offset), ctx.SrcIp, other.DstIp, ctx.DstIp, other.SrcIp);
+        ForwardStage.IpHeader(ctx.Frame.Slice(ctx.L3Offset), ctx.SrcIp, other.DstIp, ctx.DstIp, other.SrcIp);
         ctx.ArrivedSrcIp = ctx.SrcIp; // how a later fragment of an ICMP error is reported
         ctx.ArrivedDstIp = ctx.DstIp;
         // Report the datagram's translated tuple (the ports are those of its first fragment).
@@ -41,9 +43,6 @@ public static class FragmentStage
 
     static Verdict NotSeen(ref PacketContext ctx, MapSet maps)
     {
-        if (System.Runtime.CompilerServices.Unsafe.IsNullRef(ref maps.FrontendAddresses.Lookup(new Ip4Key(ctx.DstIp))))
-            return Verdict.Pass;
-        ctx.Reason = DropReason.FragFirstNotSeen;
-        return Verdict.Drop;
+        return maps.IsFrontendAddress(ctx.DstIp) ? ctx.Drop(DropReason.FragFirstNotSeen) : Verdict.Pass;
     }
 }

@@ -14,13 +14,13 @@ namespace DataPlane.Pipeline.Stages;
 /// </summary>
 public static class HostPortStage
 {
-    public static Verdict Run(ref PacketContext ctx, MapSet maps, HostPortSet served, ref ushort ipId)
+    public static Verdict Run(ref PacketContext ctx, MapSet maps, WorkerState w)
     {
         // Loopback (127/8) is left alone: it never arrives on a wire, and what answers there is the host's business.
         if (ctx.Proto is not (IpProto.Tcp or IpProto.Udp) || ctx.IsFirstFragment || (ctx.DstIp >> 24) == 127 || !maps.Node.IsNodeAddress(ctx.DstIp)
-            || served.Serves(ctx.Proto, ctx.DstPort))
+            || w.Options.HostPorts.Serves(ctx.Proto, ctx.DstPort))
             return Verdict.Pass;
-        if (ctx.Proto == IpProto.Udp) return RejectStage.Run(ref ctx, maps, ref ipId);
+        if (ctx.Proto == IpProto.Udp) return RejectStage.PortUnreachable(ref ctx, maps, ref w.IcmpId);
         return (ctx.TcpFlags & L4.TcpRst) != 0 ? Verdict.Pass : Reset(ref ctx);
     }
 

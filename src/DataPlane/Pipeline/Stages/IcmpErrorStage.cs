@@ -16,8 +16,13 @@ namespace DataPlane.Pipeline.Stages;
 public static class IcmpErrorStage
 {
     /// <summary>Forward when the error belongs to a tracked connection (and was translated), else Pass.</summary>
-    public static Verdict Run(ref PacketContext ctx, ConntrackMap ct, FragmentMap frags)
+    public static Verdict Run(ref PacketContext ctx, MapSet maps, WorkerState w)
     {
+        // Echo to a service IP is not load-balanced (a ClusterIP cannot be pinged): it goes to the host stack
+        // untouched, as kube-proxy leaves it. Only errors about a tracked connection are translated with it.
+        if (ctx.IcmpType is not (L4.IcmpDestUnreachable or L4.IcmpTimeExceeded)) return Verdict.Pass;
+        ConntrackMap ct = w.Conntrack;
+        FragmentMap frags = w.Fragments;
         if (ctx.InnerProto is not (IpProto.Tcp or IpProto.Udp or IpProto.Sctp)) return Verdict.Pass;
         // The quoted packet left this node as a packet of the connection; the error is about it, so look up the
         // quoted tuple reversed: that is the direction the error itself travels.
@@ -37,8 +42,7 @@ public static class IcmpErrorStage
         // stays bad, a good one stays good), its later fragments following through the fragment map.
         if (!ctx.IsFirstFragment && Checksum.Fold(Checksum.Sum(icmp)) != 0xFFFF)
         {
-            ctx.Reason = DropReason.IcmpBadChecksum;
-            return Verdict.Drop;
+            return ctx.Drop(DropReason.IcmpBadChecksum);
         }
         uint before = ctx.IsFirstFragment ? Checksum.Sum(icmp) : 0;
         ctx.CtIndex = idx;
@@ -73,7 +77,7 @@ public static class IcmpErrorStage
 
         // Outer header: ICMP has no ports, so only the addresses of a `dir` packet, then TTL - 1.
         uint newSrc = other.DstIp, newDst = other.SrcIp;
-        NatStage.ForwardIpHeader(ctx.Frame.Slice(ctx.L3Offset), ctx.SrcIp, newSrc, ctx.DstIp, newDst);
+        ForwardStage.IpHeader(ctx.Frame.Slice(ctx.L3Offset), ctx.SrcIp, newSrc, ctx.DstIp, newDst);
 
         if (ctx.IsFirstFragment)
         {

@@ -13,6 +13,21 @@ namespace DataPlane.Pipeline.Stages;
 /// </summary>
 public static class NatStage
 {
+    /// <summary>
+    /// A packet of the tracked connection <c>ctx.CtIndex</c> that may be forwarded: account it to its connection
+    /// (flags, lifetime), remember a first fragment's translation for the fragments that follow, and rewrite it.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Verdict Run(ref PacketContext ctx, MapSet maps, WorkerState w)
+    {
+        ref CtEntry e = ref w.Conntrack[ctx.CtIndex];
+        if (ctx.IsFirstFragment)
+            w.Fragments.Remember(FragmentStage.KeyOf(ref ctx), ctx.CtIndex, e.FlowId, ctx.Direction, ctx.NowNs);
+        ConntrackStage.Update(ref ctx, ref e, in w.Timeouts);
+        Translate(ref ctx, in e, ctx.Direction);
+        return Verdict.Forward;
+    }
+
     /// <summary>Translate a packet of connection <paramref name="e"/> travelling in <paramref name="dir"/>.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static void Translate(ref PacketContext ctx, in CtEntry e, CtDirection dir)
@@ -26,7 +41,7 @@ public static class NatStage
     public static void Rewrite(ref PacketContext ctx, uint newSrc, ushort newSport, uint newDst, ushort newDport)
     {
         Span<byte> l4 = ctx.Frame.Slice(ctx.L4Offset);
-        uint addrDiff = ForwardIpHeader(ctx.Frame.Slice(ctx.L3Offset), ctx.SrcIp, newSrc, ctx.DstIp, newDst);
+        uint addrDiff = ForwardStage.IpHeader(ctx.Frame.Slice(ctx.L3Offset), ctx.SrcIp, newSrc, ctx.DstIp, newDst);
         uint portDiff = 0;
         if (newSport != ctx.SrcPort)
         {
@@ -59,31 +74,4 @@ public static class NatStage
         ctx.DstPort = newDport;
     }
 
-    /// <summary>
-    /// The IPv4 part of forwarding a translated packet, shared by every stage that forwards (translation, ICMP errors,
-    /// later fragments): new addresses, TTL - 1 (the high byte of the TTL/protocol word), one incremental header
-    /// checksum update. Returns the address part of the difference, which the TCP/UDP pseudo-header also needs.
-    /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static uint ForwardIpHeader(Span<byte> ip, uint oldSrc, uint newSrc, uint oldDst, uint newDst)
-    {
-        uint addrDiff = 0;
-        if (newSrc != oldSrc)
-        {
-            addrDiff += Checksum.Diff32(oldSrc, newSrc);
-            BinaryPrimitives.WriteUInt32BigEndian(ip.Slice(Ipv4Header.SrcOffset), newSrc);
-        }
-        if (newDst != oldDst)
-        {
-            addrDiff += Checksum.Diff32(oldDst, newDst);
-            BinaryPrimitives.WriteUInt32BigEndian(ip.Slice(Ipv4Header.DstOffset), newDst);
-        }
-        ushort ttlProto = BinaryPrimitives.ReadUInt16BigEndian(ip.Slice(Ipv4Header.TtlOffset));
-        ushort next = (ushort)(ttlProto - 0x100);
-        ip[Ipv4Header.TtlOffset] = (byte)(next >> 8);
-        ushort check = BinaryPrimitives.ReadUInt16BigEndian(ip.Slice(Ipv4Header.ChecksumOffset));
-        BinaryPrimitives.WriteUInt16BigEndian(ip.Slice(Ipv4Header.ChecksumOffset),
-            Checksum.Apply(check, addrDiff + Checksum.Diff16(ttlProto, next)));
-        return addrDiff;
-    }
 }

@@ -1,5 +1,6 @@
 using System.Buffers.Binary;
 using System.Runtime.CompilerServices;
+using DataPlane.Maps;
 using DataPlane.Packets;
 
 namespace DataPlane.Pipeline.Stages;
@@ -11,7 +12,7 @@ namespace DataPlane.Pipeline.Stages;
 /// </summary>
 public static class ParseStage
 {
-    public static Verdict Run(ref PacketContext ctx)
+    public static Verdict Run(ref PacketContext ctx, MapSet maps, WorkerState w)
     {
         Span<byte> f = ctx.Frame.Slice(0, ctx.Length);
         if ((uint)f.Length < Ethernet.HeaderLength) return ctx.Drop(DropReason.TruncatedEthernet);

@@ -14,7 +14,23 @@ namespace DataPlane.Pipeline.Stages;
 /// </summary>
 public static class RejectStage
 {
-    public static Verdict Run(ref PacketContext ctx, MapSet maps, ref ushort ipId)
+    /// <summary>
+    /// A service without endpoints: to a node address the datagram is delivered locally (INPUT) and REJECTed whatever
+    /// its TTL; otherwise it is forwarded, and ip_forward's TTL check comes before the FORWARD hook's REJECT, answering
+    /// from the interface towards the sender (no NAT was applied).
+    /// </summary>
+    public static Verdict Run(ref PacketContext ctx, MapSet maps, WorkerState w)
+    {
+        if (!maps.Node.IsNodeAddress(ctx.DstIp))
+        {
+            Verdict v = ForwardStage.Ttl(ref ctx, ForwardStage.InterfaceToward(maps.Node, ctx.SrcIp), ref w.IcmpId);
+            if (v != Verdict.Continue) return v;
+        }
+        return PortUnreachable(ref ctx, maps, ref w.IcmpId);
+    }
+
+    /// <summary>The REJECT itself, whatever the TTL (the node's own closed UDP ports, SCTP).</summary>
+    public static Verdict PortUnreachable(ref PacketContext ctx, MapSet maps, ref ushort ipId)
     {
         NodeInfo node = maps.Node;
         bool input = node.IsNodeAddress(ctx.DstIp);

@@ -12,7 +12,7 @@ namespace DataPlane.Pipeline.Stages;
 public static class ServiceLookupStage
 {
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Verdict Run(ref PacketContext ctx, MapSet maps)
+    public static Verdict Run(ref PacketContext ctx, MapSet maps, WorkerState w)
     {
         ref Lb4Service svc = ref maps.Frontend(new Lb4Key(ctx.DstIp, ctx.DstPort, ctx.Proto));
         if (Unsafe.IsNullRef(ref svc)) return Miss(ref ctx, maps);
@@ -30,8 +30,7 @@ public static class ServiceLookupStage
         // Source ranges apply to LB-IP traffic from everyone, pods included; NodePort and ClusterIP are not filtered.
         if ((f & ServiceFlags.SourceRange) != 0 && maps.SourceRanges[ctx.Service.RevNatIndex] is { } ranges && !ranges.Allows(ctx.SrcIp))
         {
-            ctx.Reason = DropReason.NotInSourceRange;
-            return Verdict.Drop;
+            return ctx.Drop(DropReason.NotInSourceRange);
         }
         if ((f & ServiceFlags.TwoScopes) != 0 && maps.Node.UsesInternalScope(ctx.SrcIp))
         {
@@ -63,8 +62,7 @@ public static class ServiceLookupStage
         }
         if (node.InServiceCidr(ctx.DstIp))
         {
-            ctx.Reason = DropReason.ServiceIpUnallocated;
-            return Verdict.Drop;
+            return ctx.Drop(DropReason.ServiceIpUnallocated);
         }
         return Verdict.Pass;
     }

@@ -1,9 +1,8 @@
 using System.Runtime.CompilerServices;
 using DataPlane.Maps;
 using DataPlane.Packets;
-using DataPlane.Pipeline.Stages;
 
-namespace DataPlane.Pipeline;
+namespace DataPlane.Pipeline.Stages;
 
 /// <summary>
 /// SCTP (IP protocol 132) service traffic: the same stages as TCP and UDP, plus what SCTP needs around them. The
@@ -13,50 +12,46 @@ namespace DataPlane.Pipeline;
 /// pseudo-header, so an address-only translation leaves it as it is, byte for byte what recomputing would give).
 /// Kept out of line: SCTP is rare, and the TCP/UDP path does not pay for it.
 /// </summary>
-public sealed partial class PacketPipeline
+public static class SctpStage
 {
     [MethodImpl(MethodImplOptions.NoInlining)]
-    Verdict RunSctp(ref PacketContext ctx, MapSet maps)
+    public static Verdict Run(ref PacketContext ctx, MapSet maps, WorkerState w)
     {
+        ConntrackMap ct = w.Conntrack;
         // The CRC covers the whole packet: a first fragment can be neither verified nor re-checksummed (the kernel
         // reassembles first; SCTP endpoints fragment user messages into chunks themselves and rarely send IP fragments).
         if (ctx.IsFirstFragment) return ctx.Drop(DropReason.SctpFragment);
         Span<byte> sctp = ctx.Frame.Slice(ctx.L4Offset, ctx.L4Length);
 
-        Verdict v = ConntrackStage.Lookup(ref ctx, Conntrack, maps);
+        Verdict v = ConntrackStage.Lookup(ref ctx, maps, w);
         if (v == Verdict.Drop) return v;
         if (v == Verdict.Forward)
         {
             if (!Crc32c.SctpValid(sctp)) return ctx.Drop(DropReason.SctpBadChecksum);
-            if (ctx.Frame[ctx.L3Offset + Ipv4Header.TtlOffset] <= 1) return ctx.Drop(DropReason.TtlExceeded);
-            ref CtEntry e = ref Conntrack[ctx.CtIndex];
+            if (ForwardStage.Expires(ref ctx)) return ctx.Drop(DropReason.TtlExceeded);
+            ref CtEntry e = ref ct[ctx.CtIndex];
             if (!SctpConntrack.Update(ref ctx, ref e, sctp, confirmed: true)) return ctx.Drop(DropReason.CtInvalid);
             return TranslateSctp(ref ctx, in e, sctp);
         }
 
-        v = ServiceLookupStage.Run(ref ctx, maps);
+        v = ServiceLookupStage.Run(ref ctx, maps, w);
         if (v != Verdict.Continue) return v;
         if (!Crc32c.SctpValid(sctp)) return ctx.Drop(DropReason.SctpBadChecksum);
         // Not NEW for conntrack (DATA, SACK, ABORT... out of the blue): INVALID, dropped before kube-proxy's REJECT
         // rules, which only see NEW connections.
         if (!SctpConntrack.CanCreate(sctp)) return ctx.Drop(DropReason.CtInvalid);
-        v = BackendSelectStage.Run(ref ctx, maps, Affinity, ref _rng);
-        if (v == Verdict.Reject) return RejectStage.Run(ref ctx, maps, ref _icmpId);
+        v = BackendSelectStage.Run(ref ctx, maps, w);
+        if (v == Verdict.Reject) return RejectStage.PortUnreachable(ref ctx, maps, ref w.IcmpId);
         if (v != Verdict.Continue) return v;
-        if (ctx.Frame[ctx.L3Offset + Ipv4Header.TtlOffset] <= 1) return ctx.Drop(DropReason.TtlExceeded);
-        MasqueradeStage.Decide(ref ctx, maps);
-        v = ConntrackStage.Create(ref ctx, maps, Conntrack, _options, ref _rng);
+        if (ForwardStage.Expires(ref ctx)) return ctx.Drop(DropReason.TtlExceeded);
+        MasqueradeStage.Run(ref ctx, maps, w);
+        v = ConntrackStage.Create(ref ctx, maps, w);
         if (v != Verdict.Continue) return v;
-        if ((ctx.Service.Flags & ServiceFlags.Affinity) != 0)
-        {
-            ref readonly Lb4Backend b = ref maps.Backend(ctx.BackendId);
-            Affinity.Record(ctx.SrcIp, ctx.Service.RevNatIndex, b.Address, b.Port, ctx.NowNs);
-        }
-        ref CtEntry created = ref Conntrack[ctx.CtIndex];
+        ref CtEntry created = ref ct[ctx.CtIndex];
         if (!SctpConntrack.Update(ref ctx, ref created, sctp, confirmed: false))
         {
             // Unreachable after CanCreate (every original-direction move from NONE is valid); never leave a half entry.
-            Conntrack.Delete(ctx.CtIndex);
+            ct.Delete(ctx.CtIndex);
             ctx.NewFlow = false;
             return ctx.Drop(DropReason.CtInvalid);
         }
