@@ -22,7 +22,6 @@ public class IcmpRejectBenchmarks
     FramePool _frames = null!;
     uint[] _src = [];
     readonly byte[] _reply = new byte[2048];
-    ushort _ipId;
     static readonly uint Vip = BenchCluster.Vip(0);
 
     [GlobalSetup]
@@ -77,7 +76,7 @@ public class IcmpRejectBenchmarks
                 Frame = _frames[i], Length = _frames.Length(i), L3Offset = Ethernet.HeaderLength, L4Offset = 34,
                 SrcIp = _src[i], DstIp = Vip, Proto = IpProto.Tcp, ReplyBuffer = reply,
             };
-            if (RejectStage.PortUnreachable(ref ctx, _maps, ref _ipId) == Verdict.Reject && ctx.ReplyLength > 34 && reply[34] == L4.IcmpDestUnreachable) ok++;
+            if (RejectStage.PortUnreachable(ref ctx, _maps, 1) == Verdict.Reject && ctx.ReplyLength > 34 && reply[34] == L4.IcmpDestUnreachable) ok++;
         }
         if (!Checksum.Ipv4HeaderValid(reply.Slice(14, 20))) throw new InvalidOperationException("reject built a bad IPv4 header");
         return Check(ok);

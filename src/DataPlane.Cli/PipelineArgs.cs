@@ -34,8 +34,8 @@ public sealed class PipelineArgs
 
     /// <summary>
     /// The worker pipelines over <paramref name="maps"/> and the steering that feeds them. <c>--ct-max</c> is the node's
-    /// total: each worker owns an equal power-of-two share; worker i draws from its own generator (seed + i, so worker
-    /// 0 is the single-worker pipeline).
+    /// total: each worker owns an equal power-of-two share. Every worker has the same options and seed: draws are keyed
+    /// by the packet, not by the worker (<see cref="DeterministicRandom"/>).
     /// </summary>
     public (PacketPipeline[] Workers, FlowSteering Steering) CreateWorkers(ParseResult pr, MapSetHolder maps)
     {
@@ -43,9 +43,8 @@ public sealed class PipelineArgs
         int n = pr.GetValue(_workers);
         if (n < 1 || n > 64) throw new UsageException($"--workers: {n} is not between 1 and 64");
         int share = Math.Max(2, (int)System.Numerics.BitOperations.RoundUpToPowerOf2((uint)(single.CtCapacity / n + 1)) / 2);
-        var options = single with { CtCapacity = n == 1 ? single.CtCapacity : share, WorkerCount = n };
-        PacketPipeline[] workers = [.. Enumerable.Range(0, n).Select(i =>
-            new PacketPipeline(maps, options with { WorkerIndex = i, Seed = options.Seed + (ulong)i }))];
+        var options = single with { CtCapacity = n == 1 ? single.CtCapacity : share };
+        PacketPipeline[] workers = [.. Enumerable.Range(0, n).Select(_ => new PacketPipeline(maps, options))];
         return (workers, new FlowSteering(n, options));
     }
 

@@ -15,8 +15,7 @@ public static partial class Cases
         const string C = "10.244.1.5", VIP = "10.96.0.110";
         string[] slots = ["10.244.2.41", "10.244.2.42", "10.244.2.43"]; // default/syslog's endpoints, slice order
         byte[] msg = "<14>dataplane: hello"u8.ToArray();
-        var rng = new DeterministicRandom(Case.Seed);
-        rng.NextU64();                                                   // the pipeline's first draw: its ICMP id
+        string Pick(ushort port, long at) => slots[Draws.Backend(C, port, VIP, 514, 17, at, 3)];
         var steps = new List<Step>();
         void Out(ushort port, string backend, long at) => steps.Add(new Step(
             UdpFrame(C, port, VIP, 514, msg, 64, 3),
@@ -27,30 +26,27 @@ public static partial class Cases
             V.Line("forward", null, V.T("udp", $"{backend}:514", $"{C}:{port}"), V.T("udp", $"{VIP}:514", $"{C}:{port}"), "default/syslog:syslog", $"{backend}:514"),
             UdpFrame(VIP, 514, C, port, msg, 63, 4, false, UplinkMac, NodeMac), at));
 
-        // Other flows first, until the next two draws differ, so the re-balancing shows as a change of backend.
-        ushort other = 42100;
-        while (true)
-        {
-            var peek = rng;
-            if (peek.Next(3) != peek.Next(3)) break;
-            Out(other++, slots[rng.Next(3)], 0);
-        }
-        string b1 = slots[rng.Next(3)];
-        Out(42000, b1, 0);
-        Back(42000, b1, 1 * Ms);
-        Out(42000, b1, 20 * Sec);                 // within 30 s of the last packet: same flow, lifetime refreshed
-        string b2 = slots[rng.Next(3)];
-        Out(42000, b2, 51 * Sec);                 // 31 s of silence: the entry expired at 50 s, a new flow
+        // The client port: the first from 42000 whose new flow after the timeout draws another endpoint than its first,
+        // so the re-balancing shows as a change of backend. Another pod's flow comes first.
+        ushort P = 42000;
+        while (Pick(P, 0) == Pick(P, 51 * Sec)) P += 2;
+        Out(42100, Pick(42100, 0), 0);
+        string b1 = Pick(P, 0);
+        Out(P, b1, 0);
+        Back(P, b1, 1 * Ms);
+        Out(P, b1, 20 * Sec);                     // within 30 s of the last packet: same flow, lifetime refreshed
+        string b2 = Pick(P, 51 * Sec);
+        Out(P, b2, 51 * Sec);                     // 31 s of silence: the entry expired at 50 s, a new flow
         steps.Add(new Step(                       // the old backend's late answer matches nothing any more: not ours
-            UdpFrame(b1, 514, C, 42000, msg, 64, 5, false, UplinkMac, NodeMac),
-            V.Line("pass", null, V.T("udp", $"{b1}:514", $"{C}:42000"), null, null, null), null, 51 * Sec + 1 * Ms));
-        Back(42000, b2, 51 * Sec + 2 * Ms);
+            UdpFrame(b1, 514, C, P, msg, 64, 5, false, UplinkMac, NodeMac),
+            V.Line("pass", null, V.T("udp", $"{b1}:514", $"{C}:{P}"), null, null, null), null, 51 * Sec + 1 * Ms));
+        Back(P, b2, 51 * Sec + 2 * Ms);
         return new Case("012-udp-timeout", "UDP flow timeout and re-selection",
             "A pod sends syslog datagrams to default/syslog (10.96.0.110:514/UDP, three endpoints) with the UDP conntrack " +
             "timeout set to 30 s (--ct-timeout-any 30; cilium's default is 60 s). A datagram 20 s after the last one stays " +
             "on its flow and refreshes it; one 31 s after that finds the entry expired and is a new flow, balanced again " +
-            "(here onto another endpoint: each new flow is one draw of the seeded generator, and flows from other ports " +
-            "come first until two consecutive draws differ). The old endpoint's late answer no longer matches any " +
+            "(here onto another endpoint: each new flow is a seeded draw keyed by its first datagram, tuple and time, and " +
+            "the client port is one whose two draws differ). The old endpoint's late answer no longer matches any " +
             "connection and passes untranslated.", steps)
         { Args = ["--ct-timeout-any", "30"] };
     }
@@ -131,8 +127,6 @@ public static partial class Cases
     static Case EndpointChange()
     {
         const string C = "10.244.1.5", VIP = "10.96.0.120", X = "10.244.2.31", Y = "10.244.2.32";
-        var rng = new DeterministicRandom(Case.Seed);
-        ushort icmpId = (ushort)rng.NextU64();
         var steps = new List<Step>();
         void Udp(ushort port, string backend, long at) => steps.Add(new Step(
             UdpFrame(C, port, VIP, 8125, Statsd, 64, 1),
@@ -169,7 +163,7 @@ public static partial class Cases
         byte[] fresh = UdpFrame(C, 41003, VIP, 8125, Statsd, 64, 1);
         steps.Add(new Step(fresh,                             // but a new flow is rejected
             V.Line("reject", null, V.T("udp", $"{C}:41003", $"{VIP}:8125"), V.T("icmp", "10.244.1.1", C), "default/statsd:metrics", null),
-            IcmpPortUnreachable(fresh, "10.244.1.1", icmpId, decrementQuotedTtl: true), 10 * Sec + 1 * Ms));
+            IcmpPortUnreachable(fresh, "10.244.1.1", Draws.IcmpIdFor(fresh, 10 * Sec + 1 * Ms), decrementQuotedTtl: true), 10 * Sec + 1 * Ms));
         TcpOut(41001, Tcp.Rst, X, 10 * Sec + 2 * Ms);
         return new Case("015-endpoint-change", "Endpoints replaced under live flows",
             "default/statsd (10.96.0.120: 8125/UDP and 8126/TCP) starts with one endpoint, 10.244.2.31. A pod has a UDP " +

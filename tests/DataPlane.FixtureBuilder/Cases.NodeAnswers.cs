@@ -44,8 +44,6 @@ public static partial class Cases
     static Case NodeAnswers()
     {
         const string E = "203.0.113.2", N = "192.168.0.2", C = "10.244.1.5", Dns = "10.96.0.53", DnsB = "10.244.2.8";
-        var rng = new DeterministicRandom(Case.Seed);
-        ushort icmpId = (ushort)rng.NextU64();
         var steps = new List<Step>();
 
         byte[] syn = TcpFrame(E, 41000, N, 31999, Tcp.Syn, 5000, 0, "", 64, 1, UplinkMac, NodeMac);
@@ -58,7 +56,7 @@ public static partial class Cases
         steps.Add(new Step(ssh, V.Line("pass", null, V.T("tcp", $"{E}:41002", $"{N}:22"), null, null, null), null));
         byte[] udp = UdpFrame(E, 41003, N, 9999, [1, 2, 3], 64, 4, false, UplinkMac, NodeMac);
         steps.Add(new Step(udp, V.Line("reject", null, V.T("udp", $"{E}:41003", $"{N}:9999"), V.T("icmp", N, E), null, null),
-            IcmpPortUnreachable(udp, N, icmpId, decrementQuotedTtl: false)));
+            IcmpPortUnreachable(udp, N, Draws.IcmpIdFor(udp, steps.Count * 1_000_000L), decrementQuotedTtl: false)));
 
         // A pod's DNS query to the ClusterIP carrying Record Route (room for two) and Timestamp (timestamps only).
         byte[] query = [0x55, 0x66, 0x01, 0x00, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 1];

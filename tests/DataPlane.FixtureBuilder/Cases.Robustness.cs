@@ -33,11 +33,9 @@ public static partial class Cases
     {
         const string C = "10.244.1.5", VIP = "10.96.0.40";
         string[] slots = ["10.244.1.21", "10.244.2.22", "10.244.2.23"]; // default/api's ready endpoints, slice order
-        var rng = new DeterministicRandom(Case.Seed);
-        rng.NextU64();                                   // the pipeline's first draw: its ICMP id
-        string b = slots[rng.Next(3)];                   // the one new connection's draw
         const long Ms = 1_000_000, S = 1_000_000_000;
         const ushort P = 46500;
+        string b = slots[Draws.Backend(C, P, VIP, 443, 6, 0, 3)]; // the one new connection's draw, keyed by its SYN
         uint cs = 100_000, ss = 900_000;
         var steps = new List<Step>();
         void Out(Tcp f, uint seq, uint ack, long at, string data = "") => steps.Add(new Step(
@@ -139,10 +137,9 @@ public static partial class Cases
     // ---- 027: TTL 1 and 0: ICMP time exceeded, from the address the kernel answers from.
     static Case TtlExceeded()
     {
-        ushort id = FirstIcmpId();
         var steps = new List<Step>();
         void Expect(byte[] f, string svc, string from, System.Text.Json.Nodes.JsonObject @in, string dst) => steps.Add(new Step(f,
-            V.Line("reject", "ttl-exceeded", @in, V.T("icmp", from, dst), svc, null), IcmpTimeExceeded(f, from, id++)));
+            V.Line("reject", "ttl-exceeded", @in, V.T("icmp", from, dst), svc, null), IcmpTimeExceeded(f, from, Draws.IcmpIdFor(f, steps.Count * 1_000_000L))));
         // ClusterIP with an endpoint: the error is NATed back to come from the ClusterIP.
         byte[] a = TcpFrame("10.244.1.5", 41100, "10.96.0.10", 80, Tcp.Syn, 1, 0, "", ttl: 1, id: 50);
         Expect(a, "default/web:http", "10.96.0.10", V.T("tcp", "10.244.1.5:41100", "10.96.0.10:80"), "10.244.1.5");
@@ -159,7 +156,7 @@ public static partial class Cases
         // TTL 2 to the service without endpoints is forwarded by the kernel and meets REJECT, as before.
         byte[] f = TcpFrame("10.244.1.5", 41105, "10.96.0.30", 80, Tcp.Syn, 1, 0, "", ttl: 2, id: 55);
         steps.Add(new Step(f, V.Line("reject", null, V.T("tcp", "10.244.1.5:41105", "10.96.0.30:80"), V.T("icmp", "10.244.1.1", "10.244.1.5"), "default/empty:http", null),
-            IcmpPortUnreachable(f, "10.244.1.1", id++, decrementQuotedTtl: true)));
+            IcmpPortUnreachable(f, "10.244.1.1", Draws.IcmpIdFor(f, steps.Count * 1_000_000L), decrementQuotedTtl: true)));
         return new Case("027-ttl-exceeded", "TTL 1 and 0 towards services: ICMP time exceeded",
             "The kernel's ip_forward refuses a datagram that arrives with TTL 0 or 1 after PREROUTING (where kube-proxy's " +
             "DNAT happened) and before the FORWARD hook (where its REJECT is), answering ICMP time exceeded (type 11, " +
@@ -168,7 +165,7 @@ public static partial class Cases
             "conntrack NAT of the related error); to a service without endpoints it comes before REJECT, from the " +
             "interface towards the sender (10.244.1.1 for a pod, the node IP for an outside client); to a NodePort from " +
             "the node address. No connection is created. With TTL 2 the same service without endpoints REJECTs with port " +
-            "unreachable, as before. IP ids count up from the seeded generator's first draw.", steps);
+            "unreachable, as before. Each IP id is a seeded draw keyed by the datagram answered.", steps);
     }
 
     // ---- 028: masquerade keeps a privileged client port privileged (the kernel's port classes).
@@ -194,6 +191,4 @@ public static partial class Cases
             "SYN-ACK is translated back.", steps);
     }
 
-    /// <summary>The first ICMP id a pipeline with the cases' seed uses (its generator's first draw).</summary>
-    static ushort FirstIcmpId() => (ushort)new DeterministicRandom(Case.Seed).NextU64();
 }

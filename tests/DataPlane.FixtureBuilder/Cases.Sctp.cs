@@ -122,13 +122,11 @@ public static partial class Cases
     static Case SctpNoEndpoints()
     {
         const string C = "10.244.1.5", VIP = "10.96.0.133";
-        var rng = new DeterministicRandom(Case.Seed);
-        ushort icmpId = (ushort)rng.NextU64();
         byte[] init = Frame(C, 5200, VIP, 2905, 0, Init(ClientTag, 1), 64, 44);
         var steps = new List<Step>
         {
             new(init, V.Line("reject", null, V.T("sctp", $"{C}:5200", $"{VIP}:2905"), V.T("icmp", "10.244.1.1", C), "default/sctp-empty:m3ua", null),
-                Frames.IcmpPortUnreachable(init, "10.244.1.1", icmpId, decrementQuotedTtl: true)),
+                Frames.IcmpPortUnreachable(init, "10.244.1.1", Draws.IcmpIdFor(init, 0), decrementQuotedTtl: true)),
         };
         return new Case("033-sctp-no-endpoints", "SCTP service without endpoints: ICMP port unreachable",
             "A pod sends an SCTP INIT to default/sctp-empty (10.96.0.133:2905/SCTP), whose selector matches no pod. " +

@@ -108,22 +108,20 @@ public static partial class Cases
     static Case NoEndpointsReject()
     {
         const string C = "10.244.1.5", VIP = "10.96.0.30";
-        var rng = new DeterministicRandom(Case.Seed);
-        ushort id = (ushort)rng.NextU64(); // the pipeline draws its first ICMP id from the seeded generator
         var steps = new List<Step>();
         for (int i = 0; i < 2; i++)
         {
             byte[] syn = TcpFrame(C, 40002, VIP, 80, Tcp.Syn, 3000, 0, "", 64, (ushort)(40 + i));
             steps.Add(new Step(syn,
                 V.Line("reject", null, V.T("tcp", $"{C}:40002", $"{VIP}:80"), V.T("icmp", "10.244.1.1", C), "default/empty:http", null),
-                IcmpPortUnreachable(syn, "10.244.1.1", (ushort)(id + i), decrementQuotedTtl: true)));
+                IcmpPortUnreachable(syn, "10.244.1.1", Draws.IcmpId(C, 40002, VIP, 80, 6, (ushort)(40 + i), i * 1_000_000L), decrementQuotedTtl: true)));
         }
         return new Case("004-no-endpoints-reject", "Connection to a service with no endpoints",
             "A pod sends a SYN (and a retransmission) to default/empty at 10.96.0.30:80, whose selector matches no pod. " +
             "kube-proxy REJECTs: each SYN is answered with ICMP destination unreachable / port unreachable (never a TCP " +
             "RST). As Linux builds it on the FORWARD path: source 10.244.1.1 (the pod-side gateway, first address of " +
-            "node-1's podCIDR), TOS 0xc0, TTL 64, the quoted SYN with TTL already decremented; the IP id comes from the " +
-            "seeded generator and counts up.", steps);
+            "node-1's podCIDR), TOS 0xc0, TTL 64, the quoted SYN with TTL already decremented; the IP id is a seeded " +
+            "draw keyed by the SYN it answers (the kernel's is a random per-destination counter).", steps);
     }
 
     // ---- 005: malformed, truncated and foreign frames: every one gets a verdict and a named reason; nothing crashes.
@@ -161,7 +159,7 @@ public static partial class Cases
         Pass(TcpFrame("10.244.1.5", 41001, "10.244.2.99", 22, Tcp.Syn, 1, 0), V.T("tcp", "10.244.1.5:41001", "10.244.2.99:22"));
         byte[] ttl1 = TcpFrame("10.244.1.5", 41002, "10.96.0.10", 80, Tcp.Syn, 1, 0, "", ttl: 1);
         steps.Add(new Step(ttl1, V.Line("reject", "ttl-exceeded", V.T("tcp", "10.244.1.5:41002", "10.96.0.10:80"),
-            V.T("icmp", "10.96.0.10", "10.244.1.5"), "default/web:http", null), IcmpTimeExceeded(ttl1, "10.96.0.10", FirstIcmpId())));
+            V.T("icmp", "10.96.0.10", "10.244.1.5"), "default/web:http", null), IcmpTimeExceeded(ttl1, "10.96.0.10", Draws.IcmpIdFor(ttl1, steps.Count * 1_000_000L))));
         return new Case("005-bad-input", "Malformed, truncated and foreign frames",
             "Each frame is broken in one way (truncated Ethernet, truncated IPv4, IHL 4, total length beyond the frame, " +
             "bad header checksum, an L4 protocol we do not handle (GRE) sent to a service address, a TCP header cut short, a non-first fragment to a service whose first fragment never came, an " +
@@ -200,17 +198,16 @@ public static partial class Cases
     static Case SessionAffinity()
     {
         const string C = "10.244.1.5", VIP = "10.96.0.70";
-        // The first (and only) random draw after the ICMP id: slot = Lemire(next >> 32, 3) of the seeded generator.
-        var rng = new DeterministicRandom(Case.Seed);
-        rng.NextU64();
-        string backend = $"10.244.2.{31 + (int)rng.Next(3)}";
+        // The only draw: the client's first pick for the service port (timeout 600 s), keyed by client, service port
+        // and affinity period; the first connection's SYN is the case's first frame.
+        string backend = $"10.244.2.{31 + Draws.Affinity(C, VIP, 80, 6, 0, 600, 3)}";
         var steps = new List<Step>();
         for (int i = 0; i < 4; i++)
             Connection(steps, C, (ushort)(45000 + i), VIP, 80, backend, 8080, C, (ushort)(45000 + i), "default/sticky:http", (uint)(1000 * i));
         return new Case("006-session-affinity", "Session affinity: one client, four connections, one backend",
             "default/sticky (sessionAffinity ClientIP, timeout 600 s) has three endpoints. A pod opens four connections " +
             "from four source ports, one after another, each a full handshake and close. The first is balanced " +
-            "(the seeded generator's first draw picks the slot); the next three find the client's affinity entry and go " +
+            "(a seeded draw keyed by client, service port and affinity period picks the slot); the next three find the client's affinity entry and go " +
             "to the same backend without a new draw, as kube-proxy's recent-list rules and cilium's affinity map do.", steps);
     }
 
@@ -296,10 +293,16 @@ public static partial class Cases
     {
         const string C = "10.244.1.5", VIP = "10.96.0.40";
         string[] slots = ["10.244.1.21", "10.244.2.22", "10.244.2.23"]; // default/api's ready endpoints, slice order
-        var rng = new DeterministicRandom(Case.Seed);
-        rng.NextU64();                                                    // the pipeline's first draw: its ICMP id
-        string Pick() => slots[rng.Next(3)];                             // one draw per new connection
+        // One draw per new connection, keyed by its first packet (port and time).
+        string Pick(ushort port, long at) => slots[Draws.Backend(C, port, VIP, 443, 6, at, 3)];
         const long Ms = 1_000_000, S = 1_000_000_000;
+        long t0 = 7 * 3600 * S;
+        // The client ports: the first from 46000 whose new connections (at 0, after the reset, after 6 h idle) each
+        // draw another backend than the one before, and the first from 46001 whose SYN-timeout restart does, so every
+        // re-balancing shows as a change of backend (checked in CaseReplayTests).
+        ushort P = 46000, Q = 46001;
+        while (Pick(P, 0) == Pick(P, 4 * Ms) || Pick(P, 4 * Ms) == Pick(P, 6 * Ms + (6 * 3600 + 1) * S)) P += 2;
+        while (Pick(Q, t0) == Pick(Q, t0 + 59 * S + 61 * S)) Q += 2;
         var steps = new List<Step>();
         void Out(ushort port, Tcp f, string backend, long at) => steps.Add(new Step(
             TcpFrame(C, port, VIP, 443, f, 1, 1, "", 64, 5),
@@ -310,34 +313,32 @@ public static partial class Cases
             V.Line("forward", null, V.T("tcp", $"{backend}:8443", $"{C}:{port}"), V.T("tcp", $"{VIP}:443", $"{C}:{port}"), "default/api:https", $"{backend}:8443"),
             TcpFrame(VIP, 443, C, port, f, 7, 2, "", 63, 6, UplinkMac, NodeMac), at));
 
-        // Five other connections first: they put the generator where consecutive draws differ at each step below, so
-        // every re-balancing shows as a change of backend (checked in CaseReplayTests).
+        // Five other connections first, as other pods' traffic would be.
         for (ushort p = 46100; p < 46105; p++)
-            Out(p, Tcp.Syn, Pick(), 0);
-        string b1 = Pick();
-        Out(46000, Tcp.Syn, b1, 0);
-        Back(46000, Tcp.Syn | Tcp.Ack, b1, 1 * Ms);
-        Out(46000, Tcp.Ack, b1, 2 * Ms);
-        Out(46000, Tcp.Rst, b1, 3 * Ms);                  // reset: the connection is closed
-        string b2 = Pick();                               // a new SYN on the closed tuple is a new connection
-        Out(46000, Tcp.Syn, b2, 4 * Ms);
-        Back(46000, Tcp.Syn | Tcp.Ack, b2, 5 * Ms);
-        Out(46000, Tcp.Ack, b2, 6 * Ms);
-        string b3 = Pick();                               // 6 h + 1 s idle: the established entry has expired
-        Out(46000, Tcp.Ack, b3, 6 * Ms + (6 * 3600 + 1) * S);
-        long t0 = 7 * 3600 * S;
-        string b4 = Pick();
-        Out(46001, Tcp.Syn, b4, t0);                      // a SYN nobody answers...
-        Out(46001, Tcp.Syn, b4, t0 + 59 * S);             // ...retransmitted within the 60 s SYN timeout: same entry
-        string b5 = Pick();
-        Out(46001, Tcp.Syn, b5, t0 + 59 * S + 61 * S);    // ...and after it: a new connection, balanced again
+            Out(p, Tcp.Syn, Pick(p, 0), 0);
+        string b1 = Pick(P, 0);
+        Out(P, Tcp.Syn, b1, 0);
+        Back(P, Tcp.Syn | Tcp.Ack, b1, 1 * Ms);
+        Out(P, Tcp.Ack, b1, 2 * Ms);
+        Out(P, Tcp.Rst, b1, 3 * Ms);                      // reset: the connection is closed
+        string b2 = Pick(P, 4 * Ms);                      // a new SYN on the closed tuple is a new connection
+        Out(P, Tcp.Syn, b2, 4 * Ms);
+        Back(P, Tcp.Syn | Tcp.Ack, b2, 5 * Ms);
+        Out(P, Tcp.Ack, b2, 6 * Ms);
+        string b3 = Pick(P, 6 * Ms + (6 * 3600 + 1) * S); // 6 h + 1 s idle: the established entry has expired
+        Out(P, Tcp.Ack, b3, 6 * Ms + (6 * 3600 + 1) * S);
+        string b4 = Pick(Q, t0);
+        Out(Q, Tcp.Syn, b4, t0);                          // a SYN nobody answers...
+        Out(Q, Tcp.Syn, b4, t0 + 59 * S);                 // ...retransmitted within the 60 s SYN timeout: same entry
+        string b5 = Pick(Q, t0 + 59 * S + 61 * S);
+        Out(Q, Tcp.Syn, b5, t0 + 59 * S + 61 * S);        // ...and after it: a new connection, balanced again
         return new Case("011-ct-lifecycle", "Conntrack lifecycle: reset, reuse and timeouts on the packet clock",
             "A pod talks to default/api (three endpoints) with frame timestamps spaced to cross cilium's conntrack " +
             "timeouts. A connection is reset (RST) and its tuple reused by a new SYN: a new connection, balanced again. " +
             "Its established entry then idles 6 h + 1 s: the next ACK finds it expired and is picked up as a new " +
             "connection (nf_conntrack_tcp_loose). A SYN retransmitted after 59 s stays on its entry; one after another " +
-            "61 s of silence (SYN-only timeout 60 s) starts over. Each new connection is one draw of the seeded " +
-            "generator, so the expected backends are computed by drawing in the same order.", steps);
+            "61 s of silence (SYN-only timeout 60 s) starts over. Each new connection is one seeded draw keyed by its " +
+            "first packet (tuple and time), so the expected backends are computed from those packets.", steps);
     }
 
     /// <summary>Splits an Ethernet+IPv4 frame into fragments of at most <paramref name="chunk"/> payload bytes (a multiple of 8).</summary>

@@ -38,16 +38,18 @@ public sealed unsafe class ConntrackMap : IDisposable
     int _freeHead;
     int _count;
     readonly ulong _seed;
-    uint _nextFlowId = 1, _flowIdStep = 1;
+    uint[] _flowIdsIssued = new uint[1];
 
     /// <summary>
-    /// Flow ids this table hands out: <paramref name="first"/>, then every <paramref name="step"/>-th; workers of one
-    /// data plane use disjoint sequences (worker i of n: i + 1, i + 1 + n, ...) so a flow id names one connection.
+    /// Flow ids are numbered per flow class (the connection's client port's class, the unit
+    /// <see cref="Pipeline.FlowSteering"/> hands to workers): the k-th connection of class c gets k * classes + c + 1.
+    /// So a flow id names one connection across every worker's table, and the same connection gets the same id
+    /// whichever worker owns its class and however many there are. One class: 1, 2, 3...
     /// </summary>
-    public void SetFlowIds(uint first, uint step)
+    public void SetFlowClasses(int classes)
     {
-        _nextFlowId = first;
-        _flowIdStep = step;
+        if (classes < 1 || classes > 64 || !BitOperations.IsPow2(classes)) throw new ArgumentOutOfRangeException(nameof(classes));
+        _flowIdsIssued = new uint[classes];
     }
 
     public ConntrackMap(int capacity, ulong seed = 0x5EED_C0DE_F00Dul)
@@ -187,7 +189,7 @@ public sealed unsafe class ConntrackMap : IDisposable
     /// the sweep came round. The default <paramref name="nowNs"/> reclaims nothing.
     /// </para>
     /// </summary>
-    public MapStatus TryCreate(in CtTuple4 original, in CtTuple4 reply, out int entryIndex, long nowNs = long.MinValue)
+    public MapStatus TryCreate(in CtTuple4 original, in CtTuple4 reply, out int entryIndex, long nowNs = long.MinValue, int flowClass = 0)
     {
         entryIndex = -1;
         if (InUse(reply, nowNs) || InUse(original, nowNs)) return MapStatus.Exists;
@@ -199,8 +201,8 @@ public sealed unsafe class ConntrackMap : IDisposable
         BeginWrite(ref entry);
         entry.Original = original;
         entry.Reply = reply;
-        entry.FlowId = _nextFlowId;
-        _nextFlowId += _flowIdStep;
+        uint[] issued = _flowIdsIssued;
+        entry.FlowId = issued[flowClass]++ * (uint)issued.Length + (uint)flowClass + 1;
         entry.Flags = CtFlags.Live;
         entry.BackendId = 0;
         entry.RevNatIndex = 0;

@@ -10,17 +10,19 @@ namespace DataPlane.Pipeline;
 /// NIC's RSS queues feed per-CPU datapaths.
 /// <para>
 /// Plain RSS hashes the 5-tuple as it arrives, which NAT breaks: a reply comes back on other addresses. The key here
-/// is the connection's client port, which both directions carry (VPP's NAT44 worker hand-off works the same way),
-/// and the owner of port p is worker p mod N:
+/// is the connection's client port, which both directions carry (VPP's NAT44 worker hand-off works the same way):
+/// port p is in flow class p mod K (<see cref="PipelineOptions.ClassOf"/>: K = 64 by default, a property of the
+/// configuration; the ports below 1024 are one class) and class c belongs to worker c mod N:
 /// <list type="bullet">
 /// <item>to a masquerade address (a node IP, the pod gateway) on a port masquerade can allocate: the reply of a
-/// masqueraded connection, by that port (the owning worker chose it from its own residue class, or kept the client's
-/// port, which it owns);</item>
+/// masqueraded connection, by that port (the pipeline chose it in the client port's class, or kept the client's
+/// port);</item>
 /// <item>to a service frontend address: a connection's original direction, by the source port;</item>
 /// <item>anything else (a DNAT-only reply going back to its client, untracked traffic): by the destination port.</item>
 /// </list>
-/// So the worker that sees a new connection always owns its client's port and keeps it whenever it is free, exactly
-/// as one pipeline would: whether a port is kept does not depend on the worker count.
+/// So every packet of a class reaches one worker, in capture order, and the pipeline's decisions depend only on the
+/// packet, its connection and other connections of its class (a SNAT port clash, <see cref="Stages.ConntrackStage"/>):
+/// verdicts and bytes do not depend on the worker count.
 /// ICMP errors are steered by the datagram they quote, read the same way; later fragments (no ports) follow their
 /// first fragment through the caller's <see cref="FragmentSteering"/>.
 /// </para>
@@ -32,7 +34,7 @@ namespace DataPlane.Pipeline;
 /// </summary>
 public sealed class FlowSteering
 {
-    readonly int _workers;
+    readonly int _workers, _classes;
     readonly PipelineOptions _options;
     readonly FragmentSteering _fragments = new();
 
@@ -41,6 +43,7 @@ public sealed class FlowSteering
         if (workers < 1) throw new ArgumentOutOfRangeException(nameof(workers));
         _workers = workers;
         _options = options;
+        _classes = options.FlowClasses;
     }
 
     public int Workers => _workers;
@@ -48,8 +51,10 @@ public sealed class FlowSteering
     /// <summary>The worker for <paramref name="frame"/> (an Ethernet frame); malformed frames go to worker 0.</summary>
     public int WorkerFor(ReadOnlySpan<byte> frame, MapSet maps)
     {
-        if (_workers == 1 || frame.Length < 14 + 20 || BinaryPrimitives.ReadUInt16BigEndian(frame[12..]) != 0x0800) return 0;
-        ReadOnlySpan<byte> ip = frame[14..];
+        if (_workers == 1) return 0;
+        int l3 = Ethernet.L3Offset(frame, out ushort etherType);
+        if (l3 < 0 || etherType != Ethernet.EtherTypeIPv4 || frame.Length < l3 + 20) return 0;
+        ReadOnlySpan<byte> ip = frame[l3..];
         int ihl = (ip[0] & 0xF) * 4;
         if (ihl < 20 || ip.Length < ihl) return 0;
         byte proto = ip[9];
@@ -72,14 +77,12 @@ public sealed class FlowSteering
     }
 
     // Every connection is steered by its client's port, in both directions: the original direction by its source port,
-    // replies by their destination port, which is the client's own port or a SNAT port the owner chose in the same
-    // residue class. Then a worker can always keep the client's port when it is free (it owns that port), as a single
-    // pipeline does, and whether a port is kept no longer depends on the worker count.
+    // replies by their destination port, which is the client's own port or a SNAT port of the same flow class.
     int Steer(uint src, ushort sport, uint dst, ushort dport, MapSet maps)
     {
-        if (IsSnatPort(dport, _options) && IsMasqueradeAddress(dst, maps.Node)) return dport % _workers;
-        if (maps.IsFrontendAddress(dst)) return sport % _workers;
-        return dport % _workers;
+        if (IsSnatPort(dport, _options) && IsMasqueradeAddress(dst, maps.Node)) return Owner(dport);
+        if (maps.IsFrontendAddress(dst)) return Owner(sport);
+        return Owner(dport);
     }
 
     /// <summary>
@@ -95,9 +98,9 @@ public sealed class FlowSteering
         ushort qsport = BinaryPrimitives.ReadUInt16BigEndian(inner[ihl..]), qdport = BinaryPrimitives.ReadUInt16BigEndian(inner[(ihl + 2)..]);
         // A masqueraded packet's source is a node address, which is also a NodePort frontend address: its SNAT port
         // decides first, as for the replies themselves.
-        if (IsSnatPort(qsport, _options) && IsMasqueradeAddress(qsrc, maps.Node)) return qsport % _workers;
-        if (maps.IsFrontendAddress(qsrc)) return qdport % _workers;
-        return qsport % _workers;
+        if (IsSnatPort(qsport, _options) && IsMasqueradeAddress(qsrc, maps.Node)) return Owner(qsport);
+        if (maps.IsFrontendAddress(qsrc)) return Owner(qdport);
+        return Owner(qsport);
     }
 
     /// <summary>A port masquerade may allocate: the SNAT range, and the privileged classes when they apply.</summary>
@@ -110,13 +113,8 @@ public sealed class FlowSteering
 
     static int HashWorker(uint ip, ushort port, int workers) => (int)((ulong)HashMix.Mix(((ulong)ip << 16) | port, 0, 0x5EEDu) * (ulong)workers >> 32);
 
-    /// <summary>
-    /// Whether this worker (<see cref="PipelineOptions.WorkerIndex"/>) may give a connection the reply destination
-    /// (<paramref name="ip"/>, <paramref name="port"/>): its replies must be steered back to it, and every reply is
-    /// steered by its destination port (see <see cref="WorkerFor"/>), whatever the address.
-    /// </summary>
-    public static bool Owns(uint ip, ushort port, NodeInfo node, PipelineOptions o) =>
-        o.WorkerCount <= 1 || port % o.WorkerCount == o.WorkerIndex;
+    /// <summary>The worker that owns <paramref name="port"/>'s flow class.</summary>
+    int Owner(ushort port) => PipelineOptions.ClassOf(port, _classes) % _workers;
 }
 
 /// <summary>Datagram (src, dst, proto, id) → the worker its first fragment went to; bounded, oldest overwritten.</summary>

@@ -3,7 +3,7 @@ namespace DataPlane.Pipeline;
 /// <summary>Data-plane settings that are not part of a map generation.</summary>
 public sealed record PipelineOptions
 {
-    /// <summary>Seed of backend selection, SNAT port choice and ICMP ids (replay determinism).</summary>
+    /// <summary>Seed of backend selection, SNAT port choice and ICMP ids (replay determinism; <see cref="DeterministicRandom"/>).</summary>
     public ulong Seed { get; init; } = 1;
     /// <summary>Conntrack capacity (power of two). 2^20 holds 1 M flows at 96 B each.</summary>
     public int CtCapacity { get; init; } = 1 << 20;
@@ -27,11 +27,29 @@ public sealed record PipelineOptions
     /// </summary>
     public int GcSlotsPerPacket { get; init; } = 1;
     /// <summary>
-    /// This pipeline is worker <see cref="WorkerIndex"/> of <see cref="WorkerCount"/> fed by <see cref="FlowSteering"/>:
-    /// the translated tuples it allocates must steer back to it (its share of the SNAT ports).
+    /// Connections fall into this many classes by their client's port (port mod classes): a masqueraded connection
+    /// gets a SNAT port of its own class, so its replies name the class too, and <see cref="FlowSteering"/> hands
+    /// whole classes to workers. 64 (the most workers) when every class still has at least 64 ports of the SNAT
+    /// range, fewer for a narrow <c>--snat-range</c> (one class for fewer than 128 ports: any connection may take any
+    /// port, as the kernel's MASQUERADE does). A property of the configuration, never of the worker count, so the
+    /// verdicts are the same with any number of workers.
     /// </summary>
-    public int WorkerIndex { get; init; }
-    public int WorkerCount { get; init; } = 1;
+    /// <summary>
+    /// The flow class of a client or SNAT <paramref name="port"/>: ports below 1024 are one class (0), so masquerade
+    /// can keep the kernel's privileged port classes whole (1-511, 600-1023, <see cref="SnatPrivilegedClasses"/>);
+    /// the others by their low bits.
+    /// </summary>
+    public static int ClassOf(ushort port, int classes) => port < 1024 ? 0 : port & (classes - 1);
+
+    public int FlowClasses
+    {
+        get
+        {
+            int size = SnatPortMax - SnatPortMin + 1, k = 64;
+            while (k > 1 && size / k < 64) k >>= 1;
+            return k;
+        }
+    }
 
     /// <summary>
     /// Ports the node itself serves on its addresses (<c>--host-ports</c>); traffic to a node address on another port

@@ -6,8 +6,8 @@ namespace DataPlane.Pipeline;
 
 /// <summary>
 /// Everything one worker owns and its stages read or write besides the packet and the map generation: conntrack,
-/// sessionAffinity memory, fragments, the random generator and the ICMP id counter, resolved timeouts, options,
-/// counters and the GC's cursor. It is what cilium keeps in per-CPU maps and the program's globals: every stage
+/// sessionAffinity memory, fragments, resolved timeouts, options, counters and the GC's cursor (no generator: every
+/// draw is keyed by the packet it is for, <see cref="DeterministicRandom"/>). It is what cilium keeps in per-CPU maps and the program's globals: every stage
 /// receives it as the third argument of the one stage signature
 /// <c>static Verdict Run(ref PacketContext ctx, MapSet maps, WorkerState w)</c>.
 /// <para>
@@ -25,10 +25,9 @@ public sealed class WorkerState : IDisposable
     {
         Options = options;
         Timeouts = new CtTimeouts(options);
-        Rng = new DeterministicRandom(options.Seed);
-        IcmpId = (ushort)Rng.NextU64();
         Conntrack = conntrack;
-        Conntrack.SetFlowIds((uint)options.WorkerIndex + 1, (uint)options.WorkerCount);
+        FlowClasses = options.FlowClasses;
+        Conntrack.SetFlowClasses(FlowClasses);
         Fragments = new FragmentMap(options.FragmentCapacity);
         Affinity = new AffinityMap(Math.Max(options.CtCapacity / 4, 16));
         _reconciledGeneration = _sweepGeneration = generation;
@@ -36,16 +35,14 @@ public sealed class WorkerState : IDisposable
 
     public PipelineOptions Options { get; }
     public readonly CtTimeouts Timeouts;
+    /// <summary><see cref="PipelineOptions.FlowClasses"/>, resolved once.</summary>
+    public readonly int FlowClasses;
     public ConntrackMap Conntrack { get; }
     /// <summary>Datagrams whose first fragment was forwarded: their later fragments follow its translation.</summary>
     public FragmentMap Fragments { get; }
     /// <summary>sessionAffinity ClientIP memory (client, service port) -> backend; survives generations like conntrack.</summary>
     public AffinityMap Affinity { get; }
     public Counters Counters { get; } = new();
-    /// <summary>Backend draws and SNAT port starts (fields, so stages take them by reference).</summary>
-    public DeterministicRandom Rng;
-    /// <summary>The IP id of the next ICMP error or reset this node originates.</summary>
-    public ushort IcmpId;
 
     uint _packets;
     long _reconciledGeneration; // the generation every entry has been checked against

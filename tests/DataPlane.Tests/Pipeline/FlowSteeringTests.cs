@@ -23,8 +23,8 @@ public class FlowSteeringTests
         {
             var (w, kind, host, port) = f;
             var holder = new MapSetHolder(TestWorld.Build(backends: 5));
-            var options = new PipelineOptions { CtCapacity = 1 << 10, WorkerCount = w };
-            var workers = Enumerable.Range(0, w).Select(i => new PacketPipeline(holder, options with { WorkerIndex = i, Seed = (ulong)i + 1 })).ToArray();
+            var options = new PipelineOptions { CtCapacity = 1 << 10 };
+            var workers = Enumerable.Range(0, w).Select(_ => new PacketPipeline(holder, options)).ToArray();
             var steering = new FlowSteering(w, options);
             // 0: pod -> ClusterIP (DNAT only); 1: external -> NodePort (DNAT + SNAT to the node); 2: off-cluster -> ClusterIP (SNAT).
             (string src, string dst, ushort dport) = kind switch

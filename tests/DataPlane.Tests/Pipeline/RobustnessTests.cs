@@ -387,8 +387,8 @@ public class RobustnessTests
         var holder = new MapSetHolder(Build(backends: 5));
         foreach (int w in new[] { 2, 3, 4, 7 })
         {
-            var options = new PipelineOptions { CtCapacity = 1 << 10, WorkerCount = w };
-            var workers = Enumerable.Range(0, w).Select(i => new PacketPipeline(holder, options with { WorkerIndex = i, Seed = (ulong)i + 1 })).ToArray();
+            var options = new PipelineOptions { CtCapacity = 1 << 10 };
+            var workers = Enumerable.Range(0, w).Select(_ => new PacketPipeline(holder, options)).ToArray();
             var steering = new FlowSteering(w, options);
             for (int c = 1; c <= 60; c++)
             {

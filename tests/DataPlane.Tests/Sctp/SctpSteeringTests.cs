@@ -15,8 +15,8 @@ public class SctpSteeringTests
         Gen.Select(Gen.Int[2, 16], Gen.Bool, Gen.Int[1, 250], Gen.UShort[1024, 65535]).Sample((w, nodePort, host, port) =>
         {
             var holder = new MapSetHolder(SctpWorld.Build(backends: 5));
-            var options = new PipelineOptions { CtCapacity = 1 << 10, WorkerCount = w };
-            var workers = Enumerable.Range(0, w).Select(i => new PacketPipeline(holder, options with { WorkerIndex = i, Seed = (ulong)i + 1 })).ToArray();
+            var options = new PipelineOptions { CtCapacity = 1 << 10 };
+            var workers = Enumerable.Range(0, w).Select(_ => new PacketPipeline(holder, options)).ToArray();
             var steering = new FlowSteering(w, options);
             (string src, string dst, ushort dport) = nodePort
                 ? ($"203.0.113.{host}", "192.168.0.2", SctpWorld.NodePort)

@@ -18,9 +18,29 @@ public static class BackendSelectStage
         if (count == 0) return Empty(ref ctx);
         if ((ctx.Service.Flags & ServiceFlags.Affinity) != 0 && Sticky(ref ctx, maps, w.Affinity)) return Verdict.Continue;
         if ((ctx.Service.Flags & ServiceFlags.Maglev) != 0) return Maglev(ref ctx, maps);
-        uint slot = count == 1 ? 0 : w.Rng.Next(count);
+        uint slot = count == 1 ? 0 : Draw(ref ctx, maps, w.Options.Seed).Next(count);
         ctx.BackendId = maps.Slot(ctx.Service.SlotOffset + slot);
         return Verdict.Continue;
+    }
+
+    /// <summary>
+    /// The draw for a new connection, keyed by its first packet (<see cref="DeterministicRandom"/>); for a sessionAffinity
+    /// ClientIP service by the client, the service port (its ClusterIP, port and protocol) and the affinity timeout
+    /// period the packet falls in, so the first pick for a client is the same whichever worker makes it within a
+    /// period, and a client that comes back after its pin expired is balanced afresh, as kube-proxy's would be.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    static DeterministicRandom Draw(ref PacketContext ctx, MapSet maps, ulong seed) =>
+        (ctx.Service.Flags & ServiceFlags.Affinity) != 0 ? AffinityDraw(ref ctx, maps, seed)
+            : DeterministicRandom.ForPacket(seed, DeterministicRandom.BackendDraw, ctx.SrcIp, ctx.SrcPort, ctx.DstIp, ctx.DstPort, ctx.Proto, ctx.NowNs);
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    static DeterministicRandom AffinityDraw(ref PacketContext ctx, MapSet maps, ulong seed)
+    {
+        Lb4ReverseNat port = maps.ReverseNat[ctx.Service.RevNatIndex];
+        long period = Math.Max(1L, ctx.Service.AffinityTimeoutSeconds) * 1_000_000_000L;
+        return DeterministicRandom.Keyed(seed, DeterministicRandom.AffinityDraw, ((ulong)ctx.SrcIp << 32) | port.Address,
+            ((ulong)port.Port << 8) | port.Proto, (ulong)(ctx.NowNs / period));
     }
 
     /// <summary>

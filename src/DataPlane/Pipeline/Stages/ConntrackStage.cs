@@ -109,9 +109,12 @@ public static class ConntrackStage
 
     /// <summary>
     /// Creates the connection for a new service flow to <c>ctx.BackendId</c>: DNAT to the backend, and SNAT to
-    /// <c>ctx.MasqueradeIp</c> when <c>ctx.Masquerade</c> (<see cref="MasqueradeStage"/> decided both). The reply tuple must be unique in the table (it is how replies find the connection); for a
-    /// masqueraded flow the source port is the client's when it lies in the SNAT range and is free, otherwise random,
-    /// then linear probing with bounded retries (cilium snat_v4_new_mapping). Exhaustion drops, never collides.
+    /// <c>ctx.MasqueradeIp</c> when <c>ctx.Masquerade</c> (<see cref="MasqueradeStage"/> decided both). The reply
+    /// tuple must be unique in the table (it is how replies find the connection); for a masqueraded flow the source
+    /// port is the client's when it lies in the SNAT range and is free, otherwise one of the range's ports in the
+    /// client port's flow class (<see cref="PipelineOptions.FlowClasses"/>: its replies must steer to the same worker),
+    /// from a start keyed by the connection's first packet, then linear probing with bounded retries (cilium snat_v4_new_mapping).
+    /// Exhaustion drops, never collides.
     /// </summary>
     public static Verdict Create(ref PacketContext ctx, MapSet maps, WorkerState w)
     {
@@ -122,19 +125,17 @@ public static class ConntrackStage
         uint natIp = ctx.Masquerade ? ctx.MasqueradeIp : ctx.SrcIp;
         ushort natPort = ctx.SrcPort;
 
-        int entry = -1;
+        int entry = -1, flowClass = PipelineOptions.ClassOf(ctx.SrcPort, w.FlowClasses);
         var (lo, hi) = SnatRange(ctx.SrcPort, o);
-        bool keep = (ctx.Masquerade ? natPort >= lo && natPort <= hi : true)
-            && FlowSteering.Owns(natIp, natPort, maps.Node, o);
-        MapStatus st = keep
-            ? ct.TryCreate(original, new CtTuple4(be.Address, be.Port, natIp, natPort, ctx.Proto), out entry, ctx.NowNs)
+        MapStatus st = !ctx.Masquerade || (natPort >= lo && natPort <= hi)
+            ? ct.TryCreate(original, new CtTuple4(be.Address, be.Port, natIp, natPort, ctx.Proto), out entry, ctx.NowNs, flowClass)
             : MapStatus.Exists;
         if (st == MapStatus.Exists)
         {
             // The tuple is taken (or the client's port is outside the range): search the SNAT range. A DNAT-only flow
             // lands here only when its reply tuple clashes with another connection's; Linux then gives it a unique
             // source port too (nf_nat's null binding), so do the same.
-            st = AllocatePort(in original, in be, natIp, lo, hi, maps.Node, ct, o, ref w.Rng, out entry, out natPort, ctx.NowNs);
+            st = AllocatePort(in original, in be, natIp, lo, hi, flowClass, w.FlowClasses, ct, o, out entry, out natPort, ctx.NowNs);
             if (st == MapStatus.Exists) return ctx.Drop(DropReason.NatPortExhausted);
         }
         if (st == MapStatus.Full) return ctx.Drop(DropReason.CtFull);
@@ -171,20 +172,21 @@ public static class ConntrackStage
         : clientPort < 512 ? ((ushort)1, (ushort)511) : ((ushort)600, (ushort)1023);
 
     [MethodImpl(MethodImplOptions.NoInlining)]
-    static MapStatus AllocatePort(in CtTuple4 original, in Lb4Backend be, uint natIp, ushort lo, ushort hi, NodeInfo node, ConntrackMap ct, PipelineOptions o,
-        ref DeterministicRandom rng, out int entry, out ushort port, long nowNs)
+    static MapStatus AllocatePort(in CtTuple4 original, in Lb4Backend be, uint natIp, ushort lo, ushort hi, int flowClass, int k, ConntrackMap ct,
+        PipelineOptions o, out int entry, out ushort port, long nowNs)
     {
-        uint size = (uint)(hi - lo + 1);
-        uint p = rng.Next(size);
-        int tries = Math.Min(o.SnatRetries, (int)size);
-        // With several workers only the ports whose replies steer back to this one count (FlowSteering); the others are
-        // stepped over without spending a try.
-        for (uint step = 0; step < size && tries > 0; step++, p = (p + 1) % size)
+        // The candidates are the range's ports of the connection's flow class: for class 0 every port below 1024, then
+        // from 1024 on first, first + k, first + 2k...
+        int low = flowClass == 0 && lo < 1024 ? Math.Min((int)hi, 1023) - lo + 1 : 0;
+        int from = Math.Max((int)lo, 1024), first = from + ((flowClass - from) & (k - 1));
+        uint count = (uint)(low + (first > hi ? 0 : (hi - first) / k + 1));
+        var draw = DeterministicRandom.ForPacket(o.Seed, DeterministicRandom.SnatDraw, original.SrcIp, original.SrcPort, original.DstIp, original.DstPort, original.Proto, nowNs);
+        uint p = count == 0 ? 0 : draw.Next(count);
+        int tries = Math.Min(o.SnatRetries, (int)count);
+        for (; tries > 0; tries--, p = p + 1 == count ? 0 : p + 1)
         {
-            port = (ushort)(lo + p);
-            if (o.WorkerCount > 1 && !FlowSteering.Owns(natIp, port, node, o)) continue;
-            tries--;
-            MapStatus st = ct.TryCreate(original, new CtTuple4(be.Address, be.Port, natIp, port, original.Proto), out entry, nowNs);
+            port = (ushort)(p < low ? lo + (int)p : first + ((int)p - low) * k);
+            MapStatus st = ct.TryCreate(original, new CtTuple4(be.Address, be.Port, natIp, port, original.Proto), out entry, nowNs, flowClass);
             if (st != MapStatus.Exists) return st;
         }
         entry = -1;

@@ -21,7 +21,7 @@ public static class ForwardStage
     /// error is NATed back to come from the frontend (the packet's destination as it arrived).
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Verdict Run(ref PacketContext ctx, MapSet maps, WorkerState w) => Ttl(ref ctx, ctx.DstIp, ref w.IcmpId);
+    public static Verdict Run(ref PacketContext ctx, MapSet maps, WorkerState w) => Ttl(ref ctx, ctx.DstIp, w.Options.Seed);
 
     /// <summary>
     /// A packet of a tracked connection (<c>ctx.CtIndex</c>): the error comes from the frontend (the original
@@ -33,7 +33,7 @@ public static class ForwardStage
 
     [MethodImpl(MethodImplOptions.NoInlining)]
     static Verdict TrackedExpired(ref PacketContext ctx, MapSet maps, WorkerState w) =>
-        Expired(ref ctx, ctx.Direction == CtDirection.Original ? w.Conntrack[ctx.CtIndex].Original.DstIp : InterfaceToward(maps.Node, ctx.SrcIp), ref w.IcmpId);
+        Expired(ref ctx, ctx.Direction == CtDirection.Original ? w.Conntrack[ctx.CtIndex].Original.DstIp : InterfaceToward(maps.Node, ctx.SrcIp), w.Options.Seed);
 
     /// <summary>
     /// A forwarded datagram with IP options: Record Route and Timestamp get this node's entry (<see cref="IpOptions"/>).
@@ -59,8 +59,8 @@ public static class ForwardStage
     /// Call it before any translation: the error quotes the datagram as it arrived.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Verdict Ttl(ref PacketContext ctx, uint errorSource, ref ushort ipId) =>
-        Expires(ref ctx) ? Expired(ref ctx, errorSource, ref ipId) : Verdict.Continue;
+    public static Verdict Ttl(ref PacketContext ctx, uint errorSource, ulong seed) =>
+        Expires(ref ctx) ? Expired(ref ctx, errorSource, seed) : Verdict.Continue;
 
     /// <summary>The rule itself: TTL 0 or 1 is not forwarded. For hot paths that work out the error's source only then.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -74,22 +74,22 @@ public static class ForwardStage
         node.PodCidr is { } pod && pod.Contains(dst) ? pod.At(1) : node.PrimaryAddress;
 
     [MethodImpl(MethodImplOptions.NoInlining)]
-    static Verdict Expired(ref PacketContext ctx, uint errorSource, ref ushort ipId)
+    static Verdict Expired(ref PacketContext ctx, uint errorSource, ulong seed)
     {
         ctx.Reason = DropReason.TtlExceeded;
         if (ctx.IsLaterFragment || (ctx.Proto == IpProto.Icmp && ctx.IcmpType is not (L4.IcmpEchoRequest or L4.IcmpEchoReply)))
             return Verdict.Drop;
-        TimeExceeded(ref ctx, errorSource, ref ipId);
+        TimeExceeded(ref ctx, errorSource, seed);
         return Verdict.Reject;
     }
 
     /// <summary>
     /// ICMP time exceeded built as icmp_send builds its errors (kernel-behaviour.md, the same header rules as REJECT's
     /// port unreachable): TOS (original &amp; 0x1e) | 0xc0, TTL 64, DF clear, at most 576 bytes, quoting the datagram
-    /// as it arrived (TTL unchanged: ip_forward has not decremented it). The IP id is the pipeline's ICMP counter.
+    /// as it arrived (TTL unchanged: ip_forward has not decremented it). The IP id is keyed by that datagram (IcmpSend).
     /// </summary>
-    static void TimeExceeded(ref PacketContext ctx, uint src, ref ushort ipId) =>
-        IcmpSend.Build(ref ctx, src, L4.IcmpTimeExceeded, 0 /* TTL exceeded in transit */, forwardedQuote: false, ref ipId);
+    static void TimeExceeded(ref PacketContext ctx, uint src, ulong seed) =>
+        IcmpSend.Build(ref ctx, src, L4.IcmpTimeExceeded, 0 /* TTL exceeded in transit */, forwardedQuote: false, seed);
 
     /// <summary>
     /// The IPv4 part of forwarding a translated packet, shared by every stage that forwards (translation, ICMP errors,

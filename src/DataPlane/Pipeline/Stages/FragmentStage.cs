@@ -24,8 +24,7 @@ public static class FragmentStage
         FragmentKey key = KeyOf(ref ctx);
         if (!frags.TryGet(key, ctx.NowNs, out FragmentEntry f) || !ct.TrySnapshot(f.CtIndex, out CtEntry e) || e.FlowId != f.FlowId)
             return NotSeen(ref ctx, maps);
-        ushort noAnswer = 0; // a later fragment is never answered: the rule only drops it
-        Verdict t = ForwardStage.Ttl(ref ctx, 0, ref noAnswer);
+        Verdict t = ForwardStage.Ttl(ref ctx, 0, 0); // never answered (a later fragment, an error about an error): only dropped
         if (t != Verdict.Continue) return t;
         bool last = (BinaryPrimitives.ReadUInt16BigEndian(ctx.Frame.Slice(ctx.L3Offset + Ipv4Header.FlagsFragmentOffset)) & Ipv4Header.FlagMoreFragments) == 0;
         if (last) frags.Forget(key);

@@ -20,7 +20,7 @@ public static class HostPortStage
         if (ctx.Proto is not (IpProto.Tcp or IpProto.Udp) || ctx.IsFirstFragment || (ctx.DstIp >> 24) == 127 || !maps.Node.IsNodeAddress(ctx.DstIp)
             || w.Options.HostPorts.Serves(ctx.Proto, ctx.DstPort))
             return Verdict.Pass;
-        if (ctx.Proto == IpProto.Udp) return RejectStage.PortUnreachable(ref ctx, maps, ref w.IcmpId);
+        if (ctx.Proto == IpProto.Udp) return RejectStage.PortUnreachable(ref ctx, maps, w.Options.Seed);
         return (ctx.TcpFlags & L4.TcpRst) != 0 ? Verdict.Pass : Reset(ref ctx);
     }
 

@@ -31,8 +31,7 @@ public static class IcmpErrorStage
         if (idx < 0) return Verdict.Pass;
         ref CtEntry e = ref ct[idx];
         if (e.ExpiresNs <= ctx.NowNs) return Verdict.Pass;
-        ushort noAnswer = 0; // never an ICMP error about an ICMP error: the rule only drops it
-        Verdict t = ForwardStage.Ttl(ref ctx, 0, ref noAnswer);
+        Verdict t = ForwardStage.Ttl(ref ctx, 0, 0); // never answered (a later fragment, an error about an error): only dropped
         if (t != Verdict.Continue) return t;
         Span<byte> icmp = ctx.Frame.Slice(ctx.L4Offset, ctx.L4Length);
         // nf_conntrack_proto_icmp.c icmp_error: with nf_conntrack_checksum=1 (the default) an ICMP message whose

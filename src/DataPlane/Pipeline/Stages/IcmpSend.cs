@@ -16,7 +16,7 @@ static class IcmpSend
 
     /// <summary>Writes the error into <see cref="PacketContext.ReplyBuffer"/>; <see cref="PacketContext.ReplyLength"/> is 0 when it does not fit.</summary>
     /// <param name="forwardedQuote">The quoted header shows TTL - 1 (the kernel's FORWARD path decremented it, and fixed its checksum, before the rule ran).</param>
-    public static void Build(ref PacketContext ctx, uint src, byte type, byte code, bool forwardedQuote, ref ushort ipId)
+    public static void Build(ref PacketContext ctx, uint src, byte type, byte code, bool forwardedQuote, ulong seed)
     {
         ReadOnlySpan<byte> orig = ctx.Frame.Slice(0, ctx.Length);
         int l3 = ctx.L3Offset;
@@ -34,7 +34,7 @@ static class IcmpSend
         ip[0] = 0x45;
         ip[Ipv4Header.TosOffset] = (byte)((orig[l3 + Ipv4Header.TosOffset] & 0x1E) | 0xC0);
         BinaryPrimitives.WriteUInt16BigEndian(ip.Slice(Ipv4Header.TotalLengthOffset), (ushort)total);
-        BinaryPrimitives.WriteUInt16BigEndian(ip.Slice(Ipv4Header.IdOffset), ipId++);
+        BinaryPrimitives.WriteUInt16BigEndian(ip.Slice(Ipv4Header.IdOffset), IpId(ref ctx, seed));
         ip[Ipv4Header.TtlOffset] = 64;
         ip[Ipv4Header.ProtocolOffset] = IpProto.Icmp;
         BinaryPrimitives.WriteUInt32BigEndian(ip.Slice(Ipv4Header.SrcOffset), src);
@@ -57,5 +57,17 @@ static class IcmpSend
         // ICMPv4 has no pseudo-header: the checksum covers the ICMP message only.
         BinaryPrimitives.WriteUInt16BigEndian(icmp.Slice(L4.IcmpChecksumOffset), Checksum.Compute(icmp));
         ctx.ReplyLength = l3 + total;
+    }
+
+    /// <summary>
+    /// The error's IP id. The kernel takes it from a per-destination counter advanced by a random step
+    /// (net/ipv4/route.c ip_idents_reserve): unpredictable by design. Here it is a draw keyed by the datagram answered
+    /// (its tuple, IP id and time, <see cref="DeterministicRandom"/>), so it does not depend on what else the node answered.
+    /// </summary>
+    static ushort IpId(ref PacketContext ctx, ulong seed)
+    {
+        ushort answered = BinaryPrimitives.ReadUInt16BigEndian(ctx.Frame.Slice(ctx.L3Offset + Ipv4Header.IdOffset));
+        return (ushort)DeterministicRandom.ForPacket(seed, DeterministicRandom.IcmpIdDraw | (ulong)answered << 16,
+            ctx.SrcIp, ctx.SrcPort, ctx.DstIp, ctx.DstPort, ctx.Proto, ctx.NowNs).NextU64();
     }
 }

@@ -15,18 +15,9 @@ public static class ParseStage
     public static Verdict Run(ref PacketContext ctx, MapSet maps, WorkerState w)
     {
         Span<byte> f = ctx.Frame.Slice(0, ctx.Length);
-        if ((uint)f.Length < Ethernet.HeaderLength) return ctx.Drop(DropReason.TruncatedEthernet);
-
-        int l3 = Ethernet.HeaderLength;
-        ushort etherType = BinaryPrimitives.ReadUInt16BigEndian(f.Slice(Ethernet.EtherTypeOffset));
-        // 802.1Q tags and 802.1ad (QinQ) service tags are looked through, as the kernel's __vlan_get_protocol does
-        // (include/linux/if_vlan.h, up to VLAN_MAX_DEPTH); the tags stay in the frame, like the MACs.
-        for (int depth = 0; (etherType == Ethernet.EtherTypeVlan || etherType == Ethernet.EtherTypeQinQ) && depth < Ethernet.MaxVlanDepth; depth++)
-        {
-            if ((uint)f.Length < (uint)(l3 + Ethernet.VlanTagLength)) return ctx.Drop(DropReason.TruncatedEthernet);
-            etherType = BinaryPrimitives.ReadUInt16BigEndian(f.Slice(l3 + 2));
-            l3 += Ethernet.VlanTagLength;
-        }
+        // VLAN tags are looked through and stay in the frame, like the MACs.
+        int l3 = Ethernet.L3Offset(f, out ushort etherType);
+        if (l3 < 0) return ctx.Drop(DropReason.TruncatedEthernet);
         if (etherType != Ethernet.EtherTypeIPv4) return Verdict.Pass;
         ctx.L3Offset = l3;
 

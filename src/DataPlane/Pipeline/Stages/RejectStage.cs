@@ -10,7 +10,7 @@ namespace DataPlane.Pipeline.Stages;
 /// datagram starting at the original IP header. The source is the original destination when that is a node address
 /// (INPUT path: NodePort), otherwise the address of the interface towards the sender (FORWARD path): the pod gateway
 /// for senders in this node's pod CIDR, else the node IP; on the FORWARD path the quoted header already has TTL - 1.
-/// The IP id comes from a seeded per-pipeline counter where the kernel uses a random per-destination one.
+/// The IP id is a seeded draw keyed by the rejected datagram where the kernel uses a random per-destination counter.
 /// </summary>
 public static class RejectStage
 {
@@ -23,21 +23,21 @@ public static class RejectStage
     {
         if (!maps.Node.IsNodeAddress(ctx.DstIp))
         {
-            Verdict v = ForwardStage.Ttl(ref ctx, ForwardStage.InterfaceToward(maps.Node, ctx.SrcIp), ref w.IcmpId);
+            Verdict v = ForwardStage.Ttl(ref ctx, ForwardStage.InterfaceToward(maps.Node, ctx.SrcIp), w.Options.Seed);
             if (v != Verdict.Continue) return v;
         }
-        return PortUnreachable(ref ctx, maps, ref w.IcmpId);
+        return PortUnreachable(ref ctx, maps, w.Options.Seed);
     }
 
     /// <summary>The REJECT itself, whatever the TTL (the node's own closed UDP ports, SCTP).</summary>
-    public static Verdict PortUnreachable(ref PacketContext ctx, MapSet maps, ref ushort ipId)
+    public static Verdict PortUnreachable(ref PacketContext ctx, MapSet maps, ulong seed)
     {
         NodeInfo node = maps.Node;
         bool input = node.IsNodeAddress(ctx.DstIp);
         uint src = input ? ctx.DstIp
             : node.PodCidr is { } pod && pod.Contains(ctx.SrcIp) ? pod.At(1) : node.PrimaryAddress;
 
-        IcmpSend.Build(ref ctx, src, L4.IcmpDestUnreachable, L4.IcmpPortUnreachableCode, forwardedQuote: !input, ref ipId);
+        IcmpSend.Build(ref ctx, src, L4.IcmpDestUnreachable, L4.IcmpPortUnreachableCode, forwardedQuote: !input, seed);
         return Verdict.Reject;
     }
 }

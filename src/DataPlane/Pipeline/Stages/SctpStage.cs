@@ -41,7 +41,7 @@ public static class SctpStage
         // rules, which only see NEW connections.
         if (!SctpConntrack.CanCreate(sctp)) return ctx.Drop(DropReason.CtInvalid);
         v = BackendSelectStage.Run(ref ctx, maps, w);
-        if (v == Verdict.Reject) return RejectStage.PortUnreachable(ref ctx, maps, ref w.IcmpId);
+        if (v == Verdict.Reject) return RejectStage.PortUnreachable(ref ctx, maps, w.Options.Seed);
         if (v != Verdict.Continue) return v;
         if (ForwardStage.Expires(ref ctx)) return ctx.Drop(DropReason.TtlExceeded);
         MasqueradeStage.Run(ref ctx, maps, w);
