@@ -14,7 +14,7 @@ namespace DataPlane.Pipeline;
 /// current <see cref="MapSet"/> generation through the holder once per packet and never blocks on the control plane.
 /// </para>
 /// </summary>
-public sealed partial class PacketPipeline
+public sealed partial class PacketPipeline : IDisposable
 {
     readonly MapSetHolder _maps;
     readonly PipelineOptions _options;
@@ -47,6 +47,9 @@ public sealed partial class PacketPipeline
     public Counters Counters { get; } = new();
     public PipelineOptions Options => _options;
     public MapSet Maps => _maps.Current;
+
+    /// <summary>Releases the conntrack table's native memory (a <see cref="WorkerSet"/> does it for its workers). Idempotent.</summary>
+    public void Dispose() => Conntrack.Dispose();
 
     /// <summary>When set (trace, replay --explain), each packet's stage outcomes are recorded here; null = untraced.</summary>
     public StageLog? Log { get; set; }
