@@ -1,6 +1,6 @@
 using System.CommandLine;
 using DataPlane.IO.Listings;
-using DataPlane.IO;
+using DataPlane.IO.Pcap;
 using DataPlane.IO.Replay;
 using DataPlane.IO.Trace;
 using DataPlane.Kubernetes.Explain;

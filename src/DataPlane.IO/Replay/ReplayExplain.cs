@@ -1,3 +1,4 @@
+using DataPlane.IO.Pcap;
 using DataPlane.Maps;
 using DataPlane.Pipeline;
 

@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using System.Runtime.CompilerServices;
 using System.Runtime.ExceptionServices;
-using DataPlane.IO;
+using DataPlane.IO.Pcap;
 using DataPlane.Packets;
 using DataPlane.IO.Verdicts;
 using DataPlane.Maps;
