@@ -1,5 +1,5 @@
 using BenchmarkDotNet.Attributes;
-using DataPlane.IO;
+using DataPlane.IO.Pcap;
 using DataPlane.Pipeline;
 using DataPlane.Pipeline.Stages;
 

@@ -1,4 +1,4 @@
-using DataPlane.IO;
+using DataPlane.IO.Pcap;
 using DataPlane.Kubernetes;
 
 namespace DataPlane.Cli;

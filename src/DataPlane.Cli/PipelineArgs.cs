@@ -33,19 +33,15 @@ public sealed class PipelineArgs
     }
 
     /// <summary>
-    /// The worker pipelines over <paramref name="maps"/> and the steering that feeds them. <c>--ct-max</c> is the node's
-    /// total: each worker owns an equal power-of-two share. Every worker has the same options and seed: draws are keyed
-    /// by the packet, not by the worker (<see cref="DeterministicRandom"/>).
+    /// The workers over <paramref name="maps"/> (<c>--workers</c>, the node's <c>--ct-max</c> shared between them, see
+    /// <see cref="WorkerSet"/>); the caller owns and disposes them.
     /// </summary>
-    public (PacketPipeline[] Workers, FlowSteering Steering) CreateWorkers(ParseResult pr, MapSetHolder maps)
+    public WorkerSet CreateWorkers(ParseResult pr, MapSetHolder maps)
     {
-        PipelineOptions single = Parse(pr);
+        PipelineOptions options = Parse(pr);
         int n = pr.GetValue(_workers);
-        if (n < 1 || n > 64) throw new UsageException($"--workers: {n} is not between 1 and 64");
-        int share = Math.Max(2, (int)System.Numerics.BitOperations.RoundUpToPowerOf2((uint)(single.CtCapacity / n + 1)) / 2);
-        var options = single with { CtCapacity = n == 1 ? single.CtCapacity : share };
-        PacketPipeline[] workers = [.. Enumerable.Range(0, n).Select(_ => new PacketPipeline(maps, options))];
-        return (workers, new FlowSteering(n, options));
+        if (n < 1 || n > WorkerSet.MaxWorkers) throw new UsageException($"--workers: {n} is not between 1 and {WorkerSet.MaxWorkers}");
+        return new WorkerSet(maps, options, n);
     }
 
     public PipelineOptions Parse(ParseResult pr)

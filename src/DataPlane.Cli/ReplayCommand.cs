@@ -1,6 +1,6 @@
 using System.CommandLine;
 using DataPlane.IO.Listings;
-using DataPlane.IO;
+using DataPlane.IO.Pcap;
 using DataPlane.IO.Replay;
 using DataPlane.IO.Trace;
 using DataPlane.Kubernetes.Explain;
@@ -39,31 +39,31 @@ public static class ReplayCommand
         {
             ControlPlane control = clusterArgs.CreateControlPlane(pr);
             List<ReplayUpdate> updates = [.. (pr.GetValue(applyAt) ?? []).Select(a => ParseApply(a, control))];
-            var (workers, steering) = pipelineArgs.CreateWorkers(pr, control.Holder);
+            using WorkerSet workers = pipelineArgs.CreateWorkers(pr, control.Holder);
             string inPath = pr.GetValue(input)!;
             if (pr.GetValue(explain) is long frame)
-                return Explain(inPath, frame, control, workers, steering, updates, pr.GetValue(explainJson), clusterArgs.Options(pr).LoadBalancerPool);
-            ReplaySummary s = ReplaySession.Run(inPath, pr.GetValue(output), pr.GetValue(verdicts), workers, steering, updates);
+                return Explain(inPath, frame, control, workers, updates, pr.GetValue(explainJson), clusterArgs.Options(pr).LoadBalancerPool);
+            ReplaySummary s = ReplaySession.Run(inPath, pr.GetValue(output), pr.GetValue(verdicts), workers, updates);
             Print(Console.Out, inPath, s, workers, pr.GetValue(quiet));
             if (pr.GetValue(dumpCt))
             {
                 Console.Out.WriteLine("conntrack table:");
-                foreach (PacketPipeline p in workers) ConntrackListing.WriteCt(Console.Out, p.Conntrack, p.Maps, s.LastTimestampNs);
+                foreach (PacketPipeline p in workers.Pipelines) ConntrackListing.WriteCt(Console.Out, p.Conntrack, p.Maps, s.LastTimestampNs);
             }
             if (pr.GetValue(dumpNat))
             {
                 Console.Out.WriteLine("nat table:");
-                foreach (PacketPipeline p in workers) ConntrackListing.WriteNat(Console.Out, p.Conntrack, s.LastTimestampNs);
+                foreach (PacketPipeline p in workers.Pipelines) ConntrackListing.WriteNat(Console.Out, p.Conntrack, s.LastTimestampNs);
             }
             return 0;
         }));
         return cmd;
     }
 
-    static int Explain(string inPath, long frame, ControlPlane control, PacketPipeline[] workers, FlowSteering steering, List<ReplayUpdate> updates, bool json, Ipv4Cidr? lbPool)
+    static int Explain(string inPath, long frame, ControlPlane control, WorkerSet workers, List<ReplayUpdate> updates, bool json, Ipv4Cidr? lbPool)
     {
         if (frame < 1) throw new UsageException($"--explain: {frame} is not a frame number (the first frame is 1)");
-        ExplainedFrame f = ReplayExplain.Run(inPath, frame, workers, steering, updates)
+        ExplainedFrame f = ReplayExplain.Run(inPath, frame, workers, updates)
             ?? throw new UsageException($"--explain: {inPath} has fewer than {frame} frames");
         string why = f.Kind switch
         {
@@ -108,7 +108,7 @@ public static class ReplayCommand
         });
     }
 
-    static void Print(TextWriter w, string input, ReplaySummary s, PacketPipeline[] workers, bool quiet)
+    static void Print(TextWriter w, string input, ReplaySummary s, WorkerSet workers, bool quiet)
     {
         w.WriteLine($"{input}: {s.Frames} frames, {s.Emitted} emitted");
         if (!quiet)
@@ -129,11 +129,11 @@ public static class ReplayCommand
         foreach (string u in s.Updates) w.WriteLine($"update: {u}");
         foreach (string line in ReplayNotes.Lines(s)) w.WriteLine(line);
         // Live at the capture's last timestamp: entries past their expiry that the GC has not reached are not counted.
-        int[] live = [.. workers.Select(p => ConntrackListing.LiveCount(p.Conntrack, s.LastTimestampNs))];
-        w.WriteLine($"conntrack: {live.Sum()} live flows" + (workers.Length > 1 ? $" ({string.Join(" + ", live)} over {workers.Length} workers)" : ""));
+        int[] live = [.. workers.Pipelines.Select(p => ConntrackListing.LiveCount(p.Conntrack, s.LastTimestampNs))];
+        w.WriteLine($"conntrack: {live.Sum()} live flows" + (workers.Count > 1 ? $" ({string.Join(" + ", live)} over {workers.Count} workers)" : ""));
         double pipeSec = s.PipelineTime.TotalSeconds, totalSec = s.TotalTime.TotalSeconds;
         // Below a few thousand frames the figure is JIT warm-up, not throughput.
         if (s.Frames >= 10_000 && pipeSec > 0)
-            w.WriteLine($"throughput: pipeline {s.Frames / pipeSec:N0} frames/s, whole run {s.Frames / totalSec:N0} frames/s" + (workers.Length > 1 ? $" ({workers.Length} workers)" : ""));
+            w.WriteLine($"throughput: pipeline {s.Frames / pipeSec:N0} frames/s, whole run {s.Frames / totalSec:N0} frames/s" + (workers.Count > 1 ? $" ({workers.Count} workers)" : ""));
     }
 }

@@ -41,11 +41,13 @@ public static class RunCommand
                 Console.Error.WriteLine($"dataplane: error: {pr.GetValue(clusterArgs.Cluster)}: {ReloadBoundary.Describe(e)}");
                 return 1;
             }
-            var (workers, steering) = pipelineArgs.CreateWorkers(pr, controlPlane.Holder);
+            // Declared before the session's users, so it is disposed after them: the control socket's listings and the
+            // packet threads are done with the tables when their native memory is released.
+            using WorkerSet workers = pipelineArgs.CreateWorkers(pr, controlPlane.Holder);
 
             string tapName = pr.GetValue(tap)!;
             using TapDevice device = TapDevice.Open(tapName, pr.GetValue(create), pr.GetValue(netns));
-            var session = new LiveSession(device, workers, steering);
+            var session = new LiveSession(device, workers);
             using var server = new ControlServer(pr.GetValue(control) ?? ControlServer.DefaultPath(tapName), session);
 
             using var stop = new CancellationTokenSource();
@@ -74,7 +76,7 @@ public static class RunCommand
 
             Console.Out.WriteLine($"dataplane: {(device.Created ? "created" : "attached to")} TAP {device.Name}" +
                                   $"{(device.Namespace is null ? "" : $" in netns {device.Namespace}")} (ifindex {device.IfIndex}); " +
-                                  $"node {controlPlane.NodeName}, maps generation {controlPlane.Holder.Current.Generation}, {workers.Length} worker{(workers.Length == 1 ? "" : "s")}; control socket {server.Path}");
+                                  $"node {controlPlane.NodeName}, maps generation {controlPlane.Holder.Current.Generation}, {workers.Count} worker{(workers.Count == 1 ? "" : "s")}; control socket {server.Path}");
             Console.Out.WriteLine("dataplane: running; Ctrl-C or SIGTERM stops, SIGHUP reloads the manifests");
             Console.Out.Flush();
             session.Run(stop.Token);

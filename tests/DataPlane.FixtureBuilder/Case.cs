@@ -16,7 +16,7 @@ public sealed record Case(string Id, string Title, string Description, List<Step
     public string[] Args { get; init; } = [];
 
     /// <summary>Link type of <c>input.pcap</c> (the expected output is always Ethernet).</summary>
-    public DataPlane.IO.LinkType InputLinkType { get; init; } = DataPlane.IO.LinkType.Ethernet;
+    public DataPlane.IO.Pcap.LinkType InputLinkType { get; init; } = DataPlane.IO.Pcap.LinkType.Ethernet;
 
     /// <summary>Extra files of the case (e.g. manifests applied mid-replay), by name relative to the case folder.</summary>
     public IReadOnlyDictionary<string, string> Files { get; init; } = new Dictionary<string, string>();

@@ -1,5 +1,5 @@
 using System.Net.NetworkInformation;
-using DataPlane.IO;
+using DataPlane.IO.Pcap;
 using static DataPlane.FixtureBuilder.Frames;
 
 namespace DataPlane.FixtureBuilder;

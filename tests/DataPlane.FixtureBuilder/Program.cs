@@ -1,7 +1,7 @@
 using System.Text;
 using System.Text.Json;
 using DataPlane.FixtureBuilder;
-using DataPlane.IO;
+using DataPlane.IO.Pcap;
 
 // Regenerates pcaps/cases/*/{input.pcap, expected.pcap, expected.jsonl, CASE.md}:
 //   dotnet run --project tests/DataPlane.FixtureBuilder -- pcaps/cases

@@ -1,5 +1,5 @@
 using DataPlane.Fuzz;
-using DataPlane.IO;
+using DataPlane.IO.Pcap;
 using SharpFuzz;
 
 // dataplane fuzz harnesses:

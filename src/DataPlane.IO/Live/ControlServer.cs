@@ -32,6 +32,8 @@ public sealed class ControlServer : IDisposable
     public static readonly TimeSpan SendTimeout = TimeSpan.FromSeconds(5);
 
     int _clients;
+    /// <summary>Sockets of the clients being served, so <see cref="Dispose"/> can cut their answers short.</summary>
+    readonly System.Collections.Concurrent.ConcurrentDictionary<Socket, byte> _served = new();
 
     readonly LiveSession _session;
     readonly Socket _listener;
@@ -109,6 +111,7 @@ public sealed class ControlServer : IDisposable
                 Refuse(client);
                 continue;
             }
+            _served.TryAdd(client, 0);
             var t = new Thread(() => ServeClient(client)) { IsBackground = true, Name = "dataplane-control-client" };
             t.Start();
         }
@@ -131,6 +134,7 @@ public sealed class ControlServer : IDisposable
         }
         finally
         {
+            _served.TryRemove(client, out _);
             Interlocked.Decrement(ref _clients);
         }
     }
@@ -190,10 +194,10 @@ public sealed class ControlServer : IDisposable
         switch (string.Join(' ', request.Split(' ', StringSplitOptions.RemoveEmptyEntries)))
         {
             case "ct list":
-                foreach (var p in _session.Workers) ConntrackListing.WriteCt(w, p.Conntrack, p.Maps, LiveClock.NowNs());
+                foreach (var p in _session.Workers.Pipelines) ConntrackListing.WriteCt(w, p.Conntrack, p.Maps, LiveClock.NowNs());
                 break;
             case "nat list":
-                foreach (var p in _session.Workers) ConntrackListing.WriteNat(w, p.Conntrack, LiveClock.NowNs());
+                foreach (var p in _session.Workers.Pipelines) ConntrackListing.WriteNat(w, p.Conntrack, LiveClock.NowNs());
                 break;
             case "counters":
                 _session.WriteCounters(w);
@@ -204,12 +208,23 @@ public sealed class ControlServer : IDisposable
         }
     }
 
+    /// <summary>
+    /// Stops accepting, cuts the answers in progress short (their sockets are shut down, so their next write fails)
+    /// and waits for their threads: once this returns no listing reads the session's tables any more, and their owner
+    /// may release them.
+    /// </summary>
     public void Dispose()
     {
         if (_stopping) return;
         _stopping = true;
         _listener.Dispose(); // unblocks Accept
         _thread.Join(SendTimeout);
+        foreach (Socket client in _served.Keys)
+        {
+            try { client.Shutdown(SocketShutdown.Both); }
+            catch (Exception e) when (e is SocketException or ObjectDisposedException) { }
+        }
+        SpinWait.SpinUntil(() => Volatile.Read(ref _clients) == 0, SendTimeout);
         try { File.Delete(Path); } catch (IOException) { } catch (UnauthorizedAccessException) { }
     }
 }

@@ -6,10 +6,11 @@ using DataPlane.Pipeline;
 namespace DataPlane.IO.Live;
 
 /// <summary>
-/// The live loop: one thread reads each frame the kernel sends out of a TAP, runs it through one
-/// <see cref="PacketPipeline"/> on the monotonic clock, and writes what the pipeline emits back into the TAP: forwarded
-/// frames (translated in place) and generated ICMP replies. Pass, drop and local verdicts are consumed and counted:
-/// with one TAP there is no host stack behind this port to hand a passed frame to.
+/// The live loop: one thread reads each frame the kernel sends out of a TAP, runs it through its worker's
+/// <see cref="PacketPipeline"/> (a <see cref="WorkerSet"/>, as a replay uses) on the monotonic clock, and writes what
+/// the pipeline emits back into the TAP: forwarded frames (translated in place) and generated ICMP replies. Pass, drop
+/// and local verdicts are consumed and counted: with one TAP there is no host stack behind this port to hand a passed
+/// frame to.
 /// <para>
 /// Per frame it does one read(2), one pipeline run and at most one write(2), on two buffers allocated once; it
 /// allocates nothing (<see cref="LiveCounters.AllocatedBytes"/> shows it). It drains the device until EAGAIN and
@@ -17,9 +18,11 @@ namespace DataPlane.IO.Live;
 /// and after the current frame when busy.
 /// </para>
 /// <para>
-/// Concurrency: <see cref="Run"/> is the pipeline's owner thread (the only conntrack writer). Other threads may read
-/// <see cref="Counters"/>, the pipeline's counters and its conntrack entries through their seqlock snapshots
-/// (<see cref="ConntrackMap.TrySnapshot"/>), which never stop this thread.
+/// Concurrency: with one worker, <see cref="Run"/>'s thread is the pipeline's owner (the only conntrack writer); with
+/// several, each worker's thread owns its pipeline. Other threads may read <see cref="Counters"/>, the pipelines'
+/// counters and their conntrack entries through their seqlock snapshots (<see cref="ConntrackMap.TrySnapshot"/>),
+/// which never stop a packet thread. The session does not own the workers: their owner disposes them after
+/// <see cref="Run"/> has returned and the control socket is closed.
 /// </para>
 /// </summary>
 public sealed class LiveSession
@@ -37,32 +40,24 @@ public sealed class LiveSession
     public const int QueueSlotSize = 9216;
 
     readonly TapDevice _tap;
-    readonly PacketPipeline _pipeline;
-    readonly PacketPipeline[] _workers;
-    readonly FlowSteering? _steering;
+    readonly WorkerSet _workers;
     long _startedTimestamp;
 
-    public LiveSession(TapDevice tap, PacketPipeline pipeline) : this(tap, [pipeline], null) { }
-
     /// <summary>
-    /// With several <paramref name="workers"/> (worker i built with <c>WorkerIndex = i, WorkerCount = n</c>), the
-    /// reading thread only steers: each frame goes through <paramref name="steering"/> to its connection's worker,
-    /// which owns that connection's conntrack entry, runs the pipeline and writes the result back to the TAP.
+    /// With several <paramref name="workers"/>, the reading thread only steers: each frame goes to its connection's
+    /// worker (<see cref="WorkerSet.WorkerFor"/>), which owns that connection's conntrack entry, runs the pipeline and
+    /// writes the result back to the TAP.
     /// </summary>
-    public LiveSession(TapDevice tap, IReadOnlyList<PacketPipeline> workers, FlowSteering? steering)
+    public LiveSession(TapDevice tap, WorkerSet workers)
     {
-        if (workers.Count == 0) throw new ArgumentException("no worker", nameof(workers));
-        if (workers.Count > 1 && steering is null) throw new ArgumentNullException(nameof(steering));
+        ArgumentNullException.ThrowIfNull(tap);
+        ArgumentNullException.ThrowIfNull(workers);
         _tap = tap;
-        _workers = [.. workers];
-        _pipeline = _workers[0];
-        _steering = steering;
+        _workers = workers;
     }
 
     public TapDevice Tap => _tap;
-    /// <summary>The first worker's pipeline (the only one with a single worker).</summary>
-    public PacketPipeline Pipeline => _pipeline;
-    public IReadOnlyList<PacketPipeline> Workers => _workers;
+    public WorkerSet Workers => _workers;
     public LiveCounters Counters { get; } = new();
 
     /// <summary>Time since <see cref="Run"/> started (zero before).</summary>
@@ -81,7 +76,7 @@ public sealed class LiveSession
     /// </summary>
     public void Run(CancellationToken stop)
     {
-        if (_workers.Length > 1)
+        if (_workers.Count > 1)
         {
             RunWorkers(stop);
             return;
@@ -108,7 +103,7 @@ public sealed class LiveSession
     void Handle(Span<byte> frame, byte[] replyBuffer)
     {
         Counters.Read(frame.Length);
-        Process(_pipeline, frame, replyBuffer);
+        Process(_workers[0], frame, replyBuffer);
     }
 
     void Process(PacketPipeline pipeline, Span<byte> frame, byte[] replyBuffer)
@@ -125,9 +120,10 @@ public sealed class LiveSession
     /// </summary>
     void RunWorkers(CancellationToken stop)
     {
-        var rings = _workers.Select(_ => new FrameRing(QueueFrames, QueueSlotSize)).ToArray();
+        var rings = new FrameRing[_workers.Count];
+        for (int i = 0; i < rings.Length; i++) rings[i] = new FrameRing(QueueFrames, QueueSlotSize);
         using var done = new CancellationTokenSource();
-        var threads = new Thread[_workers.Length];
+        var threads = new Thread[_workers.Count];
         for (int i = 0; i < threads.Length; i++)
         {
             int wi = i;
@@ -145,7 +141,7 @@ public sealed class LiveSession
                 {
                     Counters.Read(n);
                     Span<byte> frame = frameBuffer.AsSpan(0, n);
-                    if (!rings[_steering!.WorkerFor(frame, _pipeline.Maps)].TryEnqueue(frame)) Counters.QueueDropped();
+                    if (!rings[_workers.WorkerFor(frame)].TryEnqueue(frame)) Counters.QueueDropped();
                     continue;
                 }
                 if (n < 0) ThrowReadFault(-n);
@@ -198,19 +194,12 @@ public sealed class LiveSession
         // others (the drop total is the sum of the drop reasons) however fast traffic flows.
         var totalVerdicts = new long[global::DataPlane.Pipeline.Counters.VerdictSlots];
         var totalReasons = new long[global::DataPlane.Pipeline.Counters.ReasonSlots];
-        var wv = new long[global::DataPlane.Pipeline.Counters.VerdictSlots];
-        var wr = new long[global::DataPlane.Pipeline.Counters.ReasonSlots];
-        foreach (PacketPipeline p in _workers)
-        {
-            p.Counters.Snapshot(wv, wr);
-            for (int i = 0; i < wv.Length; i++) totalVerdicts[i] += wv[i];
-            for (int i = 0; i < wr.Length; i++) totalReasons[i] += wr[i];
-        }
+        _workers.SumCounters(totalVerdicts, totalReasons);
         w.WriteLine($"tap: {_tap.Name}{(_tap.Namespace is null ? "" : $" (netns {_tap.Namespace})")} uptime={Uptime.TotalSeconds:F1}s");
         w.WriteLine($"frames: read={c.FramesRead} written={c.FramesWritten} write-errors={c.WriteErrors}" +
                     (c.WriteErrors > 0 ? $" (last: {Libc.Describe(c.LastWriteErrno)})" : ""));
         w.WriteLine($"bytes: read={c.BytesRead} written={c.BytesWritten}");
-        if (_workers.Length > 1) w.WriteLine($"workers: {_workers.Length} queue-drops={c.QueueDrops}");
+        if (_workers.Count > 1) w.WriteLine($"workers: {_workers.Count} queue-drops={c.QueueDrops}");
         w.Write("verdicts:");
         foreach (Verdict v in new[] { Verdict.Forward, Verdict.Reject, Verdict.Pass, Verdict.Drop, Verdict.Local, Verdict.Answer })
             w.Write($" {v.Name()}={totalVerdicts[(int)v]}");
@@ -220,8 +209,8 @@ public sealed class LiveSession
             if (r != DropReason.None && totalReasons[(int)r & 63] is > 0 and var n) reasons.Add($"{r.Name()}={n}");
         if (reasons.Count > 0) w.WriteLine("drop reasons: " + string.Join(' ', reasons));
         long now = LiveClock.NowNs();
-        w.WriteLine($"conntrack: {_workers.Sum(p => Listings.ConntrackListing.LiveCount(p.Conntrack, now))} live flows (capacity {_workers.Sum(p => p.Conntrack.Capacity)})");
-        w.WriteLine($"maps: generation {_pipeline.Maps.Generation}");
+        w.WriteLine($"conntrack: {_workers.Pipelines.Sum(p => Listings.ConntrackListing.LiveCount(p.Conntrack, now))} live flows (capacity {_workers.Pipelines.Sum(p => p.Conntrack.Capacity)})");
+        w.WriteLine($"maps: generation {_workers.Maps.Generation}");
         w.WriteLine($"packet thread allocated: {c.AllocatedBytes} bytes since start");
     }
 }

@@ -1,4 +1,4 @@
-namespace DataPlane.IO;
+namespace DataPlane.IO.Pcap;
 
 /// <summary>The container format of a capture file, as recognised from its first four bytes.</summary>
 public enum CaptureFileFormat

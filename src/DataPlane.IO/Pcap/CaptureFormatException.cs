@@ -1,4 +1,4 @@
-namespace DataPlane.IO;
+namespace DataPlane.IO.Pcap;
 
 /// <summary>
 /// A capture file could not be read: missing, unreadable, not a pcap/pcapng file, an unsupported version, or a

@@ -1,4 +1,4 @@
-namespace DataPlane.IO;
+namespace DataPlane.IO.Pcap;
 
 /// <summary>
 /// One frame read from a capture file. It is a view, not a copy: <see cref="Data"/> points into the reader's buffer

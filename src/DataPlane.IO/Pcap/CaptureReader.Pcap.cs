@@ -1,6 +1,6 @@
 using System.Buffers.Binary;
 
-namespace DataPlane.IO;
+namespace DataPlane.IO.Pcap;
 
 // Classic pcap, draft-ietf-opsawg-pcap sections 4 (File Header) and 5 (Packet Record).
 public sealed partial class CaptureReader

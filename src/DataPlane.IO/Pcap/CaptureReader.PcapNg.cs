@@ -3,7 +3,7 @@ using System.Diagnostics;
 using System.Diagnostics.CodeAnalysis;
 using System.Runtime.CompilerServices;
 
-namespace DataPlane.IO;
+namespace DataPlane.IO.Pcap;
 
 // pcapng, draft-ietf-opsawg-pcapng: section 3.1 (general block structure), 4.1 SHB, 4.2 IDB, 4.3 EPB, 4.4 SPB,
 // Appendix (obsolete) Packet Block. Every other block type (NRB, ISB, DSB, custom, ...) is skipped unread, as

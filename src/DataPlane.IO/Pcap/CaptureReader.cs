@@ -3,7 +3,7 @@ using System.Diagnostics;
 using System.Diagnostics.CodeAnalysis;
 using System.Runtime.CompilerServices;
 
-namespace DataPlane.IO;
+namespace DataPlane.IO.Pcap;
 
 /// <summary>
 /// Reads frames from a classic pcap file (microsecond or nanosecond magic, either byte order) or a pcapng file

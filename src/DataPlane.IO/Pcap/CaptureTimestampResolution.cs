@@ -1,4 +1,4 @@
-namespace DataPlane.IO;
+namespace DataPlane.IO.Pcap;
 
 /// <summary>
 /// Unit of the fractional-second field of a classic pcap record. draft-ietf-opsawg-pcap section 3 encodes it in the

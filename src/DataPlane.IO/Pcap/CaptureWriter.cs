@@ -1,6 +1,6 @@
 using System.Buffers.Binary;
 
-namespace DataPlane.IO;
+namespace DataPlane.IO.Pcap;
 
 /// <summary>
 /// Writes a classic pcap file (draft-ietf-opsawg-pcap): little-endian, version 2.4, magic 0xA1B2C3D4 (µs, default) or

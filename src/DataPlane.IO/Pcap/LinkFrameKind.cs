@@ -1,4 +1,4 @@
-namespace DataPlane.IO;
+namespace DataPlane.IO.Pcap;
 
 /// <summary>What <see cref="LinkLayer.ToEthernet"/> made of a captured frame.</summary>
 public enum LinkFrameKind : byte

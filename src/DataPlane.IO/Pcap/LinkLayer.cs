@@ -1,6 +1,6 @@
 using System.Buffers.Binary;
 
-namespace DataPlane.IO;
+namespace DataPlane.IO.Pcap;
 
 /// <summary>
 /// Turns a captured frame of any link type we understand into the Ethernet frame the pipeline consumes, written

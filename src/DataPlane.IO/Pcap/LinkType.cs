@@ -1,4 +1,4 @@
-namespace DataPlane.IO;
+namespace DataPlane.IO.Pcap;
 
 /// <summary>
 /// Link-layer header type of the frames in a capture (the LINKTYPE_* registry that both

@@ -1,4 +1,4 @@
-namespace DataPlane.IO;
+namespace DataPlane.IO.Pcap;
 
 /// <summary>
 /// What a pcapng Interface Description Block (draft-ietf-opsawg-pcapng section 4.2) says about the packets that refer

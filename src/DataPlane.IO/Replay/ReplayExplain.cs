@@ -1,3 +1,4 @@
+using DataPlane.IO.Pcap;
 using DataPlane.Maps;
 using DataPlane.Pipeline;
 
@@ -14,12 +15,11 @@ public sealed record ExplainedFrame(long Frame, long TimestampNs, LinkFrameKind 
 public static class ReplayExplain
 {
     /// <summary>Frame <paramref name="frame"/> (1-based, as the verdict lines number them), or null when the capture is shorter.</summary>
-    public static ExplainedFrame? Run(string inputPath, long frame, IReadOnlyList<PacketPipeline> workers, FlowSteering steering,
-        IReadOnlyList<ReplayUpdate>? updates = null)
+    public static ExplainedFrame? Run(string inputPath, long frame, WorkerSet workers, IReadOnlyList<ReplayUpdate>? updates = null)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(frame, 1);
         using var reader = new CaptureReader(inputPath);
-        var pending = new Queue<ReplayUpdate>((updates ?? []).OrderBy(u => u.AfterNs));
+        var schedule = new ReplaySchedule(updates);
         byte[] buffer = new byte[CaptureReader.MaxRecordLength + LinkLayer.MaxGrowth];
         byte[] reply = new byte[640];
         long n = 0, firstNs = 0;
@@ -27,22 +27,17 @@ public static class ReplayExplain
         {
             n++;
             if (n == 1) firstNs = f.TimestampNs;
-            while (pending.Count > 0 && f.TimestampNs - firstNs >= pending.Peek().AfterNs)
-            {
-                // As the replay applies them: a rejected update keeps the generation, an accepted one is reconciled.
-                if (pending.Dequeue().Apply() is null)
-                    foreach (PacketPipeline p in workers) p.ReconcileAll();
-            }
+            // As the replay applies them: a rejected update keeps the generation, an accepted one is reconciled.
+            schedule.ApplyDue(f.TimestampNs - firstNs, workers);
             LinkFrameKind kind = LinkLayer.ToEthernet(f.LinkType, f.Data, buffer, out int length);
-            MapSet maps = workers[0].Maps;
+            MapSet maps = workers.Maps;
             if (kind != LinkFrameKind.Received)
             {
                 // Outgoing copies and unknown link types never reach a pipeline.
                 if (n == frame) return new ExplainedFrame(n, f.TimestampNs - firstNs, kind, Verdict.Drop, default, [], maps);
                 continue;
             }
-            int wk = steering.WorkerFor(buffer.AsSpan(0, length), maps);
-            PacketPipeline w = workers[wk];
+            PacketPipeline w = workers[workers.WorkerFor(buffer.AsSpan(0, length))];
             if (n == frame) w.Log = new StageLog();
             Verdict v = w.Process(buffer.AsSpan(0, length), f.TimestampNs, reply, out PacketResult r);
             if (n == frame)

@@ -1,3 +1,4 @@
+using DataPlane.IO.Pcap;
 using DataPlane.Pipeline;
 
 namespace DataPlane.IO.Replay;

@@ -85,6 +85,9 @@ public sealed unsafe class ConntrackMap : IDisposable
     public int Capacity { get; }
     public int Count => _count;
 
+    /// <summary>Native memory this table holds: its entries and index (<see cref="BytesPerFlow"/> per connection) until disposed, then 0.</summary>
+    public long NativeBytes => _entries == null ? 0 : (long)Capacity * BytesPerFlow;
+
     /// <summary>Bytes of preallocated memory per connection (entry + its share of the index).</summary>
     public static int BytesPerFlow => Unsafe.SizeOf<CtEntry>() + 4 * sizeof(ulong);
 

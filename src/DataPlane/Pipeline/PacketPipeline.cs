@@ -34,6 +34,8 @@ public sealed class PacketPipeline : IDisposable
     public PipelineOptions Options => _w.Options;
     public MapSet Maps => _maps.Current;
 
+    /// <summary>Releases the conntrack table's native memory (a <see cref="WorkerSet"/> does it for its workers). Idempotent.</summary>
+
     /// <summary>When set (trace, replay --explain), each packet's stage outcomes are recorded here; null = untraced.</summary>
     public StageLog? Log { get; set; }
 

@@ -1,6 +1,6 @@
 using System.Text.Json.Nodes;
 using DataPlane.FixtureBuilder;
-using DataPlane.IO;
+using DataPlane.IO.Pcap;
 using DataPlane.IO.Replay;
 using DataPlane.Kubernetes;
 using DataPlane.Maps;

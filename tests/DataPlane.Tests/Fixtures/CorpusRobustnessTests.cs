@@ -1,7 +1,7 @@
 using System.Net;
 using System.Text.Json.Nodes;
 using CsCheck;
-using DataPlane.IO;
+using DataPlane.IO.Pcap;
 using DataPlane.IO.Replay;
 using DataPlane.Kubernetes;
 using DataPlane.Maps;

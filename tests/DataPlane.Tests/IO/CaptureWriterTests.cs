@@ -1,5 +1,5 @@
 using System.Buffers.Binary;
-using DataPlane.IO;
+using DataPlane.IO.Pcap;
 
 namespace DataPlane.Tests.IO;
 

@@ -1,7 +1,7 @@
 using System.Buffers.Binary;
 using System.Text.Json.Nodes;
 using DataPlane.FixtureBuilder;
-using DataPlane.IO;
+using DataPlane.IO.Pcap;
 using DataPlane.IO.Replay;
 using DataPlane.Kubernetes;
 using DataPlane.Maps;

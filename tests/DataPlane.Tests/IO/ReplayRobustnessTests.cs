@@ -1,6 +1,6 @@
 using System.Diagnostics;
 using DataPlane.FixtureBuilder;
-using DataPlane.IO;
+using DataPlane.IO.Pcap;
 using DataPlane.IO.Listings;
 using DataPlane.IO.Replay;
 using DataPlane.Kubernetes;

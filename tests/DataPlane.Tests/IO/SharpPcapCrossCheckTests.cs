@@ -1,4 +1,4 @@
-using DataPlane.IO;
+using DataPlane.IO.Pcap;
 using SharpPcap;
 using SharpPcap.LibPcap;
 

@@ -1,0 +1,113 @@
+using DataPlane.IO.Pcap;
+using DataPlane.Pipeline;
+
+namespace DataPlane.IO.Replay;
+
+/// <summary>
+/// One batch of a replay's frames, already converted to Ethernet and steered: the frames sit in one arena (each on its
+/// own cache lines, rewritten in place by their worker), each worker has its share of them in capture order, and each
+/// worker's results are kept in its own array. <see cref="Process"/> runs the shares on the workers; the accessors
+/// then give every frame's result and output in capture order.
+/// <para>
+/// Results are per worker, in its share's order: workers writing neighbouring slots of one array would fight over
+/// cache lines (frames alternate between workers), which measured two workers slower than one.
+/// </para>
+/// </summary>
+sealed partial class ReplayBatch
+{
+    /// <summary>Frames a batch holds: enough for the prefetch distance and the parallel split to pay, little enough to keep a replay's memory flat.</summary>
+    public const int Capacity = 16384;
+    /// <summary>Arena bytes per frame on average: a full-size Ethernet frame rounded up to cache lines; larger frames take fewer per batch.</summary>
+    const int ArenaPerFrame = 2048;
+    /// <summary>Per frame: an ICMP error (14 + 20 + 8 + 576 bytes at most) or a DNS answer of one MTU-sized frame.</summary>
+    public const int ReplySlot = 1536;
+
+    readonly byte[] _arena = new byte[Capacity * ArenaPerFrame];
+    readonly byte[] _replies = new byte[Capacity * ReplySlot];
+    /// <summary>Per frame of the batch, in capture order: where it sits in the arena, its Ethernet length, timestamp and link kind.</summary>
+    readonly int[] _offsets = new int[Capacity], _lengths = new int[Capacity];
+    readonly long[] _stamps = new long[Capacity];
+    readonly LinkFrameKind[] _kinds = new LinkFrameKind[Capacity];
+    /// <summary>Per frame: its worker and its position in that worker's share (where its result is).</summary>
+    readonly int[] _workerOf = new int[Capacity], _positionOf = new int[Capacity];
+    /// <summary>Per worker: the batch indexes of its frames, in capture order, and their results in the same order.</summary>
+    readonly List<int>[] _shares;
+    readonly PacketResult[][] _results;
+    /// <summary>Arena bytes in use.</summary>
+    int _used;
+
+    public ReplayBatch(int workers)
+    {
+        _shares = new List<int>[workers];
+        _results = new PacketResult[workers][];
+        for (int i = 0; i < workers; i++)
+        {
+            _shares[i] = new List<int>(Capacity);
+            _results[i] = new PacketResult[Capacity];
+        }
+    }
+
+    /// <summary>
+    /// Verdicts of the frames the link layer keeps from the pipelines (outgoing copies, unknown link types), counted
+    /// where they are decided, as each pipeline counts its own: every frame of a replay is counted once. Written by
+    /// worker 0's thread only (those frames are its share).
+    /// </summary>
+    public Counters LinkVerdicts { get; } = new();
+
+    public int Count { get; private set; }
+    public bool IsFull => Count == Capacity;
+
+    public void Clear()
+    {
+        Count = 0;
+        _used = 0;
+        foreach (List<int> share in _shares) share.Clear();
+    }
+
+    /// <summary>Whether a captured frame of <paramref name="length"/> bytes fits the arena once converted to Ethernet (which adds at most <see cref="LinkLayer.MaxGrowth"/>).</summary>
+    public bool Fits(int length) => _used + length + LinkLayer.MaxGrowth <= _arena.Length;
+
+    /// <summary>
+    /// Adds a captured frame (<see cref="Fits"/> first): converts it to Ethernet into the arena and gives it to its
+    /// connection's worker; frames the link layer keeps from the pipeline (outgoing copies, unknown link types) go to
+    /// worker 0, which only records their verdict.
+    /// </summary>
+    public LinkFrameKind Add(LinkType link, ReadOnlySpan<byte> data, long timestampNs, WorkerSet workers)
+    {
+        int i = Count;
+        LinkFrameKind kind = LinkLayer.ToEthernet(link, data, _arena.AsSpan(_used), out int length);
+        _offsets[i] = _used;
+        _lengths[i] = length;
+        _stamps[i] = timestampNs;
+        _kinds[i] = kind;
+        int worker = kind == LinkFrameKind.Received ? workers.WorkerFor(_arena.AsSpan(_used, length)) : 0;
+        _workerOf[i] = worker;
+        _positionOf[i] = _shares[worker].Count;
+        _shares[worker].Add(i);
+        _used = (_used + length + 63) & ~63; // each frame on its own cache lines: workers rewrite them in place
+        Count = i + 1;
+        return kind;
+    }
+
+    /// <summary>Frame <paramref name="i"/>'s result (after <see cref="Process"/>).</summary>
+    public ref readonly PacketResult Result(int i) => ref _results[_workerOf[i]][_positionOf[i]];
+
+    public long TimestampNs(int i) => _stamps[i];
+
+    /// <summary>
+    /// What frame <paramref name="i"/> put on the wire (after <see cref="Process"/>), if anything: the translated frame
+    /// when forwarded, the generated reply of a reject or a DNS answer.
+    /// </summary>
+    public bool TryGetOutput(int i, out ReadOnlySpan<byte> output)
+    {
+        ref readonly PacketResult r = ref Result(i);
+        if (r.Verdict == Verdict.Forward) output = _arena.AsSpan(_offsets[i], r.OutLength);
+        else if (r.Verdict is Verdict.Reject or Verdict.Answer && r.HasOut) output = _replies.AsSpan(i * ReplySlot, r.OutLength);
+        else
+        {
+            output = default;
+            return false;
+        }
+        return true;
+    }
+}

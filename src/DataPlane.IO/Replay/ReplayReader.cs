@@ -1,0 +1,70 @@
+using DataPlane.IO.Pcap;
+using DataPlane.Pipeline;
+
+namespace DataPlane.IO.Replay;
+
+/// <summary>
+/// Reads a capture into <see cref="ReplayBatch"/>es, in file order, applying the scheduled updates on the way: a batch
+/// stops before a frame that is due an update (the update is applied before that frame joins the next batch), so
+/// every frame meets the generation it would meet in a frame-by-frame replay.
+/// <para>
+/// A corrupt record ends the reading, not the replay of what was read before it: <see cref="Fill"/> returns the frames
+/// already read, and the error is kept in <see cref="Error"/> for the caller to throw once they are written.
+/// </para>
+/// </summary>
+sealed class ReplayReader(CaptureReader reader, ReplaySchedule schedule)
+{
+    /// <summary>A frame read but left for the next batch (due an update, or the arena full).</summary>
+    (byte[] Data, long TimestampNs, LinkType Link)? _carry;
+    /// <summary>Frames handed out in batches so far.</summary>
+    long _frames;
+    /// <summary>The capture's first timestamp: the updates' clock starts there.</summary>
+    long _firstNs;
+    bool _more = true;
+
+    /// <summary>The corrupt record that ended the reading, if one did.</summary>
+    public CaptureFormatException? Error { get; private set; }
+
+    /// <summary>Frames dropped because their link type is not understood, by link type.</summary>
+    public Dictionary<LinkType, long> UnsupportedLinkTypes { get; } = [];
+
+    /// <summary>Refills <paramref name="batch"/> with the next frames; false when the capture has no more.</summary>
+    public bool Fill(ReplayBatch batch, WorkerSet workers)
+    {
+        batch.Clear();
+        while (_more && !batch.IsFull)
+        {
+            ReadOnlySpan<byte> data;
+            long ts;
+            LinkType link;
+            if (_carry is { } c) { data = c.Data; ts = c.TimestampNs; link = c.Link; _carry = null; }
+            else if (TryRead(out CaptureFrame f)) { data = f.Data; ts = f.TimestampNs; link = f.LinkType; }
+            else { _more = false; break; }
+            if (_frames == 0) _firstNs = ts;
+            if ((schedule.IsDue(ts - _firstNs) && batch.Count > 0) || !batch.Fits(data.Length))
+            {
+                _carry = (data.ToArray(), ts, link);
+                break;
+            }
+            schedule.ApplyDue(ts - _firstNs, workers);
+            if (batch.Add(link, data, ts, workers) == LinkFrameKind.Unsupported)
+                UnsupportedLinkTypes[link] = UnsupportedLinkTypes.GetValueOrDefault(link) + 1;
+            _frames++;
+        }
+        return batch.Count > 0;
+    }
+
+    bool TryRead(out CaptureFrame frame)
+    {
+        try
+        {
+            return reader.TryRead(out frame);
+        }
+        catch (CaptureFormatException e)
+        {
+            Error = e;
+            frame = default;
+            return false;
+        }
+    }
+}

@@ -1,0 +1,53 @@
+using DataPlane.IO.Live;
+using DataPlane.Pipeline;
+
+namespace DataPlane.IO.Replay;
+
+/// <summary>
+/// The <see cref="ReplayUpdate"/>s of one replay, in capture-clock order, and what came of each. An update is applied
+/// before the first frame at least its time past the capture's first frame; replay and <c>replay --explain</c> apply
+/// them through this one rule, so an explained frame meets the generation it meets in the full replay.
+/// </summary>
+sealed class ReplaySchedule(IReadOnlyList<ReplayUpdate>? updates)
+{
+    readonly Queue<ReplayUpdate> _pending = new((updates ?? []).OrderBy(u => u.AfterNs));
+
+    /// <summary>One line per update: applied (generation, connections cleared), rejected, or not reached.</summary>
+    public List<string> Lines { get; } = [];
+
+    /// <summary>Whether an update is due before a frame <paramref name="sinceFirstNs"/> past the capture's first frame.</summary>
+    public bool IsDue(long sinceFirstNs) => _pending.Count > 0 && sinceFirstNs >= _pending.Peek().AfterNs;
+
+    /// <summary>Applies every update due at <paramref name="sinceFirstNs"/>, in order (only while no worker runs).</summary>
+    public void ApplyDue(long sinceFirstNs, WorkerSet workers)
+    {
+        while (IsDue(sinceFirstNs)) Apply(_pending.Dequeue(), workers, sinceFirstNs);
+    }
+
+    /// <summary>The capture ended: the updates it never reached get their line.</summary>
+    public void Finish()
+    {
+        while (_pending.Count > 0) Lines.Add($"{_pending.Peek().Label}: not applied, the capture ends before +{_pending.Dequeue().AfterNs / 1e9:0.###}s");
+    }
+
+    /// <summary>
+    /// Publishes the change, then runs the conntrack cleanup at once, where kube-proxy runs it after a sync: the next
+    /// frame already sees the new generation and no UDP connection to an endpoint that stopped serving.
+    /// </summary>
+    void Apply(ReplayUpdate u, WorkerSet workers, long atNs)
+    {
+        string at = $"+{atNs / 1e9:0.######}s";
+        // Whatever the new manifests make the loader throw, the replay goes on with the last good generation (loaded
+        // with the reload thread's deep stack, as run's SIGHUP reload is).
+        string? error = null;
+        if (ReloadBoundary.Try(() => error = Reloader.OnReloadStack(u.Apply)) is { } failure) error = failure;
+        long generation = workers.Maps.Generation;
+        if (error is not null)
+        {
+            Lines.Add($"{at} {u.Label}: rejected, keeping generation {generation}: {error}");
+            return;
+        }
+        int cleared = workers.ReconcileAll();
+        Lines.Add($"{at} {u.Label}: generation {generation}, {cleared} UDP connection{(cleared == 1 ? "" : "s")} to removed endpoints cleared");
+    }
+}
