@@ -1,6 +1,7 @@
+using DataPlane.IO.Replay;
 using DataPlane.Pipeline;
 
-namespace DataPlane.IO.Replay;
+namespace DataPlane.IO.Text;
 
 /// <summary>
 /// The replay summary's lines about the capture itself rather than the cluster: frames the node sent (a
