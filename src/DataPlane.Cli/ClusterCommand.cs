@@ -1,5 +1,5 @@
 using System.CommandLine;
-using DataPlane.IO.Listings;
+using DataPlane.IO.Text;
 using DataPlane.Kubernetes;
 using DataPlane.Kubernetes.Inventory;
 

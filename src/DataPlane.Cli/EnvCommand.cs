@@ -1,5 +1,5 @@
 using System.CommandLine;
-using DataPlane.Kubernetes;
+using DataPlane.IO.Text;
 using DataPlane.Kubernetes.Compiler;
 
 namespace DataPlane.Cli;
@@ -16,8 +16,7 @@ public static class EnvCommand
         var cmd = new Command("env", "Print the service environment variables the kubelet gives a pod in a namespace") { cluster, strict, serviceCidr, ns };
         cmd.SetAction(pr => Errors.Guard(() =>
         {
-            foreach (var (k, v) in ServiceEnvironment.For(ClusterArgs.LoadManifests(pr, cluster, strict, serviceCidr), pr.GetValue(ns)!))
-                Console.Out.WriteLine($"{k}={v}");
+            ServiceEnvText.Write(Console.Out, ServiceEnvironment.For(ClusterArgs.LoadManifests(pr, cluster, strict, serviceCidr), pr.GetValue(ns)!));
             return 0;
         }));
         return cmd;

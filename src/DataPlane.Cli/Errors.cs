@@ -1,4 +1,5 @@
 using DataPlane.IO.Pcap;
+using DataPlane.IO.Trace;
 using DataPlane.Kubernetes;
 
 namespace DataPlane.Cli;
@@ -21,6 +22,7 @@ public static class Errors
         catch (ManifestException e) { return Fail(e.RefusedBy is { } who ? $"{e.Message} ({who} refuses it too)" : e.Message); }
         catch (CaptureFormatException e) { return Fail(e.Message); }
         catch (UsageException e) { return Fail(e.Message); }
+        catch (TraceInputException e) { return Fail(e.Message); }
         catch (FileNotFoundException e) { return Fail($"{e.FileName ?? "file"}: not found"); }
         catch (DirectoryNotFoundException e) { return Fail(e.Message); }
         catch (UnauthorizedAccessException e) { return Fail(e.Message); }

@@ -1,8 +1,8 @@
 using System.CommandLine;
-using DataPlane.IO.Listings;
 using DataPlane.IO.Pcap;
+using DataPlane.IO.Text;
 using DataPlane.IO.Replay;
-using DataPlane.IO.Trace;
+using DataPlane.IO.Text;
 using DataPlane.Kubernetes.Explain;
 using DataPlane.Kubernetes;
 using DataPlane.Maps;
@@ -44,17 +44,9 @@ public static class ReplayCommand
             if (pr.GetValue(explain) is long frame)
                 return Explain(inPath, frame, control, workers, updates, pr.GetValue(explainJson), clusterArgs.Options(pr).LoadBalancerPool);
             ReplaySummary s = ReplaySession.Run(inPath, pr.GetValue(output), pr.GetValue(verdicts), workers, updates);
-            Print(Console.Out, inPath, s, workers, pr.GetValue(quiet));
-            if (pr.GetValue(dumpCt))
-            {
-                Console.Out.WriteLine("conntrack table:");
-                foreach (PacketPipeline p in workers.Pipelines) ConntrackListing.WriteCt(Console.Out, p.Conntrack, p.Maps, s.LastTimestampNs);
-            }
-            if (pr.GetValue(dumpNat))
-            {
-                Console.Out.WriteLine("nat table:");
-                foreach (PacketPipeline p in workers.Pipelines) ConntrackListing.WriteNat(Console.Out, p.Conntrack, s.LastTimestampNs);
-            }
+            ReplaySummaryText.Write(Console.Out, inPath, s, workers.Pipelines, pr.GetValue(quiet));
+            if (pr.GetValue(dumpCt)) ConntrackListing.WriteCtSection(Console.Out, workers.Pipelines, s.LastTimestampNs);
+            if (pr.GetValue(dumpNat)) ConntrackListing.WriteNatSection(Console.Out, workers.Pipelines, s.LastTimestampNs);
             return 0;
         }));
         return cmd;
@@ -65,27 +57,7 @@ public static class ReplayCommand
         if (frame < 1) throw new UsageException($"--explain: {frame} is not a frame number (the first frame is 1)");
         ExplainedFrame f = ReplayExplain.Run(inPath, frame, workers, updates)
             ?? throw new UsageException($"--explain: {inPath} has fewer than {frame} frames");
-        string why = f.Kind switch
-        {
-            LinkFrameKind.Outgoing => "a cooked capture's copy of a frame the node sent: already translated on its way out, not processed again",
-            LinkFrameKind.Unsupported => "a link type the data plane does not read: not processed",
-            _ => new Explainer(control.CurrentManifests, control.NodeName, f.Maps, lbPool).Why(f.Log),
-        };
-        if (json)
-        {
-            var o = new System.Text.Json.Nodes.JsonObject
-            {
-                ["frame"] = f.Frame,
-                ["verdict"] = f.Verdict.Name(),
-                ["reason"] = f.Result.Reason == DropReason.None ? null : f.Result.Reason.Name(),
-                ["stages"] = TraceText.Json(f.Log, f.Maps),
-                ["why"] = why,
-            };
-            Console.Out.WriteLine(o.ToJsonString(TraceText.JsonOptions));
-            return 0;
-        }
-        Console.Out.WriteLine($"frame       {f.Frame} at +{f.TimestampNs / 1e9:0.######}s");
-        Console.Out.WriteLine(TraceText.Text(TraceText.Arrived(f.Log) ?? "(not parsed)", f.Log, f.Maps, [], why));
+        ReplayExplainText.Write(Console.Out, f, ReplayExplainText.Why(f, new Explainer(control.CurrentManifests, control.NodeName, f.Maps, lbPool)), json);
         return 0;
     }
 
@@ -106,34 +78,5 @@ public static class ReplayCommand
             }
             catch (ManifestException e) { return e.Message; }
         });
-    }
-
-    static void Print(TextWriter w, string input, ReplaySummary s, WorkerSet workers, bool quiet)
-    {
-        w.WriteLine($"{input}: {s.Frames} frames, {s.Emitted} emitted");
-        if (!quiet)
-        {
-            w.WriteLine("flows:");
-            s.Flows.Print(w);
-        }
-        w.Write("verdicts:");
-        foreach (Verdict v in new[] { Verdict.Forward, Verdict.Reject, Verdict.Pass, Verdict.Drop, Verdict.Local, Verdict.Answer })
-            if (s.ByVerdict.TryGetValue(v, out long c)) w.Write($" {v.Name()}={c}");
-        w.WriteLine();
-        if (s.ByReason.Count > 0)
-        {
-            w.Write("drop reasons:");
-            foreach (var (reason, c) in s.ByReason.OrderBy(kv => (int)kv.Key)) w.Write($" {reason.Name()}={c}");
-            w.WriteLine();
-        }
-        foreach (string u in s.Updates) w.WriteLine($"update: {u}");
-        foreach (string line in ReplayNotes.Lines(s)) w.WriteLine(line);
-        // Live at the capture's last timestamp: entries past their expiry that the GC has not reached are not counted.
-        int[] live = [.. workers.Pipelines.Select(p => ConntrackListing.LiveCount(p.Conntrack, s.LastTimestampNs))];
-        w.WriteLine($"conntrack: {live.Sum()} live flows" + (workers.Count > 1 ? $" ({string.Join(" + ", live)} over {workers.Count} workers)" : ""));
-        double pipeSec = s.PipelineTime.TotalSeconds, totalSec = s.TotalTime.TotalSeconds;
-        // Below a few thousand frames the figure is JIT warm-up, not throughput.
-        if (s.Frames >= 10_000 && pipeSec > 0)
-            w.WriteLine($"throughput: pipeline {s.Frames / pipeSec:N0} frames/s, whole run {s.Frames / totalSec:N0} frames/s" + (workers.Count > 1 ? $" ({workers.Count} workers)" : ""));
     }
 }

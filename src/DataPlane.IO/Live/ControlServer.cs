@@ -1,6 +1,6 @@
 using System.Net.Sockets;
 using System.Text;
-using DataPlane.IO.Listings;
+using DataPlane.IO.Text;
 
 namespace DataPlane.IO.Live;
 

@@ -209,7 +209,7 @@ public sealed class LiveSession
             if (r != DropReason.None && totalReasons[(int)r & 63] is > 0 and var n) reasons.Add($"{r.Name()}={n}");
         if (reasons.Count > 0) w.WriteLine("drop reasons: " + string.Join(' ', reasons));
         long now = LiveClock.NowNs();
-        w.WriteLine($"conntrack: {_workers.Pipelines.Sum(p => Listings.ConntrackListing.LiveCount(p.Conntrack, now))} live flows (capacity {_workers.Pipelines.Sum(p => p.Conntrack.Capacity)})");
+        w.WriteLine($"conntrack: {_workers.Pipelines.Sum(p => Text.ConntrackListing.LiveCount(p.Conntrack, now))} live flows (capacity {_workers.Pipelines.Sum(p => p.Conntrack.Capacity)})");
         w.WriteLine($"maps: generation {_workers.Maps.Generation}");
         w.WriteLine($"packet thread allocated: {c.AllocatedBytes} bytes since start");
     }

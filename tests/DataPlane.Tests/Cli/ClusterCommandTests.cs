@@ -1,5 +1,5 @@
 using System.Text.Json;
-using DataPlane.IO.Listings;
+using DataPlane.IO.Text;
 using DataPlane.Kubernetes;
 using DataPlane.Kubernetes.Inventory;
 using DataPlane.Tests.Infrastructure;

@@ -3,6 +3,7 @@ using System.Text.Json.Nodes;
 using DataPlane.FixtureBuilder;
 using DataPlane.IO.Pcap;
 using DataPlane.IO.Replay;
+using DataPlane.IO.Text;
 using DataPlane.Kubernetes;
 using DataPlane.Maps;
 using DataPlane.Pipeline;

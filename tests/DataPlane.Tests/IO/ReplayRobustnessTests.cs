@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using DataPlane.FixtureBuilder;
 using DataPlane.IO.Pcap;
-using DataPlane.IO.Listings;
+using DataPlane.IO.Text;
 using DataPlane.IO.Replay;
 using DataPlane.Kubernetes;
 using DataPlane.Maps;

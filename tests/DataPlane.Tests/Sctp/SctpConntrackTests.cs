@@ -1,6 +1,6 @@
 using System.Buffers.Binary;
 using DataPlane.FixtureBuilder;
-using DataPlane.IO.Listings;
+using DataPlane.IO.Text;
 using DataPlane.Maps;
 using DataPlane.Packets;
 using DataPlane.Pipeline;

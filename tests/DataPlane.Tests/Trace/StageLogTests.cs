@@ -1,4 +1,4 @@
-using DataPlane.IO.Trace;
+using DataPlane.IO.Text;
 using DataPlane.Maps;
 using DataPlane.Packets;
 using DataPlane.Pipeline;

@@ -155,7 +155,7 @@ public class WhyTests : IClassFixture<WhyWorldFixture>
         Assert.Equal("10.96.0.10 is default/web's ClusterIP, but 8080/TCP is not one of its ports (80/TCP → targetPort 8080, nodePort 30080); " +
             "kube-proxy (nftables) rejects traffic to a cluster IP's other ports → reject (ICMP port unreachable)", why);
         Assert.Equal(("service", "no frontend for 10.96.0.10:8080/tcp: the catch-all of cluster IP 10.96.0.10 (nftables), for ports it does not serve"),
-            DataPlane.IO.Trace.TraceText.Lines(log, w.Maps)[2]);
+            DataPlane.IO.Text.TraceText.Lines(log, w.Maps)[2]);
         var (_, dv, dwhy) = w.Trace("tcp", WhyWorld.PodClient, "10.96.5.5", 80);
         Assert.Equal(Verdict.Drop, dv);
         Assert.Equal("10.96.5.5 is inside the service CIDR 10.96.0.0/12 but no Service has it as its ClusterIP; kube-proxy (nftables) drops traffic to service addresses no Service has → drop (service-ip-unallocated)", dwhy);

@@ -2,7 +2,7 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using DataPlane.Kubernetes.Inventory;
 
-namespace DataPlane.IO.Listings;
+namespace DataPlane.IO.Text;
 
 /// <summary>
 /// <c>dataplane cluster</c>: the inventory as text, in the columns of <c>kubectl get nodes,pods,svc,endpointslices -o wide</c>

@@ -3,7 +3,7 @@ using DataPlane.Maps;
 using DataPlane.Packets;
 using DataPlane.Pipeline;
 
-namespace DataPlane.IO.Trace;
+namespace DataPlane.IO.Text;
 
 /// <summary>
 /// The text and JSON views of a stage log (<see cref="StageLog"/>): one line per stage the pipeline ran, printed from

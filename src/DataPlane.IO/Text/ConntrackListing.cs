@@ -1,7 +1,8 @@
 using DataPlane.Maps;
 using DataPlane.Packets;
+using DataPlane.Pipeline;
 
-namespace DataPlane.IO.Listings;
+namespace DataPlane.IO.Text;
 
 /// <summary>
 /// Conntrack and NAT tables as text. <c>ct list</c> follows <c>conntrack -L</c>: protocol name and number, seconds
@@ -27,6 +28,20 @@ public static class ConntrackListing
             w.WriteLine($"{proto,-8} {e.Original.Proto} {left}{state} {Tuple(e.Original)} {Tuple(e.Reply)}{reply} " +
                         $"backend={Ip4.Format(e.Reply.SrcIp, e.Reply.SrcPort)} service={service} flow={e.FlowId}");
         }
+    }
+
+    /// <summary><c>replay --dump-ct</c>: a "conntrack table:" heading, then every worker's entries in worker order.</summary>
+    public static void WriteCtSection(TextWriter w, IEnumerable<PacketPipeline> workers, long nowNs)
+    {
+        w.WriteLine("conntrack table:");
+        foreach (PacketPipeline p in workers) WriteCt(w, p.Conntrack, p.Maps, nowNs);
+    }
+
+    /// <summary><c>replay --dump-nat</c>: a "nat table:" heading, then every worker's SNAT bindings in worker order.</summary>
+    public static void WriteNatSection(TextWriter w, IEnumerable<PacketPipeline> workers, long nowNs)
+    {
+        w.WriteLine("nat table:");
+        foreach (PacketPipeline p in workers) WriteNat(w, p.Conntrack, nowNs);
     }
 
     public static void WriteNat(TextWriter w, ConntrackMap ct, long nowNs)

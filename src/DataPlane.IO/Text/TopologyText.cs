@@ -2,7 +2,7 @@ using System.Text.Json.Nodes;
 using DataPlane.Kubernetes.Compiler;
 using DataPlane.Maps;
 
-namespace DataPlane.Cli;
+namespace DataPlane.IO.Text;
 
 /// <summary>How trace and maps show a topology decision: which hint kind narrowed the endpoints, or why none did.</summary>
 public static class TopologyText
@@ -36,7 +36,7 @@ public static class TopologyText
     };
 
     /// <summary>The maps listing's topology section: per service port, this node's and this zone's hinted subsets and the choice.</summary>
-    public static void PrintMaps(TextWriter w, TopologyReport report)
+    public static void WriteMaps(TextWriter w, TopologyReport report)
     {
         if (report.Decisions.Count == 0) return;
         w.WriteLine();

@@ -1,7 +1,8 @@
 using DataPlane.IO.Pcap;
+using DataPlane.IO.Replay;
 using DataPlane.Pipeline;
 
-namespace DataPlane.IO.Replay;
+namespace DataPlane.IO.Text;
 
 /// <summary>
 /// The replay summary's lines about the capture itself rather than the cluster: frames the node sent (a
