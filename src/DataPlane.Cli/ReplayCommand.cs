@@ -6,6 +6,7 @@ using DataPlane.IO.Trace;
 using DataPlane.Kubernetes.Explain;
 using DataPlane.Kubernetes;
 using DataPlane.Maps;
+using DataPlane.Packets;
 using DataPlane.Pipeline;
 
 namespace DataPlane.Cli;
@@ -60,7 +61,7 @@ public static class ReplayCommand
         return cmd;
     }
 
-    static int Explain(string inPath, long frame, ControlPlane control, PacketPipeline[] workers, FlowSteering steering, List<ReplayUpdate> updates, bool json, Ipv4Cidr? lbPool)
+    static int Explain(string inPath, long frame, ControlPlane control, PacketPipeline[] workers, FlowSteering steering, List<ReplayUpdate> updates, bool json, Cidr4? lbPool)
     {
         if (frame < 1) throw new UsageException($"--explain: {frame} is not a frame number (the first frame is 1)");
         ExplainedFrame f = ReplayExplain.Run(inPath, frame, workers, steering, updates)

@@ -161,12 +161,12 @@ public static class ClusterCompiler
         uint primary = node.InternalIPs.Count > 0 ? node.InternalIPs[0] : addrs[0];
         // kube-proxy's "LOCAL" addresses are the node IPs plus 127.0.0.1 (iptables tracer in proxier_test.go).
         if (!addrs.Contains(Loopback)) addrs.Add(Loopback);
-        Cidr4? pod = node.PodCIDR is { } p ? new Cidr4(p.Prefix, p.Length) : null;
+        Cidr4? pod = node.PodCIDR;
         KubeProxyConfig kp = m.ProxyConfig;
         Cidr4[] cluster = kp.DetectLocalMode == LocalDetectMode.NodeCIDR
             ? (pod is { } pc ? [pc] : [])
-            : kp.ClusterCIDRs.Select(c => new Cidr4(c.Prefix, c.Length)).ToArray();
-        Cidr4[] serviceCidrs = [.. m.ServiceClusterIPRanges.Select(c => new Cidr4(c.Prefix, c.Length))];
+            : [.. kp.ClusterCIDRs];
+        Cidr4[] serviceCidrs = [.. m.ServiceClusterIPRanges];
         return new NodeInfo(node.Name, primary, [.. addrs], pod, cluster, serviceCidrs, dropUnallocatedServiceIps: kp.Mode == ProxyMode.NFTables);
     }
 
@@ -285,7 +285,7 @@ public static class ClusterCompiler
     static SourceRangeSet? SourceRanges(Service svc, NodeInfo node)
     {
         if (svc.LoadBalancerSourceRanges.Count == 0) return null;
-        Cidr4[] ranges = [.. svc.LoadBalancerSourceRanges.Select(r => new Cidr4(r.Prefix, r.Length))];
+        Cidr4[] ranges = [.. svc.LoadBalancerSourceRanges];
         bool nodeInside = node.Addresses.Any(a => a != Loopback && ranges.Any(r => r.Contains(a)));
         uint[] lbIps = nodeInside ? [.. svc.LoadBalancerIngress.Select(i => i.IP)] : [];
         return new SourceRangeSet(ranges, lbIps);

@@ -1,3 +1,5 @@
+using DataPlane.Packets;
+
 namespace DataPlane.Kubernetes;
 
 public sealed partial class ManifestLoader
@@ -30,7 +32,7 @@ public sealed partial class ManifestLoader
                 if (string.IsNullOrEmpty(text))
                     throw a.Error("required");
                 // The API requires every address of an IPv4 slice to be IPv4 (ValidateEndpointSlice).
-                if (!Ipv4.TryParseIPv4(text, out var ip))
+                if (!Ip4.TryParse(text, out var ip))
                     throw a.Error($"\"{text}\" is not a valid IPv4 address (addressType is IPv4)");
                 addresses.Add(ip);
             }

@@ -1,3 +1,5 @@
+using DataPlane.Packets;
+
 namespace DataPlane.Kubernetes;
 
 public sealed partial class ManifestLoader
@@ -106,7 +108,7 @@ public sealed partial class ManifestLoader
 
         var podCidrs = ReadCidrList(spec["podCIDRs"]);
         var podCidrText = spec["podCIDR"].String();
-        Ipv4Cidr? podCidr = string.IsNullOrEmpty(podCidrText) ? null : ParseCidr(spec["podCIDR"], podCidrText);
+        Cidr4? podCidr = string.IsNullOrEmpty(podCidrText) ? null : ParseCidr(spec["podCIDR"], podCidrText);
         if (podCidr is { } p && !podCidrs.Contains(p))
             podCidrs.Insert(0, p);
         podCidr ??= podCidrs.Count > 0 ? podCidrs[0] : null;
