@@ -1,6 +1,6 @@
 using BenchmarkDotNet.Attributes;
-using DataPlane.Kubernetes;
 using DataPlane.Kubernetes.Compiler;
+using DataPlane.Kubernetes.Manifests;
 using DataPlane.Maps;
 using DataPlane.Packets;
 

@@ -1,5 +1,5 @@
 using DataPlane.IO;
-using DataPlane.Kubernetes;
+using DataPlane.Kubernetes.Manifests;
 
 namespace DataPlane.Cli;
 

@@ -5,6 +5,7 @@ using DataPlane.IO.Replay;
 using DataPlane.IO.Trace;
 using DataPlane.Kubernetes.Explain;
 using DataPlane.Kubernetes;
+using DataPlane.Kubernetes.Manifests;
 using DataPlane.Maps;
 using DataPlane.Packets;
 using DataPlane.Pipeline;

@@ -1,5 +1,5 @@
 using System.Globalization;
-using DataPlane.Kubernetes;
+using DataPlane.Kubernetes.Manifests;
 using DataPlane.Packets;
 
 namespace DataPlane.Kubernetes.Compiler;

@@ -1,4 +1,4 @@
-using DataPlane.Kubernetes;
+using DataPlane.Kubernetes.Manifests;
 using DataPlane.Maps;
 using DataPlane.Packets;
 
@@ -53,7 +53,7 @@ public static class ClusterCompiler
         // Indexed by service once: looking them up per service port keeps a 10 k-service compile linear, not quadratic.
         ILookup<(string?, string?), EndpointSlice> slices = m.EndpointSlices.Concat(EndpointsController.Build(m, options.Warn))
             .Where(s => s.IsIPv4).ToLookup(s => (s.Namespace, s.ServiceName));
-        ILookup<(string?, string), DataPlane.Kubernetes.Endpoints> legacy = m.Endpoints.ToLookup(e => (e.Namespace, e.Name));
+        ILookup<(string?, string), Manifests.Endpoints> legacy = m.Endpoints.ToLookup(e => (e.Namespace, e.Name));
         KubeProxyConfig kp = m.ProxyConfig;
 
         foreach (Service svc in m.Services)
@@ -202,7 +202,7 @@ public static class ClusterCompiler
     /// <summary>"namespace/name:port-name" (or the port number when unnamed): a service port's display name and id key.</summary>
     internal static string PortName(Service svc, ServicePort port) => $"{svc.Key}:{(port.Name.Length > 0 ? port.Name : port.Port.ToString())}";
 
-    internal static ScopedEndpoints Endpoints(ILookup<(string?, string?), EndpointSlice> slices, ILookup<(string?, string), DataPlane.Kubernetes.Endpoints> legacy,
+    internal static ScopedEndpoints Endpoints(ILookup<(string?, string?), EndpointSlice> slices, ILookup<(string?, string), Manifests.Endpoints> legacy,
         Service svc, ServicePort port, byte proto, string nodeName, string? zone, IBackendSink b, ushort revNat, TopologyReport? report = null)
     {
         var ready = new List<uint>();
@@ -240,7 +240,7 @@ public static class ClusterCompiler
         }
         if (!anySlice)
         {
-            foreach (DataPlane.Kubernetes.Endpoints eps in legacy[(svc.Namespace, svc.Name)])
+            foreach (Manifests.Endpoints eps in legacy[(svc.Namespace, svc.Name)])
             {
                 foreach (EndpointSubset subset in eps.Subsets)
                     foreach (EndpointPort ep in subset.Ports)

@@ -1,6 +1,6 @@
 using DataPlane.Packets;
 
-namespace DataPlane.Kubernetes;
+namespace DataPlane.Kubernetes.Manifests;
 
 /// <summary>Everything loaded from a manifest file or folder. Lists keep load order: files by ordinal path, then documents, then List items.</summary>
 public sealed class ClusterManifests

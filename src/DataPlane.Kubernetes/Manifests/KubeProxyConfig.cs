@@ -1,6 +1,6 @@
 using DataPlane.Packets;
 
-namespace DataPlane.Kubernetes;
+namespace DataPlane.Kubernetes.Manifests;
 
 /// <summary>A kubeproxy.config.k8s.io/v1alpha1 KubeProxyConfiguration, IPv4 view, defaults applied.</summary>
 public sealed record KubeProxyConfig

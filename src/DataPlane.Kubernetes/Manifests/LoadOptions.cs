@@ -1,6 +1,6 @@
 using DataPlane.Packets;
 
-namespace DataPlane.Kubernetes;
+namespace DataPlane.Kubernetes.Manifests;
 
 /// <summary>How <see cref="ManifestLoader"/> reads: the CLI's --strict, --service-cidr and what "-" (stdin) holds.</summary>
 public sealed record LoadOptions

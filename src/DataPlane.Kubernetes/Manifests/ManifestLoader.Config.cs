@@ -1,6 +1,6 @@
 using DataPlane.Packets;
 
-namespace DataPlane.Kubernetes;
+namespace DataPlane.Kubernetes.Manifests;
 
 public sealed partial class ManifestLoader
 {

@@ -2,7 +2,7 @@ using System.Globalization;
 using System.Text.RegularExpressions;
 using YamlDotNet.RepresentationModel;
 
-namespace DataPlane.Kubernetes;
+namespace DataPlane.Kubernetes.Manifests;
 
 /// <summary>The fields topology-aware routing reads: slice hints, node allocatable CPU and readiness, service annotations.</summary>
 public sealed partial class ManifestLoader

@@ -3,7 +3,7 @@ using System.Text.RegularExpressions;
 using YamlDotNet.Core;
 using YamlDotNet.RepresentationModel;
 
-namespace DataPlane.Kubernetes;
+namespace DataPlane.Kubernetes.Manifests;
 
 /// <summary>
 /// Reads Kubernetes manifests (YAML or JSON, multi-document, kind: List) into a <see cref="ClusterManifests"/>.

@@ -1,6 +1,6 @@
 using DataPlane.Packets;
 
-namespace DataPlane.Kubernetes;
+namespace DataPlane.Kubernetes.Manifests;
 
 /// <summary>A v1 Node (cluster-scoped).</summary>
 public sealed record Node : ManifestObject

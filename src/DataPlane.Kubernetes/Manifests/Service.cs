@@ -1,6 +1,6 @@
 using DataPlane.Packets;
 
-namespace DataPlane.Kubernetes;
+namespace DataPlane.Kubernetes.Manifests;
 
 /// <summary>A v1 Service, IPv4 view: IPv6 addresses and ranges in the manifest are dropped.</summary>
 public sealed record Service : ManifestObject

@@ -1,6 +1,6 @@
 using DataPlane.Packets;
 
-namespace DataPlane.Kubernetes;
+namespace DataPlane.Kubernetes.Manifests;
 
 /// <summary>A networking.k8s.io/v1 ServiceCIDR (cluster-scoped): a range cluster IPs are allocated from.</summary>
 public sealed record ServiceCidr : ManifestObject

@@ -1,6 +1,6 @@
 using DataPlane.Packets;
 
-namespace DataPlane.Kubernetes;
+namespace DataPlane.Kubernetes.Manifests;
 
 /// <summary>
 /// The service IP ranges in force. They matter only to allocate cluster IPs the manifests leave out and for nftables

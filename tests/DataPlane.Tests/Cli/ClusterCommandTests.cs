@@ -1,7 +1,7 @@
 using System.Text.Json;
 using DataPlane.IO.Listings;
-using DataPlane.Kubernetes;
 using DataPlane.Kubernetes.Inventory;
+using DataPlane.Kubernetes.Manifests;
 using DataPlane.Tests.Infrastructure;
 using DataPlane.Tests.Kubernetes;
 

@@ -1,6 +1,6 @@
-using DataPlane.Kubernetes;
 using DataPlane.Kubernetes.Compiler;
 
+using DataPlane.Kubernetes.Manifests;
 using DataPlane.Packets;
 using DataPlane.Tests.Infrastructure;
 

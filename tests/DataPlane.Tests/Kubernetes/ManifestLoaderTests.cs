@@ -1,4 +1,4 @@
-using DataPlane.Kubernetes;
+using DataPlane.Kubernetes.Manifests;
 using DataPlane.Packets;
 
 namespace DataPlane.Tests.Kubernetes;

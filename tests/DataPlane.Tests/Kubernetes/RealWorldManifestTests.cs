@@ -1,6 +1,6 @@
 using System.Diagnostics;
 using System.Text.Json;
-using DataPlane.Kubernetes;
+using DataPlane.Kubernetes.Manifests;
 using DataPlane.Packets;
 using DataPlane.Tests.Cli;
 using DataPlane.Tests.Infrastructure;

@@ -1,7 +1,7 @@
 using System.Text;
 using CsCheck;
-using DataPlane.Kubernetes;
 using DataPlane.Kubernetes.Compiler;
+using DataPlane.Kubernetes.Manifests;
 using DataPlane.Packets;
 
 namespace DataPlane.Tests.Kubernetes;

@@ -1,6 +1,7 @@
 using System.Text.RegularExpressions;
 using DataPlane.Kubernetes;
 using DataPlane.Kubernetes.Compiler;
+using DataPlane.Kubernetes.Manifests;
 using DataPlane.Maps;
 using DataPlane.Packets;
 
