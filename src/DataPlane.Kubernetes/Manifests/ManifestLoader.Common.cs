@@ -12,9 +12,7 @@ public sealed partial class ManifestLoader
     {
         var meta = obj["metadata"];
         var nameField = meta["name"];
-        var name = nameField.String();
-        if (string.IsNullOrEmpty(name))
-            throw nameField.Error("required");
+        var name = RequiredString(nameField);
         // Service names become DNS labels (<svc>.<ns>.svc), hence RFC 1035 (apimachinery NameIsDNS1035Label);
         // other kinds only need to be DNS subdomains (NameIsDNSSubdomain).
         if (dns1035Name ? !Dns1035Label().IsMatch(name) : !DnsSubdomain().IsMatch(name))
@@ -52,6 +50,13 @@ public sealed partial class ManifestLoader
         "SCTP" => PortProtocol.SCTP,
         var other => throw field.Error($"\"{other}\" is not a supported protocol (TCP, UDP or SCTP)"),
     };
+
+    /// <summary>A string the API requires: absent or empty is "required".</summary>
+    private static string RequiredString(YamlField field)
+    {
+        var text = field.String();
+        return string.IsNullOrEmpty(text) ? throw field.Error("required") : text;
+    }
 
     /// <summary>An IPv4 address; null for an IPv6 one (the emulator is IPv4-only), an error for anything else.</summary>
     private static uint? ReadIP(YamlField field, bool required = true)
@@ -118,9 +123,7 @@ public sealed partial class ManifestLoader
         var result = new List<Cidr4>();
         foreach (var item in list.Items())
         {
-            var text = item.String();
-            if (string.IsNullOrEmpty(text))
-                throw item.Error("required");
+            var text = RequiredString(item);
             if (ParseCidr(item, text, lenient, canonical) is { } cidr)
                 result.Add(cidr);
         }

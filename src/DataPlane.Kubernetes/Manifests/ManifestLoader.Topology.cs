@@ -16,10 +16,7 @@ public sealed partial class ManifestLoader
         var names = new List<string>();
         foreach (var item in list.Items())
         {
-            var name = item["name"].String();
-            if (string.IsNullOrEmpty(name))
-                throw item["name"].Error("required");
-            names.Add(name);
+            names.Add(RequiredString(item["name"]));
         }
         return names;
     }
