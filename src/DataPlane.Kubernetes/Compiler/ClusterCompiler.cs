@@ -8,10 +8,13 @@ namespace DataPlane.Kubernetes.Compiler;
 /// Compiles loaded manifests into one <see cref="MapSet"/> generation for one node: what kube-proxy's proxier does when
 /// it syncs (service map + endpoints map → rules), with cilium's map shapes as the target.
 /// <para>
-/// Scope today (issue 2): ClusterIP, NodePort, externalIPs and LoadBalancer ingress IPs as frontends, endpoints from
-/// EndpointSlices (or legacy Endpoints when a service has no slice), ready endpoints first and serving-terminating ones
-/// only when no ready endpoint is left, masquerade per kube-proxy's rules for externalTrafficPolicy Cluster.
-/// Traffic policies Local, session affinity, source ranges and the Pod-based endpoints controller arrive with issue 3.
+/// Frontends: ClusterIP, NodePort, externalIPs and LoadBalancer ingress IPs (not those with ipMode Proxy), plus the
+/// healthCheckNodePort. Endpoints: EndpointSlices, the manifests' own and those the endpoints controller derives from
+/// Pods for services with a selector (or legacy Endpoints when a service has no slice); ready endpoints first and
+/// serving-terminating ones only when none is ready (KEP-1669), narrowed by topology hints (kube-proxy
+/// pkg/proxy/topology.go). Policies: internal/externalTrafficPolicy Local, ClientIP session affinity,
+/// loadBalancerSourceRanges, masquerade per kube-proxy's proxier rules, and random or Maglev backend selection
+/// (cilium's lb4 maps).
 /// </para>
 /// </summary>
 public static class ClusterCompiler
@@ -189,6 +192,12 @@ public static class ClusterCompiler
         }
     }
 
+    /// <summary>A service port's usable endpoints, cluster-wide and on this node, each with its own terminating fallback.</summary>
+    internal readonly record struct ScopedEndpoints(uint[] All, uint[] Local);
+
+    /// <summary>"namespace/name:port-name" (or the port number when unnamed): a service port's display name and id key.</summary>
+    internal static string PortName(Service svc, ServicePort port) => $"{svc.Key}:{(port.Name.Length > 0 ? port.Name : port.Port.ToString())}";
+
     /// <summary>
     /// The endpoints of one service port: EndpointSlices labelled with the service's name (kube-proxy's
     /// endpointslicecache), or the legacy Endpoints object when the service has no slice. Ports are matched by the
@@ -196,12 +205,6 @@ public static class ClusterCompiler
     /// slice, TestClusterIPGeneral). Ready endpoints serve; serving-and-terminating ones only when none is ready
     /// (KEP-1669, TestTerminatingEndpointsTrafficPolicyCluster).
     /// </summary>
-    /// <summary>A service port's usable endpoints, cluster-wide and on this node, each with its own terminating fallback.</summary>
-    internal readonly record struct ScopedEndpoints(uint[] All, uint[] Local);
-
-    /// <summary>"namespace/name:port-name" (or the port number when unnamed): a service port's display name and id key.</summary>
-    internal static string PortName(Service svc, ServicePort port) => $"{svc.Key}:{(port.Name.Length > 0 ? port.Name : port.Port.ToString())}";
-
     internal static ScopedEndpoints Endpoints(ILookup<(string?, string?), EndpointSlice> slices, ILookup<(string?, string), Manifests.Endpoints> legacy,
         Service svc, ServicePort port, byte proto, string nodeName, string? zone, IBackendSink b, ushort revNat, TopologyReport? report = null)
     {
