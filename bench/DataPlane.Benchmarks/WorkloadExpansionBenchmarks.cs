@@ -1,7 +1,8 @@
 using BenchmarkDotNet.Attributes;
-using DataPlane.Kubernetes;
 using DataPlane.Kubernetes.Compiler;
+using DataPlane.Kubernetes.Manifests;
 using DataPlane.Maps;
+using DataPlane.Packets;
 
 namespace DataPlane.Benchmarks;
 
@@ -26,7 +27,7 @@ public class WorkloadExpansionBenchmarks
             Name = $"node-{i}",
             SourceFile = "bench",
             Addresses = [new NodeAddress(NodeAddressType.InternalIP, $"192.168.{i / 256}.{i % 256}", 0xC0A80000u + (uint)i)],
-            PodCIDR = new Ipv4Cidr(0x0AF40000u + ((uint)i << 8), 24),
+            PodCIDR = new Cidr4(0x0AF40000u + ((uint)i << 8), 24),
             Labels = new Dictionary<string, string> { ["kubernetes.io/os"] = "linux" },
         }).ToArray();
         var workloads = new List<Workload>();

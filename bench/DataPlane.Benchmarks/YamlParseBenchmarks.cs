@@ -1,7 +1,7 @@
 using BenchmarkDotNet.Attributes;
-using DataPlane.Kubernetes;
 using YamlDotNet.Core;
 using YamlDotNet.RepresentationModel;
+using DataPlane.Kubernetes.Manifests;
 
 namespace DataPlane.Benchmarks;
 

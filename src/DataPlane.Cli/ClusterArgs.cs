@@ -1,7 +1,9 @@
 using System.CommandLine;
 using DataPlane.Kubernetes;
 using DataPlane.Kubernetes.Compiler;
+using DataPlane.Kubernetes.Manifests;
 using DataPlane.Maps;
+using DataPlane.Packets;
 
 namespace DataPlane.Cli;
 
@@ -97,10 +99,10 @@ public sealed class ClusterArgs
 
     static LoadOptions LoadOptionsOf(ParseResult pr, Option<string[]> cluster, Option<bool> strict, Option<string[]> serviceCidr)
     {
-        var cidrs = new List<Ipv4Cidr>();
+        var cidrs = new List<Cidr4>();
         foreach (string text in (pr.GetValue(serviceCidr) ?? []).SelectMany(t => t.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries)))
         {
-            if (Ipv4Cidr.TryParse(text, out Ipv4Cidr c)) cidrs.Add(c);
+            if (Cidr4.TryParse(text, out Cidr4 c)) cidrs.Add(c);
             else if (!text.Contains(':')) // an IPv6 range of a dual-stack flag is accepted and not emulated
                 throw new UsageException($"--service-cidr: '{text}' is not an IPv4 CIDR like 10.96.0.0/12");
         }
@@ -118,7 +120,7 @@ public sealed class ClusterArgs
     public CompileOptions Options(ParseResult pr)
     {
         string pool = pr.GetValue(LoadBalancerPool)!;
-        if (!Ipv4Cidr.TryParse(pool, out Ipv4Cidr lbPool))
+        if (!Cidr4.TryParse(pool, out Cidr4 lbPool))
             throw new UsageException($"--lb-pool: '{pool}' is not an IPv4 CIDR like {LoadBalancerAllocator.DefaultPool}");
         string range = pr.GetValue(NodePortRange)!;
         if (!Allocator.TryParseRange(range, out int min, out int max))

@@ -2,8 +2,10 @@ using System.CommandLine;
 using DataPlane.Dns;
 using DataPlane.IO.Text;
 using DataPlane.IO.Trace;
-using DataPlane.Kubernetes;
 using DataPlane.Kubernetes.Compiler;
+using DataPlane.Kubernetes.Manifests;
+using DataPlane.Kubernetes;
+using DataPlane.Maps;
 using DataPlane.Packets;
 
 namespace DataPlane.Cli;

@@ -1,5 +1,7 @@
 using DataPlane.IO.Pcap;
 using DataPlane.IO.Trace;
+using DataPlane.IO;
+using DataPlane.Kubernetes.Manifests;
 using DataPlane.Kubernetes;
 
 namespace DataPlane.Cli;

@@ -2,6 +2,7 @@ using System.CommandLine;
 using DataPlane.IO.Text;
 using DataPlane.Kubernetes;
 using DataPlane.Kubernetes.Compiler;
+using DataPlane.Kubernetes.Manifests;
 using DataPlane.Maps;
 
 namespace DataPlane.Cli;

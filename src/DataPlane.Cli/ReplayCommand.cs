@@ -5,7 +5,9 @@ using DataPlane.IO.Replay;
 using DataPlane.IO.Text;
 using DataPlane.Kubernetes.Explain;
 using DataPlane.Kubernetes;
+using DataPlane.Kubernetes.Manifests;
 using DataPlane.Maps;
+using DataPlane.Packets;
 using DataPlane.Pipeline;
 
 namespace DataPlane.Cli;
@@ -52,7 +54,7 @@ public static class ReplayCommand
         return cmd;
     }
 
-    static int Explain(string inPath, long frame, ControlPlane control, WorkerSet workers, List<ReplayUpdate> updates, bool json, Ipv4Cidr? lbPool)
+    static int Explain(string inPath, long frame, ControlPlane control, WorkerSet workers, List<ReplayUpdate> updates, bool json, Cidr4? lbPool)
     {
         if (frame < 1) throw new UsageException($"--explain: {frame} is not a frame number (the first frame is 1)");
         ExplainedFrame f = ReplayExplain.Run(inPath, frame, workers, updates)

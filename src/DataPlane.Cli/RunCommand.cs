@@ -3,6 +3,7 @@ using System.Runtime.InteropServices;
 using DataPlane.IO.Live;
 using DataPlane.IO.Tap;
 using DataPlane.Kubernetes;
+using DataPlane.Kubernetes.Manifests;
 using DataPlane.Pipeline;
 
 namespace DataPlane.Cli;

@@ -4,6 +4,7 @@ using DataPlane.IO.Trace;
 using DataPlane.Kubernetes;
 using DataPlane.Kubernetes.Compiler;
 using DataPlane.Kubernetes.Explain;
+using DataPlane.Kubernetes.Manifests;
 using DataPlane.Maps;
 
 namespace DataPlane.Cli;

@@ -1,4 +1,5 @@
 using DataPlane.Kubernetes.Compiler;
+using DataPlane.Kubernetes.Manifests;
 using DataPlane.Maps;
 
 namespace DataPlane.Kubernetes;

@@ -1,4 +1,5 @@
 using DataPlane.Kubernetes;
+using DataPlane.Kubernetes.Manifests;
 
 namespace DataPlane.Fuzz;
 

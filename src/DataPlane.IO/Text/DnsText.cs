@@ -4,6 +4,7 @@ using System.Text.Json.Nodes;
 using DataPlane.Dns;
 using DataPlane.Kubernetes;
 using DataPlane.Kubernetes.Compiler;
+using DataPlane.Kubernetes.Manifests;
 
 namespace DataPlane.IO.Text;
 

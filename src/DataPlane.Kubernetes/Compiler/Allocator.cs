@@ -1,5 +1,6 @@
 using System.Globalization;
-using DataPlane.Kubernetes;
+using DataPlane.Kubernetes.Manifests;
+using DataPlane.Packets;
 
 namespace DataPlane.Kubernetes.Compiler;
 
@@ -138,7 +139,7 @@ public sealed class Allocator
         {
             string field = "spec.clusterIP";
             if (_ipOwner.TryGetValue(ip, out Service? other))
-                throw Error(s, field, $"{Ipv4.Format(ip)} is already allocated to {Where(other)} (the API server allocates each cluster IP once)");
+                throw Error(s, field, $"{Ip4.Format(ip)} is already allocated to {Where(other)} (the API server allocates each cluster IP once)");
             _ipOwner[ip] = s;
             _ips[s.Key] = ip;
         }
@@ -206,7 +207,7 @@ public sealed class Allocator
 
     uint NextIp(Service s)
     {
-        IReadOnlyList<Ipv4Cidr> ranges = _m.ServiceClusterIPRanges;
+        IReadOnlyList<Cidr4> ranges = _m.ServiceClusterIPRanges;
         if (s.Key == "default/kubernetes" && ranges.Count > 0 && _ipOwner.TryAdd((uint)Usable(ranges[0]).First, s))
             return (uint)Usable(ranges[0]).First;
         for (int r = 0; r < ranges.Count; r++)
@@ -237,7 +238,7 @@ public sealed class Allocator
     }
 
     /// <summary>The allocatable addresses of a range: without its network and broadcast addresses, except for /31 and /32.</summary>
-    static (ulong First, ulong Last) Usable(Ipv4Cidr r)
+    static (ulong First, ulong Last) Usable(Cidr4 r)
     {
         ulong start = r.Prefix, end = r.Prefix + (1UL << (32 - r.Length)) - 1;
         return r.Length >= 31 ? (start, end) : (start + 1, end - 1);

@@ -1,4 +1,4 @@
-using DataPlane.Kubernetes;
+using DataPlane.Kubernetes.Manifests;
 using DataPlane.Maps;
 using DataPlane.Packets;
 
@@ -8,10 +8,13 @@ namespace DataPlane.Kubernetes.Compiler;
 /// Compiles loaded manifests into one <see cref="MapSet"/> generation for one node: what kube-proxy's proxier does when
 /// it syncs (service map + endpoints map → rules), with cilium's map shapes as the target.
 /// <para>
-/// Scope today (issue 2): ClusterIP, NodePort, externalIPs and LoadBalancer ingress IPs as frontends, endpoints from
-/// EndpointSlices (or legacy Endpoints when a service has no slice), ready endpoints first and serving-terminating ones
-/// only when no ready endpoint is left, masquerade per kube-proxy's rules for externalTrafficPolicy Cluster.
-/// Traffic policies Local, session affinity, source ranges and the Pod-based endpoints controller arrive with issue 3.
+/// Frontends: ClusterIP, NodePort, externalIPs and LoadBalancer ingress IPs (not those with ipMode Proxy), plus the
+/// healthCheckNodePort. Endpoints: EndpointSlices, the manifests' own and those the endpoints controller derives from
+/// Pods for services with a selector (or legacy Endpoints when a service has no slice); ready endpoints first and
+/// serving-terminating ones only when none is ready (KEP-1669), narrowed by topology hints (kube-proxy
+/// pkg/proxy/topology.go). Policies: internal/externalTrafficPolicy Local, ClientIP session affinity,
+/// loadBalancerSourceRanges, masquerade per kube-proxy's proxier rules, and random or Maglev backend selection
+/// (cilium's lb4 maps).
 /// </para>
 /// </summary>
 public static class ClusterCompiler
@@ -53,7 +56,7 @@ public static class ClusterCompiler
         // Indexed by service once: looking them up per service port keeps a 10 k-service compile linear, not quadratic.
         ILookup<(string?, string?), EndpointSlice> slices = m.EndpointSlices.Concat(EndpointsController.Build(m, options.Warn))
             .Where(s => s.IsIPv4).ToLookup(s => (s.Namespace, s.ServiceName));
-        ILookup<(string?, string), DataPlane.Kubernetes.Endpoints> legacy = m.Endpoints.ToLookup(e => (e.Namespace, e.Name));
+        ILookup<(string?, string), Manifests.Endpoints> legacy = m.Endpoints.ToLookup(e => (e.Namespace, e.Name));
         KubeProxyConfig kp = m.ProxyConfig;
 
         foreach (Service svc in m.Services)
@@ -161,12 +164,12 @@ public static class ClusterCompiler
         uint primary = node.InternalIPs.Count > 0 ? node.InternalIPs[0] : addrs[0];
         // kube-proxy's "LOCAL" addresses are the node IPs plus 127.0.0.1 (iptables tracer in proxier_test.go).
         if (!addrs.Contains(Loopback)) addrs.Add(Loopback);
-        Cidr4? pod = node.PodCIDR is { } p ? new Cidr4(p.Prefix, p.Length) : null;
+        Cidr4? pod = node.PodCIDR;
         KubeProxyConfig kp = m.ProxyConfig;
         Cidr4[] cluster = kp.DetectLocalMode == LocalDetectMode.NodeCIDR
             ? (pod is { } pc ? [pc] : [])
-            : kp.ClusterCIDRs.Select(c => new Cidr4(c.Prefix, c.Length)).ToArray();
-        Cidr4[] serviceCidrs = [.. m.ServiceClusterIPRanges.Select(c => new Cidr4(c.Prefix, c.Length))];
+            : [.. kp.ClusterCIDRs];
+        Cidr4[] serviceCidrs = [.. m.ServiceClusterIPRanges];
         return new NodeInfo(node.Name, primary, [.. addrs], pod, cluster, serviceCidrs, dropUnallocatedServiceIps: kp.Mode == ProxyMode.NFTables);
     }
 
@@ -189,6 +192,12 @@ public static class ClusterCompiler
         }
     }
 
+    /// <summary>A service port's usable endpoints, cluster-wide and on this node, each with its own terminating fallback.</summary>
+    internal readonly record struct ScopedEndpoints(uint[] All, uint[] Local);
+
+    /// <summary>"namespace/name:port-name" (or the port number when unnamed): a service port's display name and id key.</summary>
+    internal static string PortName(Service svc, ServicePort port) => $"{svc.Key}:{(port.Name.Length > 0 ? port.Name : port.Port.ToString())}";
+
     /// <summary>
     /// The endpoints of one service port: EndpointSlices labelled with the service's name (kube-proxy's
     /// endpointslicecache), or the legacy Endpoints object when the service has no slice. Ports are matched by the
@@ -196,13 +205,7 @@ public static class ClusterCompiler
     /// slice, TestClusterIPGeneral). Ready endpoints serve; serving-and-terminating ones only when none is ready
     /// (KEP-1669, TestTerminatingEndpointsTrafficPolicyCluster).
     /// </summary>
-    /// <summary>A service port's usable endpoints, cluster-wide and on this node, each with its own terminating fallback.</summary>
-    internal readonly record struct ScopedEndpoints(uint[] All, uint[] Local);
-
-    /// <summary>"namespace/name:port-name" (or the port number when unnamed): a service port's display name and id key.</summary>
-    internal static string PortName(Service svc, ServicePort port) => $"{svc.Key}:{(port.Name.Length > 0 ? port.Name : port.Port.ToString())}";
-
-    internal static ScopedEndpoints Endpoints(ILookup<(string?, string?), EndpointSlice> slices, ILookup<(string?, string), DataPlane.Kubernetes.Endpoints> legacy,
+    internal static ScopedEndpoints Endpoints(ILookup<(string?, string?), EndpointSlice> slices, ILookup<(string?, string), Manifests.Endpoints> legacy,
         Service svc, ServicePort port, byte proto, string nodeName, string? zone, IBackendSink b, ushort revNat, TopologyReport? report = null)
     {
         var ready = new List<uint>();
@@ -240,7 +243,7 @@ public static class ClusterCompiler
         }
         if (!anySlice)
         {
-            foreach (DataPlane.Kubernetes.Endpoints eps in legacy[(svc.Namespace, svc.Name)])
+            foreach (Manifests.Endpoints eps in legacy[(svc.Namespace, svc.Name)])
             {
                 foreach (EndpointSubset subset in eps.Subsets)
                     foreach (EndpointPort ep in subset.Ports)
@@ -285,7 +288,7 @@ public static class ClusterCompiler
     static SourceRangeSet? SourceRanges(Service svc, NodeInfo node)
     {
         if (svc.LoadBalancerSourceRanges.Count == 0) return null;
-        Cidr4[] ranges = [.. svc.LoadBalancerSourceRanges.Select(r => new Cidr4(r.Prefix, r.Length))];
+        Cidr4[] ranges = [.. svc.LoadBalancerSourceRanges];
         bool nodeInside = node.Addresses.Any(a => a != Loopback && ranges.Any(r => r.Contains(a)));
         uint[] lbIps = nodeInside ? [.. svc.LoadBalancerIngress.Select(i => i.IP)] : [];
         return new SourceRangeSet(ranges, lbIps);

@@ -1,3 +1,6 @@
+using DataPlane.Kubernetes.Manifests;
+using DataPlane.Packets;
+
 namespace DataPlane.Kubernetes.Compiler;
 
 /// <summary>Settings of a compile that do not come from the manifests (the API server's and the CLI's flags).</summary>
@@ -20,7 +23,7 @@ public sealed record CompileOptions
     /// <summary>Where the compile records its topology decisions (trace and maps print them); null: not recorded.</summary>
     public TopologyReport? Topology { get; init; }
     /// <summary>--lb-pool: where LoadBalancer services without an ingress get their address (<see cref="LoadBalancerAllocator"/>).</summary>
-    public Ipv4Cidr LoadBalancerPool { get; init; } = LoadBalancerAllocator.DefaultPool;
+    public Cidr4 LoadBalancerPool { get; init; } = LoadBalancerAllocator.DefaultPool;
     /// <summary>The cluster DNS server (zone, TTL, address, when to answer); compiled with every full generation.</summary>
     public DnsOptions Dns { get; init; } = new();
 }

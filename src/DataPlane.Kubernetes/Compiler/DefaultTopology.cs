@@ -1,3 +1,6 @@
+using DataPlane.Kubernetes.Manifests;
+using DataPlane.Packets;
+
 namespace DataPlane.Kubernetes.Compiler;
 
 /// <summary>
@@ -18,7 +21,7 @@ namespace DataPlane.Kubernetes.Compiler;
 public static class DefaultTopology
 {
     public const int NodeCount = 3;
-    public static readonly Ipv4Cidr ClusterCidr = new(0x0AF40000, 16); // 10.244.0.0/16
+    public static readonly Cidr4 ClusterCidr = new(0x0AF40000, 16); // 10.244.0.0/16
     const uint FirstNodeIp = 0xC0A80002; // 192.168.0.2
 
     /// <summary>The nodes of <paramref name="m"/>: its own if it has any, else the emulated ones described above.</summary>
@@ -31,18 +34,18 @@ public static class DefaultTopology
         foreach (Pod p in m.Pods)
             if (!string.IsNullOrEmpty(p.NodeName) && (p.PodIP is not null || p.HostIP is not null) && !names.Contains(p.NodeName)) names.Add(p.NodeName);
         if (names.Count == 0)
-            return [.. Enumerable.Range(1, NodeCount).Select(i => MakeNode($"node-{i}", FirstNodeIp + (uint)(i - 1), new Ipv4Cidr(ClusterCidr.Prefix + ((uint)i << 8), 24)))];
+            return [.. Enumerable.Range(1, NodeCount).Select(i => MakeNode($"node-{i}", FirstNodeIp + (uint)(i - 1), new Cidr4(ClusterCidr.Prefix + ((uint)i << 8), 24)))];
 
         var usedIps = new HashSet<uint>();
         var usedCidrs = new HashSet<uint>();
-        var inferred = new List<(string Name, uint? Ip, Ipv4Cidr? Cidr)>();
+        var inferred = new List<(string Name, uint? Ip, Cidr4? Cidr)>();
         foreach (string name in names)
         {
             var pods = m.Pods.Where(p => p.NodeName == name).ToArray();
             uint? ip = pods.Select(p => p.HostIP).FirstOrDefault(h => h is not null)
                 ?? pods.Where(p => p.HostNetwork).Select(p => p.PodIP).FirstOrDefault(h => h is not null);
             uint? podIp = pods.Where(p => !p.HostNetwork).Select(p => p.PodIP).FirstOrDefault(h => h is not null);
-            Ipv4Cidr? cidr = podIp is uint a ? new Ipv4Cidr(a, 24) : null;
+            Cidr4? cidr = podIp is uint a ? new Cidr4(a, 24) : null;
             if (ip is uint x) usedIps.Add(x);
             if (cidr is { } c) usedCidrs.Add(c.Prefix);
             inferred.Add((name, ip, cidr));
@@ -52,7 +55,7 @@ public static class DefaultTopology
         foreach (var (name, ip, cidr) in inferred)
         {
             uint address = ip ?? Next(ref nextIp, 1, usedIps);
-            Ipv4Cidr podCidr = cidr ?? new Ipv4Cidr(Next(ref nextCidr, 1u << 8, usedCidrs), 24);
+            Cidr4 podCidr = cidr ?? new Cidr4(Next(ref nextCidr, 1u << 8, usedCidrs), 24);
             result.Add(MakeNode(name, address, podCidr));
         }
         return result;
@@ -66,11 +69,11 @@ public static class DefaultTopology
         return v;
     }
 
-    static Node MakeNode(string name, uint ip, Ipv4Cidr podCidr) => new()
+    static Node MakeNode(string name, uint ip, Cidr4 podCidr) => new()
     {
         Name = name,
         SourceFile = "(emulated)",
-        Addresses = [new NodeAddress(NodeAddressType.InternalIP, Ipv4.Format(ip), ip), new NodeAddress(NodeAddressType.Hostname, name, null)],
+        Addresses = [new NodeAddress(NodeAddressType.InternalIP, Ip4.Format(ip), ip), new NodeAddress(NodeAddressType.Hostname, name, null)],
         PodCIDR = podCidr,
         PodCIDRs = [podCidr],
         Labels = new Dictionary<string, string>

@@ -1,4 +1,5 @@
 using DataPlane.Dns;
+using DataPlane.Kubernetes.Manifests;
 using DataPlane.Packets;
 
 namespace DataPlane.Kubernetes.Compiler;

@@ -1,3 +1,6 @@
+using DataPlane.Kubernetes.Manifests;
+using DataPlane.Packets;
+
 namespace DataPlane.Kubernetes.Compiler;
 
 /// <summary>
@@ -15,9 +18,9 @@ namespace DataPlane.Kubernetes.Compiler;
 public static class LoadBalancerAllocator
 {
     /// <summary>The default pool: the top /28 of the default topology's node LAN, as a MetalLB L2 pool is usually cut.</summary>
-    public static readonly Ipv4Cidr DefaultPool = new(0xC0A800F0, 28); // 192.168.0.240/28
+    public static readonly Cidr4 DefaultPool = new(0xC0A800F0, 28); // 192.168.0.240/28
 
-    public static IReadOnlyList<Service> Assign(IReadOnlyList<Service> services, IEnumerable<Node> nodes, Ipv4Cidr pool, Action<string>? warn)
+    public static IReadOnlyList<Service> Assign(IReadOnlyList<Service> services, IEnumerable<Node> nodes, Cidr4 pool, Action<string>? warn)
     {
         var used = new HashSet<uint>();
         foreach (Node n in nodes)

@@ -1,4 +1,5 @@
 using System.Text;
+using DataPlane.Kubernetes.Manifests;
 
 namespace DataPlane.Kubernetes.Compiler;
 

@@ -1,4 +1,5 @@
 using DataPlane.Dns;
+using DataPlane.Kubernetes.Manifests;
 
 namespace DataPlane.Kubernetes.Compiler;
 

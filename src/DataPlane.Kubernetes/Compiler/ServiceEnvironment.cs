@@ -1,3 +1,4 @@
+using DataPlane.Kubernetes.Manifests;
 using DataPlane.Packets;
 
 namespace DataPlane.Kubernetes.Compiler;

@@ -1,3 +1,5 @@
+using DataPlane.Kubernetes.Manifests;
+
 namespace DataPlane.Kubernetes.Compiler;
 
 /// <summary>

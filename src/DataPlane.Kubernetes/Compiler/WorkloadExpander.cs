@@ -1,3 +1,6 @@
+using DataPlane.Kubernetes.Manifests;
+using DataPlane.Packets;
+
 namespace DataPlane.Kubernetes.Compiler;
 
 /// <summary>
@@ -38,7 +41,7 @@ public static class WorkloadExpander
     public const string PodIndexLabel = "apps.kubernetes.io/pod-index";
     static readonly Taint UnschedulableTaint = new("node.kubernetes.io/unschedulable", null, "NoSchedule");
 
-    public static ClusterManifests Expand(ClusterManifests m, Ipv4Cidr? lbPool = null, Action<string>? warn = null)
+    public static ClusterManifests Expand(ClusterManifests m, Cidr4? lbPool = null, Action<string>? warn = null)
     {
         if (m.Expanded) return m;
         IReadOnlyList<Node> nodes = DefaultTopology.NodesFor(m);
@@ -88,14 +91,14 @@ public static class WorkloadExpander
         };
     }
 
-    static Ipv4Cidr ClusterCidrOf(IReadOnlyList<Node> nodes)
+    static Cidr4 ClusterCidrOf(IReadOnlyList<Node> nodes)
     {
         var cidrs = nodes.Where(n => n.PodCIDR is not null).Select(n => n.PodCIDR!.Value).ToArray();
         if (cidrs.All(c => DefaultTopology.ClusterCidr.Contains(c.Prefix) && c.Length >= 16)) return DefaultTopology.ClusterCidr;
         int length = cidrs.Min(c => c.Length);
         uint prefix = cidrs[0].Prefix;
-        while (length > 0 && !cidrs.All(c => new Ipv4Cidr(prefix, length).Contains(c.Prefix))) length--;
-        return new Ipv4Cidr(prefix, length);
+        while (length > 0 && !cidrs.All(c => new Cidr4(prefix, length).Contains(c.Prefix))) length--;
+        return new Cidr4(prefix, length);
     }
 
     /// <summary>Whether the manifests already hold what <paramref name="w"/>'s controller would make.</summary>
@@ -250,7 +253,7 @@ public static class WorkloadExpander
             return pod with { PodIP = ip, PodIPs = [ip], HostIP = hostIp };
         }
 
-        uint? Allocate(string node, Ipv4Cidr cidr)
+        uint? Allocate(string node, Cidr4 cidr)
         {
             // host-local: range from network+2 (network+1 is the gateway) to broadcast-1.
             ulong size = 1UL << (32 - cidr.Length);

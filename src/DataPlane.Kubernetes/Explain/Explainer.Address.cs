@@ -1,4 +1,5 @@
 using DataPlane.Kubernetes.Compiler;
+using DataPlane.Kubernetes.Manifests;
 using DataPlane.Packets;
 using DataPlane.Pipeline;
 
@@ -95,11 +96,11 @@ public sealed partial class Explainer
                 return $"{ip} is the externalName of ExternalName service {s.Key}: that is only a DNS CNAME record (cluster DNS does not resolve an IP there), no Service rule matches it";
         if (_m.Nodes.FirstOrDefault(n => n.Addresses.Any(a => a.IP == dst)) is { } node)
             return $"{ip} is node {node.Name}'s address";
-        foreach (Ipv4Cidr c in _m.ServiceClusterIPRanges)
+        foreach (Cidr4 c in _m.ServiceClusterIPRanges)
             if (c.Contains(dst))
                 return $"{ip} is inside the service CIDR {c} but no Service has it as its ClusterIP";
         foreach (Node n in _m.Nodes)
-            foreach (Ipv4Cidr c in n.PodCIDRs.Concat(n.PodCIDR is { } pc ? [pc] : []))
+            foreach (Cidr4 c in n.PodCIDRs.Concat(n.PodCIDR is { } pc ? [pc] : []))
                 if (c.Contains(dst))
                     return $"{ip} is inside node {n.Name}'s pod CIDR {c} but no pod in the manifests has it";
         return $"{ip} is not an address the cluster knows (no Service, Pod, endpoint or Node has it)";

@@ -1,3 +1,4 @@
+using DataPlane.Kubernetes.Manifests;
 using DataPlane.Maps;
 using DataPlane.Packets;
 using DataPlane.Pipeline;

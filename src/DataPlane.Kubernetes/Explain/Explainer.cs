@@ -1,4 +1,5 @@
 using DataPlane.Kubernetes.Compiler;
+using DataPlane.Kubernetes.Manifests;
 using DataPlane.Maps;
 using DataPlane.Packets;
 using DataPlane.Pipeline;
@@ -21,7 +22,7 @@ public sealed partial class Explainer
 
     /// <param name="manifests">As loaded; workloads are expanded into pods here, as the compile does.</param>
     /// <param name="lbPool">The compile's <see cref="CompileOptions.LoadBalancerPool"/>.</param>
-    public Explainer(ClusterManifests manifests, string nodeName, MapSet maps, Ipv4Cidr? lbPool = null)
+    public Explainer(ClusterManifests manifests, string nodeName, MapSet maps, Cidr4? lbPool = null)
     {
         _m = WorkloadExpander.Expand(manifests, lbPool);
         _node = nodeName;

@@ -1,4 +1,6 @@
 using DataPlane.Kubernetes.Compiler;
+using DataPlane.Kubernetes.Manifests;
+using DataPlane.Packets;
 
 namespace DataPlane.Kubernetes.Inventory;
 
@@ -16,9 +18,9 @@ public sealed record ClusterInventory(IReadOnlyList<NodeEntry> Nodes, IReadOnlyL
         ClusterManifests m = WorkloadExpander.Expand(manifests, options.LoadBalancerPool, options.Warn);
         var allocator = new Allocator(m, options.NodePortMin, options.NodePortMax);
 
-        var nodes = m.Nodes.Select(n => new NodeEntry(n.Name, [.. n.InternalIPs.Select(Ipv4.Format)], [.. n.ExternalIPs.Select(Ipv4.Format)],
+        var nodes = m.Nodes.Select(n => new NodeEntry(n.Name, [.. n.InternalIPs.Select(Ip4.Format)], [.. n.ExternalIPs.Select(Ip4.Format)],
             n.PodCIDR?.ToString(), n.Unschedulable, n.Generated)).ToArray();
-        var pods = m.Pods.Select(p => new PodEntry(p.Namespace ?? "default", p.Name, p.PodIP is uint ip ? Ipv4.Format(ip) : null, p.NodeName,
+        var pods = m.Pods.Select(p => new PodEntry(p.Namespace ?? "default", p.Name, p.PodIP is uint ip ? Ip4.Format(ip) : null, p.NodeName,
             p.Ready, p.Phase.ToString(), p.Owner, p.Hostname, p.Subdomain, p.Generated)).ToArray();
 
         // Which pod holds an address, per namespace (hostNetwork pods share the node's: the first one listed wins).
@@ -36,7 +38,7 @@ public sealed record ClusterInventory(IReadOnlyList<NodeEntry> Nodes, IReadOnlyL
             string? clusterIp = svc.Type == ServiceType.ExternalName ? null : svc.ClusterIPMode switch
             {
                 ClusterIPMode.Headless => "None",
-                ClusterIPMode.Assigned or ClusterIPMode.Allocate => Ipv4.Format(svc.ClusterIP ?? allocator.ClusterIp(svc)),
+                ClusterIPMode.Assigned or ClusterIPMode.Allocate => Ip4.Format(svc.ClusterIP ?? allocator.ClusterIp(svc)),
                 _ => null,
             };
             var ports = new List<ServicePortEntry>();
@@ -46,7 +48,7 @@ public sealed record ClusterInventory(IReadOnlyList<NodeEntry> Nodes, IReadOnlyL
                 int? nodePort = svc.Type is ServiceType.NodePort or ServiceType.LoadBalancer ? allocator.NodePortOrNull(svc, i) : null;
                 ports.Add(new ServicePortEntry(p.Name, p.Port, p.Protocol.ToString(), p.TargetPort.ToString(), nodePort));
             }
-            string[] external = [.. svc.ExternalIPs.Select(Ipv4.Format), .. svc.LoadBalancerIngress.Select(i => Ipv4.Format(i.IP))];
+            string[] external = [.. svc.ExternalIPs.Select(Ip4.Format), .. svc.LoadBalancerIngress.Select(i => Ip4.Format(i.IP))];
             var endpoints = new List<EndpointEntry>();
             if (svc.Type != ServiceType.ExternalName)
             {
@@ -57,16 +59,16 @@ public sealed record ClusterInventory(IReadOnlyList<NodeEntry> Nodes, IReadOnlyL
                         {
                             string? pod = podByIp.GetValueOrDefault((svc.Namespace, ip));
                             if (slice.Ports.Count == 0)
-                                endpoints.Add(new EndpointEntry(Ipv4.Format(ip), null, null, e.IsReady, e.IsServing, e.IsTerminating, e.NodeName, pod));
+                                endpoints.Add(new EndpointEntry(Ip4.Format(ip), null, null, e.IsReady, e.IsServing, e.IsTerminating, e.NodeName, pod));
                             foreach (EndpointSlicePort sp in slice.Ports)
-                                endpoints.Add(new EndpointEntry(Ipv4.Format(ip), sp.Port, sp.Name, e.IsReady, e.IsServing, e.IsTerminating, e.NodeName, pod));
+                                endpoints.Add(new EndpointEntry(Ip4.Format(ip), sp.Port, sp.Name, e.IsReady, e.IsServing, e.IsTerminating, e.NodeName, pod));
                         }
                 if (own.Length == 0)
                     foreach (Endpoints ep in legacy[(svc.Namespace, svc.Name)])
                         foreach (EndpointSubset sub in ep.Subsets)
                             foreach (var (a, ready) in sub.Addresses.Select(a => (a, true)).Concat(sub.NotReadyAddresses.Select(a => (a, false))))
                                 foreach (EndpointPort port in sub.Ports)
-                                    endpoints.Add(new EndpointEntry(Ipv4.Format(a.IP), port.Port, port.Name, ready, ready, false, a.NodeName,
+                                    endpoints.Add(new EndpointEntry(Ip4.Format(a.IP), port.Port, port.Name, ready, ready, false, a.NodeName,
                                         podByIp.GetValueOrDefault((svc.Namespace, a.IP))));
             }
             services.Add(new ServiceEntry(svc.Namespace ?? "default", svc.Name, svc.Type.ToString(), clusterIp, svc.ExternalName, external, ports, endpoints));

@@ -1,4 +1,4 @@
-namespace DataPlane.Kubernetes;
+namespace DataPlane.Kubernetes.Manifests;
 
 /// <summary>What spec.clusterIP / spec.clusterIPs asked for, IPv4 view.</summary>
 public enum ClusterIPMode

@@ -1,10 +1,12 @@
-namespace DataPlane.Kubernetes;
+using DataPlane.Packets;
+
+namespace DataPlane.Kubernetes.Manifests;
 
 /// <summary>Everything loaded from a manifest file or folder. Lists keep load order: files by ordinal path, then documents, then List items.</summary>
 public sealed class ClusterManifests
 {
     /// <summary>The kube-apiserver default --service-cluster-ip-range, used when no ServiceCIDR gives an IPv4 range.</summary>
-    public static readonly Ipv4Cidr DefaultServiceCidr = new(0x0A600000, 12); // 10.96.0.0/12
+    public static readonly Cidr4 DefaultServiceCidr = new(0x0A600000, 12); // 10.96.0.0/12
 
     public IReadOnlyList<Service> Services { get; init; } = [];
     public IReadOnlyList<EndpointSlice> EndpointSlices { get; init; } = [];
@@ -38,7 +40,7 @@ public sealed class ClusterManifests
     public static readonly string[] BuiltInNamespaces = ["default", "kube-system", "kube-public", "kube-node-lease"];
 
     /// <summary>--service-cidr: the service ranges to use when no ServiceCIDR object gives one.</summary>
-    public IReadOnlyList<Ipv4Cidr> ServiceCidrFlag { get; init; } = [];
+    public IReadOnlyList<Cidr4> ServiceCidrFlag { get; init; } = [];
 
     /// <summary>
     /// What the loader chose to tell the user once (skipped kinds, unknown fields, IPv6 halves not emulated, ipvs run
@@ -47,7 +49,7 @@ public sealed class ClusterManifests
     public IReadOnlyList<string> Warnings { get; init; } = [];
 
     /// <summary>The service IP ranges in force (see <see cref="ServiceCidrInference"/>).</summary>
-    public IReadOnlyList<Ipv4Cidr> ServiceClusterIPRanges => ServiceCidrsInForce.Ranges;
+    public IReadOnlyList<Cidr4> ServiceClusterIPRanges => ServiceCidrsInForce.Ranges;
 
     /// <summary>The service IP ranges in force and where they came from, e.g. "inferred from default/kubernetes (10.43.0.1)".</summary>
     public ServiceCidrInference ServiceCidrsInForce => _serviceCidrs ??= ServiceCidrInference.For(this);

@@ -1,7 +1,7 @@
 using YamlDotNet.Core;
 using YamlDotNet.Core.Events;
 
-namespace DataPlane.Kubernetes;
+namespace DataPlane.Kubernetes.Manifests;
 
 /// <summary>Counts documents as they stream past, so a syntax error can say which document it is in.</summary>
 internal sealed class DocumentCountingParser(IParser inner) : IParser

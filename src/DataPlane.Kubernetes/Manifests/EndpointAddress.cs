@@ -1,4 +1,4 @@
-namespace DataPlane.Kubernetes;
+namespace DataPlane.Kubernetes.Manifests;
 
 /// <summary>One address of a v1 Endpoints subset.</summary>
 public readonly record struct EndpointAddress(uint IP, string? NodeName, string? Hostname);

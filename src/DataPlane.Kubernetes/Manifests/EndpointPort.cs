@@ -1,4 +1,4 @@
-namespace DataPlane.Kubernetes;
+namespace DataPlane.Kubernetes.Manifests;
 
 /// <summary>One port of a v1 Endpoints subset.</summary>
 public readonly record struct EndpointPort(string Name, int Port, PortProtocol Protocol);

@@ -1,4 +1,4 @@
-namespace DataPlane.Kubernetes;
+namespace DataPlane.Kubernetes.Manifests;
 
 /// <summary>A discovery.k8s.io/v1 EndpointSlice.</summary>
 public sealed record EndpointSlice : ManifestObject

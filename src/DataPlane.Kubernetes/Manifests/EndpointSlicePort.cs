@@ -1,4 +1,4 @@
-namespace DataPlane.Kubernetes;
+namespace DataPlane.Kubernetes.Manifests;
 
 /// <summary>One ports[] entry of an EndpointSlice; matched to a service port by <see cref="Name"/>.</summary>
 public sealed record EndpointSlicePort

@@ -1,4 +1,4 @@
-namespace DataPlane.Kubernetes;
+namespace DataPlane.Kubernetes.Manifests;
 
 /// <summary>A v1 Endpoints subset: every address serves every port.</summary>
 public sealed record EndpointSubset

@@ -1,4 +1,6 @@
-namespace DataPlane.Kubernetes;
+using DataPlane.Packets;
+
+namespace DataPlane.Kubernetes.Manifests;
 
 /// <summary>A kubeproxy.config.k8s.io/v1alpha1 KubeProxyConfiguration, IPv4 view, defaults applied.</summary>
 public sealed record KubeProxyConfig
@@ -9,7 +11,7 @@ public sealed record KubeProxyConfig
     public ProxyMode Mode { get; init; }
 
     /// <summary>IPv4 parts of the comma-separated clusterCIDR. Empty = no local-traffic detector under ClusterCIDR mode.</summary>
-    public IReadOnlyList<Ipv4Cidr> ClusterCIDRs { get; init; } = [];
+    public IReadOnlyList<Cidr4> ClusterCIDRs { get; init; } = [];
 
     public LocalDetectMode DetectLocalMode { get; init; }
 
@@ -17,7 +19,7 @@ public sealed record KubeProxyConfig
     public bool MasqueradeAll { get; init; }
 
     /// <summary>IPv4 CIDRs of nodePortAddresses. Empty and <see cref="NodePortAddressesPrimary"/> false = the mode's default.</summary>
-    public IReadOnlyList<Ipv4Cidr> NodePortAddresses { get; init; } = [];
+    public IReadOnlyList<Cidr4> NodePortAddresses { get; init; } = [];
 
     /// <summary>nodePortAddresses was ["primary"]: NodePorts only on the node's primary IP (nftables' default).</summary>
     public bool NodePortAddressesPrimary { get; init; }

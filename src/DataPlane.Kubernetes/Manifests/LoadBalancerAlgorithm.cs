@@ -1,4 +1,4 @@
-namespace DataPlane.Kubernetes;
+namespace DataPlane.Kubernetes.Manifests;
 
 /// <summary>How a new connection picks its backend (cilium loadBalancer.algorithm).</summary>
 public enum LoadBalancerAlgorithm

@@ -1,4 +1,4 @@
-namespace DataPlane.Kubernetes;
+namespace DataPlane.Kubernetes.Manifests;
 
 /// <summary>
 /// core/v1 LoadBalancerIPMode. VIP (the default when unset): the node intercepts traffic to the IP. Proxy: the load

@@ -1,4 +1,6 @@
-namespace DataPlane.Kubernetes;
+using DataPlane.Packets;
+
+namespace DataPlane.Kubernetes.Manifests;
 
 /// <summary>How <see cref="ManifestLoader"/> reads: the CLI's --strict, --service-cidr and what "-" (stdin) holds.</summary>
 public sealed record LoadOptions
@@ -10,7 +12,7 @@ public sealed record LoadOptions
     public bool Strict { get; init; }
 
     /// <summary>--service-cidr: the service ranges when the manifests hold no ServiceCIDR object.</summary>
-    public IReadOnlyList<Ipv4Cidr> ServiceCidrs { get; init; } = [];
+    public IReadOnlyList<Cidr4> ServiceCidrs { get; init; } = [];
 
     /// <summary>The bytes a path "-" stands for (standard input, read once by the caller so reloads see the same text).</summary>
     public byte[]? Stdin { get; init; }

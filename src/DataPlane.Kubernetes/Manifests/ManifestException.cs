@@ -1,4 +1,4 @@
-namespace DataPlane.Kubernetes;
+namespace DataPlane.Kubernetes.Manifests;
 
 /// <summary>
 /// The only exception the loader lets out for bad input. <see cref="Exception.Message"/> is one line:

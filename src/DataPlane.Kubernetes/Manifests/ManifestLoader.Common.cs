@@ -1,6 +1,9 @@
+using System.Net;
+using System.Net.Sockets;
 using System.Text.RegularExpressions;
+using DataPlane.Packets;
 
-namespace DataPlane.Kubernetes;
+namespace DataPlane.Kubernetes.Manifests;
 
 public sealed partial class ManifestLoader
 {
@@ -9,9 +12,7 @@ public sealed partial class ManifestLoader
     {
         var meta = obj["metadata"];
         var nameField = meta["name"];
-        var name = nameField.String();
-        if (string.IsNullOrEmpty(name))
-            throw nameField.Error("required");
+        var name = RequiredString(nameField);
         // Service names become DNS labels (<svc>.<ns>.svc), hence RFC 1035 (apimachinery NameIsDNS1035Label);
         // other kinds only need to be DNS subdomains (NameIsDNSSubdomain).
         if (dns1035Name ? !Dns1035Label().IsMatch(name) : !DnsSubdomain().IsMatch(name))
@@ -50,6 +51,13 @@ public sealed partial class ManifestLoader
         var other => throw field.Error($"\"{other}\" is not a supported protocol (TCP, UDP or SCTP)"),
     };
 
+    /// <summary>A string the API requires: absent or empty is "required".</summary>
+    private static string RequiredString(YamlField field)
+    {
+        var text = field.String();
+        return string.IsNullOrEmpty(text) ? throw field.Error("required") : text;
+    }
+
     /// <summary>An IPv4 address; null for an IPv6 one (the emulator is IPv4-only), an error for anything else.</summary>
     private static uint? ReadIP(YamlField field, bool required = true)
     {
@@ -61,11 +69,25 @@ public sealed partial class ManifestLoader
 
     private static uint? ParseIP(YamlField field, string text)
     {
-        if (Ipv4.TryParseIPv4(text, out var ip))
+        if (Ip4.TryParse(text, out var ip))
             return ip;
-        if (Ipv4.IsIPv6(text))
+        if (IsIPv6Address(text))
             return null;
         throw field.Error($"\"{text}\" is not a valid IP address");
+    }
+
+    /// <summary>True for a syntactically valid IPv6 address; the loader skips those instead of rejecting them.</summary>
+    private static bool IsIPv6Address(ReadOnlySpan<char> text) =>
+        text.Contains(':') && IPAddress.TryParse(text, out var ip) && ip.AddressFamily == AddressFamily.InterNetworkV6;
+
+    /// <summary>True for a syntactically valid IPv6 prefix; the loader skips those instead of rejecting them.</summary>
+    private static bool IsIPv6Cidr(ReadOnlySpan<char> text)
+    {
+        text = text.Trim();
+        int slash = text.IndexOf('/');
+        return slash > 0
+            && int.TryParse(text[(slash + 1)..], out int length) && length is >= 0 and <= 128
+            && IPAddress.TryParse(text[..slash], out var ip) && ip.AddressFamily == AddressFamily.InterNetworkV6;
     }
 
     private static List<uint> ReadIPList(YamlField list)
@@ -83,27 +105,25 @@ public sealed partial class ManifestLoader
     /// An IPv4 CIDR; null for an IPv6 one. <paramref name="lenient"/> = kube-proxy's trimmed, leading-zeros form;
     /// <paramref name="canonical"/> = host bits must be zero, as the API demands of ServiceCIDR ranges.
     /// </summary>
-    private static Ipv4Cidr? ParseCidr(YamlField field, string text, bool lenient = false, bool canonical = false)
+    private static Cidr4? ParseCidr(YamlField field, string text, bool lenient = false, bool canonical = false)
     {
-        if (Ipv4Cidr.TryParse(lenient ? text.AsSpan().Trim() : text, lenient, out var cidr, out uint written))
+        if (Cidr4.TryParse(lenient ? text.AsSpan().Trim() : text, lenient, out var cidr, out uint written))
         {
             if (canonical && written != cidr.Prefix)
                 throw field.Error($"\"{text}\" is not in canonical form (did you mean {cidr}?)");
             return cidr;
         }
-        if (Ipv4Cidr.IsIPv6(text))
+        if (IsIPv6Cidr(text))
             return null;
         throw field.Error($"\"{text}\" is not a valid CIDR");
     }
 
-    private static List<Ipv4Cidr> ReadCidrList(YamlField list, bool lenient = false, bool canonical = false)
+    private static List<Cidr4> ReadCidrList(YamlField list, bool lenient = false, bool canonical = false)
     {
-        var result = new List<Ipv4Cidr>();
+        var result = new List<Cidr4>();
         foreach (var item in list.Items())
         {
-            var text = item.String();
-            if (string.IsNullOrEmpty(text))
-                throw item.Error("required");
+            var text = RequiredString(item);
             if (ParseCidr(item, text, lenient, canonical) is { } cidr)
                 result.Add(cidr);
         }

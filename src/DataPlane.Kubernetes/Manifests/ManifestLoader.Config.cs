@@ -1,4 +1,6 @@
-namespace DataPlane.Kubernetes;
+using DataPlane.Packets;
+
+namespace DataPlane.Kubernetes.Manifests;
 
 public sealed partial class ManifestLoader
 {
@@ -91,7 +93,7 @@ public sealed partial class ManifestLoader
                 "where iptables mode forwards or drops the packet); NodePorts are not served on 127.0.0.1 (localhostNodePorts is " +
                 "iptables-only); backends are chosen by the ipvs scheduler (round robin by default), not at random");
 
-        var clusterCidrs = new List<Ipv4Cidr>();
+        var clusterCidrs = new List<Cidr4>();
         var clusterCidrText = obj["clusterCIDR"].String() ?? "";
         foreach (var part in clusterCidrText.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries))
         {

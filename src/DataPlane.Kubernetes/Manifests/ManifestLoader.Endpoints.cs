@@ -1,4 +1,6 @@
-namespace DataPlane.Kubernetes;
+using DataPlane.Packets;
+
+namespace DataPlane.Kubernetes.Manifests;
 
 public sealed partial class ManifestLoader
 {
@@ -26,11 +28,9 @@ public sealed partial class ManifestLoader
             var addresses = new List<uint>(addressList.Count);
             foreach (var a in addressList)
             {
-                var text = a.String();
-                if (string.IsNullOrEmpty(text))
-                    throw a.Error("required");
+                var text = RequiredString(a);
                 // The API requires every address of an IPv4 slice to be IPv4 (ValidateEndpointSlice).
-                if (!Ipv4.TryParseIPv4(text, out var ip))
+                if (!Ip4.TryParse(text, out var ip))
                     throw a.Error($"\"{text}\" is not a valid IPv4 address (addressType is IPv4)");
                 addresses.Add(ip);
             }

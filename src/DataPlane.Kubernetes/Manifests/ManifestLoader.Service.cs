@@ -1,4 +1,4 @@
-namespace DataPlane.Kubernetes;
+namespace DataPlane.Kubernetes.Manifests;
 
 public sealed partial class ManifestLoader
 {

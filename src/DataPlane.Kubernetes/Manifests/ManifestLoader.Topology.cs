@@ -2,7 +2,7 @@ using System.Globalization;
 using System.Text.RegularExpressions;
 using YamlDotNet.RepresentationModel;
 
-namespace DataPlane.Kubernetes;
+namespace DataPlane.Kubernetes.Manifests;
 
 /// <summary>The fields topology-aware routing reads: slice hints, node allocatable CPU and readiness, service annotations.</summary>
 public sealed partial class ManifestLoader
@@ -16,10 +16,7 @@ public sealed partial class ManifestLoader
         var names = new List<string>();
         foreach (var item in list.Items())
         {
-            var name = item["name"].String();
-            if (string.IsNullOrEmpty(name))
-                throw item["name"].Error("required");
-            names.Add(name);
+            names.Add(RequiredString(item["name"]));
         }
         return names;
     }

@@ -1,4 +1,6 @@
-namespace DataPlane.Kubernetes;
+using DataPlane.Packets;
+
+namespace DataPlane.Kubernetes.Manifests;
 
 public sealed partial class ManifestLoader
 {
@@ -90,9 +92,7 @@ public sealed partial class ManifestLoader
                 NodeAddressType.InternalDNS, NodeAddressType.ExternalDNS);
             if (!item["type"].IsSet)
                 throw item["type"].Error("required");
-            var address = item["address"].String();
-            if (string.IsNullOrEmpty(address))
-                throw item["address"].Error("required");
+            var address = RequiredString(item["address"]);
             if (type is NodeAddressType.InternalIP or NodeAddressType.ExternalIP)
             {
                 if (ParseIP(item["address"], address) is { } ip)
@@ -106,7 +106,7 @@ public sealed partial class ManifestLoader
 
         var podCidrs = ReadCidrList(spec["podCIDRs"]);
         var podCidrText = spec["podCIDR"].String();
-        Ipv4Cidr? podCidr = string.IsNullOrEmpty(podCidrText) ? null : ParseCidr(spec["podCIDR"], podCidrText);
+        Cidr4? podCidr = string.IsNullOrEmpty(podCidrText) ? null : ParseCidr(spec["podCIDR"], podCidrText);
         if (podCidr is { } p && !podCidrs.Contains(p))
             podCidrs.Insert(0, p);
         podCidr ??= podCidrs.Count > 0 ? podCidrs[0] : null;
@@ -120,9 +120,7 @@ public sealed partial class ManifestLoader
         var taints = new List<Taint>();
         foreach (var item in spec["taints"].Items())
         {
-            var key = item["key"].String();
-            if (string.IsNullOrEmpty(key))
-                throw item["key"].Error("required");
+            var key = RequiredString(item["key"]);
             var effect = item["effect"].String();
             if (effect is not ("NoSchedule" or "PreferNoSchedule" or "NoExecute"))
                 throw item["effect"].Error(effect is null ? "required" : $"\"{effect}\" is not a valid taint effect (NoSchedule, PreferNoSchedule or NoExecute)");

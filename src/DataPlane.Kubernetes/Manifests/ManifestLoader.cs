@@ -3,7 +3,7 @@ using System.Text.RegularExpressions;
 using YamlDotNet.Core;
 using YamlDotNet.RepresentationModel;
 
-namespace DataPlane.Kubernetes;
+namespace DataPlane.Kubernetes.Manifests;
 
 /// <summary>
 /// Reads Kubernetes manifests (YAML or JSON, multi-document, kind: List) into a <see cref="ClusterManifests"/>.
@@ -301,29 +301,17 @@ public sealed partial class ManifestLoader
         switch (kind)
         {
             case "Service" when group == "":
-                Expect(obj, apiVersion, "v1");
-                Add(_services, ReadService(obj));
-                return true;
+                return Take(_services, ReadService, obj, apiVersion, "v1");
             case "EndpointSlice" when group == "discovery.k8s.io":
-                Expect(obj, apiVersion, "discovery.k8s.io/v1");
-                Add(_slices, ReadEndpointSlice(obj));
-                return true;
+                return Take(_slices, ReadEndpointSlice, obj, apiVersion, "discovery.k8s.io/v1");
             case "Endpoints" when group == "":
-                Expect(obj, apiVersion, "v1");
-                Add(_endpoints, ReadEndpoints(obj));
-                return true;
+                return Take(_endpoints, ReadEndpoints, obj, apiVersion, "v1");
             case "Pod" when group == "":
-                Expect(obj, apiVersion, "v1");
-                Add(_pods, ReadPod(obj));
-                return true;
+                return Take(_pods, ReadPod, obj, apiVersion, "v1");
             case "Node" when group == "":
-                Expect(obj, apiVersion, "v1");
-                Add(_nodes, ReadNode(obj));
-                return true;
+                return Take(_nodes, ReadNode, obj, apiVersion, "v1");
             case "ServiceCIDR" when group == "networking.k8s.io":
-                Expect(obj, apiVersion, "networking.k8s.io/v1", "networking.k8s.io/v1beta1");
-                Add(_serviceCidrs, ReadServiceCidr(obj));
-                return true;
+                return Take(_serviceCidrs, ReadServiceCidr, obj, apiVersion, "networking.k8s.io/v1", "networking.k8s.io/v1beta1");
             case "KubeProxyConfiguration" when group == "kubeproxy.config.k8s.io":
                 Expect(obj, apiVersion, "kubeproxy.config.k8s.io/v1alpha1");
                 ReadProxyConfig(obj);
@@ -351,6 +339,14 @@ public sealed partial class ManifestLoader
             default:
                 return false;
         }
+    }
+
+    /// <summary>A modelled kind served as <paramref name="served"/>: checks the version, reads the object and records it.</summary>
+    private bool Take<T>(List<T> list, Func<YamlField, T> read, YamlField obj, string apiVersion, params string[] served) where T : ManifestObject
+    {
+        Expect(obj, apiVersion, served);
+        Add(list, read(obj));
+        return true;
     }
 
     /// <summary>The group a modelled kind lives in, so "Service.serving.knative.dev" is told apart from a core Service.</summary>

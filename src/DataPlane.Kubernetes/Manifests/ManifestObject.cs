@@ -1,4 +1,4 @@
-namespace DataPlane.Kubernetes;
+namespace DataPlane.Kubernetes.Manifests;
 
 /// <summary>What every loaded object carries: identity and where it came from, for later error messages.</summary>
 public abstract record ManifestObject

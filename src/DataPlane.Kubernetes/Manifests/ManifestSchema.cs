@@ -1,6 +1,6 @@
 using YamlDotNet.RepresentationModel;
 
-namespace DataPlane.Kubernetes;
+namespace DataPlane.Kubernetes.Manifests;
 
 /// <summary>
 /// The fields the API knows for each kind DataPlane reads (from the k8s.io/api types), to report fields it does not

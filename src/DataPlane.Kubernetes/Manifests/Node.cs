@@ -1,4 +1,6 @@
-namespace DataPlane.Kubernetes;
+using DataPlane.Packets;
+
+namespace DataPlane.Kubernetes.Manifests;
 
 /// <summary>A v1 Node (cluster-scoped).</summary>
 public sealed record Node : ManifestObject
@@ -12,9 +14,9 @@ public sealed record Node : ManifestObject
     public IReadOnlyList<uint> ExternalIPs => Addresses.Where(a => a.Type == NodeAddressType.ExternalIP && a.IP is not null).Select(a => a.IP!.Value).ToArray();
 
     /// <summary>spec.podCIDR if IPv4, else the first IPv4 entry of spec.podCIDRs.</summary>
-    public Ipv4Cidr? PodCIDR { get; init; }
+    public Cidr4? PodCIDR { get; init; }
 
-    public IReadOnlyList<Ipv4Cidr> PodCIDRs { get; init; } = [];
+    public IReadOnlyList<Cidr4> PodCIDRs { get; init; } = [];
 
     /// <summary>
     /// metadata.labels with the kubelet's well-known ones (<c>kubernetes.io/hostname</c>, <c>kubernetes.io/os</c>,

@@ -1,4 +1,4 @@
-namespace DataPlane.Kubernetes;
+namespace DataPlane.Kubernetes.Manifests;
 
 /// <summary>core/v1 NodeAddressType.</summary>
 public enum NodeAddressType { Hostname, InternalIP, ExternalIP, InternalDNS, ExternalDNS }

@@ -1,4 +1,4 @@
-namespace DataPlane.Kubernetes;
+namespace DataPlane.Kubernetes.Manifests;
 
 /// <summary>Where the loader is: file, document, list item and, once read, the object's kind and name. Builds error messages.</summary>
 internal sealed class ObjectScope(string file, int document, string? itemPath)

@@ -1,4 +1,4 @@
-namespace DataPlane.Kubernetes;
+namespace DataPlane.Kubernetes.Manifests;
 
 /// <summary>A v1 Pod, as much as the endpoints controller and DNS need.</summary>
 public sealed record Pod : ManifestObject

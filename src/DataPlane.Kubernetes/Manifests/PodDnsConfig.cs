@@ -1,4 +1,4 @@
-namespace DataPlane.Kubernetes;
+namespace DataPlane.Kubernetes.Manifests;
 
 /// <summary>A pod's spec.dnsConfig: merged by the kubelet into the resolv.conf its dnsPolicy produces.</summary>
 public sealed record PodDnsConfig

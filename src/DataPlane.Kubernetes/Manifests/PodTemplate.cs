@@ -1,4 +1,4 @@
-namespace DataPlane.Kubernetes;
+namespace DataPlane.Kubernetes.Manifests;
 
 /// <summary>
 /// A workload's spec.template: what every Pod it makes starts from, as much as scheduling, the endpoints controller

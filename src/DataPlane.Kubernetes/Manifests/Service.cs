@@ -1,4 +1,6 @@
-namespace DataPlane.Kubernetes;
+using DataPlane.Packets;
+
+namespace DataPlane.Kubernetes.Manifests;
 
 /// <summary>A v1 Service, IPv4 view: IPv6 addresses and ranges in the manifest are dropped.</summary>
 public sealed record Service : ManifestObject
@@ -30,7 +32,7 @@ public sealed record Service : ManifestObject
     public uint? LoadBalancerIP { get; init; }
 
     /// <summary>Parsed the tolerant kube-proxy way (trimmed, leading zeros allowed), host bits cleared.</summary>
-    public IReadOnlyList<Ipv4Cidr> LoadBalancerSourceRanges { get; init; } = [];
+    public IReadOnlyList<Cidr4> LoadBalancerSourceRanges { get; init; } = [];
 
     public TrafficPolicy ExternalTrafficPolicy { get; init; }
     public TrafficPolicy InternalTrafficPolicy { get; init; }

@@ -1,4 +1,6 @@
-namespace DataPlane.Kubernetes;
+using DataPlane.Packets;
+
+namespace DataPlane.Kubernetes.Manifests;
 
 /// <summary>
 /// The service IP ranges in force. They matter only to allocate cluster IPs the manifests leave out and for nftables
@@ -16,7 +18,7 @@ namespace DataPlane.Kubernetes;
 /// 10.100.0.0/16); IPs too far apart for one private-size prefix (shorter than /8) each get their own /16;</item>
 /// </list>
 /// </summary>
-public sealed record ServiceCidrInference(IReadOnlyList<Ipv4Cidr> Ranges, string Origin)
+public sealed record ServiceCidrInference(IReadOnlyList<Cidr4> Ranges, string Origin)
 {
     public override string ToString() => $"{string.Join(", ", Ranges)} ({Origin})";
 
@@ -34,25 +36,25 @@ public sealed record ServiceCidrInference(IReadOnlyList<Ipv4Cidr> Ranges, string
         if (written.All(ClusterManifests.DefaultServiceCidr.Contains))
             return new([ClusterManifests.DefaultServiceCidr], "kube-apiserver's default, which holds every written cluster IP");
 
-        var ranges = new List<Ipv4Cidr>();
+        var ranges = new List<Cidr4>();
         var origin = new List<string>();
         var kubernetes = m.Services.FirstOrDefault(s => s.Namespace == "default" && s.Name == "kubernetes" && s.ClusterIP is not null);
         if (kubernetes?.ClusterIP is uint k && k > 0)
         {
             uint network = k - 1;
             int aligned = network == 0 ? 1 : 32 - System.Numerics.BitOperations.TrailingZeroCount(network);
-            ranges.Add(new Ipv4Cidr(network, Math.Max(16, aligned)));
-            origin.Add($"default/kubernetes is {Ipv4.Format(k)}, the range's first address");
+            ranges.Add(new Cidr4(network, Math.Max(16, aligned)));
+            origin.Add($"default/kubernetes is {Ip4.Format(k)}, the range's first address");
         }
         var outside = written.Where(ip => !ranges.Any(r => r.Contains(ip))).ToList();
         if (outside.Count > 0)
         {
             int common = CommonPrefix(outside[0], outside[^1]);
             if (common >= 8)
-                ranges.Add(new Ipv4Cidr(outside[0], Math.Min(common, 16)));
+                ranges.Add(new Cidr4(outside[0], Math.Min(common, 16)));
             else
                 foreach (uint ip in outside.Select(ip => ip & 0xFFFF0000).Distinct())
-                    ranges.Add(new Ipv4Cidr(ip, 16));
+                    ranges.Add(new Cidr4(ip, 16));
             origin.Add($"covering the written cluster IPs{(kubernetes is null ? "" : " outside it")}");
         }
         return new(ranges, "inferred: " + string.Join("; ", origin));

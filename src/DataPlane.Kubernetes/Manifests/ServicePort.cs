@@ -1,4 +1,4 @@
-namespace DataPlane.Kubernetes;
+namespace DataPlane.Kubernetes.Manifests;
 
 /// <summary>One spec.ports[] entry of a Service.</summary>
 public sealed record ServicePort

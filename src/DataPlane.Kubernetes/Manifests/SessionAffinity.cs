@@ -1,4 +1,4 @@
-namespace DataPlane.Kubernetes;
+namespace DataPlane.Kubernetes.Manifests;
 
 /// <summary>core/v1 ServiceAffinity.</summary>
 public enum SessionAffinity { None, ClientIP }

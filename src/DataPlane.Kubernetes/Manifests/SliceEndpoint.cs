@@ -1,4 +1,4 @@
-namespace DataPlane.Kubernetes;
+namespace DataPlane.Kubernetes.Manifests;
 
 /// <summary>
 /// One endpoints[] entry of an IPv4 EndpointSlice. The raw conditions are kept (null = not written) next to

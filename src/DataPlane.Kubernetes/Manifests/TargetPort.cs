@@ -1,4 +1,4 @@
-namespace DataPlane.Kubernetes;
+namespace DataPlane.Kubernetes.Manifests;
 
 /// <summary>
 /// Service port targetPort (IntOrString): a number, or the name of a container port that the endpoints controller

@@ -1,4 +1,4 @@
-namespace DataPlane.Kubernetes;
+namespace DataPlane.Kubernetes.Manifests;
 
 /// <summary>A pod's spec.tolerations entry (v1 Toleration).</summary>
 public readonly record struct Toleration(string? Key, string Operator, string? Value, string? Effect)

@@ -1,4 +1,4 @@
-namespace DataPlane.Kubernetes;
+namespace DataPlane.Kubernetes.Manifests;
 
 /// <summary>
 /// A Deployment, ReplicaSet, ReplicationController, StatefulSet or DaemonSet: an object whose controller makes Pods

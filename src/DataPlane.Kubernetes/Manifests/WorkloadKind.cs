@@ -1,4 +1,4 @@
-namespace DataPlane.Kubernetes;
+namespace DataPlane.Kubernetes.Manifests;
 
 /// <summary>The controllers that make Pods from a pod template.</summary>
 public enum WorkloadKind

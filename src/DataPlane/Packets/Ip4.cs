@@ -15,12 +15,16 @@ public static class Ip4
     public static string Format(uint address, ushort port) => $"{Format(address)}:{port}";
 
     /// <summary>
-    /// Strict dotted quad: four decimal octets, no surrounding space, no leading zeros. The API server's strict IP
-    /// validation (KEP-4858) rejects "010.0.0.1", since Go's net.ParseIP stopped accepting leading zeros (octal elsewhere).
+    /// Strict dotted quad: four decimal octets, no surrounding space, no leading zeros; what the API server validates
+    /// (k8s.io/apimachinery <c>IsValidIP</c>, KEP-4858) and Go's <c>netip.ParseAddr</c> accepts. "010.0.0.1" is refused:
+    /// Go's <c>net.ParseIP</c> stopped accepting leading zeros (read as octal by inet_aton).
     /// </summary>
     public static bool TryParse(ReadOnlySpan<char> text, out uint address) => TryParse(text, lenient: false, out address);
 
-    /// <summary>kube-proxy's "sloppy" form (k8s.io/utils/net ParseIPSloppy): leading zeros accepted, read as decimal.</summary>
+    /// <summary>
+    /// kube-proxy's "sloppy" form (k8s.io/utils/net <c>ParseIPSloppy</c>, Go 1.16's parser): leading zeros accepted and
+    /// read as decimal. Used only where kube-proxy itself parses this way (its config, loadBalancerSourceRanges).
+    /// </summary>
     public static bool TryParseLenient(ReadOnlySpan<char> text, out uint address) => TryParse(text, lenient: true, out address);
 
     static bool TryParse(ReadOnlySpan<char> text, bool lenient, out uint address)

@@ -2,6 +2,7 @@ using System.Text.Json;
 using DataPlane.IO.Text;
 using DataPlane.Kubernetes;
 using DataPlane.Kubernetes.Inventory;
+using DataPlane.Kubernetes.Manifests;
 using DataPlane.Tests.Infrastructure;
 using DataPlane.Tests.Kubernetes;
 

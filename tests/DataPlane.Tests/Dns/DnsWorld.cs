@@ -1,6 +1,6 @@
 using DataPlane.Dns;
-using DataPlane.Kubernetes;
 using DataPlane.Kubernetes.Compiler;
+using DataPlane.Kubernetes.Manifests;
 using DataPlane.Maps;
 using DataPlane.Pipeline;
 using DataPlane.Tests.Infrastructure;

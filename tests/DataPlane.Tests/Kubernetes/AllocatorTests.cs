@@ -1,5 +1,6 @@
-using DataPlane.Kubernetes;
 using DataPlane.Kubernetes.Compiler;
+using DataPlane.Kubernetes.Manifests;
+using DataPlane.Packets;
 
 namespace DataPlane.Tests.Kubernetes;
 
@@ -9,7 +10,7 @@ namespace DataPlane.Tests.Kubernetes;
 /// </summary>
 public class AllocatorTests
 {
-    static uint IP(string text) => Ipv4.TryParseIPv4(text, out uint ip) ? ip : throw new ArgumentException(text);
+    static uint IP(string text) => Ip4.TryParse(text, out uint ip) ? ip : throw new ArgumentException(text);
 
     static (ClusterManifests M, string File) Load(string yaml)
     {

@@ -1,6 +1,7 @@
-using DataPlane.Kubernetes;
 using DataPlane.Kubernetes.Compiler;
 
+using DataPlane.Kubernetes.Manifests;
+using DataPlane.Packets;
 using DataPlane.Tests.Infrastructure;
 
 namespace DataPlane.Tests.Kubernetes;
@@ -42,7 +43,7 @@ public class EndpointsControllerTests
         return (slices, warnings);
     }
 
-    static string[] Ips(EndpointSlice s) => [.. s.Endpoints.SelectMany(e => e.Addresses).Select(Ipv4.Format)];
+    static string[] Ips(EndpointSlice s) => [.. s.Endpoints.SelectMany(e => e.Addresses).Select(Ip4.Format)];
 
     [Fact]
     public void Selector_matches_all_pairs_in_the_service_namespace()

@@ -3,6 +3,7 @@ using CsCheck;
 using DataPlane.Kubernetes;
 using YamlDotNet.Core;
 using YamlDotNet.RepresentationModel;
+using DataPlane.Kubernetes.Manifests;
 
 namespace DataPlane.Tests.Kubernetes;
 

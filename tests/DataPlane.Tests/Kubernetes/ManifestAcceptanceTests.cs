@@ -1,7 +1,9 @@
 using System.Text;
 using DataPlane.Kubernetes;
 using DataPlane.Kubernetes.Compiler;
+using DataPlane.Kubernetes.Manifests;
 using DataPlane.Maps;
+using DataPlane.Packets;
 
 namespace DataPlane.Tests.Kubernetes;
 
@@ -12,7 +14,7 @@ namespace DataPlane.Tests.Kubernetes;
 /// </summary>
 public class ManifestAcceptanceTests
 {
-    static uint IP(string text) => Ipv4.TryParseIPv4(text, out uint ip) ? ip : throw new ArgumentException(text);
+    static uint IP(string text) => Ip4.TryParse(text, out uint ip) ? ip : throw new ArgumentException(text);
 
     static ClusterManifests Load(string yaml, LoadOptions? options = null)
     {
@@ -153,7 +155,7 @@ public class ManifestAcceptanceTests
     public void Service_cidr_flag_is_used_when_no_ServiceCIDR_exists_and_allocates_missing_ips()
     {
         var m = Load(Svc("kubernetes", "{clusterIP: 10.43.0.1, ports: [{port: 443}]}") + Svc("new", "{ports: [{port: 80}]}"),
-            new LoadOptions { ServiceCidrs = [new Ipv4Cidr(IP("172.20.0.0"), 16)] });
+            new LoadOptions { ServiceCidrs = [new Cidr4(IP("172.20.0.0"), 16)] });
         Assert.Equal("172.20.0.0/16 (from --service-cidr)", m.ServiceCidrsInForce.ToString());
         Assert.Equal(IP("172.20.0.2"), new Allocator(m).ClusterIp(m.Services[1])); // .1 is default/kubernetes's
     }
@@ -201,7 +203,7 @@ public class ManifestAcceptanceTests
         Assert.True(m.HasProxyConfig);
         Assert.Equal(ProxyMode.IPTables, m.ProxyConfig.Mode);
         Assert.Equal("ipvs", m.ProxyConfig.RequestedMode);
-        Assert.Equal([new Ipv4Cidr(IP("10.244.0.0"), 16)], m.ProxyConfig.ClusterCIDRs);
+        Assert.Equal([new Cidr4(IP("10.244.0.0"), 16)], m.ProxyConfig.ClusterCIDRs);
         Assert.Equal(2, m.Warnings.Count);
         Assert.Contains(m.Warnings, w => w.Contains("ConfigMap kube-system/kube-proxy: unknown field \"data[config.conf].iptables.masqueradeAl\""));
         var ipvs = Assert.Single(m.Warnings, w => w.Contains("mode: ipvs"));

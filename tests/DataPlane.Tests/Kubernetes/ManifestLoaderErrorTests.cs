@@ -1,4 +1,4 @@
-using DataPlane.Kubernetes;
+using DataPlane.Kubernetes.Manifests;
 
 namespace DataPlane.Tests.Kubernetes;
 

@@ -1,4 +1,5 @@
-using DataPlane.Kubernetes;
+using DataPlane.Kubernetes.Manifests;
+using DataPlane.Packets;
 
 namespace DataPlane.Tests.Kubernetes;
 
@@ -11,7 +12,7 @@ public class ManifestLoaderTests
         return ManifestLoader.Load(dir.Write(fileName, yaml));
     }
 
-    private static uint IP(string text) => Ipv4.TryParseIPv4(text, out var ip) ? ip : throw new ArgumentException(text);
+    private static uint IP(string text) => Ip4.TryParse(text, out var ip) ? ip : throw new ArgumentException(text);
 
     [Fact]
     public void Service_with_every_field()
@@ -69,7 +70,7 @@ public class ManifestLoaderTests
         Assert.Equal(new ServicePort { Name = "dns", Port = 53, Protocol = PortProtocol.UDP, TargetPort = new(0, "dns-udp") }, svc.Ports[1]);
         Assert.True(svc.Ports[1].TargetPort.IsNamed);
         Assert.Equal([IP("192.168.99.11")], svc.ExternalIPs);
-        Assert.Equal([new Ipv4Cidr(IP("203.0.113.0"), 25)], svc.LoadBalancerSourceRanges);
+        Assert.Equal([new Cidr4(IP("203.0.113.0"), 25)], svc.LoadBalancerSourceRanges);
         Assert.Equal(TrafficPolicy.Local, svc.ExternalTrafficPolicy);
         Assert.Equal(TrafficPolicy.Local, svc.InternalTrafficPolicy);
         Assert.Equal(30000, svc.HealthCheckNodePort);
@@ -387,8 +388,8 @@ public class ManifestLoaderTests
             node.Addresses);
         Assert.Equal([IP("192.168.0.2")], node.InternalIPs);
         Assert.Equal([IP("203.0.113.7")], node.ExternalIPs);
-        Assert.Equal(new Ipv4Cidr(IP("10.0.1.0"), 24), node.PodCIDR);
-        Assert.Equal([new Ipv4Cidr(IP("10.0.1.0"), 24)], node.PodCIDRs);
+        Assert.Equal(new Cidr4(IP("10.0.1.0"), 24), node.PodCIDR);
+        Assert.Equal([new Cidr4(IP("10.0.1.0"), 24)], node.PodCIDRs);
     }
 
     [Fact]
@@ -407,11 +408,11 @@ public class ManifestLoaderTests
             """);
         var kp = m.ProxyConfig;
         Assert.Equal(ProxyMode.NFTables, kp.Mode);
-        Assert.Equal([new Ipv4Cidr(IP("10.0.0.0"), 8), new Ipv4Cidr(IP("10.200.0.0"), 16)], kp.ClusterCIDRs);
+        Assert.Equal([new Cidr4(IP("10.0.0.0"), 8), new Cidr4(IP("10.200.0.0"), 16)], kp.ClusterCIDRs);
         Assert.Equal(LocalDetectMode.NodeCIDR, kp.DetectLocalMode);
         Assert.True(kp.MasqueradeAll);
         Assert.False(kp.LocalhostNodePorts);
-        Assert.Equal([new Ipv4Cidr(IP("192.168.0.0"), 24)], kp.NodePortAddresses);
+        Assert.Equal([new Cidr4(IP("192.168.0.0"), 24)], kp.NodePortAddresses);
         Assert.False(kp.NodePortAddressesPrimary);
         Assert.Equal("node-a", kp.HostnameOverride);
         Assert.EndsWith("cluster.yaml", kp.SourceFile);
@@ -448,7 +449,7 @@ public class ManifestLoaderTests
         Assert.False(m.ProxyConfig.MasqueradeAll);
         Assert.True(m.ProxyConfig.LocalhostNodePorts);
         Assert.Empty(m.ServiceCidrs);
-        Assert.Equal([new Ipv4Cidr(IP("10.96.0.0"), 12)], m.ServiceClusterIPRanges);
+        Assert.Equal([new Cidr4(IP("10.96.0.0"), 12)], m.ServiceClusterIPRanges);
     }
 
     [Fact]
@@ -466,7 +467,7 @@ public class ManifestLoaderTests
             spec: {cidrs: [172.31.0.0/24]}
             """);
         Assert.Equal(["kubernetes", "extra"], m.ServiceCidrs.Select(s => s.Name));
-        Assert.Equal([new Ipv4Cidr(IP("172.30.0.0"), 16), new Ipv4Cidr(IP("172.31.0.0"), 24)], m.ServiceClusterIPRanges);
+        Assert.Equal([new Cidr4(IP("172.30.0.0"), 16), new Cidr4(IP("172.31.0.0"), 24)], m.ServiceClusterIPRanges);
     }
 
     [Fact]

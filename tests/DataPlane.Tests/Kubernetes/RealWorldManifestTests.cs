@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Text.Json;
-using DataPlane.Kubernetes;
+using DataPlane.Kubernetes.Manifests;
+using DataPlane.Packets;
 using DataPlane.Tests.Cli;
 using DataPlane.Tests.Infrastructure;
 
@@ -15,7 +16,7 @@ public class RealWorldManifestTests
 {
     static string Dir(string name) => Path.Combine(Repo.Root, "tests", "manifests-realworld", name);
 
-    static uint IP(string text) => Ipv4.TryParseIPv4(text, out uint ip) ? ip : throw new ArgumentException(text);
+    static uint IP(string text) => Ip4.TryParse(text, out uint ip) ? ip : throw new ArgumentException(text);
 
     static string Cidrs(ClusterManifests m) => string.Join(", ", m.ServiceClusterIPRanges);
 
@@ -44,7 +45,7 @@ public class RealWorldManifestTests
         Assert.Equal(2, m.EndpointSlices.Count);
         // config.conf of the kube-proxy ConfigMap is the KubeProxyConfiguration.
         Assert.True(m.HasProxyConfig);
-        Assert.Equal([new Ipv4Cidr(IP("10.244.0.0"), 16)], m.ProxyConfig.ClusterCIDRs);
+        Assert.Equal([new Cidr4(IP("10.244.0.0"), 16)], m.ProxyConfig.ClusterCIDRs);
         Assert.Equal("iptables", m.ProxyConfig.RequestedMode);
         Assert.Equal("10.96.0.0/12", Cidrs(m)); // every IP of the dump lies in kube-apiserver's default range
         Assert.Equal(["skipped 1 object of kinds DataPlane does not model: ConfigMap ×1"], m.Warnings);

@@ -1,5 +1,5 @@
-using DataPlane.Kubernetes;
 using DataPlane.Kubernetes.Compiler;
+using DataPlane.Kubernetes.Manifests;
 
 namespace DataPlane.Tests.Kubernetes;
 

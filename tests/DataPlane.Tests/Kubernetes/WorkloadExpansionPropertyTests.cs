@@ -1,7 +1,8 @@
 using System.Text;
 using CsCheck;
-using DataPlane.Kubernetes;
 using DataPlane.Kubernetes.Compiler;
+using DataPlane.Kubernetes.Manifests;
+using DataPlane.Packets;
 
 namespace DataPlane.Tests.Kubernetes;
 
@@ -44,9 +45,9 @@ public class WorkloadExpansionPropertyTests
             Assert.Equal(addressed.Length, addressed.Select(p => p.PodIP).Distinct().Count());
             foreach (Pod p in addressed)
             {
-                Ipv4Cidr cidr = m.Nodes.Single(n => n.Name == p.NodeName).PodCIDR!.Value;
+                Cidr4 cidr = m.Nodes.Single(n => n.Name == p.NodeName).PodCIDR!.Value;
                 uint host = p.PodIP!.Value - cidr.Prefix;
-                Assert.True(cidr.Contains(p.PodIP!.Value) && host >= 2 && host <= 14, $"{p.Name} {Ipv4.Format(p.PodIP!.Value)} in {cidr}");
+                Assert.True(cidr.Contains(p.PodIP!.Value) && host >= 2 && host <= 14, $"{p.Name} {Ip4.Format(p.PodIP!.Value)} in {cidr}");
             }
             if (expected <= capacity)
             {

@@ -1,6 +1,7 @@
 using System.Text.RegularExpressions;
 using DataPlane.Kubernetes;
 using DataPlane.Kubernetes.Compiler;
+using DataPlane.Kubernetes.Manifests;
 using DataPlane.Maps;
 using DataPlane.Packets;
 
@@ -23,7 +24,7 @@ public class WorkloadExpansionTests
         return ManifestLoader.Load(dir.Root);
     }
 
-    static (ClusterManifests M, List<string> Warnings) Expand(string yaml, Ipv4Cidr? pool = null)
+    static (ClusterManifests M, List<string> Warnings) Expand(string yaml, Cidr4? pool = null)
     {
         var warnings = new List<string>();
         return (WorkloadExpander.Expand(Load(yaml), pool, warnings.Add), warnings);
@@ -57,7 +58,7 @@ public class WorkloadExpansionTests
     static string ThreeNodes(string n1Spec = "", string n2Labels = "{}", string n3Spec = "") =>
         Node("n1", "10.0.0.1", "10.1.1.0/24", n1Spec) + Node("n2", "10.0.0.2", "10.1.2.0/24", labels: n2Labels) + Node("n3", "10.0.0.3", "10.1.3.0/24", n3Spec);
 
-    static string[] Placement(ClusterManifests m) => [.. m.Pods.Select(p => $"{p.Name} {p.NodeName} {(p.PodIP is uint ip ? Ipv4.Format(ip) : "-")}")];
+    static string[] Placement(ClusterManifests m) => [.. m.Pods.Select(p => $"{p.Name} {p.NodeName} {(p.PodIP is uint ip ? Ip4.Format(ip) : "-")}")];
 
     [Fact]
     public void Deployment_pods_are_named_after_their_replicaset_and_spread_over_the_default_nodes()
@@ -66,7 +67,7 @@ public class WorkloadExpansionTests
         Assert.Empty(warnings);
         Assert.Equal(["node-1", "node-2", "node-3"], m.Nodes.Select(n => n.Name));
         Assert.Equal(["10.244.1.0/24", "10.244.2.0/24", "10.244.3.0/24"], m.Nodes.Select(n => n.PodCIDR.ToString()));
-        Assert.Equal(["192.168.0.2", "192.168.0.3", "192.168.0.4"], m.Nodes.Select(n => Ipv4.Format(n.InternalIPs[0])));
+        Assert.Equal(["192.168.0.2", "192.168.0.3", "192.168.0.4"], m.Nodes.Select(n => Ip4.Format(n.InternalIPs[0])));
         Assert.Equal(3, m.Pods.Count);
         string rs = WorkloadExpander.ReplicaSetName(m.Workloads[0]);
         Assert.Matches($"^web-{Suffix}{{1,10}}$", rs);
@@ -81,7 +82,7 @@ public class WorkloadExpansionTests
             Assert.Equal([new ContainerPort("http", 8080, PortProtocol.TCP)], p.ContainerPorts);
         }
         Assert.Equal(3, m.Pods.Select(p => p.Name).Distinct().Count());
-        Assert.Equal(["node-1 10.244.1.2", "node-2 10.244.2.2", "node-3 10.244.3.2"], m.Pods.Select(p => $"{p.NodeName} {Ipv4.Format(p.PodIP!.Value)}"));
+        Assert.Equal(["node-1 10.244.1.2", "node-2 10.244.2.2", "node-3 10.244.3.2"], m.Pods.Select(p => $"{p.NodeName} {Ip4.Format(p.PodIP!.Value)}"));
         Assert.Equal([DefaultTopology.ClusterCidr], m.ProxyConfig.ClusterCIDRs);
     }
 
@@ -218,7 +219,7 @@ public class WorkloadExpansionTests
             """;
         // n1 cordoned: a DaemonSet still runs there; n3 tainted: not without a toleration.
         var (m, _) = Expand(ThreeNodes(n1Spec: ", unschedulable: true", n3Spec: ", taints: [{key: gpu, effect: NoSchedule}]") + ds);
-        Assert.Equal(["n1 10.1.1.2", "n2 10.1.2.2"], m.Pods.Select(p => $"{p.NodeName} {Ipv4.Format(p.PodIP!.Value)}"));
+        Assert.Equal(["n1 10.1.1.2", "n2 10.1.2.2"], m.Pods.Select(p => $"{p.NodeName} {Ip4.Format(p.PodIP!.Value)}"));
         Assert.All(m.Pods, p => Assert.Matches($"^agent-{Suffix}{{5}}$", p.Name));
         // Default topology: one per node.
         Assert.Equal(["node-1", "node-2", "node-3"], Expand(ds).M.Pods.Select(p => p.NodeName));
@@ -319,8 +320,8 @@ public class WorkloadExpansionTests
             """);
         // worker-d: only a pod without status names it, which proves nothing ran there; that pod stays unbound.
         Assert.Equal(["worker-b 172.20.0.5 10.42.7.0/24", "worker-a 192.168.0.2 10.42.3.0/24", "worker-c 172.20.0.9 10.244.1.0/24"],
-            m.Nodes.Select(n => $"{n.Name} {Ipv4.Format(n.InternalIPs[0])} {n.PodCIDR}"));
-        Assert.Equal("10.244.1.2", Ipv4.Format(m.Pods[2].PodIP!.Value)); // the pod without an address got one on its node
+            m.Nodes.Select(n => $"{n.Name} {Ip4.Format(n.InternalIPs[0])} {n.PodCIDR}"));
+        Assert.Equal("10.244.1.2", Ip4.Format(m.Pods[2].PodIP!.Value)); // the pod without an address got one on its node
         Assert.Null(m.Pods[3].PodIP);
         Assert.Equal("10.0.0.0/8", m.ProxyConfig.ClusterCIDRs[0].ToString()); // smallest prefix holding 10.42.x and 10.244.x
     }
@@ -341,11 +342,11 @@ public class WorkloadExpansionTests
             + Lb("e", ", externalIPs: [192.168.0.242]") + Lb("f");
         var (m, _) = Expand(yaml);
         Assert.Equal(["a 192.168.0.241", "b 203.0.113.7", "c 192.168.0.240", "d 192.168.0.243", "e 192.168.0.244", "f 192.168.0.245"],
-            m.Services.Select(s => $"{s.Name} {Ipv4.Format(Assert.Single(s.LoadBalancerIngress).IP)}"));
+            m.Services.Select(s => $"{s.Name} {Ip4.Format(Assert.Single(s.LoadBalancerIngress).IP)}"));
 
-        Ipv4Cidr.TryParse("198.51.100.0/31", out Ipv4Cidr tiny);
+        Cidr4.TryParse("198.51.100.0/31", out Cidr4 tiny);
         var (small, warnings) = Expand(Lb("a") + Lb("b") + Lb("c"), tiny);
-        Assert.Equal(["198.51.100.0", "198.51.100.1"], small.Services.Take(2).Select(s => Ipv4.Format(s.LoadBalancerIngress[0].IP)));
+        Assert.Equal(["198.51.100.0", "198.51.100.1"], small.Services.Take(2).Select(s => Ip4.Format(s.LoadBalancerIngress[0].IP)));
         Assert.Empty(small.Services[2].LoadBalancerIngress);
         Assert.Contains(warnings, w => w.Contains("default/c") && w.Contains("<pending>"));
     }

@@ -1,5 +1,5 @@
 using System.Text;
-using DataPlane.Kubernetes;
+using DataPlane.Kubernetes.Manifests;
 
 namespace DataPlane.Tests.Kubernetes;
 

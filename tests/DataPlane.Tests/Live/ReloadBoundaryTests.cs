@@ -1,5 +1,5 @@
 using DataPlane.IO.Live;
-using DataPlane.Kubernetes;
+using DataPlane.Kubernetes.Manifests;
 using DataPlane.Tests.Cli;
 using DataPlane.Tests.Infrastructure;
 

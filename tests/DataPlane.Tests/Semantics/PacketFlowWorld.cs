@@ -1,7 +1,7 @@
 using System.Buffers.Binary;
 using System.Numerics;
 using DataPlane.FixtureBuilder;
-using DataPlane.Kubernetes;
+using DataPlane.Kubernetes.Manifests;
 using DataPlane.Maps;
 using DataPlane.Packets;
 using DataPlane.Pipeline;

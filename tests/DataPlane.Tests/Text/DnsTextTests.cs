@@ -1,3 +1,4 @@
+using DataPlane.Kubernetes.Manifests;
 using DataPlane.Dns;
 using DataPlane.IO.Text;
 using DataPlane.IO.Trace;

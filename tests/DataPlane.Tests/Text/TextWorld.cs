@@ -1,3 +1,4 @@
+using DataPlane.Kubernetes.Manifests;
 using DataPlane.Kubernetes;
 using DataPlane.Kubernetes.Compiler;
 using DataPlane.Kubernetes.Explain;

@@ -1,4 +1,4 @@
-using DataPlane.Kubernetes;
+using DataPlane.Kubernetes.Manifests;
 using DataPlane.Tests.Kubernetes;
 using static DataPlane.Tests.Topology.TopologyWorld;
 

@@ -1,8 +1,8 @@
-using DataPlane.Kubernetes;
+using DataPlane.Packets;
 
-namespace DataPlane.Tests.Kubernetes;
+namespace DataPlane.Tests.Packets;
 
-public class Ipv4ParsingTests
+public class Ip4ParsingTests
 {
     [Theory]
     [InlineData("10.0.0.1", 0x0A000001u)]
@@ -11,9 +11,9 @@ public class Ipv4ParsingTests
     [InlineData("192.168.0.2", 0xC0A80002u)]
     public void Strict_accepts_dotted_quads_in_host_order(string text, uint expected)
     {
-        Assert.True(Ipv4.TryParseIPv4(text, out var ip));
+        Assert.True(Ip4.TryParse(text, out var ip));
         Assert.Equal(expected, ip);
-        Assert.Equal(text, Ipv4.Format(ip));
+        Assert.Equal(text, Ip4.Format(ip));
     }
 
     [Theory]
@@ -31,12 +31,12 @@ public class Ipv4ParsingTests
     [InlineData("10.0.0.1/32")]
     [InlineData("1e1.0.0.1")]
     [InlineData("99999999999.0.0.1")] // must not overflow into a valid octet
-    public void Strict_rejects(string text) => Assert.False(Ipv4.TryParseIPv4(text, out _));
+    public void Strict_rejects(string text) => Assert.False(Ip4.TryParse(text, out _));
 
     [Fact]
     public void Lenient_reads_leading_zeros_as_decimal()
     {
-        Assert.True(Ipv4.TryParseIPv4Lenient("010.000.000.001", out var ip));
+        Assert.True(Ip4.TryParseLenient("010.000.000.001", out var ip));
         Assert.Equal(0x0A000001u, ip);
     }
 
@@ -47,7 +47,7 @@ public class Ipv4ParsingTests
     [InlineData("10.1.2.3/8", 0x0A000000u, 8)] // host bits cleared, as Go's net.ParseCIDR returns the network
     public void Cidr_strict(string text, uint prefix, int length)
     {
-        Assert.True(Ipv4Cidr.TryParse(text, out var cidr));
+        Assert.True(Cidr4.TryParse(text, out var cidr));
         Assert.Equal(prefix, cidr.Prefix);
         Assert.Equal(length, cidr.Length);
     }
@@ -61,7 +61,7 @@ public class Ipv4ParsingTests
     [InlineData(" 10.0.0.0/8")]
     [InlineData("10.0.0.0/-1")]
     [InlineData("fd00::/8")]
-    public void Cidr_strict_rejects(string text) => Assert.False(Ipv4Cidr.TryParse(text, out _));
+    public void Cidr_strict_rejects(string text) => Assert.False(Cidr4.TryParse(text, out _));
 
     [Theory]
     [InlineData(" 203.0.113.000/025", 0xCB007100u, 25)] // kube-proxy TestLoadBalancer's source range spelling
@@ -69,19 +69,19 @@ public class Ipv4ParsingTests
     [InlineData("1.2.3.4/32", 0x01020304u, 32)]
     public void Cidr_lenient(string text, uint prefix, int length)
     {
-        Assert.True(Ipv4Cidr.TryParseLenient(text, out var cidr));
-        Assert.Equal(new Ipv4Cidr(prefix, length), cidr);
+        Assert.True(Cidr4.TryParseLenient(text, out var cidr));
+        Assert.Equal(new Cidr4(prefix, length), cidr);
     }
 
     [Fact]
     public void Cidr_contains_and_formats()
     {
-        var cidr = new Ipv4Cidr(0x0A600000, 12);
+        var cidr = new Cidr4(0x0A600000, 12);
         Assert.True(cidr.Contains(0x0A600001));
         Assert.True(cidr.Contains(0x0A6FFFFF));
         Assert.False(cidr.Contains(0x0A700000));
         Assert.Equal(0xFFF00000u, cidr.Mask);
         Assert.Equal("10.96.0.0/12", cidr.ToString());
-        Assert.True(new Ipv4Cidr(0, 0).Contains(0xFFFFFFFF));
+        Assert.True(new Cidr4(0, 0).Contains(0xFFFFFFFF));
     }
 }
