@@ -46,7 +46,7 @@ public static class ConntrackStage
     /// <summary>
     /// The client acknowledges (ACK or FIN+ACK) while its connection is still in SYN_SENT: nothing it could be
     /// acknowledging has been seen. Linux conntrack classes it INVALID (tcp_conntracks, ORIGINAL ack/fin in sSS -> sIV)
-    /// and kube-proxy's KUBE-FORWARD rule drops INVALID (kernel-behaviour.md "Mid-stream pickup"). The entry is left
+    /// and kube-proxy's KUBE-FORWARD rule drops INVALID (pkg/proxy/iptables/proxier.go, --ctstate INVALID -j DROP). The entry is left
     /// as it was. (With nf_conntrack_tcp_be_liberal the kernel would forward it untranslated instead; not mirrored.)
     /// </summary>
     [MethodImpl(MethodImplOptions.NoInlining)]
@@ -192,7 +192,7 @@ public static class ConntrackStage
     }
 
     /// <summary>
-    /// MASQUERADE takes the primary address of the egress interface (kernel-behaviour.md): the node IP on the uplink,
+    /// MASQUERADE takes the primary address of the egress interface (net/netfilter/nf_nat_masquerade.c, inet_select_addr): the node IP on the uplink,
     /// but the pod-side gateway (first address of spec.podCIDR, like cni0's 10.244.1.1) when the backend is on this node.
     /// </summary>
     static uint MasqueradeSource(NodeInfo node, in Lb4Backend be) =>
