@@ -87,7 +87,7 @@ static class BigCluster
 }
 
 /// <summary>
-/// Control-plane cost of a full cluster (issue 5 §3): 10 k services x 10 endpoints. LoadYaml (baseline, the reference
+/// Control-plane cost of a full cluster (README, Benchmarks): 10 k services x 10 endpoints. LoadYaml (baseline, the reference
 /// cost: parsing and validating the manifests) and Compile (manifests already in memory -> one MapSet generation for
 /// node-1: endpoints, ids, frontends, maps) are measured separately. Results are per cluster, not per packet.
 /// </summary>
@@ -120,7 +120,7 @@ public class ClusterCompileBenchmarks
 }
 
 /// <summary>
-/// Publishing one endpoint change among 10 k services while a packet-processing thread keeps running (issue 5 §3,
+/// Publishing one endpoint change among 10 k services while a packet-processing thread keeps running (README,
 /// target 100 us per change). PublishOneEndpointChange: ControlPlane.Apply of one decoded EndpointSlice (what a watch
 /// delivers), which recompiles only that service's endpoints and publishes them as a delta over the last full
 /// generation (EndpointChangeCompiler); the check fails if it fell back to a full compile. Baseline: the previous way, a

@@ -11,7 +11,7 @@ namespace DataPlane.Benchmarks;
 /// The full pipeline for packets of established ClusterIP flows (pod clients to 100 services x 10 backends): parse,
 /// conntrack hit, DNAT with incremental checksums, TTL, the incremental GC step and the report behind verdict lines.
 /// LiveFlows = 1 k is the hot set (every flow's lines stay cached); 1 M fills the default 2^20-entry table, and packets
-/// come from a 64 k ring of seeded random flows, so nearly every packet misses the caches (issue 4: at most 80 ns).
+/// come from a 64 k ring of seeded random flows, so nearly every packet misses the caches (target in the README: at most 80 ns).
 /// Each packet is first copied from its template (the pipeline rewrites in place), in both benchmarks.
 /// Baseline: PacketDotNet parse + rewrite + full checksum recompute + serialise, on the same frames.
 /// </summary>

@@ -4,7 +4,7 @@ using DataPlane.Maps;
 namespace DataPlane.Benchmarks;
 
 /// <summary>
-/// Garbage collection cost per expired connection (issue 4), in a 2^20-entry table (2^16 in the dry run) that is full
+/// Garbage collection cost per expired connection, in a 2^20-entry table (2^16 in the dry run) that is full
 /// except for one slot in 16: each invocation creates 65536 connections in those slots, already expired, then removes
 /// them. Baseline: deleting each by its index, as a caller that knew exactly which ones expired would (create + delete,
 /// no search). GcSweep: the incremental collector run over the whole table (every slot inspected, the 1-in-16 expired

@@ -7,7 +7,7 @@ using DataPlane.Pipeline.Stages;
 namespace DataPlane.Benchmarks;
 
 /// <summary>
-/// Backend selection with Maglev (issue 5 §5) for 1 / 10 / 100 endpoints: hash the connection's 5-tuple, one load from
+/// Backend selection with Maglev (cilium pkg/maglev, the Maglev paper) for 1 / 10 / 100 endpoints: hash the connection's 5-tuple, one load from
 /// the frontend's 16381-slot table. Baseline: the default random selection (one draw, one slot load), same frontend.
 /// Connections cycle through 4096 distinct client ports; the check verifies every pick is a backend and that Maglev
 /// picks the same backend again for the same connection (what makes it consistent).

@@ -88,7 +88,7 @@ public abstract class NewFlowBenchmarksBase
 
 /// <summary>
 /// New ClusterIP flow (SYN from a pod: parse, CT miss, service lookup, backend selection, masquerade decision, CT
-/// insert, DNAT), at 10 / 1 k / 10 k / 100 k services with 10 backends each (issue 4: at most 150 ns).
+/// insert, DNAT), at 10 / 1 k / 10 k / 100 k services with 10 backends each (target in the README: at most 150 ns).
 /// </summary>
 [MemoryDiagnoser]
 public class NewClusterIpFlowBenchmarks : NewFlowBenchmarksBase
@@ -116,7 +116,7 @@ public class NewClusterIpFlowBenchmarks : NewFlowBenchmarksBase
 /// <summary>
 /// New NodePort flow with SNAT (SYN from an external client in 198.18.0.0/15 to 192.168.0.2:30000-30999: DNAT to one of
 /// 10 backends and masquerade to the node address, keeping the client's port when it is in the SNAT range and free,
-/// else a seeded random port with linear probing), 1 k NodePort services (issue 4: at most 250 ns).
+/// else a seeded random port with linear probing), 1 k NodePort services (target in the README: at most 250 ns).
 /// </summary>
 [MemoryDiagnoser]
 public class NewNodePortFlowBenchmarks : NewFlowBenchmarksBase

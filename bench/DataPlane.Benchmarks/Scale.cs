@@ -1,7 +1,7 @@
 namespace DataPlane.Benchmarks;
 
 /// <summary>
-/// Scale parameters (issue 5 §2) and the small set CI's dry run uses. The dry run executes every case once, but its
+/// Scale parameters (the sizes the README quotes) and the small set CI's dry run uses. The dry run executes every case once, but its
 /// GlobalSetup still builds 1 M-flow tables and 100 k-service maps; with <see cref="Small"/> only the small values run,
 /// so the whole dry suite stays well under two minutes. Small is on when the command line asks for the dry job or when
 /// DATAPLANE_BENCH_SMALL=1 (an environment variable, so out-of-process benchmark children see it too).

@@ -203,10 +203,22 @@ return 0;
 static string Str(JsonElement e, string name) => e.TryGetProperty(name, out JsonElement v) ? v.ToString() : "";
 static int Order(string type) => type switch
 {
-    "ParseBenchmarks" => 0, "ServiceLookupBenchmarks" => 1, "BackendSelectBenchmarks" => 2, "ConntrackHitBenchmarks" => 3,
-    "ConntrackInsertBenchmarks" => 4, "DnatRewriteBenchmarks" => 5, "SnatAllocationBenchmarks" => 6, "ReverseNatBenchmarks" => 7,
-    "IcmpRejectBenchmarks" => 8, "GcBenchmarks" => 9, "EstablishedFlowBenchmarks" => 10, "NewClusterIpFlowBenchmarks" => 11,
-    "NewNodePortFlowBenchmarks" => 12, "ReplyPathBenchmarks" => 13, "MixedTrafficBenchmarks" => 14, _ => 20,
+    "ParseBenchmarks" => 0,
+    "ServiceLookupBenchmarks" => 1,
+    "BackendSelectBenchmarks" => 2,
+    "ConntrackHitBenchmarks" => 3,
+    "ConntrackInsertBenchmarks" => 4,
+    "DnatRewriteBenchmarks" => 5,
+    "SnatAllocationBenchmarks" => 6,
+    "ReverseNatBenchmarks" => 7,
+    "IcmpRejectBenchmarks" => 8,
+    "GcBenchmarks" => 9,
+    "EstablishedFlowBenchmarks" => 10,
+    "NewClusterIpFlowBenchmarks" => 11,
+    "NewNodePortFlowBenchmarks" => 12,
+    "ReplyPathBenchmarks" => 13,
+    "MixedTrafficBenchmarks" => 14,
+    _ => 20,
 };
 static long ParamKey(string p) => long.TryParse(p.Split('=').LastOrDefault(), out long v) ? v : 0;
 

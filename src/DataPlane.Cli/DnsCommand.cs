@@ -51,7 +51,7 @@ public static class DnsCommand
                     ?? throw new UsageException($"--from: no Pod {who} in the manifests (found: {(m.Pods.Count == 0 ? "none" : string.Join(", ", m.Pods.Select(p => p.Key)))})");
                 client = pod.PodIP ?? client;
             }
-            var probe = new DnsProbe(zone, client, pr.GetValue(tcp));
+            using var probe = new DnsProbe(zone, client, pr.GetValue(tcp));
 
             if (pr.GetValue(batch) is { } file)
             {

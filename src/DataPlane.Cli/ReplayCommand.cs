@@ -1,10 +1,9 @@
 using System.CommandLine;
 using DataPlane.IO.Pcap;
-using DataPlane.IO.Text;
 using DataPlane.IO.Replay;
 using DataPlane.IO.Text;
-using DataPlane.Kubernetes.Explain;
 using DataPlane.Kubernetes;
+using DataPlane.Kubernetes.Explain;
 using DataPlane.Kubernetes.Manifests;
 using DataPlane.Maps;
 using DataPlane.Packets;

@@ -21,14 +21,22 @@ public static partial class Cases
         const ushort CP = 5000;
         var steps = new List<Step>();
         ushort id = 300;
-        void Out(uint vtag, byte[] chunks) { id++; steps.Add(new Step(
-            Frame(C, CP, VIP, 3868, vtag, chunks, 64, id),
-            V.Line("forward", null, V.T("sctp", $"{C}:{CP}", $"{VIP}:3868"), V.T("sctp", $"{C}:{CP}", $"{SctpB}:3869"), SctpSvc, $"{SctpB}:3869"),
-            Frame(C, CP, SctpB, 3869, vtag, chunks, 63, id))); }
-        void Back(uint vtag, byte[] chunks) { id++; steps.Add(new Step(
-            Frame(SctpB, 3869, C, CP, vtag, chunks, 64, id, UplinkMac, Frames.NodeMac),
-            V.Line("forward", null, V.T("sctp", $"{SctpB}:3869", $"{C}:{CP}"), V.T("sctp", $"{VIP}:3868", $"{C}:{CP}"), SctpSvc, $"{SctpB}:3869"),
-            Frame(VIP, 3868, C, CP, vtag, chunks, 63, id, UplinkMac, Frames.NodeMac))); }
+        void Out(uint vtag, byte[] chunks)
+        {
+            id++;
+            steps.Add(new Step(
+                Frame(C, CP, VIP, 3868, vtag, chunks, 64, id),
+                V.Line("forward", null, V.T("sctp", $"{C}:{CP}", $"{VIP}:3868"), V.T("sctp", $"{C}:{CP}", $"{SctpB}:3869"), SctpSvc, $"{SctpB}:3869"),
+                Frame(C, CP, SctpB, 3869, vtag, chunks, 63, id)));
+        }
+        void Back(uint vtag, byte[] chunks)
+        {
+            id++;
+            steps.Add(new Step(
+                Frame(SctpB, 3869, C, CP, vtag, chunks, 64, id, UplinkMac, Frames.NodeMac),
+                V.Line("forward", null, V.T("sctp", $"{SctpB}:3869", $"{C}:{CP}"), V.T("sctp", $"{VIP}:3868", $"{C}:{CP}"), SctpSvc, $"{SctpB}:3869"),
+                Frame(VIP, 3868, C, CP, vtag, chunks, 63, id, UplinkMac, Frames.NodeMac)));
+        }
         Out(0, Init(ClientTag, 100));                          // NONE -> CLOSED (the kernel's table: INIT opens in CLOSED)
         Back(ClientTag, InitAck(ServerTag, 900));              // -> COOKIE_WAIT
         Out(ServerTag, CookieEcho());                          // -> COOKIE_ECHOED

@@ -48,7 +48,8 @@ public sealed class Reloader : IDisposable
         {
             try { result = load(); }
             catch (Exception e) { error = System.Runtime.ExceptionServices.ExceptionDispatchInfo.Capture(e); }
-        }, StackBytes) { Name = "dataplane-load" };
+        }, StackBytes)
+        { Name = "dataplane-load" };
         t.Start();
         t.Join();
         error?.Throw();

@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Runtime.ExceptionServices;
 using System.Runtime.InteropServices;
 using System.Text;
@@ -125,7 +126,8 @@ public sealed unsafe class TapDevice : IDisposable
             {
                 error = e;
             }
-        }) { IsBackground = true, Name = "tap-open-netns" };
+        })
+        { IsBackground = true, Name = "tap-open-netns" };
         t.Start();
         t.Join();
         if (error is not null) ExceptionDispatchInfo.Throw(error);
@@ -210,12 +212,14 @@ public sealed unsafe class TapDevice : IDisposable
         }
     }
 
+    static readonly SearchValues<char> s_badNameChars = SearchValues.Create("/%: \t\n");
+
     static void ValidateName(string name)
     {
         // IFNAMSIZ is 16 with the NUL; '/' and whitespace are refused by the kernel's dev_valid_name, '%' would make
         // TUNSETIFF pick a name itself (tap%d) and ':' is an alias.
         if (name.Length is 0 or >= IfNameSize || Encoding.UTF8.GetByteCount(name) >= IfNameSize || name is "." or ".." ||
-            name.AsSpan().IndexOfAny("/%: \t\n") >= 0)
+            name.AsSpan().IndexOfAny(s_badNameChars) >= 0)
             throw new TapException($"'{name}' is not a valid interface name (1-15 characters, no '/', '%', ':' or spaces)", Libc.EINVAL);
     }
 

@@ -11,7 +11,7 @@ namespace DataPlane.IO.Trace;
 /// Asks the cluster DNS the way a client does: each query is a real frame (UDP, or one length-prefixed TCP segment)
 /// sent through a pipeline whose DNS stage answers, and the response frame is decoded.
 /// </summary>
-public sealed class DnsProbe
+public sealed class DnsProbe : IDisposable
 {
     readonly PacketPipeline _pipeline;
     readonly DnsZone _zone;
@@ -58,4 +58,7 @@ public sealed class DnsProbe
         catch (JsonException e) { throw new TraceInputException($"{file}:{line}: not a JSON object: {e.Message}"); }
         catch (InvalidOperationException e) { throw new TraceInputException($"{file}:{line}: {e.Message}"); }
     }
+
+    /// <summary>Releases the probe pipeline's native conntrack table.</summary>
+    public void Dispose() => _pipeline.Dispose();
 }

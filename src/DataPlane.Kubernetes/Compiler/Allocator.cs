@@ -127,7 +127,7 @@ public sealed class Allocator
     static bool AllocatesNodePorts(Service s) =>
         s.Type == ServiceType.NodePort || (s.Type == ServiceType.LoadBalancer && s.AllocateLoadBalancerNodePorts);
 
-    ManifestException Error(Service s, string field, string problem) => new(s.SourceFile, $"Service {s.Key}", field, problem) { RefusedBy = "kube-apiserver" };
+    static ManifestException Error(Service s, string field, string problem) => new(s.SourceFile, $"Service {s.Key}", field, problem) { RefusedBy = "kube-apiserver" };
 
     static string Where(Service s) => $"Service {s.Key} ({s.SourceFile})";
 

@@ -207,7 +207,7 @@ public static class WorkloadExpander
             foreach (Pod p in existing)
             {
                 if (p.PodIP is uint ip) _used.Add(ip);
-                if (p.NodeName is { } n && p.PodIP is not null && _load.ContainsKey(n)) _load[n]++;
+                if (p.NodeName is { } n && p.PodIP is not null && _load.TryGetValue(n, out int load)) _load[n] = load + 1;
             }
         }
 

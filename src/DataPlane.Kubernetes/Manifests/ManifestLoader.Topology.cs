@@ -68,8 +68,17 @@ public sealed partial class ManifestLoader
         {
             factor = suffix switch
             {
-                "" => 1m, "m" => 0.001m, "k" => 1e3m, "M" => 1e6m, "G" => 1e9m, "T" => 1e12m, "P" => 1e15m,
-                "Ki" => 1024m, "Mi" => 1024m * 1024, "Gi" => 1024m * 1024 * 1024, "Ti" => 1024m * 1024 * 1024 * 1024,
+                "" => 1m,
+                "m" => 0.001m,
+                "k" => 1e3m,
+                "M" => 1e6m,
+                "G" => 1e9m,
+                "T" => 1e12m,
+                "P" => 1e15m,
+                "Ki" => 1024m,
+                "Mi" => 1024m * 1024,
+                "Gi" => 1024m * 1024 * 1024,
+                "Ti" => 1024m * 1024 * 1024 * 1024,
                 _ => 0m,
             };
             if (factor == 0m) return false;

@@ -13,7 +13,13 @@ public static class DnsRcode
 
     public static string Name(int rcode) => rcode switch
     {
-        NoError => "NOERROR", FormErr => "FORMERR", ServFail => "SERVFAIL", NXDomain => "NXDOMAIN", NotImp => "NOTIMP",
-        Refused => "REFUSED", BadVers => "BADVERS", _ => "RCODE" + rcode,
+        NoError => "NOERROR",
+        FormErr => "FORMERR",
+        ServFail => "SERVFAIL",
+        NXDomain => "NXDOMAIN",
+        NotImp => "NOTIMP",
+        Refused => "REFUSED",
+        BadVers => "BADVERS",
+        _ => "RCODE" + rcode,
     };
 }

@@ -19,8 +19,18 @@ public static class DnsType
 
     public static string Name(ushort t) => t switch
     {
-        A => "A", NS => "NS", CNAME => "CNAME", SOA => "SOA", PTR => "PTR", TXT => "TXT", AAAA => "AAAA", SRV => "SRV",
-        OPT => "OPT", AXFR => "AXFR", ANY => "ANY", _ => "TYPE" + t,
+        A => "A",
+        NS => "NS",
+        CNAME => "CNAME",
+        SOA => "SOA",
+        PTR => "PTR",
+        TXT => "TXT",
+        AAAA => "AAAA",
+        SRV => "SRV",
+        OPT => "OPT",
+        AXFR => "AXFR",
+        ANY => "ANY",
+        _ => "TYPE" + t,
     };
 
     /// <summary>The type named <paramref name="name"/> (case-insensitive; also RFC 3597's TYPEnnn), or 0.</summary>

@@ -38,6 +38,8 @@ public readonly struct CtTuple4 : IMapKey<CtTuple4>
 
     public bool Equals(CtTuple4 other) => Addresses == other.Addresses && PortsProto == other.PortsProto;
     public override bool Equals(object? obj) => obj is CtTuple4 t && Equals(t);
+    public static bool operator ==(CtTuple4 left, CtTuple4 right) => left.Equals(right);
+    public static bool operator !=(CtTuple4 left, CtTuple4 right) => !left.Equals(right);
     public override int GetHashCode() => (int)Hash(0);
     public uint Hash(ulong seed) => HashMix.Mix(Addresses, PortsProto, seed);
 

@@ -29,6 +29,8 @@ public readonly struct Lb4Key : IMapKey<Lb4Key>
 
     public bool Equals(Lb4Key other) => Packed == other.Packed;
     public override bool Equals(object? obj) => obj is Lb4Key k && Equals(k);
+    public static bool operator ==(Lb4Key left, Lb4Key right) => left.Equals(right);
+    public static bool operator !=(Lb4Key left, Lb4Key right) => !left.Equals(right);
     public override int GetHashCode() => Packed.GetHashCode();
     public uint Hash(ulong seed) => HashMix.Mix(Packed, 0, seed);
 }

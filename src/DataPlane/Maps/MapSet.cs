@@ -76,7 +76,8 @@ public sealed class MapSet
     /// <summary>This generation's frontends with <paramref name="delta"/> over them, as generation <paramref name="generation"/>.</summary>
     public MapSet WithDelta(MapSetDelta delta, long generation) =>
         new(generation, Services, BackendSlots, Backends, ReverseNat, ServiceNames, Node, FrontendAddresses, SourceRanges, Serving,
-            ServingCount, MaglevTables, (int)MaglevSize) { Delta = delta, Dns = Dns };
+            ServingCount, MaglevTables, (int)MaglevSize)
+        { Delta = delta, Dns = Dns };
 
     /// <summary>The cluster DNS zone compiled with this generation (null: the data plane answers no DNS).</summary>
     public Dns.DnsZone? Dns { get; init; }

@@ -150,6 +150,7 @@ public sealed class MapSetBuilder : IBackendSink
         var serving = new FixedHashMap<ServingKey, byte>(Math.Max(_serving.Count, 1));
         foreach (ServingKey k in _serving) serving.TryAdd(k, 1);
         return new MapSet(generation, services, [.. _slots], [.. _backends], [.. _revNat], [.. _names], _node, addresses, ranges,
-            serving, [.. _servingCount], _maglev.Count == 0 ? [] : [.. _maglev.SelectMany(t => t)], MaglevSize) { Dns = Dns };
+            serving, [.. _servingCount], _maglev.Count == 0 ? [] : [.. _maglev.SelectMany(t => t)], MaglevSize)
+        { Dns = Dns };
     }
 }

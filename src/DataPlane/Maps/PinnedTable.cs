@@ -25,7 +25,7 @@ public static unsafe class PinnedTable
         void* p = NativeMemory.AlignedAlloc(bytes == 0 ? 1 : bytes, huge ? HugePage : 64);
         if (huge && OperatingSystem.IsLinux())
         {
-            try { Madvise(p, bytes, MadvHugepage); }
+            try { _ = Madvise(p, bytes, MadvHugepage); } // advice only: if refused, the table keeps small pages
             catch (DllNotFoundException) { } // not glibc/musl: keep small pages
             catch (EntryPointNotFoundException) { }
         }

@@ -15,7 +15,7 @@ public enum DropReason : ushort
     TruncatedL4 = 6,
     InvalidL4Header = 7,
     UnsupportedL4 = 8,
-    [Obsolete("Fragments are tracked since issue 4: a later fragment without its first is FragFirstNotSeen.")]
+    [Obsolete("Fragments are tracked now (FragmentStage); a later fragment whose first was not seen is FragFirstNotSeen.")]
     Ipv4Fragment = 9,
     TtlExceeded = 10,
     CtFull = 11,

@@ -35,7 +35,8 @@ public class CountersSnapshotTests
                 if ((i & 1023) == 0) Volatile.Write(ref written, i);
             }
             Volatile.Write(ref written, packets);
-        }) { IsBackground = true };
+        })
+        { IsBackground = true };
         var v = new long[Counters.VerdictSlots];
         var r = new long[Counters.ReasonSlots];
         long lastTotal = -1;

@@ -142,7 +142,8 @@ public class EndpointChurnStressTests : IDisposable
                     if (rv != Verdict.Forward || replyLength != synAck.Length || Ip4.Format(src) != Vip)
                         failures.Enqueue($"worker {wi} flow {flow} SYN-ACK from {Ip4.Format(dst)}: {rv}, source {Ip4.Format(src)}");
                 }
-            }) { IsBackground = true, Name = $"stress worker {wi}" });
+            })
+            { IsBackground = true, Name = $"stress worker {wi}" });
         }
         foreach (Thread t in threads) t.Start();
         start.SignalAndWait();

@@ -47,7 +47,7 @@ public static class ConntrackStage
     /// <summary>
     /// The client acknowledges (ACK or FIN+ACK) while its connection is still in SYN_SENT: nothing it could be
     /// acknowledging has been seen. Linux conntrack classes it INVALID (tcp_conntracks, ORIGINAL ack/fin in sSS -> sIV)
-    /// and kube-proxy's KUBE-FORWARD rule drops INVALID (kernel-behaviour.md "Mid-stream pickup"). The entry is left
+    /// and kube-proxy's KUBE-FORWARD rule drops INVALID (pkg/proxy/iptables/proxier.go, --ctstate INVALID -j DROP). The entry is left
     /// as it was. (With nf_conntrack_tcp_be_liberal the kernel would forward it untranslated instead; not mirrored.)
     /// </summary>
     [MethodImpl(MethodImplOptions.NoInlining)]

@@ -84,7 +84,7 @@ public static class ForwardStage
     }
 
     /// <summary>
-    /// ICMP time exceeded built as icmp_send builds its errors (kernel-behaviour.md, the same header rules as REJECT's
+    /// ICMP time exceeded built as icmp_send builds its errors (net/ipv4/icmp.c; the same header rules as REJECT's
     /// port unreachable): TOS (original &amp; 0x1e) | 0xc0, TTL 64, DF clear, at most 576 bytes, quoting the datagram
     /// as it arrived (TTL unchanged: ip_forward has not decremented it). The IP id is keyed by that datagram (IcmpSend).
     /// </summary>

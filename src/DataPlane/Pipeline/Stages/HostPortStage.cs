@@ -6,7 +6,7 @@ namespace DataPlane.Pipeline.Stages;
 
 /// <summary>
 /// Traffic to one of the node's own addresses that no service and no connection claims reaches the node's stack; on a
-/// port nothing listens on, Linux answers itself (kernel-behaviour.md, "Closed port on the node"): TCP gets a reset
+/// port nothing listens on, Linux answers itself (net/ipv4/tcp_ipv4.c, net/ipv4/udp.c __udp4_lib_rcv): TCP gets a reset
 /// built as tcp_v4_send_reset builds it, UDP an ICMP port unreachable from the node address (icmp_send, as
 /// <see cref="RejectStage"/> builds it on the INPUT path). Ports in <see cref="PipelineOptions.HostPorts"/> are served
 /// and pass untouched. Not answered: an incoming RST (never reset a reset, RFC 9293 §3.10.7.1), fragments (the kernel

@@ -4,7 +4,7 @@ using DataPlane.Packets;
 namespace DataPlane.Pipeline.Stages;
 
 /// <summary>
-/// An ICMP error about the packet in hand, built the way Linux's icmp_send builds one (kernel-behaviour.md, net/ipv4/icmp.c):
+/// An ICMP error about the packet in hand, built the way Linux's icmp_send builds one (net/ipv4/icmp.c, __icmp_send):
 /// TOS = (original TOS &amp; 0x1e) | 0xc0, TTL 64, DF clear, the whole ICMP datagram at most 576 bytes (RFC 1812
 /// §4.3.2.3), the quote starting at the original IP header, back to the sender's MAC on the same VLAN. Shared by
 /// kube-proxy's REJECT (port unreachable) and the forwarding path's time exceeded, which differ only in type, code, source

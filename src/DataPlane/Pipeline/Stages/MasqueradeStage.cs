@@ -5,7 +5,7 @@ namespace DataPlane.Pipeline.Stages;
 
 /// <summary>
 /// Whether a new connection's source is masqueraded, following kube-proxy's KUBE-MARK-MASQ rules
-/// (kube-proxy-rules.md, "Masquerade (SNAT) rules"):
+/// (kubernetes pkg/proxy/iptables/proxier.go and pkg/proxy/nftables/proxier.go; their proxier_test.go TestInternalExternalMasquerade):
 /// external entries with externalTrafficPolicy Cluster and masqueradeAll mark everything; ClusterIP marks sources
 /// outside the cluster CIDR (and nothing when no cluster CIDR is known); an endpoint reaching itself through its own
 /// service (hairpin) is always marked, and so is a node-local source reaching an external entry, so its reply does not short-circuit inside the pod.

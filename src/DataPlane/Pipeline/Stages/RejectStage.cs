@@ -5,7 +5,7 @@ namespace DataPlane.Pipeline.Stages;
 
 /// <summary>
 /// kube-proxy's <c>-j REJECT</c> for a service without endpoints: ICMP destination unreachable, port unreachable
-/// (type 3 code 3) for TCP and UDP alike (never a TCP RST), built the way Linux's icmp_send does (kernel-behaviour.md):
+/// (type 3 code 3) for TCP and UDP alike (never a TCP RST), built the way Linux's icmp_send does (net/ipv4/icmp.c, reached from net/ipv4/netfilter/nf_reject_ipv4.c):
 /// TOS = (original TOS &amp; 0x1e) | 0xc0, TTL 64, DF clear, the whole ICMP datagram at most 576 bytes, the quoted
 /// datagram starting at the original IP header. The source is the original destination when that is a node address
 /// (INPUT path: NodePort), otherwise the address of the interface towards the sender (FORWARD path): the pod gateway

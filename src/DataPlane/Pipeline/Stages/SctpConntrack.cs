@@ -60,8 +60,17 @@ public static class SctpConntrack
     {
         int row = chunkType switch
         {
-            Sctp.Init => 0, Sctp.InitAck => 1, Sctp.Abort => 2, Sctp.Shutdown => 3, Sctp.ShutdownAck => 4, Sctp.Error => 5,
-            Sctp.CookieEcho => 6, Sctp.CookieAck => 7, Sctp.ShutdownComplete => 8, Sctp.Heartbeat => 9, Sctp.HeartbeatAck => 10,
+            Sctp.Init => 0,
+            Sctp.InitAck => 1,
+            Sctp.Abort => 2,
+            Sctp.Shutdown => 3,
+            Sctp.ShutdownAck => 4,
+            Sctp.Error => 5,
+            Sctp.CookieEcho => 6,
+            Sctp.CookieAck => 7,
+            Sctp.ShutdownComplete => 8,
+            Sctp.Heartbeat => 9,
+            Sctp.HeartbeatAck => 10,
             _ => -1,
         };
         if (row < 0 || (uint)current > (uint)SctpState.HeartbeatSent) return current;

@@ -45,7 +45,7 @@ public static class ServiceLookupStage
     }
 
     /// <summary>
-    /// nftables mode only (kube-proxy-rules.md): an existing cluster IP on a port or protocol it does not serve hits
+    /// nftables mode only (kubernetes pkg/proxy/nftables/proxier.go, chain cluster-ips-check): an existing cluster IP on a port or protocol it does not serve hits
     /// the per-IP catch-all and is rejected; an unallocated address inside the service CIDRs is dropped. iptables
     /// leaves both untouched (pass).
     /// </summary>
