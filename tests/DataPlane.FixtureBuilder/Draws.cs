@@ -4,9 +4,10 @@ namespace DataPlane.FixtureBuilder;
 
 /// <summary>
 /// The pipeline's keyed draws (backend, sessionAffinity first pick, ICMP error IP id), written out again from their
-/// definition so expected outputs do not call the code under test: SplitMix64 (Steele, Lea, Flood 2014) rounds over
-/// the seed and the draw's purpose, then the packet's addresses, then its ports and protocol, then its time; the draw is
-/// the generator's first output, a bounded one by Lemire's multiply-shift.
+/// definition so expected outputs do not call the code under test: the seed and the draw's purpose, the packet's
+/// addresses, its ports and protocol, and its time, each word multiplied by its constant and rotated, folded together
+/// and put through one SplitMix64 round (Steele, Lea, Flood 2014); the draw is that generator's first output, a bounded
+/// one by Lemire's multiply-shift.
 /// </summary>
 static class Draws
 {
@@ -20,7 +21,10 @@ static class Draws
         return z ^ (z >> 31);
     }
 
-    static ulong Key(ulong purpose, ulong a, ulong b, ulong c) => Round(Round(Round(Round(Case.Seed + purpose * Golden) ^ a) ^ b) ^ c);
+    static ulong Key(ulong purpose, ulong a, ulong b, ulong c) =>
+        Round((Case.Seed + purpose * Golden) ^ (a * 0xC2B2AE3D27D4EB4FUL) ^ Rotl(b * 0x165667B19E3779F9UL, 21) ^ Rotl(c * 0xD6E8FEB86659FD93UL, 42));
+
+    static ulong Rotl(ulong x, int k) => (x << k) | (x >> (64 - k));
 
     static uint Ip(string a) => (uint)IPAddress.NetworkToHostOrder(BitConverter.ToInt32(IPAddress.Parse(a).GetAddressBytes()));
 

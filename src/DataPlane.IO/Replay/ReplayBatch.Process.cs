@@ -29,16 +29,10 @@ sealed partial class ReplayBatch
             switch (_kinds[i])
             {
                 case LinkFrameKind.Outgoing:
-                    res[k] = default;
-                    res[k].Verdict = Verdict.Pass;
-                    res[k].Reason = DropReason.OutgoingCopy;
-                    LinkVerdicts.Count(Verdict.Pass, DropReason.OutgoingCopy);
+                    KeptFromPipeline(out res[k], Verdict.Pass, DropReason.OutgoingCopy);
                     continue;
                 case LinkFrameKind.Unsupported:
-                    res[k] = default;
-                    res[k].Verdict = Verdict.Drop;
-                    res[k].Reason = DropReason.UnsupportedLinkType;
-                    LinkVerdicts.Count(Verdict.Drop, DropReason.UnsupportedLinkType);
+                    KeptFromPipeline(out res[k], Verdict.Drop, DropReason.UnsupportedLinkType);
                     continue;
             }
             p.Process(_arena.AsSpan(_offsets[i], _lengths[i]), _stamps[i], _replies.AsSpan(i * ReplySlot, ReplySlot), out res[k]);
@@ -48,5 +42,14 @@ sealed partial class ReplayBatch
     void Prefetch(PacketPipeline p, int i, int step)
     {
         if (_kinds[i] == LinkFrameKind.Received) p.Prefetch(_arena.AsSpan(_offsets[i], _lengths[i]), step);
+    }
+
+    /// <summary>A frame the link layer keeps from the pipelines: its verdict, counted where frames are counted.</summary>
+    void KeptFromPipeline(out PacketResult r, Verdict v, DropReason reason)
+    {
+        r = default;
+        r.Verdict = v;
+        r.Reason = reason;
+        LinkVerdicts.Count(v, reason);
     }
 }

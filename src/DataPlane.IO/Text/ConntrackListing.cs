@@ -84,9 +84,9 @@ public static class ConntrackListing
     static string TcpState(in CtEntry e)
     {
         byte o = e.TcpFlagsOriginal, r = e.TcpFlagsReply;
-        if (((o | r) & L4.TcpRst) != 0) return "CLOSE";
+        // Over (CtEntry.IsClosed, the rule the pipeline applies): reset, or FIN both ways.
+        if (e.IsClosed) return ((o | r) & L4.TcpRst) != 0 ? "CLOSE" : "TIME_WAIT";
         bool finO = (o & L4.TcpFin) != 0, finR = (r & L4.TcpFin) != 0;
-        if (finO && finR) return "TIME_WAIT";
         if (finO) return "FIN_WAIT";
         if (finR) return "CLOSE_WAIT";
         if ((r & L4.TcpSyn) != 0 && (o & L4.TcpAck) == 0) return "SYN_RECV";
