@@ -41,7 +41,7 @@ sealed partial class ReplayBatch
 
     void Prefetch(PacketPipeline p, int i, int step)
     {
-        if (_kinds[i] == LinkFrameKind.Received) p.Prefetch(_arena.AsSpan(_offsets[i], _lengths[i]), step);
+        if (_kinds[i] == LinkFrameKind.Received) p.Prefetch(in _keys[i], step);
     }
 
     /// <summary>A frame the link layer keeps from the pipelines: its verdict, counted where frames are counted.</summary>

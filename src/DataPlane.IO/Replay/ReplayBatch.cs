@@ -28,6 +28,8 @@ sealed partial class ReplayBatch
     readonly int[] _offsets = new int[Capacity], _lengths = new int[Capacity];
     readonly long[] _stamps = new long[Capacity];
     readonly LinkFrameKind[] _kinds = new LinkFrameKind[Capacity];
+    /// <summary>Per frame: its key, read once when it is steered and used again for its prefetch hints.</summary>
+    readonly FrameKey[] _keys = new FrameKey[Capacity];
     /// <summary>Per frame: its worker and its position in that worker's share (where its result is).</summary>
     readonly int[] _workerOf = new int[Capacity], _positionOf = new int[Capacity];
     /// <summary>Per worker: the batch indexes of its frames, in capture order, and their results in the same order.</summary>
@@ -80,7 +82,13 @@ sealed partial class ReplayBatch
         _lengths[i] = length;
         _stamps[i] = timestampNs;
         _kinds[i] = kind;
-        int worker = kind == LinkFrameKind.Received ? workers.WorkerFor(_arena.AsSpan(_used, length)) : 0;
+        int worker = 0;
+        if (kind == LinkFrameKind.Received)
+        {
+            ReadOnlySpan<byte> frame = _arena.AsSpan(_used, length);
+            _keys[i] = FrameKey.Read(frame);
+            worker = workers.WorkerFor(in _keys[i], frame);
+        }
         _workerOf[i] = worker;
         _positionOf[i] = _shares[worker].Count;
         _shares[worker].Add(i);

@@ -49,30 +49,22 @@ public sealed class FlowSteering
     public int Workers => _workers;
 
     /// <summary>The worker for <paramref name="frame"/> (an Ethernet frame); malformed frames go to worker 0.</summary>
-    public int WorkerFor(ReadOnlySpan<byte> frame, MapSet maps)
+    public int WorkerFor(ReadOnlySpan<byte> frame, MapSet maps) => _workers == 1 ? 0 : WorkerFor(FrameKey.Read(frame), frame, maps);
+
+    /// <summary>The same, for a frame whose <see cref="FrameKey"/> the caller has read (and keeps for its prefetch hints).</summary>
+    public int WorkerFor(in FrameKey k, ReadOnlySpan<byte> frame, MapSet maps)
     {
-        if (_workers == 1) return 0;
-        int l3 = Ethernet.L3Offset(frame, out ushort etherType);
-        if (l3 < 0 || etherType != Ethernet.EtherTypeIPv4 || frame.Length < l3 + 20) return 0;
-        ReadOnlySpan<byte> ip = frame[l3..];
-        int ihl = (ip[0] & 0xF) * 4;
-        if (ihl < 20 || ip.Length < ihl) return 0;
-        byte proto = ip[9];
-        uint src = BinaryPrimitives.ReadUInt32BigEndian(ip[12..]), dst = BinaryPrimitives.ReadUInt32BigEndian(ip[16..]);
-        ushort frag = BinaryPrimitives.ReadUInt16BigEndian(ip[6..]);
-        bool later = (frag & 0x1FFF) != 0, more = (frag & 0x2000) != 0;
-        ushort id = BinaryPrimitives.ReadUInt16BigEndian(ip[4..]);
-        if (later)
-            return _fragments.TryGet(src, dst, proto, id, out int owner) ? owner : Hash(src, 0);
-        ReadOnlySpan<byte> l4 = ip[ihl..];
+        if (_workers == 1 || !k.IsIpv4) return 0;
+        if (k.IsLaterFragment)
+            return _fragments.TryGet(k.Src, k.Dst, k.Proto, k.Id, out int owner) ? owner : Hash(k.Src, 0);
         int worker;
-        if (proto is IpProto.Tcp or IpProto.Udp or IpProto.Sctp && l4.Length >= 4) // SCTP ports sit where TCP's do
-            worker = Steer(src, BinaryPrimitives.ReadUInt16BigEndian(l4), dst, BinaryPrimitives.ReadUInt16BigEndian(l4[2..]), maps);
-        else if (proto == IpProto.Icmp && l4.Length >= 8 + 20 && l4[0] is L4.IcmpDestUnreachable or L4.IcmpTimeExceeded)
-            worker = SteerQuoted(l4[8..], maps);
+        if (k.HasPorts)
+            worker = Steer(k.Src, k.SrcPort, k.Dst, k.DstPort, maps);
+        else if (k.Proto == IpProto.Icmp && frame.Length >= k.L4Offset + 8 + 20 && frame[k.L4Offset] is L4.IcmpDestUnreachable or L4.IcmpTimeExceeded)
+            worker = SteerQuoted(frame[(k.L4Offset + 8)..], maps);
         else
-            worker = Hash(src, 0);
-        if (more) _fragments.Remember(src, dst, proto, id, worker);
+            worker = Hash(k.Src, 0);
+        if (k.HasMoreFragments) _fragments.Remember(k.Src, k.Dst, k.Proto, k.Id, worker);
         return worker;
     }
 

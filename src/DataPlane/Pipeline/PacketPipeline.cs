@@ -63,9 +63,12 @@ public sealed class PacketPipeline : IDisposable
         return v;
     }
 
-    /// <summary>Prefetch hint for a frame about to be processed (<see cref="FramePrefetch"/>).</summary>
+    /// <summary>Prefetch hint for a frame about to be processed (<see cref="FramePrefetch"/>), by its key or by the frame.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public void Prefetch(ReadOnlySpan<byte> frame, int step) => FramePrefetch.Warm(frame, step, _maps.Current, _w.Conntrack);
+    public void Prefetch(in FrameKey key, int step) => FramePrefetch.Warm(in key, step, _maps.Current, _w.Conntrack);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public void Prefetch(ReadOnlySpan<byte> frame, int step) => Prefetch(FrameKey.Read(frame), step);
 
     /// <summary>Checks every connection against the current generation now (see <see cref="WorkerState.ReconcileAll"/>).</summary>
     public int ReconcileAll() => _w.ReconcileAll(_maps.Current);

@@ -99,6 +99,9 @@ public sealed class WorkerSet : IDisposable
     /// <summary>The worker that owns <paramref name="frame"/>'s connection (an Ethernet frame; malformed frames go to worker 0).</summary>
     public int WorkerFor(ReadOnlySpan<byte> frame) => Steering.WorkerFor(frame, _pipelines[0].Maps);
 
+    /// <summary>The same for a frame whose <see cref="FrameKey"/> the caller has read.</summary>
+    public int WorkerFor(in FrameKey key, ReadOnlySpan<byte> frame) => Steering.WorkerFor(in key, frame, _pipelines[0].Maps);
+
     /// <summary>
     /// Every worker's verdict and drop-reason counters added up, each worker's as of one of its packet boundaries
     /// (<see cref="Counters.Snapshot"/>): <paramref name="verdicts"/> indexed by <see cref="Verdict"/> (at least
