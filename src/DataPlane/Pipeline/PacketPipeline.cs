@@ -18,15 +18,10 @@ public sealed class PacketPipeline : IDisposable
     readonly MapSetHolder _maps;
     readonly WorkerState _w;
 
-    public PacketPipeline(MapSetHolder maps, PipelineOptions? options = null)
-    {
-        _maps = maps;
-        _w = new WorkerState(options ?? new PipelineOptions(), maps.Current.Generation);
-    }
+    public PacketPipeline(MapSetHolder maps, PipelineOptions? options = null) =>
+        (_maps, _w) = (maps, new WorkerState(options ?? new PipelineOptions(), maps.Current.Generation));
 
     public WorkerState State => _w;
-    public FragmentMap Fragments => _w.Fragments;
-    public AffinityMap Affinity => _w.Affinity;
     public ConntrackMap Conntrack => _w.Conntrack;
     public Counters Counters => _w.Counters;
     public PipelineOptions Options => _w.Options;
@@ -35,11 +30,8 @@ public sealed class PacketPipeline : IDisposable
     /// <summary>When set (trace, replay --explain), each packet's stage outcomes are recorded here; null = untraced.</summary>
     public StageLog? Log { get; set; }
 
-    /// <summary>
-    /// Runs one frame. The frame is rewritten in place; on <see cref="Verdict.Forward"/> the output is
-    /// <c>frame[..result.OutLength]</c>, on <see cref="Verdict.Reject"/> and <see cref="Verdict.Answer"/> it is
-    /// <c>reply[..result.OutLength]</c> (reply must hold at least 14 + 4 + 576 bytes). Never throws for any frame content.
-    /// </summary>
+    /// <summary>Runs one frame, rewritten in place: the output is <c>frame[..result.OutLength]</c> on Forward,
+    /// <c>reply[..result.OutLength]</c> on Reject and Answer (reply: at least 14 + 4 + 576 bytes). Never throws.</summary>
     public Verdict Process(Span<byte> frame, long nowNs, Span<byte> reply, out PacketResult result)
     {
         var ctx = new PacketContext { Frame = frame, Length = frame.Length, NowNs = nowNs, ReplyBuffer = reply, CtIndex = -1, Log = Log };

@@ -50,16 +50,16 @@ public class RobustnessTests
         // 8192 datagrams whose last fragment never comes.
         for (int i = 0; i < cap; i++)
             Assert.Equal(Verdict.Forward, Run(p, FirstFragment((ushort)i), nowNs: 1 * S).V);
-        Assert.Equal(cap, p.Fragments.Count);
+        Assert.Equal(cap, p.State.Fragments.Count);
         // Full of live datagrams: a new one is not remembered (the kernel's ipfrag_high_thresh), its tail dropped.
         Assert.Equal(Verdict.Forward, Run(p, FirstFragment(60000), nowNs: 2 * S).V);
         var (v, r, _) = Run(p, LaterFragment(60000), nowNs: 2 * S);
         Assert.Equal((Verdict.Drop, DropReason.FragFirstNotSeen), (v, r.Reason));
         // 30 s (ipfrag_time) after they were remembered, the stale datagrams go and new ones are tracked again.
         Assert.Equal(Verdict.Forward, Run(p, FirstFragment(60001), nowNs: 31 * S).V);
-        Assert.Equal(1, p.Fragments.Count);
+        Assert.Equal(1, p.State.Fragments.Count);
         Assert.Equal(Verdict.Forward, Run(p, LaterFragment(60001), nowNs: 31 * S).V);
-        Assert.Equal(0, p.Fragments.Count);
+        Assert.Equal(0, p.State.Fragments.Count);
         // A stale datagram's own tail is no longer matched either.
         Assert.Equal(DropReason.FragFirstNotSeen, Run(p, LaterFragment(5), nowNs: 31 * S).R.Reason);
     }
