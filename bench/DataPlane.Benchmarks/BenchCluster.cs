@@ -1,5 +1,6 @@
 using DataPlane.Maps;
 using DataPlane.Packets;
+using DataPlane.Pipeline;
 
 namespace DataPlane.Benchmarks;
 
@@ -59,4 +60,27 @@ public static class BenchCluster
 
     /// <summary>Distinct external clients in the benchmarking range 198.18.0.0/15 (RFC 2544), ports from a seeded draw.</summary>
     public static (uint Ip, ushort Port) ExternalClient(int i, Random rng) => (Ip4.Parse("198.18.0.0") + 1 + (uint)(i % 120_000), (ushort)rng.Next(1024, 65536));
+
+    /// <summary>
+    /// A pipeline over <paramref name="services"/> ClusterIP services (10 endpoints each) with <paramref name="flows"/>
+    /// pod connections established: each client's SYN, then the backend's SYN-ACK (without it the client's ACKs would be
+    /// INVALID, an ACK in SYN_SENT, and dropped).
+    /// </summary>
+    public static PacketPipeline Established(int flows, int services, byte[] reply)
+    {
+        var pipeline = new PacketPipeline(new MapSetHolder(Build(services, 10)), new PipelineOptions { CtCapacity = LiveTable.CapacityFor(flows) });
+        Span<byte> syn = stackalloc byte[128];
+        for (int i = 0; i < flows; i++)
+        {
+            var (ip, port) = PodClient(i);
+            int n = BenchFrames.Write(syn, IpProto.Tcp, ip, port, Vip(i % services), 80, L4.TcpSyn);
+            if (pipeline.Process(syn.Slice(0, n), BenchData.Now, reply, out PacketResult r) != Verdict.Forward || !r.NewFlow)
+                throw new InvalidOperationException($"flow {i} not established: {r.Verdict} {r.Reason}");
+            n = BenchFrames.Write(syn, IpProto.Tcp, r.OutDstIp, r.OutDstPort, r.OutSrcIp, r.OutSrcPort, (byte)(L4.TcpSyn | L4.TcpAck));
+            if (pipeline.Process(syn.Slice(0, n), BenchData.Now, reply, out r) != Verdict.Forward)
+                throw new InvalidOperationException($"flow {i}: SYN-ACK not forwarded: {r.Verdict} {r.Reason}");
+        }
+        if (pipeline.Conntrack.Count != flows) throw new InvalidOperationException("flows not established");
+        return pipeline;
+    }
 }

@@ -34,21 +34,7 @@ public class EstablishedFlowBenchmarks
     public void Setup()
     {
         const int services = 100;
-        _pipeline = new PacketPipeline(new MapSetHolder(BenchCluster.Build(services, 10)), new PipelineOptions { CtCapacity = LiveTable.CapacityFor(LiveFlows) });
-        // Establish every flow with its SYN.
-        Span<byte> syn = stackalloc byte[128];
-        for (int i = 0; i < LiveFlows; i++)
-        {
-            var (ip, port) = BenchCluster.PodClient(i);
-            int n = BenchFrames.Write(syn, IpProto.Tcp, ip, port, BenchCluster.Vip(i % services), 80, L4.TcpSyn);
-            if (_pipeline.Process(syn.Slice(0, n), BenchData.Now, _reply, out PacketResult r) != Verdict.Forward || !r.NewFlow)
-                throw new InvalidOperationException($"flow {i} not established: {r.Verdict} {r.Reason}");
-            // The backend's SYN-ACK: without it the client's ACKs would be INVALID (an ACK in SYN_SENT) and dropped.
-            n = BenchFrames.Write(syn, IpProto.Tcp, r.OutDstIp, r.OutDstPort, r.OutSrcIp, r.OutSrcPort, (byte)(L4.TcpSyn | L4.TcpAck));
-            if (_pipeline.Process(syn.Slice(0, n), BenchData.Now, _reply, out r) != Verdict.Forward)
-                throw new InvalidOperationException($"flow {i}: SYN-ACK not forwarded: {r.Verdict} {r.Reason}");
-        }
-        if (_pipeline.Conntrack.Count != LiveFlows) throw new InvalidOperationException("flows not established");
+        _pipeline = BenchCluster.Established(LiveFlows, services, _reply);
         int ring = Math.Min(1 << 16, (int)System.Numerics.BitOperations.RoundUpToPowerOf2((uint)LiveFlows));
         _ring = new FramePool(ring);
         var rng = new Random(42);

@@ -26,18 +26,7 @@ public class StageLogBenchmarks
     public void Setup()
     {
         const int services = 100;
-        _pipeline = new PacketPipeline(new MapSetHolder(BenchCluster.Build(services, 10)), new PipelineOptions { CtCapacity = LiveTable.CapacityFor(Flows) });
-        Span<byte> syn = stackalloc byte[128];
-        for (int i = 0; i < Flows; i++)
-        {
-            var (ip, port) = BenchCluster.PodClient(i);
-            int n = BenchFrames.Write(syn, IpProto.Tcp, ip, port, BenchCluster.Vip(i % services), 80, L4.TcpSyn);
-            if (_pipeline.Process(syn.Slice(0, n), BenchData.Now, _reply, out PacketResult r) != Verdict.Forward)
-                throw new InvalidOperationException($"flow {i} not established: {r.Verdict} {r.Reason}");
-            n = BenchFrames.Write(syn, IpProto.Tcp, r.OutDstIp, r.OutDstPort, r.OutSrcIp, r.OutSrcPort, (byte)(L4.TcpSyn | L4.TcpAck));
-            if (_pipeline.Process(syn.Slice(0, n), BenchData.Now, _reply, out r) != Verdict.Forward)
-                throw new InvalidOperationException($"flow {i}: SYN-ACK not forwarded: {r.Verdict} {r.Reason}");
-        }
+        _pipeline = BenchCluster.Established(Flows, services, _reply);
         int ring = 1024;
         _ring = new FramePool(ring);
         for (int k = 0; k < ring; k++)
