@@ -55,15 +55,14 @@ public static class DnsCommand
 
             if (pr.GetValue(batch) is { } file)
             {
-                int line = 0;
+                int line = 0, failed = 0;
                 foreach (string text in File.ReadLines(file))
                 {
                     line++;
                     if (string.IsNullOrWhiteSpace(text)) continue;
-                    (string qname, ushort qtype) = DnsProbe.ParseBatchLine(file, line, text);
-                    DnsText.Write(Console.Out, qname, qtype, probe.Ask(qname, qtype), asJson);
+                    if (!DnsBatch.WriteLine(Console.Out, probe, file, line, text, asJson)) failed++;
                 }
-                return 0;
+                return failed == 0 ? 0 : 1;
             }
             if (pr.GetValue(name) is not { } qn) throw new UsageException("dns needs a NAME (or --batch FILE)");
             ushort t = DnsType.Parse(pr.GetValue(type)!);

@@ -49,7 +49,8 @@ public sealed class DnsProbe : IDisposable
     {
         try
         {
-            var o = JsonNode.Parse(text)!.AsObject();
+            // "null" parses to no node at all: not an object either.
+            var o = JsonNode.Parse(text)?.AsObject() ?? throw new TraceInputException($"{file}:{line}: not a JSON object: null");
             string qname = (string?)o["qname"] ?? throw new TraceInputException($"{file}:{line}: no \"qname\"");
             string tname = (string?)o["qtype"] ?? "A";
             ushort t = DnsType.Parse(tname);
