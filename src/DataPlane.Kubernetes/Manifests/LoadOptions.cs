@@ -2,7 +2,7 @@ using DataPlane.Packets;
 
 namespace DataPlane.Kubernetes.Manifests;
 
-/// <summary>How <see cref="ManifestLoader"/> reads: the CLI's --strict, --service-cidr and what "-" (stdin) holds.</summary>
+/// <summary>How <see cref="ManifestLoader"/> reads: the CLI's --strict, --service-cidr, -n and what "-" (stdin) holds.</summary>
 public sealed record LoadOptions
 {
     /// <summary>
@@ -13,6 +13,13 @@ public sealed record LoadOptions
 
     /// <summary>--service-cidr: the service ranges when the manifests hold no ServiceCIDR object.</summary>
     public IReadOnlyList<Cidr4> ServiceCidrs { get; init; } = [];
+
+    /// <summary>
+    /// kubectl's -n/--namespace: objects of namespaced kinds without metadata.namespace go there (<c>kubectl apply -n
+    /// argocd -f install.yaml</c>), and one naming another namespace is kubectl's error. Null: "default", and objects
+    /// keep the namespaces they name.
+    /// </summary>
+    public string? Namespace { get; init; }
 
     /// <summary>The bytes a path "-" stands for (standard input, read once by the caller so reloads see the same text).</summary>
     public byte[]? Stdin { get; init; }

@@ -7,25 +7,30 @@ namespace DataPlane.Kubernetes.Manifests;
 
 public sealed partial class ManifestLoader
 {
-    /// <summary>Reads metadata.name (and namespace), validates them and names the scope so later errors say "Kind ns/name".</summary>
-    private static (string Name, string? Namespace) ReadMetadata(YamlField obj, bool namespaced, bool dns1035Name = false)
+    /// <summary>
+    /// Reads metadata.name (and namespace), validates them as the API server's ValidateObjectMeta does, with its
+    /// messages, and names the scope so later errors say "Kind ns/name". The name rule is the kind's
+    /// (<see cref="ServedKinds"/>): Service names become DNS labels (&lt;svc&gt;.&lt;ns&gt;.svc), hence RFC 1035
+    /// (ValidateServiceName = NameIsDNS1035Label); Namespace and StatefulSet names are RFC 1123 labels; the others
+    /// RFC 1123 subdomains (NameIsDNSSubdomain). A namespace is an RFC 1123 label (ValidateNamespaceName).
+    /// </summary>
+    private static (string Name, string? Namespace) ReadMetadata(YamlField obj, bool namespaced)
     {
         var meta = obj["metadata"];
         var nameField = meta["name"];
         var name = RequiredString(nameField);
-        // Service names become DNS labels (<svc>.<ns>.svc), hence RFC 1035 (apimachinery NameIsDNS1035Label);
-        // other kinds only need to be DNS subdomains (NameIsDNSSubdomain).
-        if (dns1035Name ? !Dns1035Label().IsMatch(name) : !DnsSubdomain().IsMatch(name))
-            throw nameField.Error($"\"{name}\" is not a valid name ({(dns1035Name ? "RFC 1035 label" : "RFC 1123 subdomain")}: lowercase letters, digits and '-'{(dns1035Name ? ", starting with a letter" : " and '.'")})");
+        var rule = ServedKinds.Find(obj.Scope.ApiVersion ?? "", obj.Scope.Kind ?? "")?.Name ?? NameRule.Subdomain;
+        if (ApiValidation.Check(rule, name) is { Count: > 0 } nameErrors)
+            throw nameField.Error(ApiValidation.Invalid(name, nameErrors));
         string? ns = null;
         if (namespaced)
         {
-            // kubectl fills in the context namespace, "default" unless told otherwise.
+            // kubectl fills in its -n, else the context namespace, "default" unless told otherwise.
             ns = meta["namespace"].String();
             if (string.IsNullOrEmpty(ns))
-                ns = "default";
-            else if (!Dns1123Label().IsMatch(ns))
-                throw meta["namespace"].Error($"\"{ns}\" is not a valid namespace (RFC 1123 label)");
+                ns = obj.Scope.DefaultNamespace;
+            else if (ApiValidation.IsDns1123Label(ns) is { Count: > 0 } nsErrors)
+                throw meta["namespace"].Error(ApiValidation.Invalid(ns, nsErrors));
         }
         obj.Scope.Name = name;
         obj.Scope.Namespace = ns;
@@ -149,20 +154,9 @@ public sealed partial class ManifestLoader
     private static IReadOnlyDictionary<string, string> ReadLabels(YamlField obj) =>
         obj["metadata"]["labels"].StringMap() ?? new Dictionary<string, string>();
 
-    private static bool IsDns1123Label(string s) => Dns1123Label().IsMatch(s);
-
     /// <summary>IANA_SVC_NAME (validation <c>IsValidPortName</c>): at most 15 characters, a letter somewhere, no "--".</summary>
     private static bool IsIanaServiceName(string s) =>
         s.Length <= 15 && IanaName().IsMatch(s) && s.Any(char.IsAsciiLetterLower) && !s.Contains("--");
-
-    [GeneratedRegex(@"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")]
-    private static partial Regex Dns1123Label();
-
-    [GeneratedRegex(@"^[a-z]([-a-z0-9]{0,61}[a-z0-9])?$")]
-    private static partial Regex Dns1035Label();
-
-    [GeneratedRegex(@"^(?=.{1,253}$)[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")]
-    private static partial Regex DnsSubdomain();
 
     [GeneratedRegex(@"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")]
     private static partial Regex IanaName();

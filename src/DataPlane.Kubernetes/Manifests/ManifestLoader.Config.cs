@@ -24,8 +24,9 @@ public sealed partial class ManifestLoader
         };
     }
 
+    /// <summary>kube-system/kube-proxy; a ConfigMap without a namespace is in the one kubectl's -n gives it.</summary>
     private static bool IsKubeProxyConfigMap(YamlField obj) =>
-        obj["metadata"]["namespace"].Node is YamlDotNet.RepresentationModel.YamlScalarNode { Value: "kube-system" }
+        (obj["metadata"]["namespace"].Node is YamlDotNet.RepresentationModel.YamlScalarNode { Value: { Length: > 0 } ns } ? ns : obj.Scope.DefaultNamespace) == "kube-system"
         && obj["metadata"]["name"].Node is YamlDotNet.RepresentationModel.YamlScalarNode { Value: "kube-proxy" };
 
     /// <summary>
@@ -67,12 +68,24 @@ public sealed partial class ManifestLoader
 
     // Fields and defaults from k8s.io/kube-proxy/config/v1alpha1 types.go and pkg/proxy/apis/config/v1alpha1/defaults.go.
     // kube-proxy itself parses its CIDRs with ParseCIDRSloppy, hence the lenient parsing.
+    private bool _proxyConfigFromConfigMap;
+
     private void ReadProxyConfig(YamlField obj, bool fromConfigMap = false)
     {
         if (_proxyConfig is not null)
         {
-            throw obj.Scope.Error("", $"duplicate object; a KubeProxyConfiguration was already defined in {_proxyConfig.SourceFile}");
+            // The kube-proxy ConfigMap is an API object: applied again, the later one wins (see Add). A
+            // KubeProxyConfiguration file is kube-proxy's --config, of which there is one.
+            if (!(fromConfigMap && _proxyConfigFromConfigMap))
+            {
+                var e = obj.Scope.Error("", $"duplicate object; a KubeProxyConfiguration was already defined in {_proxyConfig.SourceFile}");
+                e.RefusedBy = "kube-proxy";
+                throw e;
+            }
+            _warnings.Add($"{obj.Scope.File}: ConfigMap kube-system/kube-proxy: defined again (document {obj.Scope.Document}); it replaces the definition in " +
+                $"{_proxyConfig.SourceFile}, as kubectl apply applies its inputs in order and the later one wins");
         }
+        _proxyConfigFromConfigMap = fromConfigMap;
         if (!fromConfigMap && obj["metadata"]["name"].String() is { Length: > 0 } name)
             obj.Scope.Name = name;
 

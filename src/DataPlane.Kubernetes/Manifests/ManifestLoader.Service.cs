@@ -6,7 +6,7 @@ public sealed partial class ManifestLoader
     // validation (pkg/apis/core/validation ValidateService), restricted to the fields the data plane reads.
     private static Service ReadService(YamlField obj)
     {
-        var (name, ns) = ReadMetadata(obj, namespaced: true, dns1035Name: true);
+        var (name, ns) = ReadMetadata(obj, namespaced: true);
         var spec = obj["spec"];
 
         var type = ReadEnum(spec["type"], ServiceType.ClusterIP, "service type",
@@ -16,8 +16,17 @@ public sealed partial class ManifestLoader
         var ports = ReadServicePorts(spec, type, mode);
 
         var externalName = spec["externalName"].String();
-        if (type == ServiceType.ExternalName && string.IsNullOrEmpty(externalName))
-            throw spec["externalName"].Error("required for type ExternalName");
+        if (type == ServiceType.ExternalName)
+        {
+            // ValidateService: the value (a CNAME) may end with a dot to denote it as fully qualified; what is left
+            // must be a lowercase RFC 1123 subdomain (ValidateDNS1123Subdomain) — so a look-alike character pasted
+            // from a tutorial (an en-dash for '-') is refused instead of reaching the wire.
+            var cname = externalName?.EndsWith('.') == true ? externalName[..^1] : externalName;
+            if (string.IsNullOrEmpty(cname))
+                throw spec["externalName"].Error("required for type ExternalName");
+            if (ApiValidation.IsDns1123Subdomain(cname) is { Count: > 0 } cnameErrors)
+                throw spec["externalName"].Error(ApiValidation.Invalid(cname, cnameErrors));
+        }
 
         var sessionAffinity = ReadEnum(spec["sessionAffinity"], SessionAffinity.None, "session affinity",
             SessionAffinity.None, SessionAffinity.ClientIP);
@@ -153,8 +162,9 @@ public sealed partial class ManifestLoader
             // Endpoints are matched to service ports by name, so names must exist when there is a choice.
             if (name.Length == 0 && items.Count > 1)
                 throw item["name"].Error("required when the service has more than one port");
-            if (name.Length > 0 && !IsDns1123Label(name))
-                throw item["name"].Error($"\"{name}\" is not a valid port name (RFC 1123 label)");
+            // ValidateServicePort: a port name is an RFC 1123 label (it is the _<port>._<proto> of SRV records).
+            if (name.Length > 0 && ApiValidation.IsDns1123Label(name) is { Count: > 0 } nameErrors)
+                throw item["name"].Error(ApiValidation.Invalid(name, nameErrors));
             if (name.Length > 0 && !names.Add(name))
                 throw item["name"].Error($"duplicate port name \"{name}\"");
 

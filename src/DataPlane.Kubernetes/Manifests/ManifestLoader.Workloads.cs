@@ -263,16 +263,6 @@ public sealed partial class ManifestLoader
         };
     }
 
-    private void AddWorkload(Workload w)
-    {
-        var key = (w.Kind.ToString(), w.Namespace, w.Name);
-        if (_seen.TryGetValue(key, out var first))
-            throw new ManifestException(w.SourceFile, $"{w.Kind} {w.Key}", "metadata.name",
-                $"duplicate object; already defined in {first.SourceFile} (document {first.Document})");
-        _seen.Add(key, w);
-        _workloads.Add(w);
-    }
-
     /// <summary>
     /// The template as one string with mapping keys in ordinal order, the readiness annotation left out (it is the
     /// emulator's switch, not part of the pod; flipping it must not roll the Deployment to a new ReplicaSet).

@@ -31,7 +31,7 @@ public sealed partial class ManifestLoader
     private readonly List<Workload> _workloads = [];
     private KubeProxyConfig? _proxyConfig;
 
-    /// <summary>First definition of each (kind, namespace, name), for the duplicate check.</summary>
+    /// <summary>The definition in force of each (kind, namespace, name), which a later definition replaces.</summary>
     private readonly Dictionary<(string Kind, string? Namespace, string Name), ManifestObject> _seen = [];
 
     private ManifestLoader(LoadOptions options) => _options = options;
@@ -203,9 +203,28 @@ public sealed partial class ManifestLoader
     private void LoadText(string file, byte[] bytes)
     {
         string text = Decode(file, bytes);
+        // kubectl's decoder (apimachinery yaml.NewYAMLOrJSONDecoder) reads a text that starts with '{' as a stream of
+        // JSON objects, one after another (`kubectl get -o json` of several resources piped together, `jq -c`).
+        if (JsonStream.Split(file, text) is { } values)
+        {
+            int document = 0;
+            foreach (var value in values)
+                LoadYaml(file, value.Text, ++document - 1, value.Line, value.Column);
+            return;
+        }
+        LoadYaml(file, text, 0, 0, 0);
+    }
+
+    /// <summary>
+    /// Reads the YAML documents of <paramref name="text"/>, numbered from <paramref name="documentOffset"/> + 1. For one
+    /// value of a JSON stream, <paramref name="lineOffset"/>/<paramref name="columnOffset"/> say where it starts in the
+    /// file, so syntax errors point into the file, not into the value.
+    /// </summary>
+    private void LoadYaml(string file, string text, int documentOffset, int lineOffset, int columnOffset)
+    {
         var parser = new DocumentCountingParser(new Parser(new StringReader(text)));
         var builder = new YamlTreeBuilder(parser);
-        int document = 0;
+        int document = documentOffset;
         while (true)
         {
             YamlNode? root;
@@ -215,14 +234,14 @@ public sealed partial class ManifestLoader
             }
             catch (YamlException e)
             {
-                throw new ManifestException(file, $"document {Math.Max(parser.Documents, 1)}", null,
-                    $"line {e.Start.Line}, column {e.Start.Column}: YAML syntax error: {StripMark(e.Message)}", e);
+                throw new ManifestException(file, $"document {documentOffset + Math.Max(parser.Documents, 1)}", null,
+                    $"line {e.Start.Line + lineOffset}, column {e.Start.Column + (e.Start.Line == 1 ? columnOffset : 0)}: YAML syntax error: {StripMark(e.Message)}", e);
             }
             catch (Exception e) when (e is not ManifestException)
             {
                 var mark = parser.Current?.Start;
-                throw new ManifestException(file, $"document {Math.Max(parser.Documents, 1)}", null,
-                    $"line {mark?.Line}, column {mark?.Column}: YAML error: {e.Message}", e);
+                throw new ManifestException(file, $"document {documentOffset + Math.Max(parser.Documents, 1)}", null,
+                    $"line {mark?.Line + lineOffset}, column {mark?.Column + (mark?.Line == 1 ? columnOffset : 0)}: YAML error: {e.Message}", e);
             }
             if (root is null)
                 break;
@@ -230,148 +249,207 @@ public sealed partial class ManifestLoader
             // An empty document (a stray "---", a comments-only file) carries no object; kubectl skips it too.
             if (YamlField.IsNull(root))
                 continue;
-            var scope = new ObjectScope(file, document, null);
+            var scope = new ObjectScope(file, document, null) { DefaultNamespace = DefaultNamespace };
             if (root is not YamlMappingNode)
                 throw scope.Error("", "expected a mapping (a Kubernetes object)");
-            ReadObject(new YamlField(root, "", scope), inList: false);
+            ReadDocument(new YamlField(root, "", scope));
         }
     }
+
+    /// <summary>kubectl's -n (<see cref="LoadOptions.Namespace"/>), else its context's default namespace.</summary>
+    private string DefaultNamespace => string.IsNullOrEmpty(_options.Namespace) ? "default" : _options.Namespace;
 
     private static string StripMark(string message) => MarkPrefix().Replace(message, "");
 
     [GeneratedRegex(@"^\(Line: \d+, Col: \d+, Idx: \d+\) - \(Line: \d+, Col: \d+, Idx: \d+\): ")]
     private static partial Regex MarkPrefix();
 
-    private void ReadObject(YamlField obj, bool inList)
+    /// <summary>
+    /// One document: an object, or a list of them. kubectl's resource builder flattens every list it is given
+    /// (cli-runtime FlattenListVisitor, nested lists too): <c>kind: List</c> and the typed lists the API server and
+    /// client libraries return (<c>ServiceList</c>, <c>PodList</c>… from <c>kubectl get --raw</c>), whose items carry no
+    /// kind and apiVersion of their own and take them from the list (apimachinery unstructured <c>decodeToList</c>:
+    /// the list's kind without "List", the list's apiVersion). Items are read in the order written, with an explicit
+    /// stack so that no nesting of lists can overflow the call stack.
+    /// </summary>
+    private void ReadDocument(YamlField document)
     {
-        var apiVersion = obj["apiVersion"].String();
-        var kind = obj["kind"].String();
-        if (string.IsNullOrEmpty(apiVersion))
-            throw obj["apiVersion"].Error("required");
-        if (string.IsNullOrEmpty(kind))
-            throw obj["kind"].Error("required");
-
-        if (kind == "List" && !inList)
+        var work = new Stack<YamlField>();
+        work.Push(document);
+        while (work.Count > 0)
         {
-            if (apiVersion != "v1")
-                throw obj["apiVersion"].Error($"\"{apiVersion}\" is not a valid apiVersion for kind List (expected v1)");
-            foreach (var item in obj["items"].Items())
+            var obj = work.Pop();
+            var apiVersion = obj["apiVersion"].String();
+            var kind = obj["kind"].String();
+            if (string.IsNullOrEmpty(apiVersion) && string.IsNullOrEmpty(kind) && obj.Scope.InheritedApiVersion is not null)
             {
-                var scope = new ObjectScope(obj.Scope.File, obj.Scope.Document, item.Path);
+                apiVersion = obj.Scope.InheritedApiVersion;
+                kind = obj.Scope.InheritedKind;
+            }
+            if (string.IsNullOrEmpty(apiVersion))
+                throw obj["apiVersion"].Error("required");
+            if (string.IsNullOrEmpty(kind))
+                throw obj["kind"].Error("required");
+
+            if (!IsList(obj, kind))
+            {
+                ReadObject(obj, apiVersion, kind);
+                continue;
+            }
+            if (kind == "List" && apiVersion != "v1")
+                throw obj["apiVersion"].Error($"\"{apiVersion}\" is not a valid apiVersion for kind List (expected v1)");
+            var items = obj["items"].Items().ToList();
+            for (int i = items.Count - 1; i >= 0; i--)
+            {
+                var item = items[i];
+                var scope = new ObjectScope(obj.Scope.File, obj.Scope.Document, obj.Scope.ItemPath is null ? item.Path : obj.Scope.ItemPath + "." + item.Path)
+                {
+                    DefaultNamespace = obj.Scope.DefaultNamespace,
+                    InheritedKind = kind[..^"List".Length],
+                    InheritedApiVersion = apiVersion,
+                };
                 if (item.Node is not YamlMappingNode)
                     throw scope.Error("", "expected a mapping (a Kubernetes object)");
-                ReadObject(new YamlField(item.Node, "", scope), inList: true);
+                work.Push(new YamlField(item.Node, "", scope));
             }
-            return;
-        }
-
-        string group = apiVersion.Contains('/') ? apiVersion[..apiVersion.IndexOf('/')] : "";
-        obj.Scope.Kind = kind;
-        // A modelled kind written under another built-in group (`v1` Deployment, `apps/v1` Service) is no CRD of the same
-        // name: the API server has no such kind there and refuses it ("no matches for kind").
-        if (KnownGroup(kind) is { } home && home != group && group is "" or "apps" or "discovery.k8s.io" or "networking.k8s.io")
-            Expect(obj, apiVersion, ServedVersion(kind));
-        if (Dispatch(kind, group, apiVersion, obj))
-        {
-            CheckFields(obj, kind);
-        }
-        else
-        {
-            // A kind DataPlane does not model (or a kind of the same name in another API group, e.g. a Knative
-            // Service): skipped like kubectl would apply it elsewhere, counted for one summary line.
-            string label = KnownGroup(kind) is { } modelled && modelled != group ? $"{kind}.{group}" : kind;
-            if (_options.Strict)
-            {
-                var e = obj["kind"].Error($"{label} ({apiVersion}) is not a kind DataPlane models (--strict)");
-                e.RefusedBy = null;
-                throw e;
-            }
-            _skipped[label] = _skipped.GetValueOrDefault(label) + 1;
-            NoteNamespace(obj["metadata"]["namespace"].Node is YamlScalarNode ns ? ns.Value : null);
         }
     }
 
     /// <summary>
-    /// The kinds DataPlane models: one case each, with the API versions the API server serves them under. Returns
-    /// false for a kind it does not model, which the caller skips. A modelled kind's group with a version the API
-    /// server does not serve is the API server's own error ("no matches for kind").
+    /// <c>kind: List</c>, or a typed list: a kind ending in "List" with an <c>items</c> field (what makes apimachinery's
+    /// unstructured decoder read a list). A "ServiceList" without items is an object of an unknown kind.
     /// </summary>
-    private bool Dispatch(string kind, string group, string apiVersion, YamlField obj)
+    private static bool IsList(YamlField obj, string kind) =>
+        kind == "List" || (kind.EndsWith("List", StringComparison.Ordinal) && kind.Length > "List".Length
+            && obj.Node is YamlMappingNode map && map.Children.Any(e => e.Key is YamlScalarNode { Value: "items" }));
+
+    /// <summary>
+    /// One object: read when DataPlane models its kind, skipped (one summary line) when the API server serves it but
+    /// DataPlane does not model it or when it is a CRD's, refused when a built-in group does not serve it
+    /// (<see cref="ServedKinds"/>).
+    /// </summary>
+    private void ReadObject(YamlField obj, string apiVersion, string kind)
+    {
+        string group = ServedKinds.GroupOf(apiVersion);
+        obj.Scope.Kind = kind;
+        obj.Scope.ApiVersion = apiVersion;
+        var served = ServedKinds.Find(apiVersion, kind);
+        if (served is null && ServedKinds.IsBuiltInGroup(group))
+        {
+            // The REST mapper of a built-in group/version finds no such kind: kubectl's "no matches for kind"
+            // (meta.NoKindMatchError). A kind served elsewhere gets a hint (`v1` Deployment: apps/v1).
+            var elsewhere = ServedKinds.VersionsServing(kind).ToList();
+            throw obj["apiVersion"].Error($"no matches for kind \"{kind}\" in version \"{apiVersion}\""
+                + (elsewhere.Count > 0 ? $" (the API server serves it as {string.Join(" or ", elsewhere)})" : ""));
+        }
+        if (served is { Namespaced: true })
+            CheckNamespaceParam(obj);
+        if (served is not null && Dispatch(kind, group, obj))
+        {
+            CheckFields(obj, kind);
+            return;
+        }
+        if (served is not null)
+            ValidateSkippedMetadata(obj, served);
+        // A kind DataPlane does not model (or a kind of the same name in another API group, e.g. a Knative
+        // Service): skipped like kubectl would apply it elsewhere, counted for one summary line.
+        string label = served is null && ServedKinds.IsBuiltInKindOfAnotherGroup(kind, group) ? $"{kind}.{group}" : kind;
+        if (_options.Strict)
+        {
+            var e = obj["kind"].Error($"{label} ({apiVersion}) is not a kind DataPlane models (--strict)");
+            e.RefusedBy = null;
+            throw e;
+        }
+        _skipped[label] = _skipped.GetValueOrDefault(label) + 1;
+        var written = obj["metadata"]["namespace"].Node is YamlScalarNode ns ? ns.Value : null;
+        NoteNamespace(served is { Namespaced: true } && string.IsNullOrEmpty(written) ? obj.Scope.DefaultNamespace : written);
+    }
+
+    /// <summary>
+    /// kubectl's -n: an object that names another namespace is kubectl's own refusal (cli-runtime resource
+    /// <c>RequireNamespace</c>, which kubectl apply uses once --namespace is given); one without a namespace gets it
+    /// (<see cref="ReadMetadata"/>). Only namespaced kinds: kubectl ignores the flag for cluster-scoped ones. Without
+    /// -n, objects keep the namespaces they name.
+    /// </summary>
+    private void CheckNamespaceParam(YamlField obj)
+    {
+        if (string.IsNullOrEmpty(_options.Namespace))
+            return;
+        var meta = obj["metadata"];
+        if (meta["namespace"].Node is not YamlScalarNode { Value: { Length: > 0 } written } || YamlField.IsNull(meta["namespace"].Node!) || written == _options.Namespace)
+            return;
+        if (meta["name"].Node is YamlScalarNode { Value: { Length: > 0 } name })
+        {
+            obj.Scope.Name = name;
+            obj.Scope.Namespace = written;
+        }
+        var e = meta["namespace"].Error($"the namespace from the provided object \"{written}\" does not match the namespace \"{_options.Namespace}\". You must pass '--namespace={written}' to perform this operation.");
+        e.RefusedBy = "kubectl";
+        throw e;
+    }
+
+    /// <summary>
+    /// A served kind DataPlane skips still has its name and namespace checked as the API server checks them
+    /// (ValidateObjectMeta), when the kind's rule is known: a ConfigMap named "My_Config" is refused by any cluster.
+    /// </summary>
+    private static void ValidateSkippedMetadata(YamlField obj, ServedKind served)
+    {
+        var meta = obj["metadata"];
+        if (meta["name"].Node is YamlScalarNode { Value: { Length: > 0 } name } && !YamlField.IsNull(meta["name"].Node!)
+            && ApiValidation.Check(served.Name, name) is { Count: > 0 } nameErrors)
+            throw meta["name"].Error(ApiValidation.Invalid(name, nameErrors));
+        if (served.Namespaced && meta["namespace"].Node is YamlScalarNode { Value: { Length: > 0 } ns } && !YamlField.IsNull(meta["namespace"].Node!)
+            && ApiValidation.IsDns1123Label(ns) is { Count: > 0 } nsErrors)
+            throw meta["namespace"].Error(ApiValidation.Invalid(ns, nsErrors));
+    }
+
+    /// <summary>
+    /// The kinds DataPlane models, one case each; the caller has checked that the API server serves the kind under
+    /// the object's apiVersion (<see cref="ServedKinds"/>). Returns false for a kind it does not model, which the
+    /// caller skips.
+    /// </summary>
+    private bool Dispatch(string kind, string group, YamlField obj)
     {
         switch (kind)
         {
             case "Service" when group == "":
-                return Take(_services, ReadService, obj, apiVersion, "v1");
+                Add(_services, ReadService(obj));
+                return true;
             case "EndpointSlice" when group == "discovery.k8s.io":
-                return Take(_slices, ReadEndpointSlice, obj, apiVersion, "discovery.k8s.io/v1");
+                Add(_slices, ReadEndpointSlice(obj));
+                return true;
             case "Endpoints" when group == "":
-                return Take(_endpoints, ReadEndpoints, obj, apiVersion, "v1");
+                Add(_endpoints, ReadEndpoints(obj));
+                return true;
             case "Pod" when group == "":
-                return Take(_pods, ReadPod, obj, apiVersion, "v1");
+                Add(_pods, ReadPod(obj));
+                return true;
             case "Node" when group == "":
-                return Take(_nodes, ReadNode, obj, apiVersion, "v1");
+                Add(_nodes, ReadNode(obj));
+                return true;
             case "ServiceCIDR" when group == "networking.k8s.io":
-                return Take(_serviceCidrs, ReadServiceCidr, obj, apiVersion, "networking.k8s.io/v1", "networking.k8s.io/v1beta1");
+                Add(_serviceCidrs, ReadServiceCidr(obj));
+                return true;
             case "KubeProxyConfiguration" when group == "kubeproxy.config.k8s.io":
-                Expect(obj, apiVersion, "kubeproxy.config.k8s.io/v1alpha1");
                 ReadProxyConfig(obj);
                 return true;
             case "Namespace" when group == "":
                 // Only its name matters (which namespaces exist, for DNS); nothing else of it is modelled.
-                Expect(obj, apiVersion, "v1");
                 var (nsName, _) = ReadMetadata(obj, namespaced: false);
-                if (!Dns1123Label().IsMatch(nsName))
-                    throw obj["metadata"]["name"].Error($"\"{nsName}\" is not a valid namespace name (RFC 1123 label)");
                 NoteNamespace(nsName);
                 return true;
             case "ConfigMap" when group == "" && IsKubeProxyConfigMap(obj):
-                Expect(obj, apiVersion, "v1");
                 ReadKubeProxyConfigMap(obj);
                 return true;
             case "Deployment" or "ReplicaSet" or "StatefulSet" or "DaemonSet" when group == "apps":
-                Expect(obj, apiVersion, "apps/v1");
-                AddWorkload(ReadWorkload(obj, Enum.Parse<WorkloadKind>(kind)));
+                Add(_workloads, ReadWorkload(obj, Enum.Parse<WorkloadKind>(kind)), kind);
                 return true;
             case "ReplicationController" when group == "":
-                Expect(obj, apiVersion, "v1");
-                AddWorkload(ReadWorkload(obj, WorkloadKind.ReplicationController));
+                Add(_workloads, ReadWorkload(obj, WorkloadKind.ReplicationController), kind);
                 return true;
             default:
                 return false;
         }
-    }
-
-    /// <summary>A modelled kind served as <paramref name="served"/>: checks the version, reads the object and records it.</summary>
-    private bool Take<T>(List<T> list, Func<YamlField, T> read, YamlField obj, string apiVersion, params string[] served) where T : ManifestObject
-    {
-        Expect(obj, apiVersion, served);
-        Add(list, read(obj));
-        return true;
-    }
-
-    /// <summary>The group a modelled kind lives in, so "Service.serving.knative.dev" is told apart from a core Service.</summary>
-    private static string ServedVersion(string kind) => KnownGroup(kind) switch
-    {
-        "" => "v1",
-        "kubeproxy.config.k8s.io" => "kubeproxy.config.k8s.io/v1alpha1",
-        var g => g + "/v1",
-    };
-
-    private static string? KnownGroup(string kind) => kind switch
-    {
-        "Service" or "Endpoints" or "Pod" or "Node" or "Namespace" => "",
-        "EndpointSlice" => "discovery.k8s.io",
-        "ServiceCIDR" => "networking.k8s.io",
-        "KubeProxyConfiguration" => "kubeproxy.config.k8s.io",
-        "Deployment" or "ReplicaSet" or "StatefulSet" or "DaemonSet" => "apps",
-        "ReplicationController" => "",
-        _ => null,
-    };
-
-    private static void Expect(YamlField obj, string apiVersion, params string[] served)
-    {
-        if (!served.Contains(apiVersion))
-            throw obj["apiVersion"].Error($"no matches for kind \"{obj.Scope.Kind}\" in version \"{apiVersion}\" (the API server serves it as {string.Join(" or ", served)})");
     }
 
     /// <summary>Records a namespace as existing: a Namespace object, or a namespace an object names.</summary>
@@ -381,22 +459,37 @@ public sealed partial class ManifestLoader
             _namespaces.Add(ns);
     }
 
-    private void Add<T>(List<T> list, T item) where T : ManifestObject
+    /// <summary>
+    /// Records an object. An object defined again (same kind, namespace and name) replaces the earlier definition
+    /// where it stood, with one warning naming both places: <c>kubectl apply -f a.yaml -f b.yaml</c> applies its inputs
+    /// in order, so the later one is what the cluster ends up with. The same holds inside one file — kubectl apply
+    /// applies a file's objects one by one in order, each apply of the same object patching it again — so a
+    /// duplicate inside a file is the same replacement, not an error. Keeping the earlier position keeps the order of
+    /// objects (which decides, e.g., which of two services sharing an external IP wins) independent of the redefinition,
+    /// as <see cref="ClusterManifests.Apply"/> does for --apply-at.
+    /// </summary>
+    private void Add<T>(List<T> list, T item, string? kind = null) where T : ManifestObject
     {
-        var key = (typeof(T).Name, item.Namespace, item.Name);
-        if (_seen.TryGetValue(key, out var first))
+        kind ??= LabelKind(item);
+        var key = (kind, item.Namespace, item.Name);
+        if (_seen.TryGetValue(key, out var earlier))
         {
-            throw new ManifestException(item.SourceFile, LabelOf(item), "metadata.name",
-                $"duplicate object; already defined in {first.SourceFile} (document {first.Document})");
+            int at = list.FindIndex(o => ReferenceEquals(o, earlier));
+            list[at] = item;
+            _warnings.Add($"{item.SourceFile}: {kind} {item.Key}: defined again (document {item.Document}); it replaces the definition in " +
+                $"{earlier.SourceFile} (document {earlier.Document}), as kubectl apply applies its inputs in order and the later one wins");
         }
-        _seen.Add(key, item);
-        list.Add(item);
+        else
+        {
+            list.Add(item);
+        }
+        _seen[key] = item;
         NoteNamespace(item.Namespace);
     }
 
-    private static string LabelOf(ManifestObject o) => o switch
+    private static string LabelKind(ManifestObject o) => o switch
     {
-        ServiceCidr => "ServiceCIDR " + o.Key,
-        _ => o.GetType().Name + " " + o.Key,
+        ServiceCidr => "ServiceCIDR",
+        _ => o.GetType().Name,
     };
 }

@@ -11,7 +11,24 @@ internal sealed class ObjectScope(string file, int document, string? itemPath)
     /// <summary>"items[3]" for an object inside a kind: List, otherwise null.</summary>
     public string? ItemPath { get; } = itemPath;
 
+    /// <summary>
+    /// The namespace an object without metadata.namespace goes to: kubectl's -n, else the context's "default".
+    /// </summary>
+    public string DefaultNamespace { get; init; } = "default";
+
+    /// <summary>
+    /// For an item of a typed list (ServiceList): the kind and apiVersion it takes when it names neither, as the API
+    /// server returns them (apimachinery unstructured <c>decodeToList</c> sets them from the list's).
+    /// </summary>
+    public string? InheritedKind { get; init; }
+
+    /// <inheritdoc cref="InheritedKind"/>
+    public string? InheritedApiVersion { get; init; }
+
     public string? Kind { get; set; }
+
+    /// <summary>The object's apiVersion once read (a typed list's item may inherit it).</summary>
+    public string? ApiVersion { get; set; }
     public string? Namespace { get; set; }
     public string? Name { get; set; }
 
@@ -25,6 +42,10 @@ internal sealed class ObjectScope(string file, int document, string? itemPath)
     /// <summary>A validation error of this object: what the API server (kube-proxy, for its configuration) refuses too.</summary>
     public ManifestException Error(string fieldPath, string problem) => new(File, Label, fieldPath, problem)
     {
-        RefusedBy = Kind is null ? null : Kind is "KubeProxyConfiguration" or "ConfigMap" ? "kube-proxy" : "kube-apiserver",
+        // The kube-proxy ConfigMap's embedded configuration is kube-proxy's to refuse; the ConfigMap itself (its name, its
+        // namespace) is the API server's, like any other object.
+        RefusedBy = Kind is null ? null
+            : Kind is "KubeProxyConfiguration" || (Kind is "ConfigMap" && fieldPath.StartsWith("data[config.conf]", StringComparison.Ordinal)) ? "kube-proxy"
+            : "kube-apiserver",
     };
 }
