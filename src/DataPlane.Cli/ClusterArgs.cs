@@ -35,6 +35,8 @@ public sealed class ClusterArgs
         AllowMultipleArgumentsPerToken = false,
     };
 
+    /// <summary>kubectl's -n: the namespace of objects that name none (the loader's <see cref="LoadOptions.Namespace"/>).</summary>
+    public Option<string?> Namespace { get; } = new("--namespace", "-n") { Description = "Namespace for objects that name none; an object naming another is an error (kubectl apply -n)" };
     public Option<string> Node { get; } = new("--node") { Description = "Name of the Node whose data plane to emulate (default: the first node, of the manifests or of the emulated topology)" };
     public Option<string> LoadBalancerPool { get; } = new("--lb-pool")
     {
@@ -67,6 +69,7 @@ public sealed class ClusterArgs
         c.Options.Add(MaglevSize);
         c.Options.Add(Cluster);
         c.Options.Add(Strict);
+        c.Options.Add(Namespace);
         c.Options.Add(ServiceCidr);
         c.Options.Add(Node);
         c.Options.Add(NodePortRange);
@@ -74,11 +77,11 @@ public sealed class ClusterArgs
     }
 
     /// <summary>Loads the manifests; the loader's warnings go to stderr, one line each.</summary>
-    public ClusterManifests Load(ParseResult pr) => LoadManifests(pr, Cluster, Strict, ServiceCidr);
+    public ClusterManifests Load(ParseResult pr) => LoadManifests(pr, Cluster, Strict, ServiceCidr, Namespace);
 
     /// <summary>The loading half, for commands (env) that take --cluster without the compile options.</summary>
-    public static ClusterManifests LoadManifests(ParseResult pr, Option<string[]> cluster, Option<bool> strict, Option<string[]> serviceCidr) =>
-        ControlPlane.Load(pr.GetValue(cluster) ?? [], LoadOptionsOf(pr, cluster, strict, serviceCidr), Warn);
+    public static ClusterManifests LoadManifests(ParseResult pr, Option<string[]> cluster, Option<bool> strict, Option<string[]> serviceCidr, Option<string?>? ns = null) =>
+        ControlPlane.Load(pr.GetValue(cluster) ?? [], LoadOptionsOf(pr, cluster, strict, serviceCidr, ns), Warn);
 
     /// <summary>Loads and compiles; the loader's and endpoints controller's warnings go to stderr prefixed like errors.</summary>
     public MapSet Compile(ParseResult pr) => Compile(pr, Load(pr));
@@ -93,11 +96,11 @@ public sealed class ClusterArgs
 
     /// <summary>A control plane that keeps the manifests and ids for later changes (replay --apply-at, live reloads).</summary>
     public ControlPlane CreateControlPlane(ParseResult pr) =>
-        new(pr.GetValue(Cluster) ?? [], LoadOptionsOf(pr, Cluster, Strict, ServiceCidr), pr.GetValue(Node), Options(pr));
+        new(pr.GetValue(Cluster) ?? [], LoadOptionsOf(pr, Cluster, Strict, ServiceCidr, Namespace), pr.GetValue(Node), Options(pr));
 
     static void Warn(string w) => Console.Error.WriteLine($"dataplane: warning: {w}");
 
-    static LoadOptions LoadOptionsOf(ParseResult pr, Option<string[]> cluster, Option<bool> strict, Option<string[]> serviceCidr)
+    static LoadOptions LoadOptionsOf(ParseResult pr, Option<string[]> cluster, Option<bool> strict, Option<string[]> serviceCidr, Option<string?>? ns)
     {
         var cidrs = new List<Cidr4>();
         foreach (string text in (pr.GetValue(serviceCidr) ?? []).SelectMany(t => t.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries)))
@@ -114,7 +117,7 @@ public sealed class ClusterArgs
             using (Stream input = Console.OpenStandardInput()) input.CopyTo(ms);
             stdin = ms.ToArray();
         }
-        return new LoadOptions { Strict = pr.GetValue(strict), ServiceCidrs = cidrs, Stdin = stdin };
+        return new LoadOptions { Strict = pr.GetValue(strict), ServiceCidrs = cidrs, Stdin = stdin, Namespace = ns is null ? null : pr.GetValue(ns) };
     }
 
     public CompileOptions Options(ParseResult pr)
