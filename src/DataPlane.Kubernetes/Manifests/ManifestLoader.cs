@@ -6,7 +6,8 @@ using YamlDotNet.RepresentationModel;
 namespace DataPlane.Kubernetes.Manifests;
 
 /// <summary>
-/// Reads Kubernetes manifests (YAML or JSON, multi-document, kind: List) into a <see cref="ClusterManifests"/>.
+/// Reads Kubernetes manifests (YAML or JSON, multi-document, JSON object streams, kind: List and typed lists such as
+/// ServiceList) into a <see cref="ClusterManifests"/>.
 /// It accepts what a real API server accepts: kinds DataPlane does not model are skipped (one summary warning),
 /// unknown fields are ignored with a warning each (kubectl apply --validate=warn); what remains an error is what the
 /// API server would refuse for the fields we read, and every failure is a <see cref="ManifestException"/> naming
