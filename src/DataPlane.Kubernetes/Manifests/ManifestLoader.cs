@@ -303,8 +303,9 @@ public sealed partial class ManifestLoader
             for (int i = items.Count - 1; i >= 0; i--)
             {
                 var item = items[i];
-                var scope = new ObjectScope(obj.Scope.File, obj.Scope.Document, obj.Scope.ItemPath is null ? item.Path : obj.Scope.ItemPath + "." + item.Path)
+                var scope = new ObjectScope(obj.Scope.File, obj.Scope.Document, item.Path)
                 {
+                    ListScope = obj.Scope.IsListItem ? obj.Scope : null,
                     DefaultNamespace = obj.Scope.DefaultNamespace,
                     InheritedKind = kind[..^"List".Length],
                     InheritedApiVersion = apiVersion,

@@ -8,8 +8,32 @@ internal sealed class ObjectScope(string file, int document, string? itemPath)
     /// <summary>1-based index of the YAML document in the file.</summary>
     public int Document { get; } = document;
 
-    /// <summary>"items[3]" for an object inside a kind: List, otherwise null.</summary>
-    public string? ItemPath { get; } = itemPath;
+    /// <summary>
+    /// "items[3]" for an object inside a kind: List ("items[1].items[0]" in a nested one), otherwise null. Composed
+    /// from <see cref="ListScope"/> only when a message needs it, so deeply nested lists cost no path strings.
+    /// </summary>
+    public string? ItemPath
+    {
+        get
+        {
+            if (ListScope is null)
+                return itemPath;
+            var parts = new List<string>();
+            for (var s = this; s is not null; s = s.ListScope)
+                if (s.OwnItemPath is { } p) parts.Add(p);
+            parts.Reverse();
+            return string.Join(".", parts);
+        }
+    }
+
+    /// <summary>This scope's own step: the item's path inside the list that holds it.</summary>
+    private string? OwnItemPath => itemPath;
+
+    /// <summary>Whether the object is an item of a list (without composing <see cref="ItemPath"/>).</summary>
+    public bool IsListItem => itemPath is not null;
+
+    /// <summary>The scope of the list this item is in, when that list is itself an item of a list.</summary>
+    public ObjectScope? ListScope { get; init; }
 
     /// <summary>
     /// The namespace an object without metadata.namespace goes to: kubectl's -n, else the context's "default".

@@ -124,6 +124,22 @@ public class KubectlInputTests
     }
 
     [Fact]
+    public void Deeply_nested_lists_cost_what_their_bytes_cost_and_errors_still_name_the_item()
+    {
+        // 3 000 lists inside each other (go-yaml's depth limit allows about that many): flattened without recursion,
+        // and without composing a path per level (which would be quadratic).
+        const int depth = 3000;
+        var text = string.Concat(Enumerable.Repeat("{apiVersion: v1, kind: List, items: [", depth))
+            + "{apiVersion: v1, kind: Service, metadata: {name: deep}, spec: {ports: [{port: PORT}]}}"
+            + string.Concat(Enumerable.Repeat("]}", depth)) + "\n";
+        Assert.Equal("default/deep", Assert.Single(Load(text.Replace("PORT", "80", StringComparison.Ordinal)).Services).Key);
+        var (message, _) = Fails(text.Replace("PORT", "0", StringComparison.Ordinal));
+        Assert.Equal("Service default/deep: spec.ports[0].port: 0 is not a valid port (1-65535)", message);
+        var (unnamed, _) = Fails(text.Replace("metadata: {name: deep}", "metadata: {}", StringComparison.Ordinal));
+        Assert.Equal("Service in document 1 " + string.Join(".", Enumerable.Repeat("items[0]", depth)) + ": metadata.name: required", unnamed);
+    }
+
+    [Fact]
     public void Errors_inside_a_typed_list_name_the_item_and_a_typed_list_without_items_is_an_unknown_kind()
     {
         Assert.Equal("Service in document 1 items[1]: metadata.name: required",
