@@ -54,6 +54,9 @@ public sealed partial class ManifestLoader
         foreach (var item in obj["ports"].Items())
         {
             var portName = item["name"].String() ?? "";
+            // ValidateEndpointSlice validateEndpointPorts: a name, when given, is an RFC 1123 label.
+            if (portName.Length > 0 && ApiValidation.IsDns1123Label(portName) is { Count: > 0 } nameErrors)
+                throw item["name"].Error(ApiValidation.Invalid(portName, nameErrors));
             if (!names.Add(portName))
                 throw item["name"].Error($"duplicate port name \"{portName}\"");
             ports.Add(new EndpointSlicePort
@@ -90,9 +93,11 @@ public sealed partial class ManifestLoader
             foreach (var item in portItems)
             {
                 var portName = item["name"].String() ?? "";
-                // validateEndpointPort: names are required once a subset has several ports, and unique.
+                // validateEndpointPort: names are required once a subset has several ports, unique, and RFC 1123 labels.
                 if (portName.Length == 0 && portItems.Count > 1)
                     throw item["name"].Error("required when the subset has more than one port");
+                if (portName.Length > 0 && ApiValidation.IsDns1123Label(portName) is { Count: > 0 } nameErrors)
+                    throw item["name"].Error(ApiValidation.Invalid(portName, nameErrors));
                 if (!names.Add(portName))
                     throw item["name"].Error($"duplicate port name \"{portName}\"");
                 ports.Add(new EndpointPort(portName, ReadPort(item["port"], required: true)!.Value, ReadProtocol(item["protocol"])));
