@@ -1,6 +1,5 @@
 using System.CommandLine;
 using DataPlane.IO.Text;
-using DataPlane.Kubernetes;
 using DataPlane.Kubernetes.Inventory;
 
 namespace DataPlane.Cli;
@@ -17,8 +16,7 @@ public static class ClusterCommand
         cmd.Options.Remove(clusterArgs.Node); // the whole cluster, not one node's view
         cmd.SetAction(pr => Errors.Guard(() =>
         {
-            var options = clusterArgs.Options(pr);
-            ClusterInventory inventory = ControlPlane.Boundary(() => ClusterInventory.Build(clusterArgs.Load(pr), options));
+            ClusterInventory inventory = clusterArgs.Resolve(pr).Inventory;
             if (pr.GetValue(json)) ClusterListing.WriteJson(Console.Out, inventory);
             else ClusterListing.WriteText(Console.Out, inventory);
             return 0;

@@ -55,12 +55,19 @@ public readonly record struct TraceRequest(byte Proto, uint Src, ushort SrcPort,
     /// <summary>One line of a <c>--batch</c> file: <c>{"src","dst","proto"}</c> (proto default tcp); errors name file and line.</summary>
     public static TraceRequest ParseBatchLine(string file, int line, string text, Explainer? explainer)
     {
+        var (src, dst, proto) = ParseBatchFields(file, line, text);
+        if (!TryParse(src, dst, proto, $"{file}:{line}", explainer, out TraceRequest r, out string? why))
+            throw new TraceInputException($"{file}:{line}: {why}");
+        return r;
+    }
+
+    /// <summary>The fields of one <c>--batch</c> line as written (src may name a pod; the caller resolves it).</summary>
+    public static (string Src, string Dst, string Proto) ParseBatchFields(string file, int line, string text)
+    {
         try
         {
             var o = JsonNode.Parse(text)!.AsObject();
-            if (!TryParse((string?)o["src"] ?? "", (string?)o["dst"] ?? "", (string?)o["proto"] ?? "tcp", $"{file}:{line}", explainer, out TraceRequest r, out string? why))
-                throw new TraceInputException($"{file}:{line}: {why}");
-            return r;
+            return ((string?)o["src"] ?? "", (string?)o["dst"] ?? "", (string?)o["proto"] ?? "tcp");
         }
         catch (JsonException e) { throw new TraceInputException($"{file}:{line}: not a JSON object: {e.Message}"); }
         catch (InvalidOperationException e) { throw new TraceInputException($"{file}:{line}: {e.Message}"); }

@@ -72,10 +72,12 @@ public static class WorkloadExpander
         if (nodes.Count > 0 && nodes[0].Generated && kp.ClusterCIDRs.Count == 0)
             kp = kp with { ClusterCIDRs = [ClusterCidrOf(nodes)] };
 
+        // The services every cluster has (the API server's, kubeadm's DNS), unless the manifests bring them.
+        var (services, slices) = EmulatedServices.Add(m.Services, m.EndpointSlices, m.Endpoints, nodes);
         return new ClusterManifests
         {
-            Services = LoadBalancerAllocator.Assign(m.Services, nodes, lbPool ?? LoadBalancerAllocator.DefaultPool, warn),
-            EndpointSlices = m.EndpointSlices,
+            Services = LoadBalancerAllocator.Assign(services, nodes, lbPool ?? LoadBalancerAllocator.DefaultPool, warn),
+            EndpointSlices = slices,
             Endpoints = m.Endpoints,
             Pods = pods,
             Nodes = nodes,
@@ -172,6 +174,8 @@ public static class WorkloadExpander
         Hostname = w.Template.Hostname,
         Subdomain = w.Template.Subdomain,
         HostNetwork = w.Template.HostNetwork,
+        EnableServiceLinks = w.Template.EnableServiceLinks,
+        CreationTimestamp = w.CreationTimestamp,
         Phase = PodPhase.Running,
         Ready = !(w.Template.Annotations.TryGetValue(Pod.ReadyAnnotation, out string? v) && v.Equals("false", StringComparison.OrdinalIgnoreCase)),
         ContainerPorts = w.Template.ContainerPorts,
@@ -220,7 +224,7 @@ public static class WorkloadExpander
                 if (node is null)
                 {
                     _warn?.Invoke($"Pod {pod.Key}: spec.nodeName '{bound}' is not a node of the cluster; it gets no IP");
-                    return pod;
+                    return pod with { Phase = PodPhase.Pending, Ready = false }; // no kubelet runs it
                 }
             }
             else
@@ -243,7 +247,8 @@ public static class WorkloadExpander
             if (node.PodCIDR is not { } cidr)
             {
                 _warn?.Invoke($"Pod {pod.Key}: node {node.Name} has no podCIDR; it gets no IP");
-                return pod;
+                // The CNI's IPAM fails, the sandbox is never created: the pod stays ContainerCreating (Pending), not ready.
+                return pod with { Phase = PodPhase.Pending, Ready = false };
             }
             if (Allocate(node.Name, cidr) is not uint ip)
             {

@@ -47,6 +47,8 @@ public sealed partial class ManifestLoader
             Hostname = spec["hostname"].String(),
             Subdomain = spec["subdomain"].String(),
             HostNetwork = spec["hostNetwork"].Bool() ?? false,
+            EnableServiceLinks = spec["enableServiceLinks"].Bool() ?? true,
+            CreationTimestamp = ReadTimestamp(obj["metadata"]["creationTimestamp"]),
             DnsPolicy = ReadDnsPolicy(spec["dnsPolicy"]),
             DnsConfig = ReadDnsConfig(spec["dnsConfig"]),
             PodIP = podIP,
@@ -239,6 +241,7 @@ public sealed partial class ManifestLoader
         var annotations = template["metadata"]["annotations"].StringMap() ?? new Dictionary<string, string>();
         return new Workload
         {
+            CreationTimestamp = ReadTimestamp(obj["metadata"]["creationTimestamp"]),
             Name = name,
             Namespace = ns,
             SourceFile = obj.Scope.File,
@@ -258,6 +261,7 @@ public sealed partial class ManifestLoader
                 Hostname = podSpec["hostname"].String(),
                 Subdomain = podSpec["subdomain"].String(),
                 HostNetwork = podSpec["hostNetwork"].Bool() ?? false,
+                EnableServiceLinks = podSpec["enableServiceLinks"].Bool() ?? true,
                 Canonical = CanonicalTemplate(template.Node!),
             },
         };

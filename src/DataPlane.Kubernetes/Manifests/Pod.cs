@@ -12,6 +12,9 @@ public sealed record Pod : ManifestObject
     public string DnsPolicy { get; init; } = "ClusterFirst";
     public PodDnsConfig? DnsConfig { get; init; }
 
+    /// <summary>spec.enableServiceLinks (default true): whether the kubelet puts the namespace's services in the environment.</summary>
+    public bool EnableServiceLinks { get; init; } = true;
+
     /// <summary>status.podIP if IPv4, else the first IPv4 entry of status.podIPs; null when the pod has none.</summary>
     public uint? PodIP { get; init; }
 
