@@ -26,6 +26,7 @@ public sealed partial class ManifestLoader
         podIP ??= podIPs.Count > 0 ? podIPs[0] : null;
 
         bool ready = false;
+        bool? readyCondition = null;
         foreach (var condition in status["conditions"].Items())
         {
             if (condition["type"].String() != "Ready")
@@ -34,6 +35,7 @@ public sealed partial class ManifestLoader
             if (value is not ("True" or "False" or "Unknown"))
                 throw condition["status"].Error($"\"{value}\" is not a valid condition status (True, False or Unknown)");
             ready = value == "True";
+            readyCondition = ready;
         }
 
         return new Pod
@@ -57,6 +59,7 @@ public sealed partial class ManifestLoader
             Phase = ReadEnum(status["phase"], PodPhase.Pending, "pod phase",
                 PodPhase.Pending, PodPhase.Running, PodPhase.Succeeded, PodPhase.Failed, PodPhase.Unknown),
             Ready = ready,
+            ReadyCondition = readyCondition,
             Terminating = obj["metadata"]["deletionTimestamp"].IsSet,
             ContainerPorts = containerPorts,
             OwnerReferences = ReadOwnerReferences(obj),

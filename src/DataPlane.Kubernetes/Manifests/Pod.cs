@@ -32,6 +32,9 @@ public sealed record Pod : ManifestObject
     /// </summary>
     public bool Ready { get; init; }
 
+    /// <summary>status.conditions[type=Ready] as written (true/false), null when the manifest has no Ready condition.</summary>
+    public bool? ReadyCondition { get; init; }
+
     /// <summary>metadata.deletionTimestamp is set: the endpointslice controller marks such endpoints terminating.</summary>
     public bool Terminating { get; init; }
 
