@@ -147,6 +147,7 @@ public partial class SeedScenarioTests
 
     /// <summary><c>kubectl exec dnsutils nslookup terra10-headless</c>: terra10-headless.default.svc.cluster.local with the three pod IPs.</summary>
     [Fact]
+    [Trait("seeds", "pending")]
     public void S004_lab17_nslookup_terra10_headless_returns_the_three_pod_ips()
     {
         ClusterView c = Get(Terra);

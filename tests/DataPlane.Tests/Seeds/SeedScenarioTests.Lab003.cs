@@ -82,6 +82,22 @@ public partial class SeedScenarioTests
         Assert.StartsWith(bye.Ip + ":", t.OutSrc);
     }
 
+    /// <summary>
+    /// "Illustration": the last curl, run from the minikube VM (the node itself) to the cluster IP, also reaches a hello pod on
+    /// 7777, but the pod sees another client address: a node's own traffic to a service is masqueraded (it is not from
+    /// the cluster CIDR).
+    /// </summary>
+    [Fact]
+    public void S003_illustration_curl_cluster_ip_from_the_node_is_masqueraded()
+    {
+        ClusterView c = Get(Lab);
+        var (node, ip) = c.Nodes[0];
+        TraceView t = Curl(Lab, ip, $"{c.Service("ms-hello-svc").ClusterIP}:17", "--node", node);
+        Assert.Equal("forward", t.Verdict);
+        Assert.Contains(t.Backend, c.Service("ms-hello-svc").ReadyAddresses());
+        Assert.True(t.Masquerade);
+    }
+
     /// <summary>"Illustration" / "DNS": <c>nc -zv ms-hello-svc 17</c> and <c>wget -O- ms-hello-svc:17</c> resolve the name to the cluster IP and connect.</summary>
     [Fact]
     public void S003_illustration_nc_and_wget_by_service_name_port_17()
@@ -220,6 +236,7 @@ public partial class SeedScenarioTests
     /// the nginx pod on 80, and curl of its FQDN from a pod reaches nginx.
     /// </summary>
     [Fact]
+    [Trait("seeds", "pending")]
     public void S003_external_name_migrated_to_a_clusterip_reaches_the_nginx_pod()
     {
         string[] m = [.. Lab, .. Cluster("003-nginx-deploy.yaml", "003-ext-api-svc-clusterip.yaml")];

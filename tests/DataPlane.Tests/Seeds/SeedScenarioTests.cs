@@ -206,6 +206,22 @@ public partial class SeedScenarioTests
         }
     }
 
+    /// <summary>
+    /// "Discovering Service through DNS": <c>cat /etc/resolv.conf</c> in the pod explains the short names: the kubelet's
+    /// ClusterFirst file, search default.svc.cluster.local svc.cluster.local cluster.local, nameserver the cluster DNS, ndots:5.
+    /// </summary>
+    [Fact]
+    [Trait("seeds", "pending")]
+    public void S000_discovering_services_cat_resolv_conf_in_the_pod()
+    {
+        PodView pod = Get(Migo).PodsOf("migo-rc-")[0];
+        var r = Run(["dns", .. Migo, "--from", pod.Ref, "migo-svc"]);
+        Assert.True(r.ExitCode == 0, r.ToString());
+        Assert.Contains("search default.svc.cluster.local svc.cluster.local cluster.local\n", r.Stdout);
+        Assert.Contains("nameserver 10.96.0.10\n", r.Stdout);
+        Assert.Contains("options ndots:5\n", r.Stdout);
+    }
+
     /// <summary>"Discovering Service through DNS": "curl-ing the service works fine, ping-ing it doesn't" (a virtual IP).</summary>
     [Fact]
     public void S000_discovering_services_ping_the_cluster_ip_gets_no_answer()
@@ -248,6 +264,7 @@ public partial class SeedScenarioTests
     /// external-service.default.svc.cluster.local, external-service.default and external-service are a CNAME to it.
     /// </summary>
     [Fact]
+    [Trait("seeds", "pending")]
     public void S000_external_name_is_a_cname_for_every_name_form_and_has_no_cluster_ip()
     {
         string[] m = Cluster("000-external-service.yaml", "000-dnsutils-pod.yaml");
@@ -410,6 +427,7 @@ public partial class SeedScenarioTests
     /// Name migo-headless.default.svc.cluster.local, one Address per ready pod; the service has no cluster IP.
     /// </summary>
     [Fact]
+    [Trait("seeds", "pending")]
     public void S000_headless_nslookup_from_dnsutils_returns_each_ready_pod()
     {
         string[] m = Cluster("000-migo-rc.yaml", "000-migo-pod-named.yaml", "000-migo-headless.yaml", "000-dnsutils-pod.yaml");
