@@ -54,6 +54,8 @@ public static class TraceCommand
             {
                 (string srcAddress, string? srcNode, string srcWho) = Source(c, srcText, where);
                 if (!TraceRequest.TryParse(srcAddress, dstText, protoText, where, names, out TraceRequest r, out unresolved)) return null!;
+                string? resolvedNote = unresolved;
+                unresolved = null;
                 string? chosen = null;
                 string node = clusterArgs.HasNode(pr) ? clusterArgs.NodeOf(pr, c) : srcNode ?? c.NodeOfAddress(r.Src)?.Name ?? c.Nodes[0].Name;
                 if (!clusterArgs.HasNode(pr))
@@ -61,7 +63,7 @@ public static class TraceCommand
                         : c.NodeOfAddress(r.Src) is { } n ? $"{node} ({Ip4.Format(r.Src)} is {(n.Addresses.Any(a => a.IP == r.Src) ? "this node's address" : "a pod on it")})"
                         : $"{node} (--src {Ip4.Format(r.Src)} is outside the cluster: the first node receives it; --node picks another)";
                 var (maps, topology, explainer) = NodeView(node);
-                return Tracer.Trace(maps, r, options, topology, explainer) with { Node = chosen };
+                return Tracer.Trace(maps, r, options, topology, explainer) with { Node = chosen, Resolved = resolvedNote };
             }
 
             if (pr.GetValue(batch) is { } file)

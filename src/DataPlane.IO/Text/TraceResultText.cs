@@ -22,6 +22,7 @@ public static class TraceResultText
         PacketResult r = t.R;
         var o = new JsonObject();
         if (t.Node is not null) o["node"] = t.Node;
+        if (t.Resolved is not null) o["resolved"] = t.Resolved;
         o["verdict"] = t.Verdict.Name();
         o["reason"] = r.Reason == DropReason.None ? null : r.Reason.Name();
         o["service"] = t.Service;
@@ -46,6 +47,7 @@ public static class TraceResultText
             : $"{IpProto.Name(q.Proto)} {Ip4.Format(q.Src, q.SrcPort)} -> {Ip4.Format(q.Dst, q.DstPort)}{(q.Proto == IpProto.Tcp ? " [SYN]" : q.Proto == IpProto.Sctp ? " [INIT]" : "")}";
         IEnumerable<(string, string)> topology = t.Topology is null ? [] : TopologyText.TraceLines(t.Topology, t.R.ServiceFlags, t.R.Scope).Select(l => ("topology", l));
         string text = TraceText.Text(packet, t.Log, t.Maps, topology, t.Why);
+        if (t.Resolved is not null) text = $"{"resolve",-12}{t.Resolved}\n{text}";
         return t.Node is null ? text : $"{"node",-12}{t.Node}\n{text}";
     }
 

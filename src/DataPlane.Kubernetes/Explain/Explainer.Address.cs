@@ -186,9 +186,18 @@ public sealed partial class Explainer
             string none = all.Length == 0 && !_m.Endpoints.Any(e => e.Namespace == s.Namespace && e.Name == s.Name)
                 ? $"(it has no endpoints, because {NoEndpointsCause(s)}: the name has no A record)"
                 : "(none are ready: the name has no A record)";
+            if (ready.Length == 0)
+            {
+                why = $"{s.Key} is headless (clusterIP: None): no virtual IP and no proxy rule; its DNS name returns the ready endpoints' addresses {none}";
+                return null;
+            }
+            // What a client does with the name: cluster DNS answers the ready endpoints' addresses and it connects to
+            // one of them directly (the first, as the zone lists them); no Service rule is involved.
+            IReadOnlyList<uint> answer = _c.Dns.AddressesOf($"{s.Name}.{s.Namespace ?? "default"}.svc.{_c.Options.Dns.ClusterDomain.TrimEnd('.')}");
+            uint first = answer.Count > 0 ? answer[0] : Ip4.Parse(ready[0]);
             why = $"{s.Key} is headless (clusterIP: None): no virtual IP and no proxy rule; its DNS name returns the ready endpoints' addresses " +
-                (ready.Length == 0 ? none : $"({string.Join(", ", ready)}), which clients connect to directly");
-            return null;
+                $"({string.Join(", ", ready)}), and a client connects to one directly: {Ip4.Format(first)}";
+            return first;
         }
         uint? ip = ClusterIpOf(s);
         why = ip is null ? $"{s.Key} has no IPv4 cluster IP" : $"{name} is {s.Key}, ClusterIP {Ip4.Format(ip.Value)}";
