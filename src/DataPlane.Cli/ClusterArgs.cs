@@ -91,8 +91,15 @@ public sealed class ClusterArgs
         return ControlPlane.Resolve(Load(pr), adjust is null ? options : adjust(options));
     }
 
-    /// <summary>The node <c>--node</c> names, else <paramref name="fallback"/>, else the cluster's first node.</summary>
-    public string NodeOf(ParseResult pr, ResolvedCluster c, string? fallback = null) => pr.GetValue(Node) ?? fallback ?? c.Nodes[0].Name;
+    /// <summary>
+    /// The node <c>--node</c> names (it must be a node of the cluster: the same error every command gives), else
+    /// <paramref name="fallback"/>, else the cluster's first node.
+    /// </summary>
+    public string NodeOf(ParseResult pr, ResolvedCluster c, string? fallback = null)
+    {
+        if (pr.GetValue(Node) is not { } name) return fallback ?? c.Nodes[0].Name;
+        return c.RequireNode(name).Name;
+    }
 
     /// <summary>Whether --node was given.</summary>
     public bool HasNode(ParseResult pr) => pr.GetValue(Node) is not null;

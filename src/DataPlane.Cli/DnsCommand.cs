@@ -32,12 +32,12 @@ public static class DnsCommand
         var cmd = new Command("dns", "Query the cluster DNS the data plane answers, like dig (or as a pod's resolver with --from)")
             { name, type, tcp, json, batch, from };
         clusterArgs.AddTo(cmd);
-        cmd.Options.Remove(clusterArgs.Node); // one zone for the whole cluster
         cmd.SetAction(pr => Errors.Guard(() =>
         {
             // The zone of the resolved cluster: pods from workloads, StatefulSet hostnames and headless endpoints
             // included, exactly as the data plane's DNS stage holds it. Asking is answering: the mode is forced.
             ResolvedCluster c = clusterArgs.Resolve(pr, o => o with { Dns = o.Dns with { Mode = DnsMode.Answer } });
+            clusterArgs.NodeOf(pr, c); // one zone for the whole cluster; --node must still name a node
             DnsZone zone = c.Dns;
             DnsOptions options = c.Options.Dns;
             bool asJson = pr.GetValue(json);

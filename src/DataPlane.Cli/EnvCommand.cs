@@ -21,6 +21,7 @@ public static class EnvCommand
         cmd.SetAction(pr => Errors.Guard(() =>
         {
             ResolvedCluster c = clusterArgs.Resolve(pr);
+            clusterArgs.NodeOf(pr, c); // --node, shared with the other commands, must name a node
             ServiceEnvText.Write(Console.Out, pr.GetValue(from) is { } who ? c.Environment(PodArg.Find(c, who, "--from")) : c.Environment(pr.GetValue(ns)!));
             return 0;
         }));

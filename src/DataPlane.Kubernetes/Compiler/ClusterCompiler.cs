@@ -53,9 +53,7 @@ public static class ClusterCompiler
     {
         ClusterManifests m = c.Manifests;
         long generation = c.Generation;
-        Node node = m.Nodes.FirstOrDefault(n => n.Name == nodeName)
-            ?? throw new ManifestException(m.Files.Count == 1 ? m.Files[0] : "manifests", $"Node {nodeName}", null,
-                $"no Node named '{nodeName}' in the manifests (found: {(m.Nodes.Count == 0 ? "none" : string.Join(", ", m.Nodes.Select(n => n.Name)))})");
+        Node node = c.RequireNode(nodeName);
         NodeInfo info = BuildNodeInfo(m, node);
         if (!MaglevTable.IsSupportedSize(options.MaglevTableSize))
             throw new ArgumentException($"Maglev table size {options.MaglevTableSize} is not one of {string.Join(", ", MaglevTable.SupportedSizes)}");

@@ -101,6 +101,11 @@ public sealed class ResolvedCluster
 
     public Node? Node(string name) => Nodes.FirstOrDefault(n => n.Name == name);
 
+    /// <summary>The node named <paramref name="name"/>, or the one error every command gives for a node the cluster lacks.</summary>
+    public Node RequireNode(string name) => Node(name)
+        ?? throw new ManifestException(Manifests.Files.Count == 1 ? Manifests.Files[0] : "manifests", $"Node {name}", null,
+            $"no Node named '{name}' in the manifests (found: {(Nodes.Count == 0 ? "none" : string.Join(", ", Nodes.Select(n => n.Name)))})");
+
     /// <summary>The IPv4 cluster IP as written or allocated; null for headless, ExternalName and other-family services.</summary>
     public uint? ClusterIp(Service s) =>
         s.Type == ServiceType.ExternalName || s.ClusterIPMode is ClusterIPMode.Headless or ClusterIPMode.None or ClusterIPMode.OtherFamily
