@@ -22,6 +22,8 @@ public sealed class ResolvedCluster
 {
     readonly Dictionary<string, Service> _services = new(StringComparer.Ordinal);
     readonly Dictionary<(string, string), Pod> _pods = [];
+    readonly Dictionary<(string, uint), Pod?> _podByIp = []; // null: several pods of the namespace hold the address
+    readonly Dictionary<uint, Node> _nodeByAddress = [];
     readonly Dictionary<string, (Service Service, int Port)> _servicePorts = new(StringComparer.Ordinal);
     readonly ILookup<(string?, string?), EndpointSlice> _slices;
     readonly ILookup<(string?, string), Endpoints> _legacy;
@@ -44,7 +46,16 @@ public sealed class ResolvedCluster
             _services.TryAdd(s.Key, s);
             for (int i = 0; i < s.Ports.Count; i++) _servicePorts.TryAdd(ClusterCompiler.PortName(s, s.Ports[i]), (s, i));
         }
-        foreach (Pod p in expanded.Pods) _pods.TryAdd((p.Namespace ?? "default", p.Name), p);
+        foreach (Pod p in expanded.Pods)
+        {
+            string ns = p.Namespace ?? "default";
+            _pods.TryAdd((ns, p.Name), p);
+            foreach (uint ip in p.PodIPs.Count > 0 ? p.PodIPs : p.PodIP is uint one ? [one] : [])
+                _podByIp[(ns, ip)] = _podByIp.ContainsKey((ns, ip)) ? null : p;
+        }
+        foreach (Node n in expanded.Nodes)
+            foreach (NodeAddress a in n.Addresses)
+                if (a.IP is uint ip) _nodeByAddress.TryAdd(ip, n);
     }
 
     /// <summary>
@@ -122,9 +133,7 @@ public sealed class ResolvedCluster
     /// </summary>
     public Node? NodeOfAddress(uint address)
     {
-        foreach (Node n in Nodes)
-            foreach (NodeAddress a in n.Addresses)
-                if (a.IP == address) return n;
+        if (_nodeByAddress.TryGetValue(address, out Node? n)) return n;
         foreach (Pod p in Pods)
             if (p.PodIP == address && p.NodeName is { } name) return Node(name);
         return null;
@@ -138,14 +147,8 @@ public sealed class ResolvedCluster
     {
         string n = ns ?? "default";
         if (podName is not null) return Pod(n, podName);
-        Pod? found = null;
-        foreach (Pod p in Pods)
-        {
-            if ((p.Namespace ?? "default") != n || !(p.PodIP == address || p.PodIPs.Contains(address))) continue;
-            if (found is not null) return null; // ambiguous: say nothing rather than the wrong pod
-            found = p;
-        }
-        return found;
+        // Ambiguous (hostNetwork pods share their node's address): say nothing rather than the wrong pod.
+        return _podByIp.GetValueOrDefault((n, address));
     }
 
     /// <summary>
