@@ -52,8 +52,10 @@ public static class TraceCommand
 
             TraceResult Run(string srcText, string dstText, string protoText, string where, out string? unresolved)
             {
-                (string srcAddress, string? srcNode, string srcWho) = Source(c, srcText, where);
-                if (!TraceRequest.TryParse(srcAddress, dstText, protoText, where, names, out TraceRequest r, out unresolved)) return null!;
+                (string srcAddress, string? srcNode, string srcWho, string? srcNs) = Source(c, srcText, where);
+                // A bare name is looked up as the source pod's resolver would (its namespace first), else in -n.
+                string? ns = srcNs ?? pr.GetValue(clusterArgs.Namespace);
+                if (!TraceRequest.TryParse(srcAddress, dstText, protoText, where, names, ns, out TraceRequest r, out unresolved)) return null!;
                 string? resolvedNote = unresolved;
                 unresolved = null;
                 string? chosen = null;
@@ -99,15 +101,15 @@ public static class TraceCommand
     /// --src as an address (returned as is) or a pod, <c>namespace/name[:port]</c>: the pod's IP with the port, and the
     /// node it runs on.
     /// </summary>
-    static (string Address, string? Node, string Who) Source(ResolvedCluster c, string text, string where)
+    static (string Address, string? Node, string Who, string? Namespace) Source(ResolvedCluster c, string text, string where)
     {
-        if (text.Length == 0 || char.IsDigit(text[0])) return (text, null, text);
+        if (text.Length == 0 || char.IsDigit(text[0])) return (text, null, text, null);
         string who = text, port = "";
         int colon = text.LastIndexOf(':');
         if (colon > 0 && ushort.TryParse(text[(colon + 1)..], out _)) { who = text[..colon]; port = text[colon..]; }
         Pod pod = PodArg.Find(c, who, where);
         if (pod.PodIP is not uint ip)
             throw new TraceInputException($"{where}: pod {pod.Key} has no IP ({pod.Phase}: not scheduled, or its node has no pod CIDR)");
-        return (Ip4.Format(ip) + port, pod.NodeName, $"pod {pod.Key}");
+        return (Ip4.Format(ip) + port, pod.NodeName, $"pod {pod.Key}", pod.Namespace ?? "default");
     }
 }

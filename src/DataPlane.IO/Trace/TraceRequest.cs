@@ -21,7 +21,11 @@ public readonly record struct TraceRequest(byte Proto, uint Src, ushort SrcPort,
     /// resolved (null for an address). Throws <see cref="TraceInputException"/> (prefixed with
     /// <paramref name="where"/>) for text that is no address at all.
     /// </summary>
-    public static bool TryParse(string src, string dst, string proto, string where, Explainer? explainer, out TraceRequest req, out string? unresolved)
+    public static bool TryParse(string src, string dst, string proto, string where, Explainer? explainer, out TraceRequest req, out string? unresolved) =>
+        TryParse(src, dst, proto, where, explainer, null, out req, out unresolved);
+
+    /// <summary>As above, a bare Service name taken in namespace <paramref name="ns"/> (the source pod's, or -n).</summary>
+    public static bool TryParse(string src, string dst, string proto, string where, Explainer? explainer, string? ns, out TraceRequest req, out string? unresolved)
     {
         req = default;
         unresolved = null;
@@ -45,7 +49,7 @@ public readonly record struct TraceRequest(byte Proto, uint Src, ushort SrcPort,
             if (explainer is null || name.Length == 0 || char.IsDigit(name[0]) || (p != IpProto.Icmp && (colon < 0 || !ushort.TryParse(dst[(colon + 1)..], out dp))))
                 throw new TraceInputException($"{where}: '{dst}' is not ip:port or service:port");
             if (p == IpProto.Icmp) dp = 0;
-            if (explainer.Resolve(name, out unresolved) is not uint ip) return false;
+            if (explainer.Resolve(name, ns, out unresolved) is not uint ip) return false;
             d = ip; // unresolved now says how the name resolved (the caller may show it)
         }
         req = new TraceRequest(p, s, p == IpProto.Icmp ? (ushort)0 : src.Contains(':') ? sp : DefaultSourcePort, d, dp);

@@ -152,10 +152,18 @@ public sealed partial class Explainer
     /// A Service name used as an address (<c>--dst web:80</c>, <c>default/web</c>, <c>web.default.svc.cluster.local</c>):
     /// the ClusterIP for a proxied service; null with <paramref name="why"/> for headless, ExternalName and unknown names.
     /// </summary>
-    public uint? Resolve(string name, out string why)
+    public uint? Resolve(string name, out string why) => Resolve(name, null, out why);
+
+    /// <summary>
+    /// As <see cref="Resolve(string, out string)"/>, a bare service name taken in <paramref name="ns"/> (null: default):
+    /// a pod's search path starts with its own namespace (<c>&lt;ns&gt;.svc.&lt;zone&gt;</c>), kubectl's -n is the
+    /// namespace a user means.
+    /// </summary>
+    public uint? Resolve(string name, string? ns, out string why)
     {
         string n = name.TrimEnd('.');
-        string ns = "default", svcName = n;
+        ns ??= "default";
+        string svcName = n;
         int slash = n.IndexOf('/');
         if (slash > 0) { ns = n[..slash]; svcName = n[(slash + 1)..]; }
         else

@@ -94,11 +94,12 @@ public class WhyTests : IClassFixture<WhyWorldFixture>
     }
 
     [Fact]
-    public void Headless_and_external_name_services_have_no_address_to_trace()
+    public void Headless_names_go_to_a_ready_endpoint_and_external_names_have_no_address_to_trace()
     {
-        Assert.Null(_w.Explainer.Resolve("nginx", out string headless));
+        // A headless name is what cluster DNS answers: the ready endpoints, one of which the client connects to.
+        Assert.Equal(0x0A000201u, _w.Explainer.Resolve("nginx", out string headless));
         Assert.Equal("default/nginx is headless (clusterIP: None): no virtual IP and no proxy rule; its DNS name returns the ready endpoints' addresses " +
-            "(10.0.2.1), which clients connect to directly", headless);
+            "(10.0.2.1), and a client connects to one directly: 10.0.2.1", headless);
         Assert.Null(_w.Explainer.Resolve("ext.default.svc.cluster.local", out string ext));
         Assert.Equal("default/ext is an ExternalName service: cluster DNS answers its name with a CNAME to example.com; it has no cluster IP and no proxy rule, " +
             "so there is no address to trace (trace example.com's own address instead)", ext);
