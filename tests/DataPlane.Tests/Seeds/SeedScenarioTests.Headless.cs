@@ -10,7 +10,6 @@ public partial class SeedScenarioTests
 
     /// <summary>"demo": <c>kubectl get services</c>: headless-service-dummy-node-app ClusterIP None 80/TCP,443/TCP, and kubernetes.</summary>
     [Fact]
-    [Trait("seeds", "pending")]
     public void S001_demo_kubectl_get_services_shows_the_headless_service_without_cluster_ip()
     {
         ClusterView c = Get(Dummy);
@@ -42,7 +41,6 @@ public partial class SeedScenarioTests
     /// Name/Address pairs, the FQDN with each pod's IP.
     /// </summary>
     [Fact]
-    [Trait("seeds", "pending")]
     public void S001_discovering_pods_nslookup_from_dnsutils_returns_the_three_pod_ips()
     {
         ClusterView c = Get(Dummy);
@@ -63,7 +61,6 @@ public partial class SeedScenarioTests
 
     /// <summary>"Creating a headless service": <c>kubectl get svc quote-headless -o wide</c>: ClusterIP None, 80/TCP, in kiada.</summary>
     [Fact]
-    [Trait("seeds", "pending")]
     public void S002_creating_a_headless_service_get_svc_shows_no_cluster_ip()
     {
         ClusterView c = Get(Kiada);
@@ -78,7 +75,6 @@ public partial class SeedScenarioTests
     /// quote-headless.kiada.svc.cluster.local with the four quote pods' IPs.
     /// </summary>
     [Fact]
-    [Trait("seeds", "pending")]
     public void S002_dns_a_records_nslookup_quote_headless_returns_all_four_pods()
     {
         ClusterView c = Get(Kiada);
@@ -89,7 +85,6 @@ public partial class SeedScenarioTests
 
     /// <summary>"Understanding DNS A records…": <c>nslookup quote</c> returns the regular service's one cluster IP.</summary>
     [Fact]
-    [Trait("seeds", "pending")]
     public void S002_dns_a_records_nslookup_quote_returns_its_cluster_ip()
     {
         ClusterView c = Get(Kiada);
@@ -102,7 +97,6 @@ public partial class SeedScenarioTests
     /// pods (Trying 10.244.1.10:80): the packet goes to a pod IP and nothing translates it.
     /// </summary>
     [Fact]
-    [Trait("seeds", "pending")]
     public void S002_clients_curl_quote_headless_connects_straight_to_a_pod()
     {
         ClusterView c = Get(Kiada);
@@ -115,7 +109,6 @@ public partial class SeedScenarioTests
 
     /// <summary>"Understanding how clients use headless services": <c>curl http://quote</c> connects to the cluster IP, port 80, and is forwarded to a pod.</summary>
     [Fact]
-    [Trait("seeds", "pending")]
     public void S002_clients_curl_quote_connects_to_the_cluster_ip_and_is_forwarded_to_a_pod()
     {
         ClusterView c = Get(Kiada);
@@ -147,7 +140,6 @@ public partial class SeedScenarioTests
 
     /// <summary><c>kubectl exec dnsutils nslookup terra10-headless</c>: terra10-headless.default.svc.cluster.local with the three pod IPs.</summary>
     [Fact]
-    [Trait("seeds", "pending")]
     public void S004_lab17_nslookup_terra10_headless_returns_the_three_pod_ips()
     {
         ClusterView c = Get(Terra);

@@ -70,7 +70,6 @@ public partial class SeedScenarioTests
 
     /// <summary>The same curl with the exec'd pod named as source: <c>trace --src default/ms-bye-dep-…</c>.</summary>
     [Fact]
-    [Trait("seeds", "pending")]
     public void S003_illustration_curl_from_kubectl_exec_names_the_pod_as_source()
     {
         ClusterView c = Get(Lab);
@@ -114,7 +113,6 @@ public partial class SeedScenarioTests
     /// ms-hello-svc.default.svc.cluster.local (busybox also looks the address up: its PTR names the service).
     /// </summary>
     [Fact]
-    [Trait("seeds", "pending")]
     public void S003_kube_dns_busybox_nslookup_ms_hello_svc_from_a_bye_pod()
     {
         ClusterView c = Get(Lab);
@@ -144,7 +142,6 @@ public partial class SeedScenarioTests
     /// service's variables (KUBERNETES_SERVICE_HOST=10.96.0.1, KUBERNETES_SERVICE_PORT=443, …) and no MS_* ones.
     /// </summary>
     [Fact]
-    [Trait("seeds", "pending")]
     public void S003_environment_variables_pods_created_before_the_services_see_only_kubernetes()
     {
         string[] env = Env(Lab, Bye(Get(Lab)).Ref);
@@ -164,7 +161,6 @@ public partial class SeedScenarioTests
     /// <c>printenv | grep SERVICE</c> shows MS_BYE_SVC_SERVICE_PORT=19, MS_HELLO_SVC_SERVICE_PORT=17, both hosts and kubernetes'.
     /// </summary>
     [Fact]
-    [Trait("seeds", "pending")]
     public void S003_environment_variables_recreated_pods_see_both_services()
     {
         string[] m = Cluster("003-ms-svcs.yaml", "003-ms-bye-dep.yaml", "003-ms-hello-dep.yaml");
@@ -187,7 +183,6 @@ public partial class SeedScenarioTests
     /// pods on 9999, ms-hello-svc 17/TCP with the hello pods on 7777.
     /// </summary>
     [Fact]
-    [Trait("seeds", "pending")]
     public void S003_environment_variables_kubectl_get_svc_po_ep()
     {
         ClusterView c = Get(Lab);
@@ -216,7 +211,6 @@ public partial class SeedScenarioTests
     /// no endpoints; <c>curl ext-api-svc.default.svc.cluster.local</c> from a pod resolves through a CNAME to google.com.
     /// </summary>
     [Fact]
-    [Trait("seeds", "pending")]
     public void S003_external_name_ext_api_svc_is_a_cname_to_google()
     {
         string[] m = [.. Lab, .. Cluster("003-ext-api-svc.yaml")];
@@ -236,7 +230,6 @@ public partial class SeedScenarioTests
     /// the nginx pod on 80, and curl of its FQDN from a pod reaches nginx.
     /// </summary>
     [Fact]
-    [Trait("seeds", "pending")]
     public void S003_external_name_migrated_to_a_clusterip_reaches_the_nginx_pod()
     {
         string[] m = [.. Lab, .. Cluster("003-nginx-deploy.yaml", "003-ext-api-svc-clusterip.yaml")];
@@ -258,7 +251,6 @@ public partial class SeedScenarioTests
     /// refuses it (spec.externalName must be a lowercase RFC 1123 subdomain).
     /// </summary>
     [Fact]
-    [Trait("seeds", "pending")]
     public void S003_external_name_with_an_en_dash_is_refused_by_the_api_server()
     {
         var r = Run(["cluster", .. Cluster("003-mysql-externalname.yaml")]);
@@ -273,7 +265,6 @@ public partial class SeedScenarioTests
     /// <c>busybox nslookup headless-hello-svc</c> returns both pod IPs (ms-hello-svc still returns its cluster IP).
     /// </summary>
     [Fact]
-    [Trait("seeds", "pending")]
     public void S003_headless_service_lists_both_hello_pods_and_nslookup_returns_them()
     {
         string[] m = [.. Lab, .. Cluster("003-headless-hello-svc.yaml")];
@@ -292,7 +283,6 @@ public partial class SeedScenarioTests
     /// and <c>curl NODE-IP:31000</c> from a bye pod both reach a hello pod on 7777.
     /// </summary>
     [Fact]
-    [Trait("seeds", "pending")]
     public void S003_nodeports_np_hello_svc_by_name_and_by_node_port_from_a_pod()
     {
         string[] m = [.. Lab, .. Cluster("003-np-hello-svc.yaml")];

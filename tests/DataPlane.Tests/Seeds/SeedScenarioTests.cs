@@ -7,7 +7,6 @@ namespace DataPlane.Tests.Seeds;
 /// what the tutorial tells the reader to expect as Kubernetes really does it (kube-apiserver validation and defaulting,
 /// the endpoints controller, kube-proxy, CoreDNS, the kubelet). One test per scenario, named S&lt;seed&gt;_&lt;section&gt;_…;
 /// the manifests are in Seeds/manifests (their header says which seed and section). Tests that fail against today's
-/// code carry [Trait("seeds", "pending")] (list them with --filter seeds=pending).
 /// </summary>
 /// <remarks>
 /// Translations: <c>kubectl exec POD -- curl http://SVC:PORT</c> → <c>trace --src ns/pod|podIP --dst SVC:PORT</c>;
@@ -24,7 +23,6 @@ public partial class SeedScenarioTests
 
     /// <summary>"Creating services": <c>kubectl get svc</c> lists kubernetes (443/TCP) and migo-svc (a cluster IP, 80/TCP).</summary>
     [Fact]
-    [Trait("seeds", "pending")]
     public void S000_creating_services_kubectl_get_svc_lists_migo_svc_and_kubernetes()
     {
         ClusterView c = Get(Migo);
@@ -76,7 +74,6 @@ public partial class SeedScenarioTests
 
     /// <summary>The same curl, naming the pod the reader execs into: <c>trace --src default/POD</c>.</summary>
     [Fact]
-    [Trait("seeds", "pending")]
     public void S000_testing_the_service_curl_from_kubectl_exec_names_the_pod_as_source()
     {
         ClusterView c = Get(Migo);
@@ -159,7 +156,6 @@ public partial class SeedScenarioTests
     /// cluster IP) and MIGO_SVC_SERVICE_PORT=80 (dashes → underscores, uppercased), and the kubernetes service's variables.
     /// </summary>
     [Fact]
-    [Trait("seeds", "pending")]
     public void S000_discovering_services_env_of_a_pod_created_after_the_service()
     {
         string[] m = Cluster("000-migo-svc.yaml", "000-migo-rc.yaml"); // the service first, then the pods
@@ -176,7 +172,6 @@ public partial class SeedScenarioTests
     /// the cluster IP (the pod's resolv.conf search path). The tutorial's "migo" is its migo-svc.
     /// </summary>
     [Fact]
-    [Trait("seeds", "pending")]
     public void S000_discovering_services_dns_fqdn_namespace_and_short_name_from_a_pod()
     {
         ClusterView c = Get(Migo);
@@ -211,7 +206,6 @@ public partial class SeedScenarioTests
     /// ClusterFirst file, search default.svc.cluster.local svc.cluster.local cluster.local, nameserver the cluster DNS, ndots:5.
     /// </summary>
     [Fact]
-    [Trait("seeds", "pending")]
     public void S000_discovering_services_cat_resolv_conf_in_the_pod()
     {
         PodView pod = Get(Migo).PodsOf("migo-rc-")[0];
@@ -264,7 +258,6 @@ public partial class SeedScenarioTests
     /// external-service.default.svc.cluster.local, external-service.default and external-service are a CNAME to it.
     /// </summary>
     [Fact]
-    [Trait("seeds", "pending")]
     public void S000_external_name_is_a_cname_for_every_name_form_and_has_no_cluster_ip()
     {
         string[] m = Cluster("000-external-service.yaml", "000-dnsutils-pod.yaml");
@@ -335,7 +328,6 @@ public partial class SeedScenarioTests
     /// kubectl apply fails with the API server's <c>no matches for kind "LoadBalancer" in version "v1"</c>.
     /// </summary>
     [Fact]
-    [Trait("seeds", "pending")]
     public void S000_loadbalancer_listing_kind_typo_is_the_api_servers_no_matches_error()
     {
         var r = Run(["cluster", .. Cluster("000-migo-rc.yaml", "000-migo-loadbalancer.yaml")]);
@@ -398,7 +390,6 @@ public partial class SeedScenarioTests
     /// reaches it and <c>nslookup migo-headless</c> returns only the ready pods.
     /// </summary>
     [Fact]
-    [Trait("seeds", "pending")]
     public void S000_readiness_a_pod_not_ready_is_left_out_of_endpoints_curl_and_headless_dns()
     {
         string[] baseline = Cluster("000-migo-rc.yaml", "000-migo-pod-named.yaml", "000-migo-svc.yaml", "000-migo-headless.yaml", "000-dnsutils-pod.yaml");
@@ -427,7 +418,6 @@ public partial class SeedScenarioTests
     /// Name migo-headless.default.svc.cluster.local, one Address per ready pod; the service has no cluster IP.
     /// </summary>
     [Fact]
-    [Trait("seeds", "pending")]
     public void S000_headless_nslookup_from_dnsutils_returns_each_ready_pod()
     {
         string[] m = Cluster("000-migo-rc.yaml", "000-migo-pod-named.yaml", "000-migo-headless.yaml", "000-dnsutils-pod.yaml");
