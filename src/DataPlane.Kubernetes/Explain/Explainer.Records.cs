@@ -53,12 +53,12 @@ public sealed partial class Explainer
     static string Dns(StageRecord d)
     {
         string to = $"the cluster DNS address {Ip4.Format(d.DstIp, d.DstPort)}/{Proto(d.Proto)}";
-        string question = d.DnsType == 0 ? "" : $" for {d.DnsQuestion} {DataPlane.Dns.DnsType.Name(d.DnsType)}";
+        string question = d.DnsType == 0 ? (d.Proto == IpProto.Udp ? " without a question it can read" : "") : $" for {d.DnsQuestion} {DataPlane.Dns.DnsType.Name(d.DnsType)}";
         return d.Verdict switch
         {
-            Verdict.Answer when d.DnsType != 0 =>
+            Verdict.Answer when d.DnsType != 0 || d.Proto == IpProto.Udp =>
                 $"a DNS query{question} to {to}: the data plane's DNS stage answers it as CoreDNS's kubernetes plugin would, before kube-proxy's DNAT to the CoreDNS pods ({DataPlane.Dns.DnsRcode.Name(d.DnsRcode)}, {d.DnsAnswers} answer(s)) → {Outcome(d)}",
-            Verdict.Answer => $"a TCP segment to {to}: the DNS stage answers the connection's handshake or close itself, as a listener would → {Outcome(d)}",
+            Verdict.Answer => $"a TCP segment without a whole query to {to}: the DNS stage answers the connection's handshake or close itself, as a listener would → {Outcome(d)}",
             Verdict.Local => $"a TCP segment to {to} that needs no answer (an ACK or a reset): the DNS stage consumes it → {Outcome(d)}",
             _ => $"a DNS message{question} to {to} that the DNS stage does not answer ({d.Reason.Name()}) → {Outcome(d)}",
         };
@@ -95,16 +95,17 @@ public sealed partial class Explainer
     /// <summary>To one of the node's addresses, no Service: the node's own stack, as the HostPort stage recorded its rule.</summary>
     string HostPort(StageRecord parse, StageRecord h)
     {
-        string to = $"{Address(h.DstIp)}; no Service has {h.DstPort}/{Proto(h.Proto)} there";
+        string port = $"{h.DstPort}/{Proto(h.Proto)}";
+        string to = $"{Address(h.DstIp)} and no Service has {port}: the packet is for the node itself, not a Service";
         return h.Rule switch
         {
-            StageRule.HostPortServed => $"{to}: the port is served on the node (--host-ports), so its stack takes the packet → {Outcome(h)}",
-            StageRule.HostClosedTcpPort => $"{to} and nothing listens on that port of the node: its stack answers with a reset (tcp_v4_send_reset) → {Outcome(h)}",
-            StageRule.HostClosedUdpPort => $"{to} and nothing listens on that port of the node: its stack answers ICMP port unreachable (__udp4_lib_rcv) → reject (ICMP port unreachable)",
-            StageRule.HostIncomingReset => $"{to}: a reset to a closed port is never answered (RFC 9293 §3.10.7.1) → {Outcome(h)}",
+            StageRule.HostPortServed => $"{to}; {port} is served on the node (--host-ports), so its stack takes it → {Outcome(h)}",
+            StageRule.HostClosedTcpPort => $"{to}, and nothing listens on that port of the node: its stack answers with a reset (tcp_v4_send_reset) → {Outcome(h)}",
+            StageRule.HostClosedUdpPort => $"{to}, and nothing listens on that port of the node: its stack answers ICMP port unreachable (__udp4_lib_rcv) → {Outcome(h)}",
+            StageRule.HostIncomingReset => $"{to}; a reset to a closed port is never answered (RFC 9293 §3.10.7.1) → {Outcome(h)}",
             StageRule.HostLoopback => $"{Ip4.Format(h.DstIp)} is loopback: never on a wire, the host's own business → {Outcome(h)}",
-            StageRule.HostFragment => $"{to}: a first fragment, which the node's stack answers only once reassembled → {Outcome(h)}",
-            StageRule.HostOtherProtocol => $"{to}: {Proto(h.Proto)} to the node is left to its stack (not emulated) → {Outcome(h)}",
+            StageRule.HostFragment => $"{to}; a first fragment, which the node's stack answers only once reassembled → {Outcome(h)}",
+            StageRule.HostOtherProtocol => $"{to}; {Proto(h.Proto)} to the node is left to its stack (not emulated) → {Outcome(h)}",
             _ => NoFrontend(parse, h),
         };
     }

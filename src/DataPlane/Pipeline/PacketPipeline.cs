@@ -116,7 +116,8 @@ public sealed class PacketPipeline : IDisposable
     Verdict Tracked<TSink>(ref PacketContext ctx, MapSet maps, WorkerState w) where TSink : struct, IStageSink
     {
         Verdict v = ForwardStage.Tracked(ref ctx, maps, w);
-        if (TSink.Enabled) Record(ref ctx, PipelineStage.Ttl, v, maps);
+        // A new connection's first packet passed the same rule before its entry was made: recorded there, once.
+        if (TSink.Enabled && (!ctx.NewFlow || v != Verdict.Continue)) Record(ref ctx, PipelineStage.Ttl, v, maps);
         if (v != Verdict.Continue) return v;
         v = NatStage.Run(ref ctx, maps, w);
         if (TSink.Enabled) Record(ref ctx, PipelineStage.Nat, v, maps);

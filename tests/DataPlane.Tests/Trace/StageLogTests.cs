@@ -23,25 +23,27 @@ public class StageLogTests : IClassFixture<WhyWorldFixture>
         var (log, v, _) = _w.Trace("tcp", WhyWorld.External, "10.96.0.10", 80);
         Assert.Equal(Verdict.Forward, v);
         Assert.Equal([PipelineStage.Parse, PipelineStage.Conntrack, PipelineStage.ServiceLookup, PipelineStage.BackendSelect,
-            PipelineStage.Masquerade, PipelineStage.ConntrackCreate, PipelineStage.Nat, PipelineStage.Verdict], Stages(log));
+            PipelineStage.Ttl, PipelineStage.Masquerade, PipelineStage.ConntrackCreate, PipelineStage.Nat, PipelineStage.Verdict], Stages(log));
         Assert.Equal(Verdict.Continue, log[1].Verdict); // conntrack miss
         Assert.False(log[1].HasEntry);
         Assert.Equal("default/web:80", _w.Maps.ServiceName(log[2].RevNatIndex));
         Assert.Equal(2, log[3].SlotCount); // internal scope of a ClusterIP: both ready endpoints on node-2
-        Assert.True(log[4].Masquerade); // an off-cluster source to a ClusterIP
-        Assert.True(log[5].HasEntry && log[5].NewFlow && (log[5].CtFlags & CtFlags.Snat) != 0);
-        Assert.Equal(Ip4.Parse("192.168.0.2"), log[5].Reply.DstIp); // the masquerade address, from the entry
-        Assert.Equal(log[3].Backend.Address, log[6].DstIp); // nat: the packet as it leaves
+        Assert.Equal((Verdict.Continue, (byte)64), (log[4].Verdict, log[4].Ttl)); // the TTL rule, with the TTL it read
+        Assert.True(log[5].Masquerade); // an off-cluster source to a ClusterIP
+        Assert.True(log[6].HasEntry && log[6].NewFlow && (log[6].CtFlags & CtFlags.Snat) != 0);
+        Assert.Equal(Ip4.Parse("192.168.0.2"), log[6].Reply.DstIp); // the masquerade address, from the entry
+        Assert.Equal(log[3].Backend.Address, log[7].DstIp); // nat: the packet as it leaves
 
         var lines = TraceText.Lines(log, _w.Maps);
-        Assert.Equal(["parse", "conntrack", "service", "candidates", "backend", "masquerade", "ct-create", "nat", "verdict"], lines.Select(l => l.Label));
+        Assert.Equal(["parse", "conntrack", "service", "candidates", "backend", "ttl", "masquerade", "ct-create", "nat", "verdict"], lines.Select(l => l.Label));
         Assert.Equal("ok: tcp 203.0.113.2:40000 -> 10.96.0.10:80", lines[0].Text);
         Assert.Equal("miss: new connection", lines[1].Text);
         Assert.Equal("default/web:80  frontend flags [ClusterIp, MasqueradeOffCluster]", lines[2].Text);
         Assert.Equal("10.0.2.1:8080, 10.0.2.2:8080", lines[3].Text);
-        Assert.Equal($"yes, source -> 192.168.0.2:{log[5].Reply.DstPort}", lines[5].Text);
-        Assert.StartsWith($"flow {log[5].FlowId}: 203.0.113.2:40000 -> 10.96.0.10:80 | reply 10.0.2.", lines[6].Text);
-        Assert.Equal($"forward: 192.168.0.2:{log[5].Reply.DstPort} -> {Ip4.Format(log[3].Backend.Address, log[3].Backend.Port)}", lines[8].Text);
+        Assert.Equal("TTL 64: forwarded (decremented to 63)", lines[5].Text);
+        Assert.Equal($"yes, source -> 192.168.0.2:{log[6].Reply.DstPort}", lines[6].Text);
+        Assert.StartsWith($"flow {log[6].FlowId}: 203.0.113.2:40000 -> 10.96.0.10:80 | reply 10.0.2.", lines[7].Text);
+        Assert.Equal($"forward: 192.168.0.2:{log[6].Reply.DstPort} -> {Ip4.Format(log[3].Backend.Address, log[3].Backend.Port)}", lines[9].Text);
     }
 
     [Fact]
@@ -63,12 +65,14 @@ public class StageLogTests : IClassFixture<WhyWorldFixture>
         var (reject, rv, _) = _w.Trace("tcp", WhyWorld.PodClient, "10.96.0.20", 80);
         Assert.Equal(Verdict.Reject, rv);
         Assert.Equal((PipelineStage.BackendSelect, Verdict.Reject), (reject[3].Stage, reject[3].Verdict));
+        Assert.Equal((PipelineStage.Reject, Verdict.Reject, L4.IcmpDestUnreachable, L4.IcmpPortUnreachableCode), (reject[4].Stage, reject[4].Verdict, reject[4].ReplyIcmpType, reject[4].ReplyIcmpCode));
         Assert.Equal("verdict: reject: ICMP port unreachable 10.0.1.1 -> 10.0.1.5", string.Join("", TraceText.Lines(reject, _w.Maps).TakeLast(1).Select(l => $"{l.Label}: {l.Text}")));
 
         var (miss, mv, _) = _w.Trace("tcp", WhyWorld.PodClient, "10.96.0.10", 8080);
         Assert.Equal(Verdict.Pass, mv);
-        Assert.Equal([PipelineStage.Parse, PipelineStage.Conntrack, PipelineStage.ServiceLookup, PipelineStage.Verdict], Stages(miss));
+        Assert.Equal([PipelineStage.Parse, PipelineStage.Conntrack, PipelineStage.ServiceLookup, PipelineStage.HostPort, PipelineStage.Verdict], Stages(miss));
         Assert.Equal(0, miss[2].RevNatIndex);
+        Assert.Equal((Verdict.Pass, StageRule.HostNotNodeAddress), (miss[3].Verdict, miss[3].Rule));
         Assert.Equal(("service", "no frontend for 10.96.0.10:8080/tcp: not a service packet"), TraceText.Lines(miss, _w.Maps)[2]);
 
         // A truncated frame: parse drops it and nothing else runs.
@@ -90,10 +94,11 @@ public class StageLogTests : IClassFixture<WhyWorldFixture>
         var p = new PacketPipeline(new MapSetHolder(_w.Maps), new PipelineOptions { Seed = 1, CtCapacity = 16 }) { Log = new StageLog() };
         var first = _w.Run(p, "tcp", WhyWorld.PodClient, 40000, "10.96.0.10", 80);
         var second = _w.Run(p, "udp", WhyWorld.PodClient, 40000, "8.8.8.8", 53);
-        Assert.Equal(8, first.Log.Length);
-        Assert.Equal(4, second.Log.Length);
+        Assert.Equal(9, first.Log.Length);
+        Assert.Equal(5, second.Log.Length); // parse, conntrack, service, host (not a node address), verdict
         string json = TraceText.Json(first.Log, _w.Maps).ToJsonString(TraceText.JsonOptions);
         Assert.StartsWith("""[{"stage":"parse","verdict":"continue","reason":null,"packet":"tcp 10.0.1.5:40000 -> 10.96.0.10:80"},{"stage":"conntrack","verdict":"continue","reason":null,"hit":false},{"stage":"service","verdict":"continue","reason":null,"service":"default/web:80","frontend":"10.96.0.10:80/tcp","flags":"ClusterIp, MasqueradeOffCluster","scope":"external"},{"stage":"backend","verdict":"continue","reason":null,"candidates":["10.0.2.1:8080","10.0.2.2:8080"],"backend":"10.0.2.""", json);
+        Assert.Contains("""{"stage":"ttl","verdict":"continue","reason":null,"ttl":64}""", json);
         Assert.Contains("""{"stage":"masquerade","verdict":"continue","reason":null,"masquerade":false}""", json);
         Assert.EndsWith("""{"stage":"verdict","verdict":"forward","reason":null}]""", json);
     }
