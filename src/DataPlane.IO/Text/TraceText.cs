@@ -145,7 +145,7 @@ public static class TraceText
     {
         (Verdict.Drop, DropReason.SctpFragment, _) => $"a first fragment: the CRC32c covers the whole packet, which it does not hold: {Outcome(r)}",
         (Verdict.Drop, DropReason.SctpBadChecksum, _) => $"chunks {Chunks(r.SctpChunks)}: the CRC32c does not match (conntrack INVALID): {Outcome(r)}",
-        (Verdict.Drop, _, StageRule.SctpOutOfTheBlue) => $"chunks {Chunks(r.SctpChunks)}: none may open a connection (out of the blue, conntrack INVALID): {Outcome(r)}",
+        (Verdict.Drop, _, StageRule.SctpOutOfTheBlue) => $"chunks {Chunks(r.SctpChunks)}: cannot open a connection (out of the blue: no opening chunk, or an INIT whose verification tag is not 0; conntrack INVALID): {Outcome(r)}",
         (Verdict.Drop, _, StageRule.SctpInvalidMove) => $"chunks {Chunks(r.SctpChunks)}: an invalid move{(r.HasEntry ? $" from {r.SctpState.Name()}" : "")} in conntrack's state table (INVALID): {Outcome(r)}",
         (Verdict.Continue, _, _) when r.HasEntry => $"chunks {Chunks(r.SctpChunks)}: CRC32c ok, state {r.SctpState.Name()}",
         (Verdict.Continue, _, _) => $"chunks {Chunks(r.SctpChunks)}: CRC32c ok, may open a connection",

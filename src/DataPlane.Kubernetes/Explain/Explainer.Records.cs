@@ -71,7 +71,7 @@ public sealed partial class Explainer
         {
             (DropReason.SctpFragment, _) => $"an SCTP first fragment: its CRC32c covers the whole packet, which the fragment does not hold (the kernel reassembles first) → {Outcome(s)}",
             (DropReason.SctpBadChecksum, _) => $"an SCTP packet {chunks} whose CRC32c does not match: conntrack marks it INVALID (nf_conntrack_proto_sctp, nf_conntrack_checksum=1) and kube-proxy drops INVALID → {Outcome(s)}",
-            (_, StageRule.SctpOutOfTheBlue) => $"an SCTP packet {chunks} to {Ip4.Format(s.DstIp, s.DstPort)} with no association tracked and no chunk that may open one (out of the blue): conntrack marks it INVALID (sctp_new), dropped before kube-proxy's REJECT rules → {Outcome(s)}",
+            (_, StageRule.SctpOutOfTheBlue) => $"an SCTP packet {chunks} to {Ip4.Format(s.DstIp, s.DstPort)} with no association tracked, and its chunks cannot open one (out of the blue: no chunk that may open an association, or an INIT whose verification tag is not 0, RFC 9260 §8.5.1): conntrack marks it INVALID (sctp_new), dropped before kube-proxy's REJECT rules → {Outcome(s)}",
             (_, StageRule.SctpInvalidMove) => $"an SCTP packet {chunks} of a tracked association{(s.HasEntry ? $" (flow {s.FlowId}, {s.SctpState.Name()})" : "")}: a chunk moves it to an invalid state in conntrack's table (sctp_conntracks), so the packet is INVALID → {Outcome(s)}",
             _ => $"an SCTP packet {chunks} → {Outcome(s)}",
         };

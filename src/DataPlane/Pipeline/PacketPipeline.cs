@@ -7,7 +7,8 @@ namespace DataPlane.Pipeline;
 
 /// <summary>
 /// The per-packet program for one node, a straight list of stages (katran's process_packet, cilium's bpf_lxc):
-/// parse → conntrack → service lookup → backend selection → forward (TTL) → masquerade → conntrack create → NAT.
+/// parse → conntrack → service lookup → backend selection → forward (TTL) → masquerade → conntrack create → NAT, with
+/// the rare branches (later fragments, SCTP, ICMP, cluster DNS, the node's own ports, REJECT, foreign protocols, IP options).
 /// Every stage is <c>static Verdict Run(ref PacketContext ctx, MapSet maps, WorkerState w)</c>; the runner only
 /// chains them, records the stage log when traced, counts, reports and lets the GC take its step. One instance per
 /// worker thread, owning its <see cref="WorkerState"/>; it reads the current <see cref="MapSet"/> generation through
@@ -87,7 +88,9 @@ public sealed class PacketPipeline : IDisposable
         if (ctx.Proto == IpProto.Sctp) return SctpStage.Run<TSink>(ref ctx, maps, w);
         if (ctx.Proto == IpProto.Icmp) return IcmpErrorStage.Run<TSink>(ref ctx, maps, w);
         v = DnsStage.Run(ref ctx, maps, w);
-        if (TSink.Enabled && (v != Verdict.Continue || DnsStage.Addressed(ref ctx, maps))) Record(ref ctx, PipelineStage.Dns, v, maps, v == Verdict.Continue ? StageRule.DnsProxied : StageRule.None);
+        // Recorded when the DNS stage took the packet, or when it was for the DNS address and left to kube-proxy.
+        if (TSink.Enabled && (v != Verdict.Continue || DnsStage.Addressed(ref ctx, maps)))
+            Record(ref ctx, PipelineStage.Dns, v, maps, v == Verdict.Continue ? StageRule.DnsProxied : StageRule.None);
         if (v != Verdict.Continue) return v;
 
         v = ConntrackStage.Lookup(ref ctx, maps, w);
@@ -124,7 +127,8 @@ public sealed class PacketPipeline : IDisposable
         return v;
     }
 
-    // The rare stages, each with its record, out of Run's body as they were out of its hot path.
+    // The rare stages, each with its record. Inlined: the untraced copy is the bare stage call it was before.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     Verdict Foreign<TSink>(ref PacketContext ctx, MapSet maps, WorkerState w) where TSink : struct, IStageSink
     {
         Verdict v = ForeignProtocolStage.Run(ref ctx, maps, w);
@@ -132,6 +136,7 @@ public sealed class PacketPipeline : IDisposable
         return v;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     Verdict Fragment<TSink>(ref PacketContext ctx, MapSet maps, WorkerState w) where TSink : struct, IStageSink
     {
         Verdict v = FragmentStage.Run(ref ctx, maps, w);
@@ -139,6 +144,7 @@ public sealed class PacketPipeline : IDisposable
         return v;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     Verdict Reject<TSink>(ref PacketContext ctx, MapSet maps, WorkerState w) where TSink : struct, IStageSink
     {
         Verdict v = RejectStage.Run(ref ctx, maps, w);
