@@ -2,12 +2,17 @@ using System.CommandLine;
 using DataPlane.Kubernetes;
 using DataPlane.Kubernetes.Compiler;
 using DataPlane.Kubernetes.Manifests;
+using DataPlane.Kubernetes.Resolved;
 using DataPlane.Maps;
 using DataPlane.Packets;
 
 namespace DataPlane.Cli;
 
-/// <summary>The options every command that compiles a cluster shares: --cluster, --strict, --service-cidr, --node, --service-node-port-range.</summary>
+/// <summary>
+/// The one option set every command that reads a cluster takes (replay, trace, maps, cluster, env, dns, run):
+/// --cluster (repeatable: files, folders, -), --strict, --service-cidr, --node, --lb-pool, --service-node-port-range,
+/// the load-balancing and cluster DNS options. Loader warnings print the same way for all of them.
+/// </summary>
 public sealed class ClusterArgs
 {
     public Option<string[]> Cluster { get; } = CreateClusterOption();
@@ -74,22 +79,34 @@ public sealed class ClusterArgs
     }
 
     /// <summary>Loads the manifests; the loader's warnings go to stderr, one line each.</summary>
-    public ClusterManifests Load(ParseResult pr) => LoadManifests(pr, Cluster, Strict, ServiceCidr);
+    public ClusterManifests Load(ParseResult pr) => ControlPlane.Load(pr.GetValue(Cluster) ?? [], LoadOptionsOf(pr, Cluster, Strict, ServiceCidr), Warn);
 
-    /// <summary>The loading half, for commands (env) that take --cluster without the compile options.</summary>
-    public static ClusterManifests LoadManifests(ParseResult pr, Option<string[]> cluster, Option<bool> strict, Option<string[]> serviceCidr) =>
-        ControlPlane.Load(pr.GetValue(cluster) ?? [], LoadOptionsOf(pr, cluster, strict, serviceCidr), Warn);
+    /// <summary>
+    /// Loads and resolves the cluster once (<see cref="ResolvedCluster"/>): every view of a command reads this one
+    /// model. <paramref name="adjust"/> changes the options first (dns forces answering).
+    /// </summary>
+    public ResolvedCluster Resolve(ParseResult pr, Func<CompileOptions, CompileOptions>? adjust = null)
+    {
+        CompileOptions options = Options(pr);
+        return ControlPlane.Resolve(Load(pr), adjust is null ? options : adjust(options));
+    }
 
-    /// <summary>Loads and compiles; the loader's and endpoints controller's warnings go to stderr prefixed like errors.</summary>
-    public MapSet Compile(ParseResult pr) => Compile(pr, Load(pr));
+    /// <summary>
+    /// The node <c>--node</c> names (it must be a node of the cluster: the same error every command gives), else
+    /// <paramref name="fallback"/>, else the cluster's first node.
+    /// </summary>
+    public string NodeOf(ParseResult pr, ResolvedCluster c, string? fallback = null)
+    {
+        if (pr.GetValue(Node) is not { } name) return fallback ?? c.Nodes[0].Name;
+        return c.RequireNode(name).Name;
+    }
 
-    /// <summary>Compiles manifests already loaded with <see cref="Load"/>.</summary>
-    /// <param name="topology">When given, records the topology decisions (trace, maps).</param>
-    public MapSet Compile(ParseResult pr, ClusterManifests m, TopologyReport? topology = null) =>
-        ControlPlane.Compile(m, pr.GetValue(Node), Options(pr) with { Topology = topology });
+    /// <summary>Whether --node was given.</summary>
+    public bool HasNode(ParseResult pr) => pr.GetValue(Node) is not null;
 
-    /// <summary>As <see cref="Compile(ParseResult)"/>, recording the topology decisions in <paramref name="topology"/>.</summary>
-    public MapSet Compile(ParseResult pr, TopologyReport topology) => Compile(pr, Load(pr), topology);
+    /// <summary>The maps of <paramref name="node"/> for the resolved cluster, behind the control plane's exception boundary.</summary>
+    public static MapSet Compile(ResolvedCluster c, string node, TopologyReport? topology = null) =>
+        ControlPlane.Boundary(() => ClusterCompiler.Compile(c, node, topology));
 
     /// <summary>A control plane that keeps the manifests and ids for later changes (replay --apply-at, live reloads).</summary>
     public ControlPlane CreateControlPlane(ParseResult pr) =>

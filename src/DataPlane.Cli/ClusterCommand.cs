@@ -1,6 +1,5 @@
 using System.CommandLine;
 using DataPlane.IO.Text;
-using DataPlane.Kubernetes;
 using DataPlane.Kubernetes.Inventory;
 
 namespace DataPlane.Cli;
@@ -14,11 +13,11 @@ public static class ClusterCommand
         var json = new Option<bool>("--json") { Description = "Print one JSON object instead of tables" };
         var cmd = new Command("cluster", "Show the nodes, pods, services and endpoints the cluster holds once its workloads are expanded (kubectl get nodes,pods,svc,endpointslices -o wide)") { json };
         clusterArgs.AddTo(cmd);
-        cmd.Options.Remove(clusterArgs.Node); // the whole cluster, not one node's view
         cmd.SetAction(pr => Errors.Guard(() =>
         {
-            var options = clusterArgs.Options(pr);
-            ClusterInventory inventory = ControlPlane.Boundary(() => ClusterInventory.Build(clusterArgs.Load(pr), options));
+            var c = clusterArgs.Resolve(pr);
+            clusterArgs.NodeOf(pr, c); // the whole cluster is listed; --node, shared with the other commands, must still name a node
+            ClusterInventory inventory = c.Inventory;
             if (pr.GetValue(json)) ClusterListing.WriteJson(Console.Out, inventory);
             else ClusterListing.WriteText(Console.Out, inventory);
             return 0;

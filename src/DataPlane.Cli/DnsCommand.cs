@@ -4,8 +4,7 @@ using DataPlane.IO.Text;
 using DataPlane.IO.Trace;
 using DataPlane.Kubernetes.Compiler;
 using DataPlane.Kubernetes.Manifests;
-using DataPlane.Kubernetes;
-using DataPlane.Maps;
+using DataPlane.Kubernetes.Resolved;
 using DataPlane.Packets;
 
 namespace DataPlane.Cli;
@@ -22,33 +21,32 @@ public static class DnsCommand
 
     public static Command Build()
     {
-        var cluster = new Option<string>("--cluster") { Description = "Manifest file or folder", Required = true };
+        var clusterArgs = new ClusterArgs();
         var name = new Argument<string?>("name") { Description = "The name to look up", Arity = ArgumentArity.ZeroOrOne };
-        var type = new Argument<string>("type") { Description = "Record type (A, AAAA, SRV, PTR, TXT, SOA, NS, CNAME, ANY)", DefaultValueFactory = _ => "A" };
-        var dnsArgs = new DnsArgs();
+        var type = new Argument<string>("type") { Description = "Record type (A, AAAA, SRV, PTR, TXT, SOA, NS, CNAME, ANY, any IANA mnemonic or TYPEnnn)", DefaultValueFactory = _ => "A" };
         var tcp = new Option<bool>("--tcp") { Description = "Send the query over TCP (one segment, length-prefixed)" };
         var json = new Option<bool>("--json") { Description = "One JSON line per query" };
         var batch = new Option<string?>("--batch") { Description = "File of {\"qname\",\"qtype\"} lines" };
         var from = new Option<string?>("--from") { Description = "ns/pod: resolve as that pod's resolver does (its resolv.conf, search path, ndots)" };
 
         var cmd = new Command("dns", "Query the cluster DNS the data plane answers, like dig (or as a pod's resolver with --from)")
-            { cluster, name, type, tcp, json, batch, from };
-        dnsArgs.AddTo(cmd);
+            { name, type, tcp, json, batch, from };
+        clusterArgs.AddTo(cmd);
         cmd.SetAction(pr => Errors.Guard(() =>
         {
-            ClusterManifests m = ManifestLoader.Load(pr.GetValue(cluster)!);
-            DnsOptions options = dnsArgs.Options(pr, forceMode: DnsMode.Answer); // asking is answering
-            DnsZone zone = DnsZoneCompiler.Compile(m, options, 1, w => Console.Error.WriteLine($"dataplane: warning: {w}"));
+            // The zone of the resolved cluster: pods from workloads, StatefulSet hostnames and headless endpoints
+            // included, exactly as the data plane's DNS stage holds it. Asking is answering: the mode is forced.
+            ResolvedCluster c = clusterArgs.Resolve(pr, o => o with { Dns = o.Dns with { Mode = DnsMode.Answer } });
+            clusterArgs.NodeOf(pr, c); // one zone for the whole cluster; --node must still name a node
+            DnsZone zone = c.Dns;
+            DnsOptions options = c.Options.Dns;
             bool asJson = pr.GetValue(json);
 
             uint client = DefaultClient;
             Pod? pod = null;
             if (pr.GetValue(from) is { } who)
             {
-                string[] parts = who.Split('/');
-                if (parts.Length != 2) throw new UsageException($"--from: '{who}' is not namespace/pod");
-                pod = m.Pods.FirstOrDefault(p => (p.Namespace ?? "default") == parts[0] && p.Name == parts[1])
-                    ?? throw new UsageException($"--from: no Pod {who} in the manifests (found: {(m.Pods.Count == 0 ? "none" : string.Join(", ", m.Pods.Select(p => p.Key)))})");
+                pod = PodArg.Find(c, who, "--from");
                 client = pod.PodIP ?? client;
             }
             using var probe = new DnsProbe(zone, client, pr.GetValue(tcp));

@@ -1,8 +1,7 @@
 using System.CommandLine;
 using DataPlane.IO.Text;
-using DataPlane.Kubernetes;
 using DataPlane.Kubernetes.Compiler;
-using DataPlane.Kubernetes.Manifests;
+using DataPlane.Kubernetes.Resolved;
 using DataPlane.Maps;
 
 namespace DataPlane.Cli;
@@ -20,10 +19,10 @@ public static class MapsCommand
         clusterArgs.AddTo(cmd);
         cmd.SetAction(pr => Errors.Guard(() =>
         {
-            ClusterManifests m = clusterArgs.Load(pr);
+            ResolvedCluster c = clusterArgs.Resolve(pr);
             var topology = new TopologyReport();
-            MapSet maps = clusterArgs.Compile(pr, m, topology);
-            MapsListing.Write(Console.Out, maps, m, topology);
+            MapSet maps = ClusterArgs.Compile(c, clusterArgs.NodeOf(pr, c), topology);
+            MapsListing.Write(Console.Out, maps, c.Manifests, topology);
             return 0;
         }));
         return cmd;

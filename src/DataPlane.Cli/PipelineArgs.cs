@@ -27,9 +27,11 @@ public sealed class PipelineArgs
         DefaultValueFactory = _ => 1,
     };
 
-    public void AddTo(Command c)
+    /// <param name="workers">Whether the command runs worker pipelines (replay, run) and so takes --workers; trace runs one packet.</param>
+    public void AddTo(Command c, bool workers = true)
     {
-        foreach (Option o in new Option[] { _seed, _ctMax, _snatRange, _tSyn, _tEst, _tClose, _tAny, _hostPorts, _workers }) c.Options.Add(o);
+        foreach (Option o in new Option[] { _seed, _ctMax, _snatRange, _tSyn, _tEst, _tClose, _tAny, _hostPorts }) c.Options.Add(o);
+        if (workers) c.Options.Add(_workers);
     }
 
     /// <summary>

@@ -58,7 +58,7 @@ public static class ReplayCommand
         if (frame < 1) throw new UsageException($"--explain: {frame} is not a frame number (the first frame is 1)");
         ExplainedFrame f = ReplayExplain.Run(inPath, frame, workers, updates)
             ?? throw new UsageException($"--explain: {inPath} has fewer than {frame} frames");
-        ReplayExplainText.Write(Console.Out, f, ReplayExplainText.Why(f, new Explainer(control.CurrentManifests, control.NodeName, f.Maps, lbPool)), json);
+        ReplayExplainText.Write(Console.Out, f, ReplayExplainText.Why(f, new Explainer(control.Resolved, control.NodeName, f.Maps)), json);
         return 0;
     }
 

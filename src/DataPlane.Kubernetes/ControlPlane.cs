@@ -1,5 +1,6 @@
 using DataPlane.Kubernetes.Compiler;
 using DataPlane.Kubernetes.Manifests;
+using DataPlane.Kubernetes.Resolved;
 using DataPlane.Maps;
 
 namespace DataPlane.Kubernetes;
@@ -136,12 +137,37 @@ public sealed class ControlPlane
     MapSet Compile(ClusterManifests manifests)
     {
         // The generation number and the state only advance on success: a failed reload changes nothing.
-        MapSet m = ClusterCompiler.Compile(manifests, NodeName, _options, _generation + 1);
+        ResolvedCluster resolved = ResolvedCluster.Resolve(manifests, _options, _generation + 1);
+        MapSet m = ClusterCompiler.Compile(resolved, NodeName, _options.Topology);
         _generation++;
         _manifests = manifests;
+        _resolved = resolved;
         _incremental = new EndpointChangeCompiler(manifests, m, _ids, NodeName);
         return m;
     }
+
+    ResolvedCluster? _resolved;
+
+    /// <summary>
+    /// The resolved cluster of the generation in force: the one the last full compile read, or — after changes
+    /// published as deltas — the same manifests with those changes folded in, resolved once on first request.
+    /// </summary>
+    public ResolvedCluster Resolved
+    {
+        get
+        {
+            lock (_lock)
+            {
+                if (_pending.Count > 0 && (_resolved is null || _resolved.Generation != _generation))
+                    _resolved = Boundary(() => ResolvedCluster.Resolve(CurrentManifests, _options with { Warn = null }, _generation));
+                return _resolved!;
+            }
+        }
+    }
+
+    /// <summary>Resolves loaded manifests once, behind the control plane's exception boundary (the CLI's one-off views).</summary>
+    public static ResolvedCluster Resolve(ClusterManifests manifests, CompileOptions? options = null) =>
+        Boundary(() => ResolvedCluster.Resolve(manifests, options));
 
     public static MapSet LoadAndCompile(string clusterPath, string? nodeName, CompileOptions? options = null)
     {

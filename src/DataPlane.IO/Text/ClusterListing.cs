@@ -30,7 +30,8 @@ public static class ClusterListing
         {
             s.Namespace, s.Name, s.Type, s.ClusterIP ?? "<none>",
             s.ExternalName ?? (s.ExternalIPs.Count > 0 ? Join(s.ExternalIPs) : s.Type == "LoadBalancer" ? "<pending>" : "<none>"),
-            s.Ports.Count == 0 ? "<none>" : string.Join(",", s.Ports.Select(p => $"{p.Port}{(p.NodePort is int np ? $":{np}" : "")}/{p.Protocol}")),
+            (s.Ports.Count == 0 ? "<none>" : string.Join(",", s.Ports.Select(p => $"{p.Port}{(p.NodePort is int np ? $":{np}" : "")}/{p.Protocol}")))
+                + (s.Emulated ? " (emulated)" : ""),
         }));
         w.WriteLine();
         var rows = new List<string[]>();
@@ -58,8 +59,9 @@ public static class ClusterListing
     /// <summary>
     /// <c>{"nodes":[{"name","addresses":[…],"podCIDR"}],"pods":[{"namespace","name","ip","node","ready","owner","hostname","subdomain"}],
     /// "services":[{"namespace","name","type","clusterIP","externalName","externalIPs":[…],"ports":[{"name","port","protocol","targetPort","nodePort"}],
-    /// "endpoints":[{"ip","port","portName","ready","serving","terminating","node","pod"}]}],"serviceCIDRs":[…],"clusterCIDR"}</c>.
-    /// targetPort is a number, or a string for a named port.
+    /// "endpoints":[{"ip","port","portName","ready","serving","terminating","node","pod"}],"emulated"}],"serviceCIDRs":[…],"clusterCIDR"}</c>.
+    /// targetPort is a number, or a string for a named port; emulated is true for the services every cluster has
+    /// (default/kubernetes, kube-system/kube-dns) when the manifests do not bring them.
     /// </summary>
     public static JsonObject ToJson(ClusterInventory c) => new()
     {
@@ -107,6 +109,7 @@ public static class ClusterListing
                 ["node"] = e.Node,
                 ["pod"] = e.Pod,
             })]),
+            ["emulated"] = s.Emulated,
         })]),
         ["serviceCIDRs"] = Strings(c.ServiceCIDRs),
         ["clusterCIDR"] = c.ClusterCIDR,

@@ -15,23 +15,23 @@ public static class TraceResultText
     public static void Write(TextWriter w, TraceResult t, bool json) => w.WriteLine(json ? Json(t) : Text(t));
 
     /// <summary>
-    /// <c>{"verdict","reason","service","candidates","backend","masquerade","out":{"src","dst"},["topology",]"stages","why"}</c>.
+    /// <c>{["node",]"verdict","reason","service","candidates","backend","masquerade","out":{"src","dst"},["topology",]"stages","why"}</c>.
     /// </summary>
     public static string Json(TraceResult t)
     {
         PacketResult r = t.R;
-        var o = new JsonObject
-        {
-            ["verdict"] = t.Verdict.Name(),
-            ["reason"] = r.Reason == DropReason.None ? null : r.Reason.Name(),
-            ["service"] = t.Service,
-            ["candidates"] = new JsonArray([.. t.Candidates.Select(c => (JsonNode)c)]),
-            ["backend"] = t.Backend,
-            ["masquerade"] = t.Masquerade,
-            ["out"] = t.Verdict == Verdict.Forward
-                ? new JsonObject { ["src"] = Ip4.Format(r.OutSrcIp, r.OutSrcPort), ["dst"] = Ip4.Format(r.OutDstIp, r.OutDstPort) }
-                : null,
-        };
+        var o = new JsonObject();
+        if (t.Node is not null) o["node"] = t.Node;
+        if (t.Resolved is not null) o["resolved"] = t.Resolved;
+        o["verdict"] = t.Verdict.Name();
+        o["reason"] = r.Reason == DropReason.None ? null : r.Reason.Name();
+        o["service"] = t.Service;
+        o["candidates"] = new JsonArray([.. t.Candidates.Select(c => (JsonNode)c)]);
+        o["backend"] = t.Backend;
+        o["masquerade"] = t.Masquerade;
+        o["out"] = t.Verdict == Verdict.Forward
+            ? new JsonObject { ["src"] = Ip4.Format(r.OutSrcIp, r.OutSrcPort), ["dst"] = Ip4.Format(r.OutDstIp, r.OutDstPort) }
+            : null;
         if (t.Topology is not null) o["topology"] = TopologyText.Json(t.Topology, r.ServiceFlags, r.Scope);
         o["stages"] = TraceText.Json(t.Log, t.Maps);
         o["why"] = t.Why;
@@ -46,7 +46,9 @@ public static class TraceResultText
             ? $"icmp {Ip4.Format(q.Src)} -> {Ip4.Format(q.Dst)} echo request"
             : $"{IpProto.Name(q.Proto)} {Ip4.Format(q.Src, q.SrcPort)} -> {Ip4.Format(q.Dst, q.DstPort)}{(q.Proto == IpProto.Tcp ? " [SYN]" : q.Proto == IpProto.Sctp ? " [INIT]" : "")}";
         IEnumerable<(string, string)> topology = t.Topology is null ? [] : TopologyText.TraceLines(t.Topology, t.R.ServiceFlags, t.R.Scope).Select(l => ("topology", l));
-        return TraceText.Text(packet, t.Log, t.Maps, topology, t.Why);
+        string text = TraceText.Text(packet, t.Log, t.Maps, topology, t.Why);
+        if (t.Resolved is not null) text = $"{"resolve",-12}{t.Resolved}\n{text}";
+        return t.Node is null ? text : $"{"node",-12}{t.Node}\n{text}";
     }
 
     /// <summary>A destination name with no address to send to (headless, ExternalName, unknown): only why.</summary>

@@ -17,7 +17,8 @@ public readonly record struct TraceRequest(byte Proto, uint Src, ushort SrcPort,
     /// <summary>
     /// Parses a source ip[:port], a destination ip:port or service:port (an address alone for icmp) and a protocol
     /// name. False, with <paramref name="unresolved"/> saying why, for a name that is no proxied Service (headless,
-    /// ExternalName, unknown): there is nothing to send. Throws <see cref="TraceInputException"/> (prefixed with
+    /// ExternalName, unknown): there is nothing to send; when true for a name, <paramref name="unresolved"/> says how it
+    /// resolved (null for an address). Throws <see cref="TraceInputException"/> (prefixed with
     /// <paramref name="where"/>) for text that is no address at all.
     /// </summary>
     public static bool TryParse(string src, string dst, string proto, string where, Explainer? explainer, out TraceRequest req, out string? unresolved)
@@ -45,8 +46,7 @@ public readonly record struct TraceRequest(byte Proto, uint Src, ushort SrcPort,
                 throw new TraceInputException($"{where}: '{dst}' is not ip:port or service:port");
             if (p == IpProto.Icmp) dp = 0;
             if (explainer.Resolve(name, out unresolved) is not uint ip) return false;
-            d = ip;
-            unresolved = null;
+            d = ip; // unresolved now says how the name resolved (the caller may show it)
         }
         req = new TraceRequest(p, s, p == IpProto.Icmp ? (ushort)0 : src.Contains(':') ? sp : DefaultSourcePort, d, dp);
         return true;
@@ -55,12 +55,19 @@ public readonly record struct TraceRequest(byte Proto, uint Src, ushort SrcPort,
     /// <summary>One line of a <c>--batch</c> file: <c>{"src","dst","proto"}</c> (proto default tcp); errors name file and line.</summary>
     public static TraceRequest ParseBatchLine(string file, int line, string text, Explainer? explainer)
     {
+        var (src, dst, proto) = ParseBatchFields(file, line, text);
+        if (!TryParse(src, dst, proto, $"{file}:{line}", explainer, out TraceRequest r, out string? why))
+            throw new TraceInputException($"{file}:{line}: {why}");
+        return r;
+    }
+
+    /// <summary>The fields of one <c>--batch</c> line as written (src may name a pod; the caller resolves it).</summary>
+    public static (string Src, string Dst, string Proto) ParseBatchFields(string file, int line, string text)
+    {
         try
         {
             var o = JsonNode.Parse(text)!.AsObject();
-            if (!TryParse((string?)o["src"] ?? "", (string?)o["dst"] ?? "", (string?)o["proto"] ?? "tcp", $"{file}:{line}", explainer, out TraceRequest r, out string? why))
-                throw new TraceInputException($"{file}:{line}: {why}");
-            return r;
+            return ((string?)o["src"] ?? "", (string?)o["dst"] ?? "", (string?)o["proto"] ?? "tcp");
         }
         catch (JsonException e) { throw new TraceInputException($"{file}:{line}: not a JSON object: {e.Message}"); }
         catch (InvalidOperationException e) { throw new TraceInputException($"{file}:{line}: {e.Message}"); }

@@ -22,6 +22,12 @@ public sealed record TraceResult(TraceRequest Req, Verdict Verdict, PacketResult
     /// <summary>What each stage recorded for this packet.</summary>
     public StageRecord[] Log { get; init; } = [];
 
+    /// <summary>The node whose data plane ran the packet and why that one, when trace chose it (no --node); else null.</summary>
+    public string? Node { get; init; }
+
+    /// <summary>How a destination name resolved to the address traced (null when an address was given).</summary>
+    public string? Resolved { get; init; }
+
     /// <summary>The explanation (null without an explainer).</summary>
     public string? Why { get; init; }
 }

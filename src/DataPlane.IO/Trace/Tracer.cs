@@ -13,9 +13,16 @@ public static class Tracer
     const long NowNs = 1_000_000_000;
 
     /// <summary>Runs the packet through a fresh pipeline (fresh conntrack) over <paramref name="maps"/>, recording its stage log.</summary>
-    public static TraceResult Trace(MapSet maps, TraceRequest req, ulong seed, TopologyReport? topology = null, Explainer? explainer = null)
+    public static TraceResult Trace(MapSet maps, TraceRequest req, ulong seed, TopologyReport? topology = null, Explainer? explainer = null) =>
+        Trace(maps, req, new PipelineOptions { Seed = seed }, topology, explainer);
+
+    /// <summary>
+    /// As above with the data plane's options as replay and run take them (host ports, SNAT port range, timeouts,
+    /// seed); the conntrack table is a fresh small one whatever <see cref="PipelineOptions.CtCapacity"/> says.
+    /// </summary>
+    public static TraceResult Trace(MapSet maps, TraceRequest req, PipelineOptions options, TopologyReport? topology = null, Explainer? explainer = null)
     {
-        var pipeline = new PacketPipeline(new MapSetHolder(maps), new PipelineOptions { Seed = seed, CtCapacity = 16 }) { Log = new StageLog() };
+        using var pipeline = new PacketPipeline(new MapSetHolder(maps), options with { CtCapacity = 16 }) { Log = new StageLog() };
         byte[] frame = new byte[128];
         byte[] reply = new byte[1024];
         int len = req.Proto == IpProto.Icmp

@@ -37,6 +37,7 @@ public sealed class Allocator
     readonly Dictionary<(string, int), int> _nodePorts = [];
     readonly Dictionary<string, int> _healthPorts = [];
     int _nextPort;
+    readonly bool _kubeDnsWantsTenth;
     readonly int[] _nextIpIndex;
 
     public int NodePortMin { get; }
@@ -53,6 +54,7 @@ public sealed class Allocator
         _nextPort = nodePortMin;
         _nextIpIndex = new int[m.ServiceClusterIPRanges.Count];
 
+        _kubeDnsWantsTenth = m.Services.Any(s => s.Key == EmulatedServices.KubeDnsKey && HasClusterIp(s) && s.ClusterIP is null);
         foreach (Service s in m.Services) ReserveWritten(s);
         foreach (Service s in m.Services) AllocateMissing(s);
     }
@@ -208,8 +210,10 @@ public sealed class Allocator
     uint NextIp(Service s)
     {
         IReadOnlyList<Cidr4> ranges = _m.ServiceClusterIPRanges;
-        if (s.Key == "default/kubernetes" && ranges.Count > 0 && _ipOwner.TryAdd((uint)Usable(ranges[0]).First, s))
+        if (s.Key == EmulatedServices.KubernetesKey && ranges.Count > 0 && _ipOwner.TryAdd((uint)Usable(ranges[0]).First, s))
             return (uint)Usable(ranges[0]).First;
+        if (s.Key == EmulatedServices.KubeDnsKey && DnsAddress(ranges) is uint dns && _ipOwner.TryAdd(dns, s))
+            return dns;
         for (int r = 0; r < ranges.Count; r++)
         {
             (ulong first, ulong last) = Usable(ranges[r]);
@@ -220,6 +224,9 @@ public sealed class Allocator
                 // service with it (pkg/controlplane/controller/kubernetesservice, ServiceIP = the range's first IP), so
                 // no other service is ever given it, even when a manifest set has no default/kubernetes.
                 if (r == 0 && a == first) continue;
+                // The tenth address is kube-dns's (kubeadm's GetDNSIP: the range's 10th IP, every pod's resolv.conf
+                // nameserver): kept for it while it has no written address of its own.
+                if (r == 0 && candidate == DnsAddress(ranges) && _kubeDnsWantsTenth) continue;
                 if (_ipOwner.TryAdd(candidate, s)) { _nextIpIndex[r]++; return candidate; }
             }
         }
@@ -236,6 +243,10 @@ public sealed class Allocator
             }
         throw Error(s, field, $"no free node port left in {RangeText}");
     }
+
+    /// <summary>kubeadm's cluster DNS address: the 10th address of the first service range (10.96.0.10 in 10.96.0.0/12); null when the range is smaller.</summary>
+    public static uint? DnsAddress(IReadOnlyList<Cidr4> ranges) =>
+        ranges.Count > 0 && ranges[0].Length <= 28 ? ranges[0].Prefix + 10 : null;
 
     /// <summary>The allocatable addresses of a range: without its network and broadcast addresses, except for /31 and /32.</summary>
     static (ulong First, ulong Last) Usable(Cidr4 r)

@@ -1,5 +1,6 @@
 using DataPlane.Kubernetes.Manifests;
 using DataPlane.Maps;
+using DataPlane.Kubernetes.Resolved;
 using DataPlane.Packets;
 
 namespace DataPlane.Kubernetes.Compiler;
@@ -24,12 +25,20 @@ public static class ClusterCompiler
 
     public static MapSet Compile(ClusterManifests m, string nodeName, long generation = 1) => Compile(m, nodeName, new CompileOptions(), generation);
 
-    public static MapSet Compile(ClusterManifests m, string nodeName, CompileOptions options, long generation = 1)
+    /// <summary>Resolves <paramref name="m"/> and compiles it for <paramref name="nodeName"/> (one-off callers and tests).</summary>
+    public static MapSet Compile(ClusterManifests m, string nodeName, CompileOptions options, long generation = 1) =>
+        Compile(ResolvedCluster.Resolve(m, options, generation), nodeName, options.Topology);
+
+    /// <summary>
+    /// The maps of node <paramref name="nodeName"/> for the resolved cluster <paramref name="c"/> (its options, ids and
+    /// generation); <paramref name="topology"/>, when given, records the topology decisions of this node.
+    /// </summary>
+    public static MapSet Compile(ResolvedCluster c, string nodeName, TopologyReport? topology = null)
     {
-        IdRegistry ids = options.Ids ?? new IdRegistry();
+        IdRegistry ids = c.Options.Ids ?? new IdRegistry();
         try
         {
-            MapSet maps = Compile(m, nodeName, options, generation, ids);
+            MapSet maps = Compile(c, nodeName, c.Options with { Topology = topology }, ids);
             ids.Commit();
             return maps;
         }
@@ -40,23 +49,19 @@ public static class ClusterCompiler
         }
     }
 
-    static MapSet Compile(ClusterManifests m, string nodeName, CompileOptions options, long generation, IdRegistry ids)
+    static MapSet Compile(ResolvedCluster c, string nodeName, CompileOptions options, IdRegistry ids)
     {
-        // Workloads become pods, nodes and LoadBalancer addresses are filled in, as the cluster's controllers would.
-        m = WorkloadExpander.Expand(m, options.LoadBalancerPool, options.Warn);
-        Node node = m.Nodes.FirstOrDefault(n => n.Name == nodeName)
-            ?? throw new ManifestException(m.Files.Count == 1 ? m.Files[0] : "manifests", $"Node {nodeName}", null,
-                $"no Node named '{nodeName}' in the manifests (found: {(m.Nodes.Count == 0 ? "none" : string.Join(", ", m.Nodes.Select(n => n.Name)))})");
+        ClusterManifests m = c.Manifests;
+        long generation = c.Generation;
+        Node node = c.RequireNode(nodeName);
         NodeInfo info = BuildNodeInfo(m, node);
         if (!MaglevTable.IsSupportedSize(options.MaglevTableSize))
             throw new ArgumentException($"Maglev table size {options.MaglevTableSize} is not one of {string.Join(", ", MaglevTable.SupportedSizes)}");
         var b = new MapSetBuilder(info, ids) { MaglevSize = options.MaglevTableSize };
-        var allocator = new Allocator(m, options.NodePortMin, options.NodePortMax);
-        // Services with a selector get their endpoints from the Pods, as the EndpointSlice controller would make them.
-        // Indexed by service once: looking them up per service port keeps a 10 k-service compile linear, not quadratic.
-        ILookup<(string?, string?), EndpointSlice> slices = m.EndpointSlices.Concat(EndpointsController.Build(m, options.Warn))
-            .Where(s => s.IsIPv4).ToLookup(s => (s.Namespace, s.ServiceName));
-        ILookup<(string?, string), Manifests.Endpoints> legacy = m.Endpoints.ToLookup(e => (e.Namespace, e.Name));
+        // Slices indexed by service once (the resolved cluster's): looking them up per service port keeps a 10 k-service
+        // compile linear, not quadratic.
+        ILookup<(string?, string?), EndpointSlice> slices = c.SliceLookup;
+        ILookup<(string?, string), Manifests.Endpoints> legacy = c.LegacyLookup;
         KubeProxyConfig kp = m.ProxyConfig;
 
         foreach (Service svc in m.Services)
@@ -65,7 +70,7 @@ public static class ClusterCompiler
             // TestBuildServiceMapServiceTypeExternalName).
             if (svc.Type == ServiceType.ExternalName || svc.ClusterIPMode is ClusterIPMode.Headless or ClusterIPMode.None or ClusterIPMode.OtherFamily)
                 continue;
-            uint clusterIp = svc.ClusterIP ?? allocator.ClusterIp(svc);
+            uint clusterIp = c.ClusterIp(svc)!.Value;
             ushort firstRevNat = 0;
             for (int pi = 0; pi < svc.Ports.Count; pi++)
             {
@@ -131,7 +136,7 @@ public static class ClusterCompiler
                 if (svc.Type is ServiceType.NodePort or ServiceType.LoadBalancer)
                 {
                     // NodePorts are not filtered by loadBalancerSourceRanges (TestLoadBalancer "nodePort bypasses").
-                    if (allocator.NodePortOrNull(svc, pi) is int nodePort)
+                    if (c.NodePort(svc, pi) is int nodePort)
                         foreach (uint addr in NodePortAddresses(info, kp))
                             External(addr, (ushort)nodePort, ServiceFlags.NodePort, null);
                 }
@@ -139,14 +144,14 @@ public static class ClusterCompiler
             if (firstRevNat == 0) continue;
             // healthCheckNodePort: only LoadBalancer + externalTrafficPolicy Local (TestBuildServiceMapAddRemove), TCP, on
             // every node address, even where nodePortAddresses excludes it (TestHealthCheckNodePort).
-            if (svc.Type == ServiceType.LoadBalancer && svc.ExternalTrafficPolicy == TrafficPolicy.Local && allocator.HealthCheckNodePort(svc) is int hc)
+            if (svc.Type == ServiceType.LoadBalancer && svc.ExternalTrafficPolicy == TrafficPolicy.Local && c.HealthCheckNodePort(svc) is int hc)
                 foreach (uint addr in info.Addresses)
                     b.AddFrontend(new Lb4Key(addr, (ushort)hc, IpProto.Tcp), firstRevNat, ServiceFlags.HealthCheck | ServiceFlags.LocalAddress, []);
             // nftables: a cluster IP on a port/protocol it does not serve is rejected (TestClusterIPGeneral, NFT).
             if (kp.Mode == ProxyMode.NFTables)
                 b.AddFrontend(new Lb4Key(clusterIp, 0, 0), firstRevNat, ServiceFlags.ClusterIp | ServiceFlags.Wildcard, []);
         }
-        b.Dns = DnsZoneCompiler.Compile(m, options.Dns, allocator, slices, legacy, generation, options.Warn);
+        b.Dns = c.Dns;
         MapSet built = b.Build(generation);
         foreach (string d in b.DuplicateFrontends) options.Warn?.Invoke(d);
         return built;

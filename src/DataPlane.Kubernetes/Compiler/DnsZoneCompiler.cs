@@ -29,11 +29,8 @@ public static class DnsZoneCompiler
     const uint VersionTtl = 28800;
 
     /// <summary>The zone alone (no node's maps): <c>dataplane dns</c> and tests.</summary>
-    public static DnsZone Compile(ClusterManifests m, DnsOptions o, long serial = 1, Action<string>? warn = null)
-    {
-        var slices = m.EndpointSlices.Concat(EndpointsController.Build(m, warn)).Where(s => s.IsIPv4).ToLookup(s => (s.Namespace, s.ServiceName));
-        return Compile(m, o, new Allocator(m), slices, m.Endpoints.ToLookup(e => (e.Namespace, e.Name)), serial, warn);
-    }
+    public static DnsZone Compile(ClusterManifests m, DnsOptions o, long serial = 1, Action<string>? warn = null) =>
+        Resolved.ResolvedCluster.Resolve(m, new CompileOptions { Dns = o, Warn = warn }, serial).Dns;
 
     public static DnsZone Compile(ClusterManifests m, DnsOptions o, Allocator allocator,
         ILookup<(string?, string?), EndpointSlice> slices, ILookup<(string?, string), Endpoints> legacy, long serial, Action<string>? warn = null)

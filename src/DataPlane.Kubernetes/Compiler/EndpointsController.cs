@@ -109,6 +109,7 @@ public static class EndpointsController
                 Zone = node is not null && node.Labels.TryGetValue(Node.ZoneLabel, out string? zone) ? zone : null,
                 // endpointutil.ShouldSetHostname: spec.hostname set and spec.subdomain names this service.
                 Hostname = !string.IsNullOrEmpty(pod.Hostname) && pod.Subdomain == svc.Name ? pod.Hostname : null,
+                PodName = pod.Name, // podToEndpoint: targetRef {kind: Pod, name, namespace, uid}
             }, pod));
         }
 

@@ -47,9 +47,20 @@ public static class WorkloadExpander
         IReadOnlyList<Node> nodes = DefaultTopology.NodesFor(m);
         var state = new Scheduler(nodes, m.Pods, warn);
 
+        // What each workload's controller makes, before anything is placed. A Pod object of the manifests named like
+        // one of these (kubectl get pod NAME -o yaml, or a hand-written status) is that pod's status, not another pod.
+        var made = m.Workloads.Select(w => (Workload: w, Pods: PodsOf(w, nodes).ToArray())).ToArray();
+        var madeNames = new HashSet<(string?, string)>();
+        foreach (var (_, ps) in made)
+            foreach (Pod p in ps) madeNames.Add((p.Namespace, p.Name));
+        var statusOf = new Dictionary<(string?, string), Pod>();
+        foreach (Pod p in m.Pods)
+            if (madeNames.Contains((p.Namespace, p.Name))) statusOf.TryAdd((p.Namespace, p.Name), p);
+
         var pods = new List<Pod>(m.Pods.Count);
         foreach (Pod p in m.Pods)
         {
+            if (statusOf.ContainsKey((p.Namespace, p.Name))) continue;
             Pod pod = p.ReadyOverride is bool r ? p with { Ready = r } : p;
             if (pod.PodIP is null && pod.Phase is PodPhase.Pending)
                 pod = state.Bind(pod with { Ready = p.ReadyOverride ?? true, Phase = PodPhase.Running, Generated = true });
@@ -59,23 +70,26 @@ public static class WorkloadExpander
         // (namespace, owner kind, owner name) of every pod and ReplicaSet in the manifests, for the "already has pods" test.
         var owners = new HashSet<(string?, string, string)>();
         foreach (Pod p in m.Pods)
-            foreach (OwnerReference o in p.OwnerReferences) owners.Add((p.Namespace, o.Kind, o.Name));
+            if (!statusOf.ContainsKey((p.Namespace, p.Name)))
+                foreach (OwnerReference o in p.OwnerReferences) owners.Add((p.Namespace, o.Kind, o.Name));
         foreach (Workload r in m.Workloads)
             if (r.Kind == WorkloadKind.ReplicaSet)
                 foreach (OwnerReference o in r.OwnerReferences) owners.Add((r.Namespace, "ReplicaSet→" + o.Kind, o.Name));
-        foreach (Workload w in m.Workloads)
+        foreach (var (w, made1) in made)
             if (!HasPods(owners, w))
-                foreach (Pod pod in PodsOf(w, nodes))
-                    pods.Add(state.Bind(pod));
+                foreach (Pod pod in made1)
+                    pods.Add(statusOf.TryGetValue((pod.Namespace, pod.Name), out Pod? status) ? WithStatus(pod, status, state) : state.Bind(pod));
 
         KubeProxyConfig kp = m.ProxyConfig;
         if (nodes.Count > 0 && nodes[0].Generated && kp.ClusterCIDRs.Count == 0)
             kp = kp with { ClusterCIDRs = [ClusterCidrOf(nodes)] };
 
+        // The services every cluster has (the API server's, kubeadm's DNS), unless the manifests bring them.
+        var (services, slices) = EmulatedServices.Add(m.Services, m.EndpointSlices, m.Endpoints, nodes);
         return new ClusterManifests
         {
-            Services = LoadBalancerAllocator.Assign(m.Services, nodes, lbPool ?? LoadBalancerAllocator.DefaultPool, warn),
-            EndpointSlices = m.EndpointSlices,
+            Services = LoadBalancerAllocator.Assign(services, nodes, lbPool ?? LoadBalancerAllocator.DefaultPool, warn),
+            EndpointSlices = slices,
             Endpoints = m.Endpoints,
             Pods = pods,
             Nodes = nodes,
@@ -89,6 +103,30 @@ public static class WorkloadExpander
             Files = m.Files,
             Expanded = true,
         };
+    }
+
+    /// <summary>
+    /// A controller-made pod with the status a Pod object of the same name gives: its Ready condition (or the
+    /// readiness annotation), phase, deletionTimestamp, and, when it has them, its node and address; the rest (labels,
+    /// ports, owner) stays the controller's where the object leaves it out. So readiness can differ per pod, and change
+    /// with a later apply, as the kubelet's probes make it.
+    /// </summary>
+    static Pod WithStatus(Pod made, Pod status, Scheduler state)
+    {
+        Pod pod = made with
+        {
+            Ready = status.ReadyOverride ?? status.ReadyCondition ?? made.Ready,
+            Phase = status.Phase == PodPhase.Pending ? made.Phase : status.Phase,
+            Terminating = status.Terminating,
+            Labels = status.Labels.Count > 0 ? status.Labels : made.Labels,
+            ContainerPorts = status.ContainerPorts.Count > 0 ? status.ContainerPorts : made.ContainerPorts,
+            CreationTimestamp = status.CreationTimestamp ?? made.CreationTimestamp,
+            NodeName = status.NodeName ?? made.NodeName,
+        };
+        if (status.PodIP is uint ip) return pod with { PodIP = ip, PodIPs = status.PodIPs, HostIP = status.HostIP };
+        Pod bound = state.Bind(pod);
+        // Bind decides Pending/not ready only when the pod cannot run; otherwise the status given stands.
+        return bound.PodIP is null ? bound : bound with { Ready = pod.Ready, Phase = pod.Phase };
     }
 
     static Cidr4 ClusterCidrOf(IReadOnlyList<Node> nodes)
@@ -172,6 +210,8 @@ public static class WorkloadExpander
         Hostname = w.Template.Hostname,
         Subdomain = w.Template.Subdomain,
         HostNetwork = w.Template.HostNetwork,
+        EnableServiceLinks = w.Template.EnableServiceLinks,
+        CreationTimestamp = w.CreationTimestamp,
         Phase = PodPhase.Running,
         Ready = !(w.Template.Annotations.TryGetValue(Pod.ReadyAnnotation, out string? v) && v.Equals("false", StringComparison.OrdinalIgnoreCase)),
         ContainerPorts = w.Template.ContainerPorts,
@@ -220,7 +260,7 @@ public static class WorkloadExpander
                 if (node is null)
                 {
                     _warn?.Invoke($"Pod {pod.Key}: spec.nodeName '{bound}' is not a node of the cluster; it gets no IP");
-                    return pod;
+                    return pod with { Phase = PodPhase.Pending, Ready = false }; // no kubelet runs it
                 }
             }
             else
@@ -243,7 +283,8 @@ public static class WorkloadExpander
             if (node.PodCIDR is not { } cidr)
             {
                 _warn?.Invoke($"Pod {pod.Key}: node {node.Name} has no podCIDR; it gets no IP");
-                return pod;
+                // The CNI's IPAM fails, the sandbox is never created: the pod stays ContainerCreating (Pending), not ready.
+                return pod with { Phase = PodPhase.Pending, Ready = false };
             }
             if (Allocate(node.Name, cidr) is not uint ip)
             {

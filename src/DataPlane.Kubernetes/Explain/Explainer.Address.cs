@@ -65,10 +65,14 @@ public sealed partial class Explainer
         return $"{Address(dst)}; not a Service packet → {Outcome(last)}";
     }
 
+    /// <summary>The node ports in force, written or allocated (the resolved cluster's).</summary>
     string NodePortList()
     {
-        var ports = _m.Services.SelectMany(s => s.Ports.Where(p => p.NodePort is not null).Select(p => $"{s.Key} {p.NodePort}/{p.Protocol}")).ToArray();
-        return ports.Length == 0 ? "none set in the manifests" : string.Join(", ", ports);
+        var ports = new List<string>();
+        foreach (Service s in _m.Services)
+            for (int i = 0; i < s.Ports.Count; i++)
+                if (_c.NodePort(s, i) is int np) ports.Add($"{s.Key} {np}/{s.Ports[i].Protocol}");
+        return ports.Count == 0 ? "no Service has one" : string.Join(", ", ports);
     }
 
     /// <summary>What the cluster knows at an address that is no Service frontend: a pod, an endpoint, a node, a service CIDR.</summary>
@@ -122,6 +126,28 @@ public sealed partial class Explainer
         return names.Count == 0 ? "" : "; it is an endpoint of " + string.Join(", ", names);
     }
 
+    /// <summary>A longer DNS name: its A record in the resolved cluster's zone (the first one), as a pod's lookup would get it.</summary>
+    uint? ResolveDnsName(string n, out string why)
+    {
+        string zone = _c.Options.Dns.ClusterDomain.TrimEnd('.');
+        string fqdn = n.EndsWith("." + zone, StringComparison.OrdinalIgnoreCase) ? n : $"{n}.{zone}";
+        string[] labels = fqdn.Split('.');
+        // pods insecure/verified: a-b-c-d.<ns>.pod.<zone> is synthesized at query time (CoreDNS podRecords).
+        if (labels.Length >= 3 && labels[2] == "pod" && Ip4.TryParse(labels[0].Replace('-', '.'), out uint podIp))
+        {
+            why = $"{n} is a pod name (a-b-c-d.<namespace>.pod): {Ip4.Format(podIp)}";
+            return podIp;
+        }
+        IReadOnlyList<uint> addresses = _c.Dns.AddressesOf(fqdn);
+        if (addresses.Count == 0)
+        {
+            why = $"{fqdn} has no A record in the cluster DNS (NXDOMAIN or no address): no pod, endpoint or service has that name";
+            return null;
+        }
+        why = $"{fqdn} resolves to {string.Join(", ", addresses.Select(Ip4.Format))} (cluster DNS A record)";
+        return addresses[0];
+    }
+
     /// <summary>
     /// A Service name used as an address (<c>--dst web:80</c>, <c>default/web</c>, <c>web.default.svc.cluster.local</c>):
     /// the ClusterIP for a proxied service; null with <paramref name="why"/> for headless, ExternalName and unknown names.
@@ -135,6 +161,10 @@ public sealed partial class Explainer
         else
         {
             string[] labels = n.Split('.');
+            // <svc>, <svc>.<ns>, <svc>.<ns>.svc[.<zone>]: a Service. Anything longer (an endpoint's or a StatefulSet
+            // pod's <host>.<svc>.<ns>.svc.<zone>, a pod's a-b-c-d.<ns>.pod.<zone>) is what cluster DNS answers for it.
+            if (labels.Length >= 4 && labels[2] != "svc" || labels.Length == 3 && labels[2] != "svc")
+                return ResolveDnsName(n, out why);
             if (labels.Length >= 2) { svcName = labels[0]; ns = labels[1]; }
         }
         Service? s = _m.Services.FirstOrDefault(x => x.Namespace == ns && x.Name == svcName);
@@ -151,11 +181,23 @@ public sealed partial class Explainer
         }
         if (s.ClusterIPMode == ClusterIPMode.Headless)
         {
-            var ready = _slices[(s.Namespace, s.Name)].SelectMany(sl => sl.Endpoints).Where(e => e.IsReady || s.PublishNotReadyAddresses)
-                .SelectMany(e => e.Addresses).Distinct().Select(Ip4.Format).ToArray();
+            SliceEndpoint[] all = [.. _slices[(s.Namespace, s.Name)].SelectMany(sl => sl.Endpoints)];
+            var ready = all.Where(e => e.IsReady || s.PublishNotReadyAddresses).SelectMany(e => e.Addresses).Distinct().Select(Ip4.Format).ToArray();
+            string none = all.Length == 0 && !_m.Endpoints.Any(e => e.Namespace == s.Namespace && e.Name == s.Name)
+                ? $"(it has no endpoints, because {NoEndpointsCause(s)}: the name has no A record)"
+                : "(none are ready: the name has no A record)";
+            if (ready.Length == 0)
+            {
+                why = $"{s.Key} is headless (clusterIP: None): no virtual IP and no proxy rule; its DNS name returns the ready endpoints' addresses {none}";
+                return null;
+            }
+            // What a client does with the name: cluster DNS answers the ready endpoints' addresses and it connects to
+            // one of them directly (the first, as the zone lists them); no Service rule is involved.
+            IReadOnlyList<uint> answer = _c.Dns.AddressesOf($"{s.Name}.{s.Namespace ?? "default"}.svc.{_c.Options.Dns.ClusterDomain.TrimEnd('.')}");
+            uint first = answer.Count > 0 ? answer[0] : Ip4.Parse(ready[0]);
             why = $"{s.Key} is headless (clusterIP: None): no virtual IP and no proxy rule; its DNS name returns the ready endpoints' addresses " +
-                (ready.Length == 0 ? "(none are ready: the name has no A record)" : $"({string.Join(", ", ready)}), which clients connect to directly");
-            return null;
+                $"({string.Join(", ", ready)}), and a client connects to one directly: {Ip4.Format(first)}";
+            return first;
         }
         uint? ip = ClusterIpOf(s);
         why = ip is null ? $"{s.Key} has no IPv4 cluster IP" : $"{name} is {s.Key}, ClusterIP {Ip4.Format(ip.Value)}";

@@ -14,11 +14,15 @@ public sealed partial class Explainer
         string name = _maps.ServiceName(svcRec.RevNatIndex) ?? $"service port {svcRec.RevNatIndex}";
         if (s is null || port is null) return $"{name} → {Outcome(last)}";
         bool external = (svcRec.ServiceFlags & ServiceFlags.External) != 0 && svcRec.Scope == 0;
-        string kind = (svcRec.ServiceFlags & ServiceFlags.NodePort) != 0 ? "NodePort"
+        string kind = (svcRec.ServiceFlags & ServiceFlags.HealthCheck) != 0 ? "healthCheckNodePort"
+            : (svcRec.ServiceFlags & ServiceFlags.NodePort) != 0 ? "NodePort"
             : (svcRec.ServiceFlags & ServiceFlags.LoadBalancer) != 0 ? "load-balancer IP"
             : (svcRec.ServiceFlags & ServiceFlags.ExternalIp) != 0 ? "externalIP" : "ClusterIP";
         string frontend = $"{Ip4.Format(parse.DstIp, parse.DstPort)}/{Proto(parse.Proto)} is {s.Key}'s {kind} (port {PortText(port)})";
 
+        if ((svcRec.ServiceFlags & ServiceFlags.HealthCheck) != 0)
+            return $"{Ip4.Format(parse.DstIp, parse.DstPort)}/{Proto(parse.Proto)} is {s.Key}'s healthCheckNodePort (externalTrafficPolicy Local): " +
+                $"kube-proxy's health server answers it on the node, 200 while the node has a local endpoint → {Outcome(last)}";
         if (svcRec.Verdict == Verdict.Local)
             return $"{frontend}: the healthCheckNodePort of an externalTrafficPolicy Local service; kube-proxy answers it on the node → {Outcome(last)}";
         if (svcRec.Verdict == Verdict.Drop && svcRec.Reason == DropReason.NotInSourceRange)

@@ -1,5 +1,6 @@
 using DataPlane.Kubernetes.Compiler;
 using DataPlane.Kubernetes.Manifests;
+using DataPlane.Kubernetes.Resolved;
 using DataPlane.Maps;
 using DataPlane.Packets;
 using DataPlane.Pipeline;
@@ -14,23 +15,24 @@ namespace DataPlane.Kubernetes.Explain;
 /// </summary>
 public sealed partial class Explainer
 {
+    readonly ResolvedCluster _c;
     readonly ClusterManifests _m;
     readonly string _node;
     readonly MapSet _maps;
     readonly ILookup<(string?, string?), EndpointSlice> _slices;
-    readonly Allocator _allocator;
 
-    /// <param name="manifests">As loaded; workloads are expanded into pods here, as the compile does.</param>
-    /// <param name="lbPool">The compile's <see cref="CompileOptions.LoadBalancerPool"/>.</param>
-    public Explainer(ClusterManifests manifests, string nodeName, MapSet maps, Cidr4? lbPool = null)
+    /// <param name="cluster">The resolved cluster <paramref name="maps"/> was compiled from.</param>
+    public Explainer(ResolvedCluster cluster, string nodeName, MapSet maps)
     {
-        _m = WorkloadExpander.Expand(manifests, lbPool);
+        _c = cluster;
+        _m = cluster.Manifests;
         _node = nodeName;
         _maps = maps;
-        _slices = _m.EndpointSlices.Concat(EndpointsController.Build(_m)).Where(s => s.IsIPv4)
-            .ToLookup(s => (s.Namespace, s.ServiceName));
-        _allocator = new Allocator(_m);
+        _slices = cluster.SliceLookup;
     }
+
+    /// <summary>The resolved cluster the explanations read.</summary>
+    public ResolvedCluster Cluster => _c;
 
     ProxyMode Mode => _m.ProxyConfig.Mode;
 
@@ -107,22 +109,14 @@ public sealed partial class Explainer
     static string PortText(ServicePort p) =>
         $"{(p.Name.Length > 0 ? p.Name + " " : "")}{p.Port}/{p.Protocol} → targetPort {p.TargetPort}{(p.NodePort is int np ? $", nodePort {np}" : "")}";
 
-    /// <summary>The services' IPv4 cluster IP as the compile assigns it (written, or allocated), null when none.</summary>
-    uint? ClusterIpOf(Service s)
-    {
-        if (s.Type == ServiceType.ExternalName || s.ClusterIPMode is ClusterIPMode.Headless or ClusterIPMode.None or ClusterIPMode.OtherFamily) return null;
-        return s.ClusterIP ?? _allocator.ClusterIp(s);
-    }
+    /// <summary>The services' IPv4 cluster IP as the resolved cluster has it (written, or allocated), null when none.</summary>
+    uint? ClusterIpOf(Service s) => _c.ClusterIp(s);
 
+    /// <summary>The service port a compiled reverse-NAT id stands for, looked up by its name in the resolved cluster.</summary>
     Service? ServiceOf(ushort revNat, out ServicePort? port)
     {
-        port = null;
-        string? name = _maps.ServiceName(revNat);
-        if (name is null) return null;
-        int colon = name.LastIndexOf(':');
-        string key = name[..colon], portName = name[(colon + 1)..];
-        Service? s = _m.Services.FirstOrDefault(x => x.Key == key);
-        port = s?.Ports.FirstOrDefault(p => p.Name.Length > 0 ? p.Name == portName : p.Port.ToString(System.Globalization.CultureInfo.InvariantCulture) == portName);
-        return s;
+        var sp = _c.ServicePort(_maps.ServiceName(revNat));
+        port = sp?.Port;
+        return sp?.Service;
     }
 }

@@ -6,4 +6,8 @@ namespace DataPlane.Kubernetes.Inventory;
 /// spec.externalIPs then the load-balancer ingress addresses.
 /// </summary>
 public sealed record ServiceEntry(string Namespace, string Name, string Type, string? ClusterIP, string? ExternalName,
-    IReadOnlyList<string> ExternalIPs, IReadOnlyList<ServicePortEntry> Ports, IReadOnlyList<EndpointEntry> Endpoints);
+    IReadOnlyList<string> ExternalIPs, IReadOnlyList<ServicePortEntry> Ports, IReadOnlyList<EndpointEntry> Endpoints)
+{
+    /// <summary>One of the services every cluster has, added because the manifests do not bring it.</summary>
+    public bool Emulated { get; init; }
+}

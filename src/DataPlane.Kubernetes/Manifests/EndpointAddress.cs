@@ -1,4 +1,4 @@
 namespace DataPlane.Kubernetes.Manifests;
 
-/// <summary>One address of a v1 Endpoints subset.</summary>
-public readonly record struct EndpointAddress(uint IP, string? NodeName, string? Hostname);
+/// <summary>One address of a v1 Endpoints subset; <see cref="PodName"/> is its targetRef when that names a Pod.</summary>
+public readonly record struct EndpointAddress(uint IP, string? NodeName, string? Hostname, string? PodName = null);

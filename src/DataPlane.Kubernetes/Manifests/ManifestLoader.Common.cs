@@ -166,4 +166,9 @@ public sealed partial class ManifestLoader
 
     [GeneratedRegex(@"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")]
     private static partial Regex IanaName();
+
+    /// <summary>An RFC 3339 metadata timestamp; null when absent or not a timestamp (the field is informational here).</summary>
+    private static DateTimeOffset? ReadTimestamp(YamlField f) =>
+        f.String() is { } text && DateTimeOffset.TryParse(text, System.Globalization.CultureInfo.InvariantCulture,
+            System.Globalization.DateTimeStyles.AssumeUniversal, out DateTimeOffset t) ? t : null;
 }

@@ -43,6 +43,7 @@ public sealed partial class ManifestLoader
                 Terminating = conditions["terminating"].Bool(),
                 NodeName = item["nodeName"].String(),
                 Hostname = item["hostname"].String(),
+                PodName = PodRef(item["targetRef"]),
                 Zone = item["zone"].String(),
                 ForZones = ReadHintNames(item["hints"]["forZones"]),
                 ForNodes = ReadHintNames(item["hints"]["forNodes"]),
@@ -113,8 +114,12 @@ public sealed partial class ManifestLoader
         foreach (var item in list.Items())
         {
             if (ReadIP(item["ip"]) is { } ip)
-                result.Add(new EndpointAddress(ip, item["nodeName"].String(), item["hostname"].String()));
+                result.Add(new EndpointAddress(ip, item["nodeName"].String(), item["hostname"].String(), PodRef(item["targetRef"])));
         }
         return result;
     }
+
+    /// <summary>targetRef's name when it refers to a Pod (kind Pod, or no kind: the controllers only ever write pods).</summary>
+    private static string? PodRef(YamlField targetRef) =>
+        targetRef.IsSet && (targetRef["kind"].String() ?? "Pod") == "Pod" ? targetRef["name"].String() : null;
 }

@@ -51,6 +51,7 @@ public sealed partial class ManifestLoader
         };
         return new Service
         {
+            CreationTimestamp = ReadTimestamp(obj["metadata"]["creationTimestamp"]),
             LoadBalancerAlgorithm = algorithm,
             TrafficDistribution = spec["trafficDistribution"].String(),
             TopologyMode = ReadTopologyMode(obj),

@@ -26,6 +26,7 @@ public sealed partial class ManifestLoader
         podIP ??= podIPs.Count > 0 ? podIPs[0] : null;
 
         bool ready = false;
+        bool? readyCondition = null;
         foreach (var condition in status["conditions"].Items())
         {
             if (condition["type"].String() != "Ready")
@@ -34,6 +35,7 @@ public sealed partial class ManifestLoader
             if (value is not ("True" or "False" or "Unknown"))
                 throw condition["status"].Error($"\"{value}\" is not a valid condition status (True, False or Unknown)");
             ready = value == "True";
+            readyCondition = ready;
         }
 
         return new Pod
@@ -47,6 +49,8 @@ public sealed partial class ManifestLoader
             Hostname = spec["hostname"].String(),
             Subdomain = spec["subdomain"].String(),
             HostNetwork = spec["hostNetwork"].Bool() ?? false,
+            EnableServiceLinks = spec["enableServiceLinks"].Bool() ?? true,
+            CreationTimestamp = ReadTimestamp(obj["metadata"]["creationTimestamp"]),
             DnsPolicy = ReadDnsPolicy(spec["dnsPolicy"]),
             DnsConfig = ReadDnsConfig(spec["dnsConfig"]),
             PodIP = podIP,
@@ -55,6 +59,7 @@ public sealed partial class ManifestLoader
             Phase = ReadEnum(status["phase"], PodPhase.Pending, "pod phase",
                 PodPhase.Pending, PodPhase.Running, PodPhase.Succeeded, PodPhase.Failed, PodPhase.Unknown),
             Ready = ready,
+            ReadyCondition = readyCondition,
             Terminating = obj["metadata"]["deletionTimestamp"].IsSet,
             ContainerPorts = containerPorts,
             OwnerReferences = ReadOwnerReferences(obj),
@@ -239,6 +244,7 @@ public sealed partial class ManifestLoader
         var annotations = template["metadata"]["annotations"].StringMap() ?? new Dictionary<string, string>();
         return new Workload
         {
+            CreationTimestamp = ReadTimestamp(obj["metadata"]["creationTimestamp"]),
             Name = name,
             Namespace = ns,
             SourceFile = obj.Scope.File,
@@ -258,6 +264,7 @@ public sealed partial class ManifestLoader
                 Hostname = podSpec["hostname"].String(),
                 Subdomain = podSpec["subdomain"].String(),
                 HostNetwork = podSpec["hostNetwork"].Bool() ?? false,
+                EnableServiceLinks = podSpec["enableServiceLinks"].Bool() ?? true,
                 Canonical = CanonicalTemplate(template.Node!),
             },
         };

@@ -14,6 +14,9 @@ public abstract record ManifestObject
     /// <summary>1-based YAML document index in <see cref="SourceFile"/>.</summary>
     public int Document { get; init; }
 
+    /// <summary>metadata.creationTimestamp when written (a dump), else null: the object is created when applied.</summary>
+    public DateTimeOffset? CreationTimestamp { get; init; }
+
     /// <summary>"namespace/name" or "name", the way Kubernetes tools print object keys.</summary>
     public string Key => Namespace is null ? Name : $"{Namespace}/{Name}";
 }

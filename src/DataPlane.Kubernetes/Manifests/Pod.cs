@@ -12,6 +12,9 @@ public sealed record Pod : ManifestObject
     public string DnsPolicy { get; init; } = "ClusterFirst";
     public PodDnsConfig? DnsConfig { get; init; }
 
+    /// <summary>spec.enableServiceLinks (default true): whether the kubelet puts the namespace's services in the environment.</summary>
+    public bool EnableServiceLinks { get; init; } = true;
+
     /// <summary>status.podIP if IPv4, else the first IPv4 entry of status.podIPs; null when the pod has none.</summary>
     public uint? PodIP { get; init; }
 
@@ -28,6 +31,9 @@ public sealed record Pod : ManifestObject
     /// so a hand-written pod needs status.conditions to count as a ready endpoint.
     /// </summary>
     public bool Ready { get; init; }
+
+    /// <summary>status.conditions[type=Ready] as written (true/false), null when the manifest has no Ready condition.</summary>
+    public bool? ReadyCondition { get; init; }
 
     /// <summary>metadata.deletionTimestamp is set: the endpointslice controller marks such endpoints terminating.</summary>
     public bool Terminating { get; init; }

@@ -16,6 +16,9 @@ public sealed record PodTemplate
     public string? Subdomain { get; init; }
     public bool HostNetwork { get; init; }
 
+    /// <summary>spec.enableServiceLinks (default true): whether the kubelet puts the namespace's services in the environment.</summary>
+    public bool EnableServiceLinks { get; init; } = true;
+
     /// <summary>
     /// The template written out canonically (mapping keys sorted, the <see cref="Pod.ReadyAnnotation"/> left out), the
     /// input of the pod-template-hash.

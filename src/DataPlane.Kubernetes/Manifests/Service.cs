@@ -74,6 +74,12 @@ public sealed record Service : ManifestObject
     /// <summary>The manifest gives the service IPv6 cluster IPs (dual-stack or IPv6-only); those are not emulated.</summary>
     public bool HasIPv6 { get; init; }
 
+    /// <summary>
+    /// Not read from a manifest: a Service every cluster has (<c>default/kubernetes</c>, <c>kube-system/kube-dns</c>)
+    /// that DataPlane adds because the manifests do not bring it (<see cref="Compiler.EmulatedServices"/>).
+    /// </summary>
+    public bool Emulated { get; init; }
+
     public const string LoadBalancerAlgorithmAnnotation = "service.cilium.io/lb-algorithm";
 
     public const int DefaultAffinityTimeoutSeconds = 10800;

@@ -15,6 +15,13 @@ public sealed record SliceEndpoint
     public string? Hostname { get; init; }
     public string? Zone { get; init; }
 
+    /// <summary>
+    /// targetRef of kind Pod: the name of the pod (in the slice's namespace) this endpoint is, as the EndpointSlice
+    /// controller writes it (<c>podToEndpoint</c>); null for endpoints that are not pods (a hand-written slice, the
+    /// API server's own endpoint).
+    /// </summary>
+    public string? PodName { get; init; }
+
     /// <summary>hints.forZones[].name: zones whose nodes should use this endpoint (topology-aware routing).</summary>
     public IReadOnlyList<string> ForZones { get; init; } = [];
 

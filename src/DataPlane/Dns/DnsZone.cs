@@ -90,6 +90,23 @@ public sealed class DnsZone
         }
     }
 
+    /// <summary>
+    /// The A records of <paramref name="name"/> as the zone holds them (not the packet path: trace resolves pod and
+    /// endpoint names here, so it reaches what cluster DNS would answer); empty when the name has none.
+    /// </summary>
+    public IReadOnlyList<uint> AddressesOf(string name)
+    {
+        if (!DnsName.TryToWire(name, out byte[] wire, out _)) return [];
+        int e = Find(wire);
+        if (e < 0) return [];
+        var result = new List<uint>();
+        ref Entry en = ref Entries[e];
+        for (int i = en.RecordStart; i < en.RecordStart + en.RecordCount; i++)
+            if (Records[i].Type == DnsType.A && Records[i].DataLength == 4)
+                result.Add(System.Buffers.Binary.BinaryPrimitives.ReadUInt32BigEndian(Data.AsSpan(Records[i].Data, 4)));
+        return result;
+    }
+
     internal ReadOnlySpan<byte> NameOf(int entry) => Names.AsSpan(Entries[entry].Name, Entries[entry].NameLength);
     internal ReadOnlySpan<byte> OwnerOf(DnsRecord r) => Names.AsSpan(r.Owner, r.OwnerLength);
     internal ReadOnlySpan<byte> DataOf(DnsRecord r) => Data.AsSpan(r.Data, r.DataLength);

@@ -48,8 +48,13 @@ public class CliTests : IDisposable
 
     internal static Result Run(params string[] args) => RunIn(Repo.Root, args);
 
+    /// <summary>Runs the CLI with <paramref name="input"/> on its standard input (<c>--cluster -</c>).</summary>
+    internal static Result RunWithInput(string input, params string[] args) => RunIn(Repo.Root, args, input);
+
     /// <summary>Runs the CLI with <paramref name="workingDirectory"/> as its current directory.</summary>
-    internal static Result RunIn(string workingDirectory, params string[] args)
+    internal static Result RunIn(string workingDirectory, params string[] args) => RunIn(workingDirectory, args, null);
+
+    static Result RunIn(string workingDirectory, string[] args, string? input)
     {
         string host = Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") is { Length: > 0 } h && File.Exists(h) ? h : "dotnet";
         var psi = new ProcessStartInfo(host)
@@ -66,6 +71,7 @@ public class CliTests : IDisposable
         psi.Environment["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1";
 
         using var p = Process.Start(psi) ?? throw new InvalidOperationException("could not start " + host);
+        if (input is not null) p.StandardInput.Write(input);
         p.StandardInput.Close();
         Task<string> stdout = p.StandardOutput.ReadToEndAsync();
         Task<string> stderr = p.StandardError.ReadToEndAsync();

@@ -97,8 +97,18 @@ public class ClusterCommandTests
         AssertPod(pods[2], "default", pods[2].GetProperty("name").GetString()!, "10.244.3.2", "node-3", true, $"ReplicaSet/{rs}", null, null);
         AssertPod(pods[3], "data", "db-0", "10.244.1.3", "node-1", true, "StatefulSet/db", "db-0", "db");
 
-        JsonElement[] svcs = [.. root.GetProperty("services").EnumerateArray()];
-        Assert.Equal(["web", "db", "ext", "lb"], svcs.Select(s => s.GetProperty("name").GetString()));
+        JsonElement[] all = [.. root.GetProperty("services").EnumerateArray()];
+        // The cluster's own services come first, emulated: the manifests bring neither.
+        Assert.Equal(["kubernetes", "kube-dns", "web", "db", "ext", "lb"], all.Select(s => s.GetProperty("name").GetString()));
+        Assert.Equal([true, true, false, false, false, false], all.Select(s => s.GetProperty("emulated").GetBoolean()));
+        AssertService(all[0], "default", "ClusterIP", "10.96.0.1", null, []);
+        AssertPort(Assert.Single(all[0].GetProperty("ports").EnumerateArray()), "https", 443, "TCP", 6443, null);
+        AssertEndpoint(Assert.Single(all[0].GetProperty("endpoints").EnumerateArray()), "192.168.0.2", 6443, "https", true, true, false, null, null);
+        AssertService(all[1], "kube-system", "ClusterIP", "10.96.0.10", null, []);
+        Assert.Equal(["dns 53/UDP", "dns-tcp 53/TCP", "metrics 9153/TCP"],
+            all[1].GetProperty("ports").EnumerateArray().Select(p => $"{p.GetProperty("name").GetString()} {p.GetProperty("port").GetInt32()}/{p.GetProperty("protocol").GetString()}"));
+        Assert.Empty(all[1].GetProperty("endpoints").EnumerateArray());
+        JsonElement[] svcs = all[2..];
 
         JsonElement web = svcs[0];
         AssertService(web, "default", "NodePort", "10.96.0.20", null, []);
@@ -143,7 +153,7 @@ public class ClusterCommandTests
 
     static void AssertService(JsonElement s, string ns, string type, string? clusterIp, string? externalName, string[] externalIps)
     {
-        Assert.Equal(["namespace", "name", "type", "clusterIP", "externalName", "externalIPs", "ports", "endpoints"], s.EnumerateObject().Select(x => x.Name));
+        Assert.Equal(["namespace", "name", "type", "clusterIP", "externalName", "externalIPs", "ports", "endpoints", "emulated"], s.EnumerateObject().Select(x => x.Name));
         Assert.Equal(ns, s.GetProperty("namespace").GetString());
         Assert.Equal(type, s.GetProperty("type").GetString());
         Assert.Equal(clusterIp, s.GetProperty("clusterIP").GetString());

@@ -179,11 +179,16 @@ public class DnsStageTests
     }
 
     [Fact]
-    public void Without_kube_dns_in_the_manifests_nothing_is_answered_unless_asked()
+    public void Without_kube_dns_in_the_manifests_the_emulated_kube_dns_is_answered_while_it_has_no_endpoints()
     {
+        // Every cluster has kube-system/kube-dns (kubeadm: the range's tenth address); without CoreDNS pods behind it,
+        // the data plane answers in its place (auto), at the address every pod's resolv.conf names.
         var bundled = new DnsWorld(cluster: Repo.Cluster);
-        Assert.Equal(DnsMode.Proxy, bundled.Zone.Mode);
-        Assert.NotEqual(Verdict.Answer, bundled.SendUdp(DnsMessage.BuildQuery("web.default.svc.cluster.local", DnsType.A, 1)).Verdict);
+        Assert.Equal(DnsMode.Auto, bundled.Zone.Mode);
+        Assert.Equal(0x0A600002u, bundled.Zone.Address); // 10.96.0.2: web.yaml writes 10.96.0.10 itself, so kube-dns gets the first free address
+        Assert.Equal(Verdict.Answer, bundled.SendUdp(DnsMessage.BuildQuery("web.default.svc.cluster.local", DnsType.A, 1)).Verdict);
+        var proxied = new DnsWorld(new DnsOptions { Mode = DnsMode.Proxy }, Repo.Cluster); // --dns proxy: kube-proxy's DNAT only
+        Assert.NotEqual(Verdict.Answer, proxied.SendUdp(DnsMessage.BuildQuery("web.default.svc.cluster.local", DnsType.A, 1)).Verdict);
         var asked = new DnsWorld(new DnsOptions { ClusterDns = 0x0A600035 }, Repo.Cluster); // --cluster-dns 10.96.0.53
         Assert.Equal(DnsMode.Answer, asked.Zone.Mode);
         Assert.Equal(Verdict.Answer, asked.SendUdp(DnsMessage.BuildQuery("web.default.svc.cluster.local", DnsType.A, 1)).Verdict);

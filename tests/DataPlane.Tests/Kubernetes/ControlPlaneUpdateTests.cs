@@ -1,3 +1,4 @@
+using DataPlane.Kubernetes.Compiler;
 using DataPlane.FixtureBuilder;
 using DataPlane.Kubernetes;
 using DataPlane.Kubernetes.Manifests;
@@ -14,6 +15,12 @@ namespace DataPlane.Tests.Kubernetes;
 /// </summary>
 public class ControlPlaneUpdateTests
 {
+    /// <summary>
+    /// Cluster DNS proxied to CoreDNS (<c>--dns proxy</c>): with the emulated kube-dns answering (auto, no CoreDNS pods) every
+    /// endpoint change would also change the DNS zone the data plane answers from, and take the full compile.
+    /// </summary>
+    static readonly CompileOptions ProxiedDns = new() { Dns = new DnsOptions { Mode = DataPlane.Dns.DnsMode.Proxy } };
+
     const string Base = TestManifests.Node1 + """
         apiVersion: v1
         kind: Service
@@ -42,7 +49,7 @@ public class ControlPlaneUpdateTests
     {
         using var dir = new ManifestDirectory();
         dir.Write("base.yaml", Base + "\n---\n" + Slice(X));
-        var cp = new ControlPlane(dir.Root, "node-1");
+        var cp = new ControlPlane(dir.Root, "node-1", ProxiedDns);
         MapSet g1 = cp.Holder.Current;
         ushort id = g1.Services.Lookup(new Lb4Key(Ip4.Parse(Vip), 8125, IpProto.Udp)).RevNatIndex;
         uint backend = g1.BackendSlots[g1.Services.Lookup(new Lb4Key(Ip4.Parse(Vip), 8125, IpProto.Udp)).SlotOffset];
@@ -73,7 +80,7 @@ public class ControlPlaneUpdateTests
     {
         using var dir = new ManifestDirectory();
         dir.Write("base.yaml", Base + "\n---\n" + Slice(X));
-        var cp = new ControlPlane(dir.Root, "node-1");
+        var cp = new ControlPlane(dir.Root, "node-1", ProxiedDns);
         string bad = dir.Write("../bad-" + Guid.NewGuid().ToString("N") + ".yaml", Slice(Y).Replace("addressType: IPv4", "addressType: 7"));
         Assert.Throws<ManifestException>(() => cp.Apply(bad));
         Assert.Equal(1, cp.Holder.Current.Generation);
@@ -93,7 +100,7 @@ public class ControlPlaneUpdateTests
     {
         using var dir = new ManifestDirectory();
         dir.Write("base.yaml", Base + "\n---\n" + Slice(X));
-        var cp = new ControlPlane(dir.Root, "node-1");
+        var cp = new ControlPlane(dir.Root, "node-1", ProxiedDns);
         var p = new PacketPipeline(cp.Holder, new PipelineOptions { CtCapacity = 64 });
         Assert.Equal(X, Dst(TestWorld.Run(p, Udp(41000)).Out));
         Assert.Equal(X, Dst(TestWorld.Run(p, Tcp(41001, Frames.Tcp.Syn)).Out));
@@ -116,7 +123,7 @@ public class ControlPlaneUpdateTests
     {
         using var dir = new ManifestDirectory();
         dir.Write("base.yaml", Base + "\n---\n" + Slice(X));
-        var cp = new ControlPlane(dir.Root, "node-1");
+        var cp = new ControlPlane(dir.Root, "node-1", ProxiedDns);
         var p = new PacketPipeline(cp.Holder, new PipelineOptions { CtCapacity = 64 });
         for (ushort port = 41000; port < 41010; port++) TestWorld.Run(p, Udp(port));
         TestWorld.Run(p, Tcp(42000, Frames.Tcp.Syn));
@@ -135,7 +142,7 @@ public class ControlPlaneUpdateTests
     {
         using var dir = new ManifestDirectory();
         dir.Write("base.yaml", Base + "\n---\n" + Slice(X));
-        var cp = new ControlPlane(dir.Root, "node-1");
+        var cp = new ControlPlane(dir.Root, "node-1", ProxiedDns);
         var p = new PacketPipeline(cp.Holder, new PipelineOptions { CtCapacity = 64 });
         TestWorld.Run(p, Udp(41000));
         string none = dir.Write("../none-" + Guid.NewGuid().ToString("N") + ".yaml", Slice());

@@ -17,6 +17,12 @@ namespace DataPlane.Tests.Kubernetes;
 /// </summary>
 public class EndpointChangeTests
 {
+    /// <summary>
+    /// Cluster DNS proxied to CoreDNS (<c>--dns proxy</c>): with the emulated kube-dns answering (auto, no CoreDNS pods) every
+    /// endpoint change would also change the DNS zone the data plane answers from, and take the full compile.
+    /// </summary>
+    static readonly CompileOptions ProxiedDns = new() { Dns = new DnsOptions { Mode = DataPlane.Dns.DnsMode.Proxy } };
+
     const string Cluster = TestManifests.Node1 + """
         apiVersion: kubeproxy.config.k8s.io/v1alpha1
         kind: KubeProxyConfiguration
@@ -73,7 +79,7 @@ public class EndpointChangeTests
             using var dir = new ManifestDirectory();
             dir.Write("cluster.yaml", Cluster);
             foreach (string s in Services) dir.Write($"{s}.yaml", Slice(s, [(10, false, 0), (11, true, 0)]));
-            var cp = new ControlPlane(dir.Root, "node-1");
+            var cp = new ControlPlane(dir.Root, "node-1", ProxiedDns);
             foreach (var (svc, eps) in changes)
             {
                 string name = Services[svc];
@@ -97,7 +103,7 @@ public class EndpointChangeTests
         using var dir = new ManifestDirectory();
         dir.Write("cluster.yaml", Cluster);
         foreach (string s in Services) dir.Write($"{s}.yaml", Slice(s, [(10, false, 0), (11, true, 0)]));
-        var cp = new ControlPlane(dir.Root, "node-1");
+        var cp = new ControlPlane(dir.Root, "node-1", ProxiedDns);
         ClusterManifests[] variants = [.. Enumerable.Range(0, 3).Select(v =>
         {
             string path = dir.Write($"../variant-{Guid.NewGuid():N}.yaml", Slice("hashed", Enumerable.Range(10, 3 + v).Select(h => (h, h % 2 == 0, 0))));

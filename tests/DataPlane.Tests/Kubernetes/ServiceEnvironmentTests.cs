@@ -42,7 +42,7 @@ public class ServiceEnvironmentTests
     {
         string dir = Directory.CreateTempSubdirectory("dp-env-").FullName;
         File.WriteAllText(Path.Combine(dir, "s.yaml"), Yaml);
-        var env = ServiceEnvironment.For(ManifestLoader.Load(dir), "app").Select(kv => $"{kv.Key}={kv.Value}").ToArray();
+        var env = ServiceEnvironment.For(DataPlane.Kubernetes.Resolved.ResolvedCluster.Resolve(ManifestLoader.Load(dir)), "app").Select(kv => $"{kv.Key}={kv.Value}").ToArray();
         Assert.Equal(
         [
             "KUBERNETES_SERVICE_HOST=10.96.0.1",

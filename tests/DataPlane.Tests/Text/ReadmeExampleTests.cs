@@ -35,14 +35,10 @@ public class ReadmeExampleTests
     [Fact]
     public void The_first_trace_is_what_trace_prints()
     {
-        ClusterManifests m = ManifestLoader.Load(Example);
-        var topology = new TopologyReport();
-        MapSet maps = ControlPlane.Compile(m, null, new CompileOptions { Topology = topology });
-        var explainer = new Explainer(m, ControlPlane.FirstNode(m), maps);
-        Assert.True(TraceRequest.TryParse("203.0.113.2:40001", "192.168.0.2:30080", "tcp", "--src/--dst", explainer, out TraceRequest req, out _));
-        var w = new StringWriter { NewLine = "\n" };
-        TraceResultText.Write(w, Tracer.Trace(maps, req, seed: 1, topology, explainer), json: false);
-        Assert.Equal(BlockAfter("$dp trace --cluster pcaps/examples/web.yaml"), w.ToString());
+        // The command itself, in process, as the README types it.
+        var r = DataPlane.Tests.Cli.CliTests.Run("trace", "--cluster", "pcaps/examples/web.yaml", "--src", "203.0.113.2:40001", "--dst", "192.168.0.2:30080");
+        Assert.True(r.ExitCode == 0, r.ToString());
+        Assert.Equal(BlockAfter("$dp trace --cluster pcaps/examples/web.yaml"), r.Stdout.ReplaceLineEndings("\n"));
     }
 
     [Fact]
@@ -63,11 +59,17 @@ public class ReadmeExampleTests
             "\"pods\":[{\"namespace\":\"default\",\"name\":\"web-85454c44b6-npsjg\",\"ip\":\"10.244.1.2\",\"node\":\"node-1\",\"ready\":true,\"owner\":\"ReplicaSet/web-85454c44b6\",\"hostname\":null,\"subdomain\":null}," +
             """{"namespace":"default","name":"web-85454c44b6-x974l","ip":"10.244.2.2","node":"node-2","ready":true,"owner":"ReplicaSet/web-85454c44b6","hostname":null,"subdomain":null},""" +
             """{"namespace":"default","name":"web-85454c44b6-4k2d5","ip":"10.244.3.2","node":"node-3","ready":true,"owner":"ReplicaSet/web-85454c44b6","hostname":null,"subdomain":null}],""" +
-            "\"services\":[{\"namespace\":\"default\",\"name\":\"web\",\"type\":\"NodePort\",\"clusterIP\":\"10.96.0.2\",\"externalName\":null,\"externalIPs\":[]," +
+            "\"services\":[{\"namespace\":\"default\",\"name\":\"kubernetes\",\"type\":\"ClusterIP\",\"clusterIP\":\"10.96.0.1\",\"externalName\":null,\"externalIPs\":[]," +
+            "\"ports\":[{\"name\":\"https\",\"port\":443,\"protocol\":\"TCP\",\"targetPort\":6443,\"nodePort\":null}],\"endpoints\":[" +
+            """{"ip":"192.168.0.2","port":6443,"portName":"https","ready":true,"serving":true,"terminating":false,"node":null,"pod":null}],"emulated":true},""" +
+            "{\"namespace\":\"kube-system\",\"name\":\"kube-dns\",\"type\":\"ClusterIP\",\"clusterIP\":\"10.96.0.10\",\"externalName\":null,\"externalIPs\":[],\"ports\":[" +
+            """{"name":"dns","port":53,"protocol":"UDP","targetPort":53,"nodePort":null},{"name":"dns-tcp","port":53,"protocol":"TCP","targetPort":53,"nodePort":null},""" +
+            """{"name":"metrics","port":9153,"protocol":"TCP","targetPort":9153,"nodePort":null}],"endpoints":[],"emulated":true},""" +
+            "{\"namespace\":\"default\",\"name\":\"web\",\"type\":\"NodePort\",\"clusterIP\":\"10.96.0.2\",\"externalName\":null,\"externalIPs\":[]," +
             "\"ports\":[{\"name\":\"http\",\"port\":80,\"protocol\":\"TCP\",\"targetPort\":\"http\",\"nodePort\":30080}],\"endpoints\":[" +
             """{"ip":"10.244.1.2","port":80,"portName":"http","ready":true,"serving":true,"terminating":false,"node":"node-1","pod":"web-85454c44b6-npsjg"},""" +
             """{"ip":"10.244.2.2","port":80,"portName":"http","ready":true,"serving":true,"terminating":false,"node":"node-2","pod":"web-85454c44b6-x974l"},""" +
-            """{"ip":"10.244.3.2","port":80,"portName":"http","ready":true,"serving":true,"terminating":false,"node":"node-3","pod":"web-85454c44b6-4k2d5"}]}],""" +
+            """{"ip":"10.244.3.2","port":80,"portName":"http","ready":true,"serving":true,"terminating":false,"node":"node-3","pod":"web-85454c44b6-4k2d5"}],"emulated":false}],""" +
             "\"serviceCIDRs\":[\"10.96.0.0/12\"],\"clusterCIDR\":\"10.244.0.0/16\"}\n", w.ToString());
     }
 }

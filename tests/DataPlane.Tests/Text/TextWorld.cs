@@ -63,11 +63,13 @@ public sealed class TextWorld
             Manifests = ManifestLoader.Load(dir);
         }
         finally { Directory.Delete(dir, true); }
-        Maps = ClusterCompiler.Compile(Manifests, "node-1", new CompileOptions { Topology = Topology });
-        Explainer = new Explainer(Manifests, "node-1", Maps);
+        Cluster = DataPlane.Kubernetes.Resolved.ResolvedCluster.Resolve(Manifests);
+        Maps = ClusterCompiler.Compile(Cluster, "node-1", Topology);
+        Explainer = new Explainer(Cluster, "node-1", Maps);
     }
 
     public ClusterManifests Manifests { get; }
+    public DataPlane.Kubernetes.Resolved.ResolvedCluster Cluster { get; }
     public TopologyReport Topology { get; } = new();
     public MapSet Maps { get; }
     public Explainer Explainer { get; }

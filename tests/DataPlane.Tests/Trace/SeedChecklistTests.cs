@@ -61,6 +61,6 @@ public class SeedChecklistTests
     {
         var r = Trace("004-headless-lab.yaml", "terra10-headless:80", exit: 1);
         Assert.Equal("default/terra10-headless is headless (clusterIP: None): no virtual IP and no proxy rule; its DNS name returns the ready endpoints' addresses " +
-            "(none are ready: the name has no A record)", (string)r["why"]!);
+            "(it has no endpoints, because its selector app=terra10 matches no pod in namespace default: the name has no A record)", (string)r["why"]!);
     }
 }

@@ -51,11 +51,13 @@ public class TraceCliTests : IClassFixture<WhyWorldFixture>
 
         var byName = CliTests.Run("trace", "--cluster", _w.Path0, "--node", "node-1", "--src", WhyWorld.PodClient, "--dst", "web.default.svc.cluster.local:80");
         Assert.True(byName.ExitCode == 0, byName.ToString());
-        Assert.StartsWith("packet      tcp 10.0.1.5:40000 -> 10.96.0.10:80 [SYN]\n", byName.Stdout);
+        Assert.StartsWith("resolve     web.default.svc.cluster.local is default/web, ClusterIP 10.96.0.10\npacket      tcp 10.0.1.5:40000 -> 10.96.0.10:80 [SYN]\n", byName.Stdout);
 
         var headless = CliTests.Run("trace", "--cluster", _w.Path0, "--node", "node-1", "--src", WhyWorld.PodClient, "--dst", "nginx:80");
-        Assert.Equal(1, headless.ExitCode);
-        Assert.StartsWith("why         default/nginx is headless (clusterIP: None)", headless.Stdout);
+        // A headless name is what a client's lookup makes of it: one of the ready endpoints, reached directly.
+        Assert.True(headless.ExitCode == 0, headless.ToString());
+        Assert.StartsWith("resolve     default/nginx is headless (clusterIP: None): no virtual IP and no proxy rule; its DNS name returns the ready endpoints' addresses (10.0.2.1", headless.Stdout);
+        Assert.Contains("\npacket      tcp 10.0.1.5:40000 -> 10.0.2.1:80 [SYN]\n", headless.Stdout);
         var ext = CliTests.Run("trace", "--cluster", _w.Path0, "--node", "node-1", "--src", WhyWorld.PodClient, "--dst", "default/ext:443", "--json");
         Assert.Equal(1, ext.ExitCode);
         Assert.StartsWith("default/ext is an ExternalName service: cluster DNS answers its name with a CNAME to example.com",

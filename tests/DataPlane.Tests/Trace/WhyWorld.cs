@@ -119,12 +119,14 @@ public sealed class WhyWorld : IDisposable
     {
         File.WriteAllText(Path.Combine(_dir, "w.yaml"), yaml);
         Manifests = ManifestLoader.Load(_dir);
-        Maps = ClusterCompiler.Compile(Manifests, "node-1");
-        Explainer = new Explainer(Manifests, "node-1", Maps);
+        Cluster = DataPlane.Kubernetes.Resolved.ResolvedCluster.Resolve(Manifests);
+        Maps = ClusterCompiler.Compile(Cluster, "node-1");
+        Explainer = new Explainer(Cluster, "node-1", Maps);
     }
 
     public string Path0 => _dir;
     public ClusterManifests Manifests { get; }
+    public DataPlane.Kubernetes.Resolved.ResolvedCluster Cluster { get; }
     public MapSet Maps { get; }
     public Explainer Explainer { get; }
 
