@@ -92,21 +92,24 @@ public sealed partial class Explainer
             : $"{what}{rule}; no error is sent about {(t.Proto == IpProto.Icmp ? "an ICMP error" : "a later fragment or an ICMP error")} → {Outcome(t)}";
     }
 
-    /// <summary>To one of the node's addresses, no Service: the node's own stack, as the HostPort stage recorded its rule.</summary>
+    /// <summary>
+    /// To one of the node's addresses, no Service: what the address is (as for any packet no frontend matched), then
+    /// the rule the HostPort stage recorded for the node's own stack.
+    /// </summary>
     string HostPort(StageRecord parse, StageRecord h)
     {
         string port = $"{h.DstPort}/{Proto(h.Proto)}";
-        string to = $"{Address(h.DstIp)} and no Service has {port}: the packet is for the node itself, not a Service";
+        string basis = NoFrontend(parse, h);
         return h.Rule switch
         {
-            StageRule.HostPortServed => $"{to}; {port} is served on the node (--host-ports), so its stack takes it → {Outcome(h)}",
-            StageRule.HostClosedTcpPort => $"{to}, and nothing listens on that port of the node: its stack answers with a reset (tcp_v4_send_reset) → {Outcome(h)}",
-            StageRule.HostClosedUdpPort => $"{to}, and nothing listens on that port of the node: its stack answers ICMP port unreachable (__udp4_lib_rcv) → {Outcome(h)}",
-            StageRule.HostIncomingReset => $"{to}; a reset to a closed port is never answered (RFC 9293 §3.10.7.1) → {Outcome(h)}",
+            StageRule.HostPortServed => $"{basis}; {port} is served on the node (--host-ports)",
+            StageRule.HostClosedTcpPort => $"{basis}; nothing listens on {port} on the node, so its stack answers with a reset (tcp_v4_send_reset)",
+            StageRule.HostClosedUdpPort => $"{basis}; nothing listens on {port} on the node, so its stack answers ICMP port unreachable (__udp4_lib_rcv)",
+            StageRule.HostIncomingReset => $"{basis}; a reset to a closed port is never answered (RFC 9293 §3.10.7.1)",
             StageRule.HostLoopback => $"{Ip4.Format(h.DstIp)} is loopback: never on a wire, the host's own business → {Outcome(h)}",
-            StageRule.HostFragment => $"{to}; a first fragment, which the node's stack answers only once reassembled → {Outcome(h)}",
-            StageRule.HostOtherProtocol => $"{to}; {Proto(h.Proto)} to the node is left to its stack (not emulated) → {Outcome(h)}",
-            _ => NoFrontend(parse, h),
+            StageRule.HostFragment => $"{basis}; a first fragment, which the node's stack answers only once reassembled",
+            StageRule.HostOtherProtocol => $"{basis}; {Proto(h.Proto)} to the node is left to its stack (not emulated)",
+            _ => basis,
         };
     }
 }

@@ -48,7 +48,7 @@ public class CaseExplainTests
         using var pipeline = new PacketPipeline(new MapSetHolder(maps), new PipelineOptions { Seed = Case.Seed, CtCapacity = 1 << 12 });
         using WorkerSet workers = WorkerSet.Over(pipeline);
         ExplainedFrame f = ReplayExplain.Run(Path.Combine(dir, "input.pcap"), n, workers)!;
-        string why = new DataPlane.Kubernetes.Explain.Explainer(DataPlane.Kubernetes.Manifests.ManifestLoader.Load(Repo.Cluster), Case.Node, f.Maps).Why(f.Log);
+        string why = new DataPlane.Kubernetes.Explain.Explainer(ControlPlane.Resolve(DataPlane.Kubernetes.Manifests.ManifestLoader.Load(Repo.Cluster)), Case.Node, f.Maps).Why(f.Log);
         return (f.Verdict.Name(), f.Result.Reason == DropReason.None ? null : f.Result.Reason.Name(), why);
     }
 }

@@ -49,7 +49,7 @@ public class StageRecordTests : IClassFixture<WhyWorldFixture>
     static (MapSet Maps, Explainer Explainer) Bundled()
     {
         MapSet maps = ControlPlane.LoadAndCompile(Repo.Cluster, Case.Node);
-        return (maps, new Explainer(ManifestLoader.Load(Repo.Cluster), Case.Node, maps));
+        return (maps, new Explainer(ControlPlane.Resolve(ManifestLoader.Load(Repo.Cluster)), Case.Node, maps));
     }
 
     [Fact]
@@ -147,7 +147,7 @@ public class StageRecordTests : IClassFixture<WhyWorldFixture>
         return ReplayExplain.Run(Path.Combine(Repo.Cases, id, "input.pcap"), frame, workers)!;
     }
 
-    static string Why(ExplainedFrame f) => new Explainer(ManifestLoader.Load(Repo.Cluster), Case.Node, f.Maps).Why(f.Log);
+    static string Why(ExplainedFrame f) => new Explainer(ControlPlane.Resolve(ManifestLoader.Load(Repo.Cluster)), Case.Node, f.Maps).Why(f.Log);
 
     [Fact]
     public void Replay_explain_of_an_outgoing_copy_gives_the_replay_lines_pass()
@@ -190,9 +190,9 @@ public class StageRecordTests : IClassFixture<WhyWorldFixture>
         Assert.Equal((Verdict.Pass, StageRule.HostPortServed), (Host(3).Verdict, Host(3).Rule));
         Assert.Equal((Verdict.Reject, StageRule.HostClosedUdpPort, L4.IcmpDestUnreachable), (Host(4).Verdict, Host(4).Rule, Host(4).ReplyIcmpType));
         ExplainedFrame reset = ExplainCase("034-node-answers", 1);
-        Assert.Contains("nothing listens on that port of the node: its stack answers with a reset", Why(reset));
-        Assert.Contains("is served on the node (--host-ports)", Why(ExplainCase("034-node-answers", 3)));
-        Assert.Contains("its stack answers ICMP port unreachable", Why(ExplainCase("034-node-answers", 4)));
+        Assert.Contains("nothing listens on 31999/TCP on the node, so its stack answers with a reset", Why(reset));
+        Assert.Contains("22/TCP is served on the node (--host-ports)", Why(ExplainCase("034-node-answers", 3)));
+        Assert.Contains("so its stack answers ICMP port unreachable", Why(ExplainCase("034-node-answers", 4)));
 
         ExplainedFrame opts = ExplainCase("034-node-answers", 5);
         StageRecord o = opts.Log.Single(r => r.Stage == PipelineStage.Options);

@@ -119,7 +119,7 @@ public class WhyTests : IClassFixture<WhyWorldFixture>
 
     [Theory]
     [InlineData("192.168.0.3", 31000, "192.168.0.3 is node node-2's address and no Service has nodePort 31000/TCP (NodePorts: default/web 30080/TCP): the packet is for the node itself, not a Service → pass")]
-    [InlineData("192.168.0.2", 22, "192.168.0.2 is node node-1's address and no Service has 22/TCP: the packet is for the node itself, not a Service; 22/TCP is served on the node (--host-ports), so its stack takes it → pass")]
+    [InlineData("192.168.0.2", 22, "192.168.0.2 is node node-1's address and no Service has a NodePort 22/TCP: the packet is for the node itself, not a Service → pass (left to the host stack untranslated); 22/TCP is served on the node (--host-ports)")]
     [InlineData("10.96.5.5", 80, "10.96.5.5 is inside the service CIDR 10.96.0.0/12 but no Service has it as its ClusterIP; not a Service packet → pass")]
     [InlineData("10.0.2.77", 80, "10.0.2.77 is inside node node-2's pod CIDR 10.0.2.0/24 but no pod in the manifests has it; not a Service packet → pass")]
     [InlineData("8.8.8.8", 53, "8.8.8.8 is not an address the cluster knows (no Service, Pod, endpoint or Node has it); not a Service packet → pass")]
