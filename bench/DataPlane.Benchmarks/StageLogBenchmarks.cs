@@ -47,7 +47,7 @@ public class StageLogBenchmarks
     public int Traced()
     {
         _pipeline.Log = _log;
-        return Run(expectRecords: 4); // parse, conntrack hit, nat, verdict
+        return Run(expectRecords: 5); // parse, conntrack hit, ttl, nat, verdict
     }
 
     int Run(int expectRecords)

@@ -1,4 +1,5 @@
 using DataPlane.IO.Pcap;
+using DataPlane.Maps;
 using DataPlane.Pipeline;
 
 namespace DataPlane.IO.Replay;
@@ -17,9 +18,30 @@ sealed partial class ReplayBatch
 
     void Work(PacketPipeline p, int worker)
     {
+        int count = _shares[worker].Count;
+        int traced = _traced >= 0 && _workerOf[_traced] == worker ? _positionOf[_traced] : -1;
+        if (traced < 0)
+        {
+            Work(p, worker, 0, count);
+            return;
+        }
+        // replay --explain N: the same loop, with the stage log on for frame N alone (the segments around it run as
+        // in any replay, so no per-frame test is added to the loop).
+        Work(p, worker, 0, traced);
+        MapSet maps = p.Maps;
+        p.Log = _trace!.Log;
+        try { Work(p, worker, traced, traced + 1); }
+        finally { p.Log = null; }
+        ref readonly PacketResult r = ref _results[worker][traced];
+        _trace.Result = new ExplainedFrame(_trace.Frame, _trace.SinceFirstNs, r.Verdict, r, _trace.Log.Records.ToArray(), maps);
+        Work(p, worker, traced + 1, count);
+    }
+
+    void Work(PacketPipeline p, int worker, int from, int to)
+    {
         List<int> share = _shares[worker];
         PacketResult[] res = _results[worker];
-        for (int k = 0; k < share.Count; k++)
+        for (int k = from; k < to; k++)
         {
             // Warm the conntrack lines of the frames 16 and 8 ahead (PacketPipeline.Prefetch): with a large table their
             // misses overlap this frame's work instead of following it.
@@ -29,10 +51,10 @@ sealed partial class ReplayBatch
             switch (_kinds[i])
             {
                 case LinkFrameKind.Outgoing:
-                    KeptFromPipeline(out res[k], Verdict.Pass, DropReason.OutgoingCopy);
+                    KeptFromPipeline(out res[k], Verdict.Pass, DropReason.OutgoingCopy, p.Log);
                     continue;
                 case LinkFrameKind.Unsupported:
-                    KeptFromPipeline(out res[k], Verdict.Drop, DropReason.UnsupportedLinkType);
+                    KeptFromPipeline(out res[k], Verdict.Drop, DropReason.UnsupportedLinkType, p.Log);
                     continue;
             }
             p.Process(_arena.AsSpan(_offsets[i], _lengths[i]), _stamps[i], _replies.AsSpan(i * ReplySlot, ReplySlot), out res[k]);
@@ -44,12 +66,16 @@ sealed partial class ReplayBatch
         if (_kinds[i] == LinkFrameKind.Received) p.Prefetch(in _keys[i], step);
     }
 
-    /// <summary>A frame the link layer keeps from the pipelines: its verdict, counted where frames are counted.</summary>
-    void KeptFromPipeline(out PacketResult r, Verdict v, DropReason reason)
+    /// <summary>
+    /// A frame the link layer keeps from the pipelines: its verdict, counted where frames are counted, and recorded
+    /// (<paramref name="log"/>: the frame <c>replay --explain</c> traces) where it is decided.
+    /// </summary>
+    void KeptFromPipeline(out PacketResult r, Verdict v, DropReason reason, StageLog? log)
     {
         r = default;
         r.Verdict = v;
         r.Reason = reason;
         LinkVerdicts.Count(v, reason);
+        log?.AddLink(v, reason, _trace?.LinkType ?? 0);
     }
 }

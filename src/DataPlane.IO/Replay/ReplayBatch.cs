@@ -37,6 +37,9 @@ sealed partial class ReplayBatch
     readonly PacketResult[][] _results;
     /// <summary>Arena bytes in use.</summary>
     int _used;
+    /// <summary>The frame of this batch that <c>replay --explain</c> traces (-1: none), and its hook.</summary>
+    int _traced = -1;
+    ReplayTrace? _trace;
 
     public ReplayBatch(int workers)
     {
@@ -63,6 +66,8 @@ sealed partial class ReplayBatch
     {
         Count = 0;
         _used = 0;
+        _traced = -1;
+        _trace = null;
         foreach (List<int> share in _shares) share.Clear();
     }
 
@@ -72,11 +77,12 @@ sealed partial class ReplayBatch
     /// <summary>
     /// Adds a captured frame (<see cref="Fits"/> first): converts it to Ethernet into the arena and gives it to its
     /// connection's worker; frames the link layer keeps from the pipeline (outgoing copies, unknown link types) go to
-    /// worker 0, which only records their verdict.
+    /// worker 0, which only records their verdict. With <paramref name="trace"/>, this frame is the one to explain.
     /// </summary>
-    public LinkFrameKind Add(LinkType link, ReadOnlySpan<byte> data, long timestampNs, WorkerSet workers)
+    public LinkFrameKind Add(LinkType link, ReadOnlySpan<byte> data, long timestampNs, WorkerSet workers, ReplayTrace? trace = null)
     {
         int i = Count;
+        if (trace is not null) (_traced, _trace) = (i, trace);
         LinkFrameKind kind = LinkLayer.ToEthernet(link, data, _arena.AsSpan(_used), out int length);
         _offsets[i] = _used;
         _lengths[i] = length;

@@ -1,16 +1,20 @@
-using DataPlane.IO.Pcap;
 using DataPlane.Maps;
 using DataPlane.Pipeline;
 
 namespace DataPlane.IO.Replay;
 
-/// <summary>Frame <see cref="Frame"/> (at <see cref="TimestampNs"/> past the first frame) of a capture as <c>replay --explain</c> reports it: its stage log under the generation it met.</summary>
-public sealed record ExplainedFrame(long Frame, long TimestampNs, LinkFrameKind Kind, Verdict Verdict, PacketResult Result, StageRecord[] Log, MapSet Maps);
+/// <summary>
+/// Frame <see cref="Frame"/> (at <see cref="TimestampNs"/> past the first frame) of a capture as <c>replay --explain</c>
+/// reports it: the verdict and result the replay gave it (those of its verdict line), its stage log, and the
+/// generation it met. A frame the replay's link layer kept from the pipelines has a log of its link record.
+/// </summary>
+public sealed record ExplainedFrame(long Frame, long TimestampNs, Verdict Verdict, PacketResult Result, StageRecord[] Log, MapSet Maps);
 
 /// <summary>
-/// <c>replay --explain N</c>: replays frames 1..N in order through the same workers and steering a replay uses, with
-/// the same updates at the same capture times, so frame N meets the conntrack state and map generation it meets in a
-/// full replay; only frame N is traced. Nothing is written.
+/// <c>replay --explain N</c>: the replay itself (<see cref="ReplaySession"/>: the same reader, schedule, batches,
+/// steering, workers and link-layer rule) with recording switched on for frame N only, stopping after it. Nothing is
+/// written; the frame gets the verdict its line gets in a full replay, since frame N's fate depends only on the
+/// frames before it.
 /// </summary>
 public static class ReplayExplain
 {
@@ -18,35 +22,24 @@ public static class ReplayExplain
     public static ExplainedFrame? Run(string inputPath, long frame, WorkerSet workers, IReadOnlyList<ReplayUpdate>? updates = null)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(frame, 1);
-        using var reader = new CaptureReader(inputPath);
-        var schedule = new ReplaySchedule(updates);
-        byte[] buffer = new byte[CaptureReader.MaxRecordLength + LinkLayer.MaxGrowth];
-        byte[] reply = new byte[640];
-        long n = 0, firstNs = 0;
-        while (reader.TryRead(out CaptureFrame f))
-        {
-            n++;
-            if (n == 1) firstNs = f.TimestampNs;
-            // As the replay applies them: a rejected update keeps the generation, an accepted one is reconciled.
-            schedule.ApplyDue(f.TimestampNs - firstNs, workers);
-            LinkFrameKind kind = LinkLayer.ToEthernet(f.LinkType, f.Data, buffer, out int length);
-            MapSet maps = workers.Maps;
-            if (kind != LinkFrameKind.Received)
-            {
-                // Outgoing copies and unknown link types never reach a pipeline.
-                if (n == frame) return new ExplainedFrame(n, f.TimestampNs - firstNs, kind, Verdict.Drop, default, [], maps);
-                continue;
-            }
-            PacketPipeline w = workers[workers.WorkerFor(buffer.AsSpan(0, length))];
-            if (n == frame) w.Log = new StageLog();
-            Verdict v = w.Process(buffer.AsSpan(0, length), f.TimestampNs, reply, out PacketResult r);
-            if (n == frame)
-            {
-                StageRecord[] log = w.Log!.Records.ToArray();
-                w.Log = null;
-                return new ExplainedFrame(n, f.TimestampNs - firstNs, kind, v, r, log, maps);
-            }
-        }
-        return null;
+        var trace = new ReplayTrace(frame);
+        ReplaySession.Run(inputPath, null, null, workers, updates, trace);
+        return trace.Result;
     }
+}
+
+/// <summary>
+/// The replay's "trace frame N" hook: the reader marks frame <see cref="Frame"/> and stops after it, the batch runs
+/// that frame with <see cref="Log"/> on the pipeline it is steered to (or records the link layer's decision), and
+/// leaves the outcome in <see cref="Result"/>.
+/// </summary>
+sealed class ReplayTrace(long frame)
+{
+    public long Frame { get; } = frame;
+    public StageLog Log { get; } = new();
+    /// <summary>The frame's time past the capture's first frame (set by the reader).</summary>
+    public long SinceFirstNs { get; set; }
+    /// <summary>The capture's link type of the frame (set by the reader).</summary>
+    public ushort LinkType { get; set; }
+    public ExplainedFrame? Result { get; set; }
 }

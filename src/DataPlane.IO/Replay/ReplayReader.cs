@@ -12,7 +12,7 @@ namespace DataPlane.IO.Replay;
 /// already read, and the error is kept in <see cref="Error"/> for the caller to throw once they are written.
 /// </para>
 /// </summary>
-sealed class ReplayReader(CaptureReader reader, ReplaySchedule schedule)
+sealed class ReplayReader(CaptureReader reader, ReplaySchedule schedule, ReplayTrace? trace = null)
 {
     /// <summary>A frame read but left for the next batch (due an update, or the arena full).</summary>
     (byte[] Data, long TimestampNs, LinkType Link)? _carry;
@@ -34,6 +34,7 @@ sealed class ReplayReader(CaptureReader reader, ReplaySchedule schedule)
         batch.Clear();
         while (_more && !batch.IsFull)
         {
+            if (trace is not null && _frames == trace.Frame) { _more = false; break; } // explaining frame N: nothing after it matters
             ReadOnlySpan<byte> data;
             long ts;
             LinkType link;
@@ -47,7 +48,14 @@ sealed class ReplayReader(CaptureReader reader, ReplaySchedule schedule)
                 break;
             }
             schedule.ApplyDue(ts - _firstNs, workers);
-            if (batch.Add(link, data, ts, workers) == LinkFrameKind.Unsupported)
+            ReplayTrace? traced = null;
+            if (trace is not null && _frames + 1 == trace.Frame)
+            {
+                traced = trace;
+                trace.SinceFirstNs = ts - _firstNs;
+                trace.LinkType = (ushort)link;
+            }
+            if (batch.Add(link, data, ts, workers, traced) == LinkFrameKind.Unsupported)
                 UnsupportedLinkTypes[link] = UnsupportedLinkTypes.GetValueOrDefault(link) + 1;
             _frames++;
         }

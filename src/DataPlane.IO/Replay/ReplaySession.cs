@@ -31,7 +31,11 @@ public static class ReplaySession
     /// its <see cref="CaptureFormatException"/> is thrown.
     /// </summary>
     public static ReplaySummary Run(string inputPath, string? outputPath, string? verdictsPath, WorkerSet workers,
-        IReadOnlyList<ReplayUpdate>? updates = null)
+        IReadOnlyList<ReplayUpdate>? updates = null) => Run(inputPath, outputPath, verdictsPath, workers, updates, null);
+
+    /// <summary>The replay; with <paramref name="trace"/> (<c>replay --explain N</c>), frame N is traced and the replay stops after it.</summary>
+    internal static ReplaySummary Run(string inputPath, string? outputPath, string? verdictsPath, WorkerSet workers,
+        IReadOnlyList<ReplayUpdate>? updates, ReplayTrace? trace)
     {
         var total = Stopwatch.StartNew();
         var summary = new ReplaySummary();
@@ -41,7 +45,7 @@ public static class ReplaySession
         Span<long> verdictsBefore = stackalloc long[Counters.VerdictSlots], reasonsBefore = stackalloc long[Counters.ReasonSlots];
         workers.SumCounters(verdictsBefore, reasonsBefore);
         using var capture = new CaptureReader(inputPath);
-        var reader = new ReplayReader(capture, schedule);
+        var reader = new ReplayReader(capture, schedule, trace);
         var batch = new ReplayBatch(workers.Count);
         long pipelineTicks = 0;
         using (var outputs = new ReplayOutputs(outputPath, verdictsPath, summary))

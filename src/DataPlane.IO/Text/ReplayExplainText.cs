@@ -1,4 +1,3 @@
-using DataPlane.IO.Pcap;
 using System.Text.Json.Nodes;
 using DataPlane.IO.Replay;
 using DataPlane.Kubernetes.Explain;
@@ -13,15 +12,10 @@ namespace DataPlane.IO.Text;
 public static class ReplayExplainText
 {
     /// <summary>
-    /// Why the frame got its verdict: <paramref name="explainer"/> reading its stage log, or, for a frame the pipeline
-    /// never saw (a cooked capture's outgoing copy, an unknown link type), what the replay did with it.
+    /// Why the frame got its verdict: <paramref name="explainer"/> reading its stage log, whichever stage decided (a
+    /// frame the replay's link layer kept from the pipelines has that decision's record).
     /// </summary>
-    public static string Why(ExplainedFrame f, Explainer explainer) => f.Kind switch
-    {
-        LinkFrameKind.Outgoing => "a cooked capture's copy of a frame the node sent: already translated on its way out, not processed again",
-        LinkFrameKind.Unsupported => "a link type the data plane does not read: not processed",
-        _ => explainer.Why(f.Log),
-    };
+    public static string Why(ExplainedFrame f, Explainer explainer) => explainer.Why(f.Log);
 
     public static void Write(TextWriter w, ExplainedFrame f, string why, bool json)
     {

@@ -12,7 +12,7 @@ namespace DataPlane.IO.Text;
 /// </summary>
 public static class TraceText
 {
-    /// <summary>(label, text) per line, in the order the stages ran.</summary>
+    /// <summary>(label, text) per line, in the order the stages ran: each line is one record, read as its stage wrote it.</summary>
     public static List<(string Label, string Text)> Lines(ReadOnlySpan<StageRecord> log, MapSet maps)
     {
         var lines = new List<(string, string)>();
@@ -23,11 +23,6 @@ public static class TraceText
             {
                 case PipelineStage.Parse:
                     lines.Add(("parse", r.Verdict == Verdict.Continue ? $"ok: {Packet(r)}" : Outcome(r)));
-                    if (r.Verdict == Verdict.Continue && r.Proto == IpProto.Icmp && i + 1 < log.Length && log[i + 1].Stage == PipelineStage.Verdict
-                        && r.IcmpType is not (L4.IcmpDestUnreachable or L4.IcmpTimeExceeded))
-                        lines.Add(("icmp", $"type {r.IcmpType}{(r.IcmpType == 8 ? " (echo request)" : "")}: not load-balanced, no Service rule translates ICMP"));
-                    else if (r.Verdict == Verdict.Continue && r.Proto != IpProto.Icmp && i + 1 < log.Length && log[i + 1].Stage == PipelineStage.Verdict)
-                        lines.Add(IsDns(r, log[i + 1]) ? ("dns", $"cluster DNS stage: {Outcome(log[i + 1])}") : ("fragment", $"a later fragment: {Outcome(log[i + 1])}"));
                     break;
                 case PipelineStage.Conntrack:
                     lines.Add(("conntrack", r.Verdict switch
@@ -62,6 +57,41 @@ public static class TraceText
                 case PipelineStage.Verdict:
                     lines.Add(("verdict", $"{r.Verdict.Name()}: {Final(r)}"));
                     break;
+                case PipelineStage.Ttl:
+                    lines.Add(("ttl", Ttl(r)));
+                    break;
+                case PipelineStage.Options:
+                    lines.Add(("ip-options", $"{OptionNames(r)}: {(r.Verdict == Verdict.Forward ? "updated as a forwarding node (record route, timestamp)" : Outcome(r))}"));
+                    break;
+                case PipelineStage.Fragment:
+                    lines.Add(("fragment", Fragment(r)));
+                    break;
+                case PipelineStage.Sctp:
+                    lines.Add(("sctp", Sctp(r)));
+                    break;
+                case PipelineStage.Dns:
+                    lines.Add(("dns", Dns(r)));
+                    break;
+                case PipelineStage.HostPort:
+                    lines.Add(("host", HostPort(r)));
+                    break;
+                case PipelineStage.Reject:
+                    lines.Add(("reject", r.Reason == DropReason.TtlExceeded ? Ttl(r) : Reply(r)));
+                    break;
+                case PipelineStage.Icmp:
+                    lines.Add(("icmp", $"type {r.IcmpType}{(r.IcmpType == 8 ? " (echo request)" : "")}: not load-balanced, no Service rule translates ICMP"));
+                    break;
+                case PipelineStage.IcmpError:
+                    lines.Add(("icmp-error", IcmpError(r)));
+                    break;
+                case PipelineStage.ForeignProtocol:
+                    lines.Add(("protocol", r.Verdict == Verdict.Drop
+                        ? $"IP protocol {r.Proto} to a service address, which serves only its ports: {Outcome(r)}"
+                        : $"IP protocol {r.Proto}: not translated, not a service address: {Outcome(r)}"));
+                    break;
+                case PipelineStage.Link:
+                    lines.Add(("link", Link(r)));
+                    break;
                 default:
                     lines.Add((r.Stage.Name(), Outcome(r)));
                     break;
@@ -69,6 +99,106 @@ public static class TraceText
         }
         return lines;
     }
+
+    static string Ttl(StageRecord r) => r.Verdict switch
+    {
+        Verdict.Continue => $"TTL {r.Ttl}: forwarded (decremented to {r.Ttl - 1})",
+        Verdict.Reject => $"TTL {r.Ttl}: not forwarded, {Reply(r)}",
+        _ => $"TTL {r.Ttl}: not forwarded, no error sent (never about a later fragment or an ICMP error): {Outcome(r)}",
+    };
+
+    /// <summary>The generated reply, as the record read it from the reply buffer.</summary>
+    static string Reply(StageRecord r) => r.ReplyProto switch
+    {
+        IpProto.Tcp => $"TCP reset from the node {Ip4.Format(r.ReplySrcIp, r.ReplySrcPort)} -> {Ip4.Format(r.ReplyDstIp, r.ReplyDstPort)}",
+        IpProto.Icmp => $"{IcmpName(r.ReplyIcmpType, r.ReplyIcmpCode)} {Ip4.Format(r.ReplySrcIp)} -> {Ip4.Format(r.ReplyDstIp)}",
+        IpProto.Udp => $"UDP {Ip4.Format(r.ReplySrcIp, r.ReplySrcPort)} -> {Ip4.Format(r.ReplyDstIp, r.ReplyDstPort)}",
+        _ => "no reply (it does not fit the reply buffer)",
+    };
+
+    static string IcmpName(byte type, byte code) => StageRecordNames.Icmp(type, code);
+
+    static string Fragment(StageRecord r)
+    {
+        string which = $"later fragment id {r.IpId} at offset {(r.FragmentField & Ipv4Header.FragmentOffsetMask) * 8}{((r.FragmentField & Ipv4Header.FlagMoreFragments) != 0 ? ", more follow" : ", the last")}";
+        return r.Verdict switch
+        {
+            Verdict.Forward when r.HasEntry => $"{which}: follows its first fragment's flow {r.FlowId}: {Ip4.Format(r.SrcIp)} -> {Ip4.Format(r.DstIp)}",
+            Verdict.Pass => $"{which}: its first fragment was not seen and it is not for a service address: {Outcome(r)}",
+            Verdict.Drop when r.Reason == DropReason.TtlExceeded => $"{which}: TTL {r.Ttl}, not forwarded and not answered (only fragment 0 is): {Outcome(r)}",
+            Verdict.Drop when r.Reason == DropReason.FragFirstNotSeen => $"{which}: to a service address, but its first fragment was not seen: {Outcome(r)}",
+            _ => $"{which}: {Outcome(r)}",
+        };
+    }
+
+    static string OptionNames(StageRecord r)
+    {
+        var names = new List<string>();
+        for (uint t = r.IpOptionTypes; t != 0; t >>= 8)
+            names.Add((byte)t switch { IpOptions.RecordRoute => "record-route", IpOptions.Timestamp => "timestamp", 130 => "security", 131 => "lsrr", 137 => "ssrr", 148 => "router-alert", var o => $"type {o}" });
+        return $"{r.IpHeaderLength - Ipv4Header.MinLength} bytes [{string.Join(", ", names)}]";
+    }
+
+    static string Chunks(uint seen) => StageRecordNames.SctpChunks(seen);
+
+    static string Sctp(StageRecord r) => (r.Verdict, r.Reason, r.Rule) switch
+    {
+        (Verdict.Drop, DropReason.SctpFragment, _) => $"a first fragment: the CRC32c covers the whole packet, which it does not hold: {Outcome(r)}",
+        (Verdict.Drop, DropReason.SctpBadChecksum, _) => $"chunks {Chunks(r.SctpChunks)}: the CRC32c does not match (conntrack INVALID): {Outcome(r)}",
+        (Verdict.Drop, _, StageRule.SctpOutOfTheBlue) => $"chunks {Chunks(r.SctpChunks)}: cannot open a connection (out of the blue: no opening chunk, or an INIT whose verification tag is not 0; conntrack INVALID): {Outcome(r)}",
+        (Verdict.Drop, _, StageRule.SctpInvalidMove) => $"chunks {Chunks(r.SctpChunks)}: an invalid move{(r.HasEntry ? $" from {r.SctpState.Name()}" : "")} in conntrack's state table (INVALID): {Outcome(r)}",
+        (Verdict.Continue, _, _) when r.HasEntry => $"chunks {Chunks(r.SctpChunks)}: CRC32c ok, state {r.SctpState.Name()}",
+        (Verdict.Continue, _, _) => $"chunks {Chunks(r.SctpChunks)}: CRC32c ok, may open a connection",
+        _ => $"chunks {Chunks(r.SctpChunks)}: {Outcome(r)}",
+    };
+
+    static string Question(StageRecord r) => r.DnsType == 0 ? "no question" : $"{r.DnsQuestion} {DataPlane.Dns.DnsType.Name(r.DnsType)}";
+
+    static string Dns(StageRecord r) => r.Verdict switch
+    {
+        Verdict.Answer when r.ReplyProto == IpProto.Tcp && r.DnsType == 0 => $"TCP to the cluster DNS address, answered by the DNS stage: {Reply(r)} flags 0x{r.ReplyTcpFlags:x2}",
+        Verdict.Answer => $"{Question(r)}: answered as the cluster DNS, {DataPlane.Dns.DnsRcode.Name(r.DnsRcode)}, {r.DnsAnswers} answer(s), {Reply(r)}",
+        Verdict.Local => "a TCP segment to the cluster DNS address that needs no answer (ACK, RST): consumed",
+        Verdict.Continue => $"to the cluster DNS address {Ip4.Format(r.DstIp, r.DstPort)}, not answered here: left to kube-proxy's DNAT to the CoreDNS pods",
+        _ => $"{Question(r)}: {Outcome(r)}",
+    };
+
+    static string HostPort(StageRecord r) => r.Rule switch
+    {
+        StageRule.HostNotNodeAddress => $"{Ip4.Format(r.DstIp)} is not one of this node's addresses: routed on, {Outcome(r)}",
+        StageRule.HostLoopback => $"{Ip4.Format(r.DstIp)} is loopback: the host's own, {Outcome(r)}",
+        StageRule.HostOtherProtocol => $"to the node, {IpProto.Name(r.Proto)}: its stack is not emulated for that protocol, {Outcome(r)}",
+        StageRule.HostFragment => $"a first fragment to the node: its stack answers the reassembled datagram, {Outcome(r)}",
+        StageRule.HostPortServed => $"{Ip4.Format(r.DstIp, r.DstPort)}/{IpProto.Name(r.Proto)} is served on the node (--host-ports): {Outcome(r)}",
+        StageRule.HostIncomingReset => $"a reset to a closed port of the node: never reset a reset, {Outcome(r)}",
+        StageRule.HostClosedUdpPort => $"nothing listens on the node's {Ip4.Format(r.DstIp, r.DstPort)}/udp: {Reply(r)}",
+        StageRule.HostClosedTcpPort => $"nothing listens on the node's {Ip4.Format(r.DstIp, r.DstPort)}/tcp: {Reply(r)}",
+        _ => Outcome(r),
+    };
+
+    static string IcmpError(StageRecord r)
+    {
+        string kind = r.IcmpType == L4.IcmpDestUnreachable ? "ICMP destination unreachable" : "ICMP time exceeded";
+        string quoted = $"{kind} quoting {IpProto.Name(r.InnerProto)} {Ip4.Format(r.InnerSrcIp, r.InnerSrcPort)} -> {Ip4.Format(r.InnerDstIp, r.InnerDstPort)}";
+        return (r.Verdict, r.Rule) switch
+        {
+            (Verdict.Pass, StageRule.IcmpQuotesUntracked) => $"{quoted}: not TCP, UDP or SCTP, no connection to look up: {Outcome(r)}",
+            (Verdict.Pass, StageRule.IcmpNoConnection) => $"{quoted}: no tracked connection has that tuple: {Outcome(r)}",
+            (Verdict.Pass, StageRule.IcmpConnectionExpired) => $"{quoted}: its connection's entry has expired: {Outcome(r)}",
+            (Verdict.Forward, _) when r.HasEntry => $"{quoted}: related to flow {r.FlowId} ({Dir(r.Direction)} direction), translated with it: {Ip4.Format(r.SrcIp)} -> {Ip4.Format(r.DstIp)}",
+            (Verdict.Drop, _) when r.Reason == DropReason.IcmpBadChecksum => $"{quoted}{(r.HasEntry ? $" (flow {r.FlowId})" : "")}: the ICMP checksum does not verify (conntrack INVALID): {Outcome(r)}",
+            _ => $"{quoted}: {Outcome(r)}",
+        };
+    }
+
+    static string Link(StageRecord r) => r.Reason switch
+    {
+        DropReason.OutgoingCopy => $"{LinkName(r.LinkType)}: the capture's copy of a frame the node sent (PACKET_OUTGOING), already translated on its way out: {Outcome(r)}",
+        DropReason.UnsupportedLinkType => $"{LinkName(r.LinkType)}: a link type the replay cannot read as Ethernet: {Outcome(r)}",
+        _ => $"{LinkName(r.LinkType)}: {Outcome(r)}",
+    };
+
+    static string LinkName(ushort link) => Enum.IsDefined((Pcap.LinkType)link) ? $"link type {(Pcap.LinkType)link} ({link})" : $"link type {link}";
 
     /// <summary>
     /// The whole text trace: the packet, the stage lines (with <paramref name="serviceDetail"/> lines, e.g. topology,
@@ -140,7 +270,37 @@ public static class TraceText
                     o["src"] = Ip4.Format(r.SrcIp, r.SrcPort);
                     o["dst"] = Ip4.Format(r.DstIp, r.DstPort);
                     break;
+                case PipelineStage.Ttl:
+                    o["ttl"] = r.Ttl;
+                    break;
+                case PipelineStage.Options:
+                    o["options"] = OptionNames(r);
+                    break;
+                case PipelineStage.Fragment:
+                    o["id"] = r.IpId;
+                    o["offset"] = (r.FragmentField & Ipv4Header.FragmentOffsetMask) * 8;
+                    o["more"] = (r.FragmentField & Ipv4Header.FlagMoreFragments) != 0;
+                    if (r.HasEntry) o["flow"] = r.FlowId;
+                    break;
+                case PipelineStage.Sctp:
+                    o["chunks"] = Chunks(r.SctpChunks);
+                    if (r.HasEntry) o["state"] = r.SctpState.Name();
+                    break;
+                case PipelineStage.Dns when r.DnsType != 0:
+                    o["qname"] = r.DnsQuestion.ToString();
+                    o["qtype"] = DataPlane.Dns.DnsType.Name(r.DnsType);
+                    if (r.Verdict == Verdict.Answer) o["rcode"] = DataPlane.Dns.DnsRcode.Name(r.DnsRcode);
+                    break;
+                case PipelineStage.IcmpError:
+                    o["quoted"] = $"{IpProto.Name(r.InnerProto)} {Ip4.Format(r.InnerSrcIp, r.InnerSrcPort)} -> {Ip4.Format(r.InnerDstIp, r.InnerDstPort)}";
+                    if (r.HasEntry) o["flow"] = r.FlowId;
+                    break;
+                case PipelineStage.Link:
+                    o["linkType"] = r.LinkType;
+                    break;
             }
+            if (r.Rule != StageRule.None) o["rule"] = r.Rule.ToString();
+            if (r.ReplyProto == IpProto.Icmp) o["reply"] = $"{IcmpName(r.ReplyIcmpType, r.ReplyIcmpCode)} {Ip4.Format(r.ReplySrcIp)} -> {Ip4.Format(r.ReplyDstIp)}";
             a.Add(o);
         }
         return a;
@@ -153,11 +313,6 @@ public static class TraceText
     static string Packet(StageRecord r) => r.Proto == IpProto.Icmp
         ? $"icmp {Ip4.Format(r.SrcIp)} -> {Ip4.Format(r.DstIp)} type {r.IcmpType}"
         : $"{IpProto.Name(r.Proto)} {Ip4.Format(r.SrcIp, r.SrcPort)} -> {Ip4.Format(r.DstIp, r.DstPort)}";
-
-    /// <summary>The runner went from parse straight to its verdict on a TCP/UDP packet: the DNS stage answered (or
-    /// consumed, or dropped) it, or it was a later fragment.</summary>
-    public static bool IsDns(StageRecord parse, StageRecord last) =>
-        parse.L4Parsed && (last.Verdict == Verdict.Answer || parse.DstPort == 53 || last.Reason.Name().StartsWith("dns", StringComparison.Ordinal));
 
     static string Dir(CtDirection d) => d == CtDirection.Original ? "original" : "reply";
 
@@ -177,9 +332,7 @@ public static class TraceText
     static string Final(StageRecord r) => r.Verdict switch
     {
         Verdict.Forward => $"{Ip4.Format(r.SrcIp, r.SrcPort)} -> {Ip4.Format(r.DstIp, r.DstPort)}",
-        Verdict.Reject when r.ReplyProto == IpProto.Tcp =>
-            $"TCP reset from the node {Ip4.Format(r.ReplySrcIp, r.ReplySrcPort)} -> {Ip4.Format(r.ReplyDstIp, r.ReplyDstPort)}",
-        Verdict.Reject => $"ICMP port unreachable {Ip4.Format(r.ReplySrcIp)} -> {Ip4.Format(r.ReplyDstIp)}",
+        Verdict.Reject => Reply(r),
         Verdict.Drop => r.Reason.Name(),
         Verdict.Local => "answered by the node",
         Verdict.Answer => $"DNS response {Ip4.Format(r.ReplySrcIp, r.ReplySrcPort)} -> {Ip4.Format(r.ReplyDstIp, r.ReplyDstPort)}",

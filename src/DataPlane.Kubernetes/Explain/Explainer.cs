@@ -36,33 +36,49 @@ public sealed partial class Explainer
 
     ProxyMode Mode => _m.ProxyConfig.Mode;
 
-    /// <summary>The explanation of one traced packet (<paramref name="log"/> as <see cref="PacketPipeline"/> recorded it).</summary>
+    /// <summary>
+    /// The explanation of one traced packet (<paramref name="log"/> as <see cref="PacketPipeline"/> recorded it). Each
+    /// branch keys off the record of the stage that decided, never off the log's length or shape.
+    /// </summary>
     public string Why(ReadOnlySpan<StageRecord> log)
     {
         if (log.Length == 0) return "no stage log was recorded";
-        StageRecord parse = log[0], last = log[^1];
-        if (parse.Stage == PipelineStage.Parse && parse.Verdict != Verdict.Continue && parse.Verdict != Verdict.Drop)
-            return $"the frame is not IPv4 TCP/UDP/ICMP the data plane translates: {last.Verdict.Name()}";
-        if (parse.Verdict == Verdict.Drop && parse.Reason != DropReason.UnsupportedL4)
+        StageRecord first = log[0], last = log[^1];
+        if (Find(log, PipelineStage.Link) is { } link) return Link(link);
+        if (first.Stage != PipelineStage.Parse) return $"no parse record → {Outcome(last)}";
+        StageRecord parse = first;
+        if (Find(log, PipelineStage.ForeignProtocol) is { } foreign) return ForeignProtocol(parse, foreign);
+        if (parse.Verdict == Verdict.Pass)
+            return $"the frame is not IPv4 TCP/UDP/SCTP/ICMP the data plane translates: {last.Verdict.Name()}";
+        if (parse.Verdict == Verdict.Drop)
             return $"the frame is malformed ({parse.Reason.Name()}): the kernel would discard it before any Service rule → drop";
-        if (parse.Reason == DropReason.UnsupportedL4)
-            return ForeignProtocol(parse, last);
-        if (parse.Proto == IpProto.Icmp && Find(log, PipelineStage.Conntrack) is null)
-            return Icmp(parse, last);
-        if (parse.Verdict == Verdict.Continue && log.Length == 2 && last.Stage == PipelineStage.Verdict)
-            return parse.L4Parsed && (last.Verdict == Verdict.Answer || parse.DstPort == 53)
-                ? $"a DNS message to the cluster DNS address {Ip4.Format(parse.DstIp, parse.DstPort)}/{Proto(parse.Proto)}: the data plane's DNS stage handles it as CoreDNS's kubernetes plugin would, before kube-proxy's DNAT to the CoreDNS pods → {Outcome(last)}"
-                : $"a later fragment: it follows the translation of its datagram's first fragment → {Outcome(last)}";
+        if (Find(log, PipelineStage.Options) is { Verdict: Verdict.Drop } options) return Options(options);
+        if (Find(log, PipelineStage.Fragment) is { } fragment) return Fragment(fragment);
+        if (Find(log, PipelineStage.Icmp) is { } icmp) return Icmp(parse, icmp);
+        if (Find(log, PipelineStage.IcmpError) is { } error) return IcmpError(error);
+        if (Find(log, PipelineStage.Dns) is { } dns && dns.Rule != StageRule.DnsProxied) return Dns(dns);
+        if (Find(log, PipelineStage.Sctp) is { Verdict: Verdict.Drop } sctp) return Sctp(sctp);
+        if (Find(log, PipelineStage.Ttl) is { Verdict: not Verdict.Continue } ttl) return TimeExceeded(log, ttl);
+        if (Find(log, PipelineStage.Reject) is { Reason: DropReason.TtlExceeded } ttlFirst) return TimeExceeded(log, ttlFirst);
         if (Find(log, PipelineStage.Conntrack) is { HasEntry: true, NewFlow: false } hit)
             return $"packet of an existing connection (conntrack hit, flow {hit.FlowId}, {(hit.Direction == CtDirection.Original ? "original" : "reply")} direction): " +
                 $"translated as its first packet was ({Tuple(hit.Original)} ⇄ {Tuple(hit.Reply)}); the Service and its endpoints are not consulted again" +
                 (last.Verdict == Verdict.Forward ? "" : $" → {Outcome(last)}");
         if (Find(log, PipelineStage.Conntrack) is { Verdict: Verdict.Drop } ctDrop)
             return $"conntrack refused the packet ({ctDrop.Reason.Name()}) → drop";
+        if (Find(log, PipelineStage.HostPort) is { } host && host.Rule != StageRule.HostNotNodeAddress) return HostPort(parse, host);
         StageRecord? svc = Find(log, PipelineStage.ServiceLookup);
         if (svc is null || svc.Value.RevNatIndex == 0 || (svc.Value.ServiceFlags & ServiceFlags.Wildcard) != 0)
-            return NoFrontend(parse, last);
+            return NoFrontend(parse, Decider(log));
         return ServicePacket(log, parse, svc.Value, last);
+    }
+
+    /// <summary>The record of the stage that decided the frame's verdict: the last one before the verdict record.</summary>
+    static StageRecord Decider(ReadOnlySpan<StageRecord> log)
+    {
+        for (int i = log.Length - 1; i >= 0; i--)
+            if (log[i].Stage is not (PipelineStage.Verdict or PipelineStage.Options)) return log[i];
+        return log[^1];
     }
 
     static StageRecord? Find(ReadOnlySpan<StageRecord> log, PipelineStage s)
@@ -78,6 +94,7 @@ public sealed partial class Explainer
     {
         Verdict.Drop => $"drop ({last.Reason.Name()})",
         Verdict.Reject when last.ReplyProto == IpProto.Tcp => "reject (the node answers a TCP reset: nothing listens on that port)",
+        Verdict.Reject when last.ReplyProto == IpProto.Icmp && last.ReplyIcmpType == L4.IcmpTimeExceeded => "reject (ICMP time exceeded)",
         Verdict.Reject => "reject (ICMP port unreachable)",
         Verdict.Pass => "pass (left to the host stack untranslated)",
         Verdict.Local => "answered by the node",

@@ -7,7 +7,8 @@ namespace DataPlane.Pipeline;
 
 /// <summary>
 /// The per-packet program for one node, a straight list of stages (katran's process_packet, cilium's bpf_lxc):
-/// parse → conntrack → service lookup → backend selection → forward (TTL) → masquerade → conntrack create → NAT.
+/// parse → conntrack → service lookup → backend selection → forward (TTL) → masquerade → conntrack create → NAT, with
+/// the rare branches (later fragments, SCTP, ICMP, cluster DNS, the node's own ports, REJECT, foreign protocols, IP options).
 /// Every stage is <c>static Verdict Run(ref PacketContext ctx, MapSet maps, WorkerState w)</c>; the runner only
 /// chains them, records the stage log when traced, counts, reports and lets the GC take its step. One instance per
 /// worker thread, owning its <see cref="WorkerState"/>; it reads the current <see cref="MapSet"/> generation through
@@ -38,7 +39,13 @@ public sealed class PacketPipeline : IDisposable
         MapSet maps = _maps.Current;
         ctx.Log?.Clear();
         Verdict v = ctx.Log is null ? Run<Untraced>(ref ctx, maps) : Run<Traced>(ref ctx, maps);
-        if (v == Verdict.Forward && (ctx.Frame[ctx.L3Offset] & 0x0F) > 5) v = ForwardStage.Options(ref ctx, maps, _w);
+        if (v == Verdict.Forward && (ctx.Frame[ctx.L3Offset] & 0x0F) > 5)
+        {
+            v = ForwardStage.Options(ref ctx, maps, _w);
+            // Datagrams with options only, like the verdict record below: the null test never runs on an untraced
+            // packet without options.
+            if (ctx.Log is not null) Record(ref ctx, PipelineStage.Options, v, maps);
+        }
         if (ctx.Log is not null) Record(ref ctx, PipelineStage.Verdict, v, maps);
         _w.Counters.Count(v, ctx.Reason);
         PacketResult.Of(ref ctx, v, _w.Conntrack, out result);
@@ -67,6 +74,8 @@ public sealed class PacketPipeline : IDisposable
 
     // Never inlined into the Process overloads: inlined into the small one it measured 61 ns/packet against 37 ns
     // when called (EstablishedFlowBenchmarks, same run), the merged body spilling the context's fields.
+    // Every stage call is followed by its record (or records itself, generic over the sink, where one verdict has
+    // several rules behind it): `if (TSink.Enabled)` is a constant per instantiation, so Run<Untraced> has none of it.
     [MethodImpl(MethodImplOptions.NoInlining)]
     Verdict Run<TSink>(ref PacketContext ctx, MapSet maps) where TSink : struct, IStageSink
     {
@@ -74,11 +83,15 @@ public sealed class PacketPipeline : IDisposable
         Verdict v = ParseStage.Run(ref ctx, maps, w);
         if (TSink.Enabled) Record(ref ctx, PipelineStage.Parse, v, maps);
         if (v != Verdict.Continue)
-            return v == Verdict.Drop && ctx.Reason == DropReason.UnsupportedL4 ? ForeignProtocolStage.Run(ref ctx, maps, w) : v;
-        if (ctx.IsLaterFragment) return FragmentStage.Run(ref ctx, maps, w);
-        if (ctx.Proto == IpProto.Sctp) return SctpStage.Run(ref ctx, maps, w);
-        if (ctx.Proto == IpProto.Icmp) return IcmpErrorStage.Run(ref ctx, maps, w);
-        if ((v = DnsStage.Run(ref ctx, maps, w)) != Verdict.Continue) return v;
+            return v == Verdict.Drop && ctx.Reason == DropReason.UnsupportedL4 ? Foreign<TSink>(ref ctx, maps, w) : v;
+        if (ctx.IsLaterFragment) return Fragment<TSink>(ref ctx, maps, w);
+        if (ctx.Proto == IpProto.Sctp) return SctpStage.Run<TSink>(ref ctx, maps, w);
+        if (ctx.Proto == IpProto.Icmp) return IcmpErrorStage.Run<TSink>(ref ctx, maps, w);
+        v = DnsStage.Run(ref ctx, maps, w);
+        // Recorded when the DNS stage took the packet, or when it was for the DNS address and left to kube-proxy.
+        if (TSink.Enabled && (v != Verdict.Continue || DnsStage.Addressed(ref ctx, maps)))
+            Record(ref ctx, PipelineStage.Dns, v, maps, v == Verdict.Continue ? StageRule.DnsProxied : StageRule.None);
+        if (v != Verdict.Continue) return v;
 
         v = ConntrackStage.Lookup(ref ctx, maps, w);
         if (TSink.Enabled) Record(ref ctx, PipelineStage.Conntrack, v, maps);
@@ -87,12 +100,14 @@ public sealed class PacketPipeline : IDisposable
 
         v = ServiceLookupStage.Run(ref ctx, maps, w);
         if (TSink.Enabled) Record(ref ctx, PipelineStage.ServiceLookup, v, maps);
-        if (v != Verdict.Continue) return v == Verdict.Pass ? HostPortStage.Run(ref ctx, maps, w) : v;
+        if (v != Verdict.Continue) return v == Verdict.Pass ? HostPortStage.Run<TSink>(ref ctx, maps, w) : v;
         v = BackendSelectStage.Run(ref ctx, maps, w);
         if (TSink.Enabled) Record(ref ctx, PipelineStage.BackendSelect, v, maps);
-        if (v == Verdict.Reject) return RejectStage.Run(ref ctx, maps, w);
+        if (v == Verdict.Reject) return Reject<TSink>(ref ctx, maps, w);
         if (v != Verdict.Continue) return v;
-        if ((v = ForwardStage.Run(ref ctx, maps, w)) != Verdict.Continue) return v;
+        v = ForwardStage.Run(ref ctx, maps, w);
+        if (TSink.Enabled) Record(ref ctx, PipelineStage.Ttl, v, maps);
+        if (v != Verdict.Continue) return v;
         MasqueradeStage.Run(ref ctx, maps, w);
         if (TSink.Enabled) Record(ref ctx, PipelineStage.Masquerade, Verdict.Continue, maps);
         v = ConntrackStage.Create(ref ctx, maps, w);
@@ -104,15 +119,43 @@ public sealed class PacketPipeline : IDisposable
     Verdict Tracked<TSink>(ref PacketContext ctx, MapSet maps, WorkerState w) where TSink : struct, IStageSink
     {
         Verdict v = ForwardStage.Tracked(ref ctx, maps, w);
+        // A new connection's first packet passed the same rule before its entry was made: recorded there, once.
+        if (TSink.Enabled && (!ctx.NewFlow || v != Verdict.Continue)) Record(ref ctx, PipelineStage.Ttl, v, maps);
         if (v != Verdict.Continue) return v;
         v = NatStage.Run(ref ctx, maps, w);
         if (TSink.Enabled) Record(ref ctx, PipelineStage.Nat, v, maps);
         return v;
     }
 
+    // The rare stages, each with its record. Inlined: the untraced copy is the bare stage call it was before.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    Verdict Foreign<TSink>(ref PacketContext ctx, MapSet maps, WorkerState w) where TSink : struct, IStageSink
+    {
+        Verdict v = ForeignProtocolStage.Run(ref ctx, maps, w);
+        if (TSink.Enabled) Record(ref ctx, PipelineStage.ForeignProtocol, v, maps);
+        return v;
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    Verdict Fragment<TSink>(ref PacketContext ctx, MapSet maps, WorkerState w) where TSink : struct, IStageSink
+    {
+        Verdict v = FragmentStage.Run(ref ctx, maps, w);
+        if (TSink.Enabled) Record(ref ctx, PipelineStage.Fragment, v, maps);
+        return v;
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    Verdict Reject<TSink>(ref PacketContext ctx, MapSet maps, WorkerState w) where TSink : struct, IStageSink
+    {
+        Verdict v = RejectStage.Run(ref ctx, maps, w);
+        if (TSink.Enabled) Record(ref ctx, PipelineStage.Reject, v, maps);
+        return v;
+    }
+
     /// <summary>Tracing only (<see cref="Traced"/> instantiation, or <c>ctx.Log</c> set): the stage log entry for what a stage just did.</summary>
     [MethodImpl(MethodImplOptions.NoInlining)]
-    void Record(ref PacketContext ctx, PipelineStage stage, Verdict v, MapSet maps) => ctx.Log!.Add(stage, v, ref ctx, maps, _w.Conntrack);
+    void Record(ref PacketContext ctx, PipelineStage stage, Verdict v, MapSet maps, StageRule rule = StageRule.None) =>
+        ctx.Log!.Add(stage, v, ref ctx, maps, _w.Conntrack, rule);
 
     /// <summary>Releases the conntrack table's native memory (a <see cref="WorkerSet"/> does it for its workers). Idempotent.</summary>
     public void Dispose() => _w.Dispose();

@@ -24,6 +24,18 @@ public enum PipelineStage : byte
     Nat,
     /// <summary>The frame's final verdict (always the last record).</summary>
     Verdict,
+    /// <summary>The TTL rule of a forwarding router (ForwardStage): forwarded, time exceeded, or only dropped.</summary>
+    Ttl,
+    /// <summary>IPv4 options of a forwarded datagram (ForwardStage.Options): updated, or rejected.</summary>
+    Options,
+    /// <summary>The SCTP chain's own checks (SctpStage): fragment, CRC32c, the conntrack state table.</summary>
+    Sctp,
+    /// <summary>The cluster DNS stage (DnsStage): a message to the DNS address answered, consumed or left to kube-proxy.</summary>
+    Dns,
+    /// <summary>The node's own stack (HostPortStage): traffic to no service, passed, or answered with a reset / port unreachable.</summary>
+    HostPort,
+    /// <summary>A replay's link-layer decision on a frame it keeps from the pipelines (cooked outgoing copy, unknown link type).</summary>
+    Link,
 }
 
 public static class PipelineStageNames
@@ -43,6 +55,12 @@ public static class PipelineStageNames
         PipelineStage.ConntrackCreate => "conntrack-create",
         PipelineStage.Nat => "nat",
         PipelineStage.Verdict => "verdict",
+        PipelineStage.Ttl => "ttl",
+        PipelineStage.Options => "ip-options",
+        PipelineStage.Sctp => "sctp",
+        PipelineStage.Dns => "dns",
+        PipelineStage.HostPort => "host",
+        PipelineStage.Link => "link",
         _ => ((int)s).ToString(System.Globalization.CultureInfo.InvariantCulture),
     };
 }

@@ -19,7 +19,7 @@ public class ReplayExplainTextTests
         byte[] frame = new byte[128], reply = new byte[1024];
         int len = FrameBuilder.Write(frame, IpProto.Tcp, Ip4.Parse("10.244.1.5"), 40000, Ip4.Parse("10.96.0.30"), 80, L4.TcpSyn);
         Verdict v = p.Process(frame.AsSpan(0, len), 1_000_000_000, reply, out PacketResult r);
-        return new ExplainedFrame(3, 1_500_000_000, LinkFrameKind.Received, v, r, p.Log!.Records.ToArray(), W.Maps);
+        return new ExplainedFrame(3, 1_500_000_000, v, r, p.Log!.Records.ToArray(), W.Maps);
     }
 
     static string Write(ExplainedFrame f, string why, bool json)
@@ -41,6 +41,7 @@ public class ReplayExplainTextTests
             service     default/empty:80  frontend flags [ClusterIp, MasqueradeOffCluster]
             candidates  (none)
             backend     none: reject
+            reject      ICMP port unreachable 10.244.1.1 -> 10.244.1.5
             verdict     reject: ICMP port unreachable 10.244.1.1 -> 10.244.1.5
             why         because
 
@@ -58,14 +59,22 @@ public class ReplayExplainTextTests
     }
 
     [Fact]
-    public void Frames_the_pipeline_never_saw_say_what_the_replay_did_with_them()
+    public void Frames_the_pipeline_never_saw_are_explained_from_the_link_layer_record()
     {
-        var outgoing = new ExplainedFrame(2, 0, LinkFrameKind.Outgoing, Verdict.Pass, default, [], W.Maps);
+        // The replay's link layer records its own decision (ReplayBatch): the view and why read that record.
+        var log = new StageLog();
+        log.AddLink(Verdict.Pass, DropReason.OutgoingCopy, (ushort)LinkType.LinuxSll);
+        var outgoing = new ExplainedFrame(2, 0, Verdict.Pass, new PacketResult { Verdict = Verdict.Pass, Reason = DropReason.OutgoingCopy }, log.Records.ToArray(), W.Maps);
         string why = ReplayExplainText.Why(outgoing, W.Explainer);
-        Assert.Equal("a cooked capture's copy of a frame the node sent: already translated on its way out, not processed again", why);
-        Assert.Equal($"frame       2 at +0s\npacket      (not parsed)\nwhy         {why}\n", Write(outgoing, why, json: false));
-        Assert.Equal("a link type the data plane does not read: not processed",
-            ReplayExplainText.Why(outgoing with { Kind = LinkFrameKind.Unsupported }, W.Explainer));
+        Assert.Equal("a cooked capture's copy of a frame the node sent (packet type PACKET_OUTGOING): already translated on its way out, not processed again → pass (left to the host stack untranslated)", why);
+        Assert.Equal("frame       2 at +0s\npacket      (not parsed)\n" +
+            "link        link type LinuxSll (113): the capture's copy of a frame the node sent (PACKET_OUTGOING), already translated on its way out: pass\n" +
+            $"verdict     pass: left to the host stack untouched\nwhy         {why}\n", Write(outgoing, why, json: false));
+        Assert.StartsWith("{\"frame\":2,\"verdict\":\"pass\",\"reason\":\"outgoing-copy\",\"stages\":[{\"stage\":\"link\",\"verdict\":\"pass\",\"reason\":\"outgoing-copy\",\"linkType\":113}", Write(outgoing, why, json: true));
+
+        log.AddLink(Verdict.Drop, DropReason.UnsupportedLinkType, 147);
+        Assert.Equal("link type 147 is one the replay does not read as Ethernet: not processed → drop (unsupported-link-type)",
+            ReplayExplainText.Why(outgoing with { Log = log.Records.ToArray() }, W.Explainer));
         ExplainedFrame traced = Traced();
         Assert.Equal(W.Explainer.Why(traced.Log), ReplayExplainText.Why(traced, W.Explainer));
     }

@@ -28,6 +28,7 @@ public class TraceResultTextTests
             service     default/web:http  frontend flags [ClusterIp, MasqueradeOffCluster]
             candidates  10.244.1.2:8080
             backend     10.244.1.2:8080
+            ttl         TTL 64: forwarded (decremented to 63)
             masquerade  no, client address kept
             ct-create   flow 1: 10.244.1.5:40000 -> 10.96.0.10:80 | reply 10.244.1.2:8080 -> 10.244.1.5:40000
             nat         10.244.1.5:40000 -> 10.244.1.2:8080
@@ -46,6 +47,7 @@ public class TraceResultTextTests
             """{"stage":"conntrack","verdict":"continue","reason":null,"hit":false},""" +
             """{"stage":"service","verdict":"continue","reason":null,"service":"default/web:http","frontend":"10.96.0.10:80/tcp","flags":"ClusterIp, MasqueradeOffCluster","scope":"external"},""" +
             """{"stage":"backend","verdict":"continue","reason":null,"candidates":["10.244.1.2:8080"],"backend":"10.244.1.2:8080"},""" +
+            """{"stage":"ttl","verdict":"continue","reason":null,"ttl":64},""" +
             """{"stage":"masquerade","verdict":"continue","reason":null,"masquerade":false},""" +
             """{"stage":"conntrack-create","verdict":"continue","reason":null,"flow":1,"original":"10.244.1.5:40000 -> 10.96.0.10:80","reply":"10.244.1.2:8080 -> 10.244.1.5:40000","snat":null},""" +
             """{"stage":"nat","verdict":"forward","reason":null,"src":"10.244.1.5:40000","dst":"10.244.1.2:8080"},""" +
@@ -64,6 +66,7 @@ public class TraceResultTextTests
             service     default/empty:80  frontend flags [ClusterIp, MasqueradeOffCluster]
             candidates  (none)
             backend     none: reject
+            reject      ICMP port unreachable 10.244.1.1 -> 10.244.1.5
             verdict     reject: ICMP port unreachable 10.244.1.1 -> 10.244.1.5
             why         because
             """.ReplaceLineEndings("\n"), TraceResultText.Text(t));

@@ -37,7 +37,7 @@ public class TraceCliTests : IClassFixture<WhyWorldFixture>
         var o = JsonNode.Parse(r.Stdout)!.AsObject();
         Assert.Equal(["verdict", "reason", "service", "candidates", "backend", "masquerade", "out", "stages", "why"], o.Select(kv => kv.Key));
         Assert.Equal("pass", (string)o["verdict"]!);
-        Assert.Equal(["parse", "conntrack", "service", "verdict"], o["stages"]!.AsArray().Select(s => (string)s!["stage"]!));
+        Assert.Equal(["parse", "conntrack", "service", "host", "verdict"], o["stages"]!.AsArray().Select(s => (string)s!["stage"]!));
         Assert.StartsWith("10.96.0.10 is default/web's ClusterIP, but 8080/TCP is not one of its ports (80/TCP → targetPort 8080, nodePort 30080)", (string)o["why"]!);
     }
 
@@ -81,6 +81,7 @@ public class TraceCliTests : IClassFixture<WhyWorldFixture>
             service     default/empty:http  frontend flags [ClusterIp, MasqueradeOffCluster]
             candidates  (none)
             backend     none: reject
+            reject      ICMP port unreachable 10.244.1.1 -> 10.244.1.5
             verdict     reject: ICMP port unreachable 10.244.1.1 -> 10.244.1.5
             why         10.96.0.30:80/TCP is default/empty's ClusterIP (port http 80/TCP → targetPort 8080); default/empty: 0 endpoints, because its selector app=nothing-here matches no pod in namespace default → no backend → reject (ICMP port unreachable, as kube-proxy answers a service with no endpoints)
 
@@ -97,9 +98,9 @@ public class TraceCliTests : IClassFixture<WhyWorldFixture>
             frame       1 at +0s
             packet      udp 10.244.1.5:50100 -> 10.96.0.53:53
             parse       ok: udp 10.244.1.5:50100 -> 10.96.0.53:53
-            dns         cluster DNS stage: answer
+            dns         web.default.svc.cluster.local A: answered as the cluster DNS, NOERROR, 1 answer(s), UDP 10.96.0.53:53 -> 10.244.1.5:50100
             verdict     answer: DNS response 10.96.0.53:53 -> 10.244.1.5:50100
-            why         a DNS message to the cluster DNS address 10.96.0.53:53/UDP: the data plane's DNS stage handles it as CoreDNS's kubernetes plugin would, before kube-proxy's DNAT to the CoreDNS pods → answer (the DNS response is the output)
+            why         a DNS query for web.default.svc.cluster.local A to the cluster DNS address 10.96.0.53:53/UDP: the data plane's DNS stage answers it as CoreDNS's kubernetes plugin would, before kube-proxy's DNAT to the CoreDNS pods (NOERROR, 1 answer(s)) → answer (the DNS response is the output)
 
             """.ReplaceLineEndings("\n"), r.Stdout);
     }

@@ -76,7 +76,7 @@ public class WhyTests : IClassFixture<WhyWorldFixture>
     {
         var (log, v, why) = _w.Trace("icmp", WhyWorld.PodClient, "10.96.0.10", 0);
         Assert.Equal(Verdict.Pass, v);
-        Assert.Equal([PipelineStage.Parse, PipelineStage.Verdict], log.Select(r => r.Stage));
+        Assert.Equal([PipelineStage.Parse, PipelineStage.Icmp, PipelineStage.Verdict], log.Select(r => r.Stage));
         Assert.StartsWith("an ICMP echo (ping) to 10.96.0.10, default/web's ClusterIP: a cluster IP is virtual, only its ports (80/TCP → targetPort 8080, nodePort 30080) are translated", why);
         Assert.Contains("nothing answers a ping in iptables mode", why);
         Assert.Contains("nftables mode rejects it", why);
@@ -120,7 +120,7 @@ public class WhyTests : IClassFixture<WhyWorldFixture>
 
     [Theory]
     [InlineData("192.168.0.3", 31000, "192.168.0.3 is node node-2's address and no Service has nodePort 31000/TCP (NodePorts: default/web 30080/TCP): the packet is for the node itself, not a Service → pass")]
-    [InlineData("192.168.0.2", 22, "192.168.0.2 is node node-1's address and no Service has a NodePort 22/TCP: the packet is for the node itself, not a Service → pass")]
+    [InlineData("192.168.0.2", 22, "192.168.0.2 is node node-1's address and no Service has a NodePort 22/TCP: the packet is for the node itself, not a Service → pass (left to the host stack untranslated); 22/TCP is served on the node (--host-ports)")]
     [InlineData("10.96.5.5", 80, "10.96.5.5 is inside the service CIDR 10.96.0.0/12 but no Service has it as its ClusterIP; not a Service packet → pass")]
     [InlineData("10.0.2.77", 80, "10.0.2.77 is inside node node-2's pod CIDR 10.0.2.0/24 but no pod in the manifests has it; not a Service packet → pass")]
     [InlineData("8.8.8.8", 53, "8.8.8.8 is not an address the cluster knows (no Service, Pod, endpoint or Node has it); not a Service packet → pass")]
@@ -144,7 +144,7 @@ public class WhyTests : IClassFixture<WhyWorldFixture>
         Assert.Equal(Verdict.Forward, v);
         Assert.Equal($"packet of an existing connection (conntrack hit, flow {log[1].FlowId}, reply direction): translated as its first packet was " +
             $"(10.0.1.5:40000 -> 10.96.0.10:80 ⇄ {backend} -> 10.0.1.5:40000); the Service and its endpoints are not consulted again", why);
-        Assert.Equal([PipelineStage.Parse, PipelineStage.Conntrack, PipelineStage.Nat, PipelineStage.Verdict], log.Select(r => r.Stage));
+        Assert.Equal([PipelineStage.Parse, PipelineStage.Conntrack, PipelineStage.Ttl, PipelineStage.Nat, PipelineStage.Verdict], log.Select(r => r.Stage));
     }
 
     [Fact]

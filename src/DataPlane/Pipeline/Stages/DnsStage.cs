@@ -39,6 +39,10 @@ public static class DnsStage
     public static Verdict Run(ref PacketContext ctx, MapSet maps, WorkerState w) =>
         maps.Dns is { } dns && Matches(ref ctx, dns, maps) ? Answer(ref ctx, dns) : Verdict.Continue;
 
+    /// <summary>Tracing only: a TCP/UDP packet to the DNS address's port 53, answered here or not (the record says which).</summary>
+    public static bool Addressed(ref PacketContext ctx, MapSet maps) =>
+        maps.Dns is { } dns && ctx.DstIp == dns.Address && ctx.DstPort == Port && ctx.Proto is IpProto.Udp or IpProto.Tcp;
+
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static bool Matches(ref PacketContext ctx, DnsZone zone, MapSet maps) =>
         ctx.DstIp == zone.Address && ctx.DstPort == Port && !ctx.IsFirstFragment && ctx.Proto is IpProto.Udp or IpProto.Tcp

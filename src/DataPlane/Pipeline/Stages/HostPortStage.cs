@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Buffers.Binary;
 using DataPlane.Maps;
 using DataPlane.Packets;
@@ -14,15 +15,27 @@ namespace DataPlane.Pipeline.Stages;
 /// </summary>
 public static class HostPortStage
 {
-    public static Verdict Run(ref PacketContext ctx, MapSet maps, WorkerState w)
+    /// <summary>
+    /// Generic over the sink like the runner: each rule records its decision where it is taken when traced (the
+    /// untraced copy is the same chain of tests, each returning Pass).
+    /// </summary>
+    public static Verdict Run<TSink>(ref PacketContext ctx, MapSet maps, WorkerState w) where TSink : struct, IStageSink
     {
+        if (ctx.Proto is not (IpProto.Tcp or IpProto.Udp)) return Decided<TSink>(ref ctx, Verdict.Pass, maps, w, StageRule.HostOtherProtocol);
+        if (ctx.IsFirstFragment) return Decided<TSink>(ref ctx, Verdict.Pass, maps, w, StageRule.HostFragment);
         // Loopback (127/8) is left alone: it never arrives on a wire, and what answers there is the host's business.
-        if (ctx.Proto is not (IpProto.Tcp or IpProto.Udp) || ctx.IsFirstFragment || (ctx.DstIp >> 24) == 127 || !maps.Node.IsNodeAddress(ctx.DstIp)
-            || w.Options.HostPorts.Serves(ctx.Proto, ctx.DstPort))
-            return Verdict.Pass;
-        if (ctx.Proto == IpProto.Udp) return RejectStage.PortUnreachable(ref ctx, maps, w.Options.Seed);
-        return (ctx.TcpFlags & L4.TcpRst) != 0 ? Verdict.Pass : Reset(ref ctx);
+        if ((ctx.DstIp >> 24) == 127) return Decided<TSink>(ref ctx, Verdict.Pass, maps, w, StageRule.HostLoopback);
+        if (!maps.Node.IsNodeAddress(ctx.DstIp)) return Decided<TSink>(ref ctx, Verdict.Pass, maps, w, StageRule.HostNotNodeAddress);
+        if (w.Options.HostPorts.Serves(ctx.Proto, ctx.DstPort)) return Decided<TSink>(ref ctx, Verdict.Pass, maps, w, StageRule.HostPortServed);
+        if (ctx.Proto == IpProto.Udp) return Decided<TSink>(ref ctx, RejectStage.PortUnreachable(ref ctx, maps, w.Options.Seed), maps, w, StageRule.HostClosedUdpPort);
+        return (ctx.TcpFlags & L4.TcpRst) != 0
+            ? Decided<TSink>(ref ctx, Verdict.Pass, maps, w, StageRule.HostIncomingReset)
+            : Decided<TSink>(ref ctx, Reset(ref ctx), maps, w, StageRule.HostClosedTcpPort);
     }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    static Verdict Decided<TSink>(ref PacketContext ctx, Verdict v, MapSet maps, WorkerState w, StageRule rule) where TSink : struct, IStageSink =>
+        StageLog.Decided<TSink>(ref ctx, PipelineStage.HostPort, v, maps, w, rule);
 
     /// <summary>
     /// tcp_v4_send_reset: an incoming segment with ACK gets RST with seq = its ack number; any other gets RST|ACK with

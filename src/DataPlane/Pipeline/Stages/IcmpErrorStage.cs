@@ -15,24 +15,27 @@ namespace DataPlane.Pipeline.Stages;
 /// </summary>
 public static class IcmpErrorStage
 {
-    /// <summary>Forward when the error belongs to a tracked connection (and was translated), else Pass.</summary>
-    public static Verdict Run(ref PacketContext ctx, MapSet maps, WorkerState w)
+    /// <summary>
+    /// Forward when the error belongs to a tracked connection (and was translated), else Pass. Generic over the sink
+    /// like the runner: each rule records its decision where it is taken when traced.
+    /// </summary>
+    public static Verdict Run<TSink>(ref PacketContext ctx, MapSet maps, WorkerState w) where TSink : struct, IStageSink
     {
         // Echo to a service IP is not load-balanced (a ClusterIP cannot be pinged): it goes to the host stack
         // untouched, as kube-proxy leaves it. Only errors about a tracked connection are translated with it.
-        if (ctx.IcmpType is not (L4.IcmpDestUnreachable or L4.IcmpTimeExceeded)) return Verdict.Pass;
+        if (ctx.IcmpType is not (L4.IcmpDestUnreachable or L4.IcmpTimeExceeded)) return StageLog.Decided<TSink>(ref ctx, PipelineStage.Icmp, Verdict.Pass, maps, w);
         ConntrackMap ct = w.Conntrack;
         FragmentMap frags = w.Fragments;
-        if (ctx.InnerProto is not (IpProto.Tcp or IpProto.Udp or IpProto.Sctp)) return Verdict.Pass;
+        if (ctx.InnerProto is not (IpProto.Tcp or IpProto.Udp or IpProto.Sctp)) return Decided<TSink>(ref ctx, Verdict.Pass, maps, w, StageRule.IcmpQuotesUntracked);
         // The quoted packet left this node as a packet of the connection; the error is about it, so look up the
         // quoted tuple reversed: that is the direction the error itself travels.
         var quoted = new CtTuple4(ctx.InnerSrcIp, ctx.InnerSrcPort, ctx.InnerDstIp, ctx.InnerDstPort, ctx.InnerProto);
         int idx = ct.Lookup(quoted.Reverse(), out CtDirection dir);
-        if (idx < 0) return Verdict.Pass;
+        if (idx < 0) return Decided<TSink>(ref ctx, Verdict.Pass, maps, w, StageRule.IcmpNoConnection);
         ref CtEntry e = ref ct[idx];
-        if (e.ExpiresNs <= ctx.NowNs) return Verdict.Pass;
+        if (e.ExpiresNs <= ctx.NowNs) return Decided<TSink>(ref ctx, Verdict.Pass, maps, w, StageRule.IcmpConnectionExpired);
         Verdict t = ForwardStage.Ttl(ref ctx, 0, 0); // never answered (a later fragment, an error about an error): only dropped
-        if (t != Verdict.Continue) return t;
+        if (t != Verdict.Continue) return StageLog.Decided<TSink>(ref ctx, PipelineStage.Ttl, t, maps, w);
         Span<byte> icmp = ctx.Frame.Slice(ctx.L4Offset, ctx.L4Length);
         // nf_conntrack_proto_icmp.c icmp_error: with nf_conntrack_checksum=1 (the default) an ICMP message whose
         // checksum does not verify is INVALID ("bad hw icmp checksum"), and kube-proxy drops INVALID in KUBE-FORWARD.
@@ -41,7 +44,8 @@ public static class IcmpErrorStage
         // stays bad, a good one stays good), its later fragments following through the fragment map.
         if (!ctx.IsFirstFragment && Checksum.Fold(Checksum.Sum(icmp)) != 0xFFFF)
         {
-            return ctx.Drop(DropReason.IcmpBadChecksum);
+            if (TSink.Enabled) (ctx.CtIndex, ctx.Direction) = (idx, dir); // the record names the connection quoted
+            return Decided<TSink>(ref ctx, ctx.Drop(DropReason.IcmpBadChecksum), maps, w);
         }
         uint before = ctx.IsFirstFragment ? Checksum.Sum(icmp) : 0;
         ctx.CtIndex = idx;
@@ -96,6 +100,10 @@ public static class IcmpErrorStage
         ctx.ArrivedDstIp = ctx.DstIp;
         ctx.SrcIp = newSrc;
         ctx.DstIp = newDst;
-        return Verdict.Forward;
+        return Decided<TSink>(ref ctx, Verdict.Forward, maps, w);
     }
+
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
+    static Verdict Decided<TSink>(ref PacketContext ctx, Verdict v, MapSet maps, WorkerState w, StageRule rule = StageRule.None) where TSink : struct, IStageSink =>
+        StageLog.Decided<TSink>(ref ctx, PipelineStage.IcmpError, v, maps, w, rule);
 }

@@ -14,38 +14,51 @@ namespace DataPlane.Pipeline.Stages;
 /// </summary>
 public static class SctpStage
 {
+    /// <summary>
+    /// The SCTP chain. Generic over the sink like the runner: each of its stage calls (conntrack, service, backend,
+    /// TTL, masquerade, conntrack create, NAT) and each SCTP check is recorded where it decides when traced.
+    /// </summary>
     [MethodImpl(MethodImplOptions.NoInlining)]
-    public static Verdict Run(ref PacketContext ctx, MapSet maps, WorkerState w)
+    public static Verdict Run<TSink>(ref PacketContext ctx, MapSet maps, WorkerState w) where TSink : struct, IStageSink
     {
         ConntrackMap ct = w.Conntrack;
         // The CRC covers the whole packet: a first fragment can be neither verified nor re-checksummed (the kernel
         // reassembles first; SCTP endpoints fragment user messages into chunks themselves and rarely send IP fragments).
-        if (ctx.IsFirstFragment) return ctx.Drop(DropReason.SctpFragment);
+        if (ctx.IsFirstFragment) return Checked<TSink>(ref ctx, ctx.Drop(DropReason.SctpFragment), maps, w);
         Span<byte> sctp = ctx.Frame.Slice(ctx.L4Offset, ctx.L4Length);
 
         Verdict v = ConntrackStage.Lookup(ref ctx, maps, w);
+        if (TSink.Enabled) StageLog.Record(ref ctx, PipelineStage.Conntrack, v, StageRule.None, maps, w);
         if (v == Verdict.Drop) return v;
         if (v == Verdict.Forward)
         {
-            if (!Crc32c.SctpValid(sctp)) return ctx.Drop(DropReason.SctpBadChecksum);
-            if (ForwardStage.Expires(ref ctx)) return ctx.Drop(DropReason.TtlExceeded);
+            if (!Crc32c.SctpValid(sctp)) return Checked<TSink>(ref ctx, ctx.Drop(DropReason.SctpBadChecksum), maps, w);
+            if (ForwardStage.Expires(ref ctx)) return StageLog.Decided<TSink>(ref ctx, PipelineStage.Ttl, ctx.Drop(DropReason.TtlExceeded), maps, w);
             ref CtEntry e = ref ct[ctx.CtIndex];
-            if (!SctpConntrack.Update(ref ctx, ref e, sctp, confirmed: true)) return ctx.Drop(DropReason.CtInvalid);
-            return TranslateSctp(ref ctx, in e, sctp);
+            if (!SctpConntrack.Update(ref ctx, ref e, sctp, confirmed: true))
+                return Checked<TSink>(ref ctx, ctx.Drop(DropReason.CtInvalid), maps, w, StageRule.SctpInvalidMove);
+            if (TSink.Enabled) StageLog.Record(ref ctx, PipelineStage.Sctp, Verdict.Continue, StageRule.None, maps, w);
+            return TranslateSctp<TSink>(ref ctx, in e, sctp, maps, w);
         }
 
         v = ServiceLookupStage.Run(ref ctx, maps, w);
+        if (TSink.Enabled) StageLog.Record(ref ctx, PipelineStage.ServiceLookup, v, StageRule.None, maps, w);
         if (v != Verdict.Continue) return v;
-        if (!Crc32c.SctpValid(sctp)) return ctx.Drop(DropReason.SctpBadChecksum);
+        if (!Crc32c.SctpValid(sctp)) return Checked<TSink>(ref ctx, ctx.Drop(DropReason.SctpBadChecksum), maps, w);
         // Not NEW for conntrack (DATA, SACK, ABORT... out of the blue): INVALID, dropped before kube-proxy's REJECT
         // rules, which only see NEW connections.
-        if (!SctpConntrack.CanCreate(sctp)) return ctx.Drop(DropReason.CtInvalid);
+        if (!SctpConntrack.CanCreate(sctp)) return Checked<TSink>(ref ctx, ctx.Drop(DropReason.CtInvalid), maps, w, StageRule.SctpOutOfTheBlue);
+        if (TSink.Enabled) StageLog.Record(ref ctx, PipelineStage.Sctp, Verdict.Continue, StageRule.None, maps, w);
         v = BackendSelectStage.Run(ref ctx, maps, w);
-        if (v == Verdict.Reject) return RejectStage.PortUnreachable(ref ctx, maps, w.Options.Seed);
+        if (TSink.Enabled) StageLog.Record(ref ctx, PipelineStage.BackendSelect, v, StageRule.None, maps, w);
+        if (v == Verdict.Reject) return StageLog.Decided<TSink>(ref ctx, PipelineStage.Reject, RejectStage.PortUnreachable(ref ctx, maps, w.Options.Seed), maps, w);
         if (v != Verdict.Continue) return v;
-        if (ForwardStage.Expires(ref ctx)) return ctx.Drop(DropReason.TtlExceeded);
+        if (ForwardStage.Expires(ref ctx)) return StageLog.Decided<TSink>(ref ctx, PipelineStage.Ttl, ctx.Drop(DropReason.TtlExceeded), maps, w);
+        if (TSink.Enabled) StageLog.Record(ref ctx, PipelineStage.Ttl, Verdict.Continue, StageRule.None, maps, w);
         MasqueradeStage.Run(ref ctx, maps, w);
+        if (TSink.Enabled) StageLog.Record(ref ctx, PipelineStage.Masquerade, Verdict.Continue, StageRule.None, maps, w);
         v = ConntrackStage.Create(ref ctx, maps, w);
+        if (TSink.Enabled) StageLog.Record(ref ctx, PipelineStage.ConntrackCreate, v, StageRule.None, maps, w);
         if (v != Verdict.Continue) return v;
         ref CtEntry created = ref ct[ctx.CtIndex];
         if (!SctpConntrack.Update(ref ctx, ref created, sctp, confirmed: false))
@@ -53,16 +66,22 @@ public static class SctpStage
             // Unreachable after CanCreate (every original-direction move from NONE is valid); never leave a half entry.
             ct.Delete(ctx.CtIndex);
             ctx.NewFlow = false;
-            return ctx.Drop(DropReason.CtInvalid);
+            return Checked<TSink>(ref ctx, ctx.Drop(DropReason.CtInvalid), maps, w, StageRule.SctpInvalidMove);
         }
-        return TranslateSctp(ref ctx, in created, sctp);
+        if (TSink.Enabled) StageLog.Record(ref ctx, PipelineStage.Sctp, Verdict.Continue, StageRule.None, maps, w);
+        return TranslateSctp<TSink>(ref ctx, in created, sctp, maps, w);
     }
 
-    static Verdict TranslateSctp(ref PacketContext ctx, in CtEntry e, Span<byte> sctp)
+    /// <summary>An SCTP check's verdict, recorded as the SCTP stage's when traced.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    static Verdict Checked<TSink>(ref PacketContext ctx, Verdict v, MapSet maps, WorkerState w, StageRule rule = StageRule.None) where TSink : struct, IStageSink =>
+        StageLog.Decided<TSink>(ref ctx, PipelineStage.Sctp, v, maps, w, rule);
+
+    static Verdict TranslateSctp<TSink>(ref PacketContext ctx, in CtEntry e, Span<byte> sctp, MapSet maps, WorkerState w) where TSink : struct, IStageSink
     {
         ushort sport = ctx.SrcPort, dport = ctx.DstPort;
         NatStage.Translate(ref ctx, in e, ctx.Direction);
         if (sport != ctx.SrcPort || dport != ctx.DstPort) Crc32c.WriteSctp(sctp);
-        return Verdict.Forward;
+        return StageLog.Decided<TSink>(ref ctx, PipelineStage.Nat, Verdict.Forward, maps, w);
     }
 }
