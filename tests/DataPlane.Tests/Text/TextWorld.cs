@@ -56,13 +56,11 @@ public sealed class TextWorld
 
     public TextWorld()
     {
-        string dir = Directory.CreateTempSubdirectory("dp-text-").FullName;
-        try
+        using (var scratch = new TempDir("text"))
         {
-            File.WriteAllText(Path.Combine(dir, "w.yaml"), Yaml);
-            Manifests = ManifestLoader.Load(dir);
+            File.WriteAllText(scratch.File("w.yaml"), Yaml);
+            Manifests = ManifestLoader.Load(scratch.Path);
         }
-        finally { Directory.Delete(dir, true); }
         Maps = ClusterCompiler.Compile(Manifests, "node-1", new CompileOptions { Topology = Topology });
         Explainer = new Explainer(Manifests, "node-1", Maps);
     }

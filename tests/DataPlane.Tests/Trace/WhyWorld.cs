@@ -5,6 +5,7 @@ using DataPlane.Kubernetes.Manifests;
 using DataPlane.Maps;
 using DataPlane.Packets;
 using DataPlane.Pipeline;
+using DataPlane.Tests.Infrastructure;
 
 namespace DataPlane.Tests.Trace;
 
@@ -113,17 +114,17 @@ public sealed class WhyWorld : IDisposable
 
         """;
 
-    readonly string _dir = Directory.CreateTempSubdirectory("dp-why-").FullName;
+    readonly TempDir _dir = new("why");
 
     public WhyWorld(string yaml = Yaml)
     {
-        File.WriteAllText(Path.Combine(_dir, "w.yaml"), yaml);
-        Manifests = ManifestLoader.Load(_dir);
+        File.WriteAllText(_dir.File("w.yaml"), yaml);
+        Manifests = ManifestLoader.Load(_dir.Path);
         Maps = ClusterCompiler.Compile(Manifests, "node-1");
         Explainer = new Explainer(Manifests, "node-1", Maps);
     }
 
-    public string Path0 => _dir;
+    public string Path0 => _dir.Path;
     public ClusterManifests Manifests { get; }
     public MapSet Maps { get; }
     public Explainer Explainer { get; }
@@ -148,5 +149,5 @@ public sealed class WhyWorld : IDisposable
         return (log, v, Explainer.Why(log));
     }
 
-    public void Dispose() => Directory.Delete(_dir, true);
+    public void Dispose() => _dir.Dispose();
 }
