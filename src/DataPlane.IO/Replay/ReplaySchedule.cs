@@ -1,4 +1,4 @@
-using DataPlane.IO.Live;
+using DataPlane.IO.Reload;
 using DataPlane.Pipeline;
 
 namespace DataPlane.IO.Replay;
@@ -40,7 +40,7 @@ sealed class ReplaySchedule(IReadOnlyList<ReplayUpdate>? updates)
         // Whatever the new manifests make the loader throw, the replay goes on with the last good generation (loaded
         // with the reload thread's deep stack, as run's SIGHUP reload is).
         string? error = null;
-        if (ReloadBoundary.Try(() => error = Reloader.OnReloadStack(u.Apply)) is { } failure) error = failure;
+        if (ReloadBoundary.Try(() => error = ReloadBoundary.OnReloadStack(u.Apply)) is { } failure) error = failure;
         long generation = workers.Maps.Generation;
         if (error is not null)
         {

@@ -73,7 +73,7 @@ public sealed partial class ManifestLoader
                 {
                     loader.LoadFile(file);
                 }
-                catch (Exception e) when (e is not (ManifestException or OutOfMemoryException))
+                catch (Exception e) when (e is not ManifestException && !Fatal.Is(e))
                 {
                     throw new ManifestException(file, null, null, $"internal error while reading it ({e.GetType().Name}: {e.Message})", e);
                 }
@@ -218,7 +218,7 @@ public sealed partial class ManifestLoader
                 throw new ManifestException(file, $"document {Math.Max(parser.Documents, 1)}", null,
                     $"line {e.Start.Line}, column {e.Start.Column}: YAML syntax error: {StripMark(e.Message)}", e);
             }
-            catch (Exception e) when (e is not ManifestException)
+            catch (Exception e) when (e is not ManifestException && !Fatal.Is(e))
             {
                 var mark = parser.Current?.Start;
                 throw new ManifestException(file, $"document {Math.Max(parser.Documents, 1)}", null,

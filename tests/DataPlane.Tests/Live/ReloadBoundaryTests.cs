@@ -1,4 +1,5 @@
 using DataPlane.IO.Live;
+using DataPlane.IO.Reload;
 using DataPlane.Kubernetes.Manifests;
 using DataPlane.Tests.Cli;
 using DataPlane.Tests.Infrastructure;
