@@ -46,7 +46,7 @@ sealed class ReplayReader(CaptureReader reader, ReplaySchedule schedule)
                 _carry = (data.ToArray(), ts, link);
                 break;
             }
-            schedule.ApplyDue(ts - _firstNs, workers);
+            schedule.ApplyDue(ts - _firstNs, workers, _frames + 1);
             if (batch.Add(link, data, ts, workers) == LinkFrameKind.Unsupported)
                 UnsupportedLinkTypes[link] = UnsupportedLinkTypes.GetValueOrDefault(link) + 1;
             _frames++;

@@ -63,14 +63,19 @@ public sealed class ReplaySummaryTests : IDisposable
         AssertTotals(lines, s);
     }
 
-    /// <summary>Per verdict and per reason, the summary's counts are the verdict lines' (outgoing copies on their own).</summary>
+    /// <summary>
+    /// Per verdict and per reason, the summary's counts are the verdict lines' (outgoing copies on their own, the
+    /// reasons of rejects apart from those of drops).
+    /// </summary>
     static void AssertTotals(JsonObject[] lines, ReplaySummary s)
     {
         var verdicts = lines.GroupBy(l => (string)l["verdict"]!).ToDictionary(g => g.Key, g => (long)g.Count());
         Assert.Equal(verdicts.OrderBy(kv => kv.Key), s.ByVerdict.ToDictionary(kv => kv.Key.Name(), kv => kv.Value).OrderBy(kv => kv.Key));
-        var reasons = lines.Select(l => (string?)l["reason"]).OfType<string>().Where(r => r != "outgoing-copy")
+        Dictionary<string, long> Reasons(bool rejects) => lines.Where(l => ((string)l["verdict"]! == "reject") == rejects)
+            .Select(l => (string?)l["reason"]).OfType<string>().Where(r => r != "outgoing-copy")
             .GroupBy(r => r).ToDictionary(g => g.Key, g => (long)g.Count());
-        Assert.Equal(reasons.OrderBy(kv => kv.Key), s.ByReason.ToDictionary(kv => kv.Key.Name(), kv => kv.Value).OrderBy(kv => kv.Key));
+        Assert.Equal(Reasons(rejects: false).OrderBy(kv => kv.Key), s.ByReason.ToDictionary(kv => kv.Key.Name(), kv => kv.Value).OrderBy(kv => kv.Key));
+        Assert.Equal(Reasons(rejects: true).OrderBy(kv => kv.Key), s.RejectReasons.ToDictionary(kv => kv.Key.Name(), kv => kv.Value).OrderBy(kv => kv.Key));
         Assert.Equal(lines.Count(l => (string?)l["reason"] == "outgoing-copy"), s.OutgoingCopies);
     }
 

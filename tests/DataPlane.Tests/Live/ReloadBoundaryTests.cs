@@ -103,7 +103,7 @@ public sealed class ReloadBoundaryTests : IDisposable
             Repo.Path_("pcaps", "cases", "001-clusterip-tcp", "input.pcap"), "-q", "--apply-at", $"0={bad}");
         Assert.True(r.ExitCode == 0, r.ToString());
         Assert.Equal(string.Empty, r.Stderr);
-        Assert.Contains($"apply {bad}: rejected, keeping generation 1: ", r.Stdout);
+        Assert.Contains($"+0s apply {bad}, first met by frame 1 (+0s): rejected, keeping generation 1: ", r.Stdout);
         Assert.Contains("Not_A_Label", r.Stdout);
         Assert.Contains("8 frames", r.Stdout);
     }
@@ -118,7 +118,7 @@ public sealed class ReloadBoundaryTests : IDisposable
         var r = CliTests.Run("replay", "--cluster", Repo.Cluster, "--node", "node-1",
             Repo.Path_("pcaps", "cases", "001-clusterip-tcp", "input.pcap"), "-q", "--apply-at", $"0={deep}");
         Assert.True(r.ExitCode == 0, r.ToString());
-        Assert.Contains($"apply {deep}: ", r.Stdout);
+        Assert.Contains($"+0s apply {deep}, first met by frame 1 (+0s): ", r.Stdout);
         Assert.Contains("8 frames", r.Stdout);
     }
 
