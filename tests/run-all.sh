@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# The whole test suite: machine set-up, the format check, every test project, and a dry run of every benchmark (so the
-# suite never rots).
+# The whole test suite: machine set-up (.ci/setup-tests.sh), the format check, every test project (and that it left no
+# scratch folder behind), a dry run of every benchmark (so the suite never rots) and a short fuzzing run.
 # Ends with the plain totals line "N passed, N failed" (dotnet test prints its own format only).
 set -uo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -9,7 +9,7 @@ bash .ci/setup-tests.sh || exit 1
 results="$(mktemp -d)"
 trap 'rm -rf "$results"' EXIT
 # Layout check first (no build, no network, ~15 s): .editorconfig's whitespace rules over every .cs file. The style
-# and analyzer rules are checked by the build itself (EnforceCodeStyleInBuild; errors in src/). Fix with the command shown.
+# and analyzer rules are checked by the build itself (EnforceCodeStyleInBuild; errors in every project). Fix with the command shown.
 echo "== format (dotnet format whitespace --verify-no-changes; fix with: dotnet format whitespace . --folder)"
 if dotnet format whitespace . --folder --verify-no-changes --exclude "**/bin/**" "**/obj/**" >"$results/format.log" 2>&1; then
   format_ok=1; echo "format: ok"
