@@ -111,7 +111,8 @@ public sealed class FlowReport
     /// </summary>
     static string Untupled(in PacketResult r)
     {
-        string proto = $"IPv4 {IpProto.Name(r.Proto)}";
+        string name = IpProto.Name(r.Proto);
+        string proto = char.IsAsciiDigit(name[0]) ? $"IPv4 protocol {name}" : $"IPv4 {name}";
         return r.Reason switch
         {
             DropReason.OutgoingCopy => "(the node's own outgoing copies)",

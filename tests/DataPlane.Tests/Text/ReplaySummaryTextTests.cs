@@ -147,7 +147,7 @@ public class ReplaySummaryTextTests
               (IPv4 udp fragment)                              drop (frag-first-not-seen)  [1 frame, first #10]
               (IPv4 sctp fragment)                             drop (sctp-fragment)  [1 frame, first #11]
               (IPv4 icmp error, truncated quote)               drop (truncated-icmp-error)  [1 frame, first #12]
-              (IPv4 47)                                        pass  [1 frame, first #13]
+              (IPv4 protocol 47)                               pass  [1 frame, first #13]
               (link type not understood)                       drop (unsupported-link-type)  [1 frame, first #14]
               (the node's own outgoing copies)                 pass (outgoing-copy)  [1 frame, first #15]
 
