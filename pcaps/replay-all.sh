@@ -4,8 +4,13 @@
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
-bash .ci/setup-machine.sh
-dotnet build -c Release -v q -nologo src/DataPlane.Cli >/dev/null
+# Replaying needs the .NET 10 SDK only (no Debian package): checked, nothing installed.
+bash .ci/setup-replay.sh
+# The first build restores and compiles four projects (a few minutes on a small machine): show its progress rather than
+# building in silence. Later runs only check that nothing changed.
+echo "== build: dotnet build -c Release src/DataPlane.Cli"
+dotnet build -c Release -v minimal -nologo src/DataPlane.Cli
+echo
 OUT="${OUT:-${TMPDIR:-/tmp}/dataplane-replay}"
 mkdir -p "$OUT"
 OUT="$(cd "$OUT" && pwd)"

@@ -18,10 +18,7 @@ out="${FUZZ_OUT:-$work/findings}"
 mkdir -p "$work" "$out"
 
 if ! command -v afl-fuzz >/dev/null; then
-  echo "fuzz: installing afl++"
-  if [ "$(id -u)" -ne 0 ]; then sudo=sudo; else sudo=; fi
-  $sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends afl++ >/dev/null \
-    || { echo "fuzz: could not install afl++" >&2; exit 1; }
+  bash .ci/apt-install.sh afl++ || { echo "fuzz: could not install afl++" >&2; exit 1; }
 fi
 dotnet tool restore >/dev/null || { echo "fuzz: dotnet tool restore failed" >&2; exit 1; }
 

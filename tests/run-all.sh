@@ -1,24 +1,36 @@
 #!/usr/bin/env bash
-# The whole test suite: machine set-up, the format check, every test project, and a dry run of every benchmark (so the
-# suite never rots).
+# The whole test suite: machine set-up (.ci/setup-tests.sh), the format check, every test project (and that it left no
+# scratch folder behind), a dry run of every benchmark (so the suite never rots) and a short fuzzing run.
 # Ends with the plain totals line "N passed, N failed" (dotnet test prints its own format only).
 set -uo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
-bash .ci/setup-machine.sh || exit 1
+bash .ci/setup-tests.sh || exit 1
 results="$(mktemp -d)"
+trap 'rm -rf "$results"' EXIT
 # Layout check first (no build, no network, ~15 s): .editorconfig's whitespace rules over every .cs file. The style
-# and analyzer rules are checked by the build itself (EnforceCodeStyleInBuild; errors in src/). Fix with the command shown.
+# and analyzer rules are checked by the build itself (EnforceCodeStyleInBuild; errors in every project). Fix with the command shown.
 echo "== format (dotnet format whitespace --verify-no-changes; fix with: dotnet format whitespace . --folder)"
 if dotnet format whitespace . --folder --verify-no-changes --exclude "**/bin/**" "**/obj/**" >"$results/format.log" 2>&1; then
   format_ok=1; echo "format: ok"
 else
   format_ok=0; echo "format: FAILED"; head -n 40 "$results/format.log"
 fi
-dotnet test DataPlane.sln -nologo --logger "trx" --results-directory "$results"
+# The tests write their scratch folders (dp-*) under a private TMPDIR, so what a run leaves behind is visible, and
+# is this run's and nobody else's: every test deletes what it made (tests/DataPlane.Tests/Infrastructure/TempDir.cs).
+scratch="$results/tmp"
+mkdir -p "$scratch"
+TMPDIR="$scratch" dotnet test DataPlane.sln -nologo --logger "trx" --results-directory "$results"
 status=$?
 passed=0; failed=0
 if [ "$format_ok" -eq 1 ]; then passed=$((passed + 1)); else failed=$((failed + 1)); fi
+echo "== temporary folders (a test run leaves no dp-* or dataplane-* folder behind)"
+leftovers="$(find "$scratch" -mindepth 1 -maxdepth 1 \( -name 'dp-*' -o -name 'dataplane-*' \) -printf '%f\n' | sort)"
+if [ -z "$leftovers" ]; then
+  passed=$((passed + 1)); echo "temporary folders: ok"
+else
+  failed=$((failed + 1)); echo "temporary folders: FAILED, left behind:"; head -n 20 <<<"$leftovers"
+fi
 for f in "$results"/*.trx; do
   [ -f "$f" ] || continue
   counters=$(grep -o '<Counters [^>]*>' "$f" | head -n 1)

@@ -12,7 +12,7 @@ namespace DataPlane.Benchmarks;
 /// --probability</c>), one draw per rule tried; same generator for both.
 /// </summary>
 [MemoryDiagnoser]
-public class BackendSelectBenchmarks
+public class BackendSelectBenchmarks : IDisposable
 {
     [ParamsSource(nameof(BackendCounts))]
     public int Backends;
@@ -23,6 +23,14 @@ public class BackendSelectBenchmarks
     uint[] _ids = [];
     WorkerState _w = null!;
     DeterministicRandom _rng = new(1);
+
+    /// <summary>Releases the tables' native memory once BenchmarkDotNet is done with this instance.</summary>
+    [GlobalCleanup]
+    public void Dispose()
+    {
+        _w?.Dispose();
+        GC.SuppressFinalize(this);
+    }
 
     [GlobalSetup]
     public void Setup()

@@ -25,8 +25,7 @@ public static class BenchCluster
 
     public static NodeInfo NodeInfo()
     {
-        Cidr4.TryParse("10.244.1.0/24", out var pod);
-        Cidr4.TryParse("10.244.0.0/16", out var cluster);
+        Cidr4 pod = BenchData.Cidr("10.244.1.0/24"), cluster = BenchData.Cidr("10.244.0.0/16");
         return new NodeInfo("node-1", Node, [Node, 0x7F000001], pod, [cluster]);
     }
 

@@ -36,7 +36,7 @@ static class LiveTable
 /// caches (index line + entry line). Baseline: the previous algorithm, a BCL Dictionary from tuple to entry index.
 /// </summary>
 [MemoryDiagnoser]
-public class ConntrackHitBenchmarks
+public class ConntrackHitBenchmarks : IDisposable
 {
     const int Ring = 1 << 16;
 
@@ -50,6 +50,14 @@ public class ConntrackHitBenchmarks
     Dictionary<CtTuple4, int> _dictionary = null!;
     CtTuple4[] _ring = [];
     int _cursor;
+
+    /// <summary>Releases the tables' native memory once BenchmarkDotNet is done with this instance.</summary>
+    [GlobalCleanup]
+    public void Dispose()
+    {
+        _w?.Dispose();
+        GC.SuppressFinalize(this);
+    }
 
     [GlobalSetup]
     public void Setup()

@@ -21,7 +21,7 @@ namespace DataPlane.Benchmarks;
 /// a frame with freshly computed checksums.
 /// </summary>
 [MemoryDiagnoser]
-public class DnsBenchmarks
+public class DnsBenchmarks : IDisposable
 {
     public enum Query { AClusterIp, AHeadless10, Srv, NxDomain }
 
@@ -35,6 +35,14 @@ public class DnsBenchmarks
     int _expectAnswers;
     const uint DnsIp = 0x0A60000A;
     const int Services = 1000;
+
+    /// <summary>Releases the tables' native memory once BenchmarkDotNet is done with this instance.</summary>
+    [GlobalCleanup]
+    public void Dispose()
+    {
+        _pipeline?.Dispose();
+        GC.SuppressFinalize(this);
+    }
 
     [GlobalSetup]
     public void Setup()

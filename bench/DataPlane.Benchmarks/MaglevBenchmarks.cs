@@ -13,7 +13,7 @@ namespace DataPlane.Benchmarks;
 /// picks the same backend again for the same connection (what makes it consistent).
 /// </summary>
 [MemoryDiagnoser]
-public class MaglevSelectBenchmarks
+public class MaglevSelectBenchmarks : IDisposable
 {
     [ParamsSource(nameof(BackendCounts))]
     public int Backends;
@@ -24,6 +24,14 @@ public class MaglevSelectBenchmarks
     WorkerState _w = null!;
     DeterministicRandom _rng = new(1);
     int _port;
+
+    /// <summary>Releases the tables' native memory once BenchmarkDotNet is done with this instance.</summary>
+    [GlobalCleanup]
+    public void Dispose()
+    {
+        _w?.Dispose();
+        GC.SuppressFinalize(this);
+    }
 
     [GlobalSetup]
     public void Setup()

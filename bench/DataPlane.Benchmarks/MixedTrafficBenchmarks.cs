@@ -13,7 +13,7 @@ namespace DataPlane.Benchmarks;
 /// frames. Baseline: <see cref="NaiveDataPlane"/> (its connections cleared per lap).
 /// </summary>
 [MemoryDiagnoser]
-public class MixedTrafficBenchmarks
+public class MixedTrafficBenchmarks : IDisposable
 {
     const int Ring = 1 << 14;
     const long Lap = 7L * 3600 * 1_000_000_000;
@@ -27,6 +27,14 @@ public class MixedTrafficBenchmarks
     readonly byte[] _reply = new byte[2048];
     int _cursor, _lapForwards, _expectedForwards;
     long _offset;
+
+    /// <summary>Releases the tables' native memory once BenchmarkDotNet is done with this instance.</summary>
+    [GlobalCleanup]
+    public void Dispose()
+    {
+        _pipeline?.Dispose();
+        GC.SuppressFinalize(this);
+    }
 
     [GlobalSetup]
     public void Setup()

@@ -87,7 +87,7 @@ public class DnatRewriteBenchmarks
 /// counted here). Baseline: the previous algorithm, the same policy over BCL Dictionaries (cleared per lap, counted).
 /// </summary>
 [MemoryDiagnoser]
-public class SnatAllocationBenchmarks
+public class SnatAllocationBenchmarks : IDisposable
 {
     const int Ring = 1 << 15;
     const long Lap = 120_000_000_000; // 2 min > SYN timeout (60 s)
@@ -106,6 +106,14 @@ public class SnatAllocationBenchmarks
     (uint Ip, ushort Port)[] _backendAddress = [];
     int _cursor;
     long _now = BenchData.Now;
+
+    /// <summary>Releases the tables' native memory once BenchmarkDotNet is done with this instance.</summary>
+    [GlobalCleanup]
+    public void Dispose()
+    {
+        _w?.Dispose();
+        GC.SuppressFinalize(this);
+    }
 
     [GlobalSetup]
     public void Setup()

@@ -14,7 +14,7 @@ namespace DataPlane.Benchmarks;
 /// once in a steady state. Each packet is checked to be forwarded as a NEW connection.
 /// Baseline: <see cref="NaiveDataPlane"/> (PacketDotNet + Dictionaries), its connections cleared per lap (counted).
 /// </summary>
-public abstract class NewFlowBenchmarksBase
+public abstract class NewFlowBenchmarksBase : IDisposable
 {
     protected const int Ring = 1 << 16;
     const long Lap = 120_000_000_000; // 2 min > SYN timeout (60 s)
@@ -22,6 +22,15 @@ public abstract class NewFlowBenchmarksBase
     protected FramePool Frames = null!;
     byte[][] _arrays = [];
     protected PacketPipeline Pipeline = null!;
+
+    /// <summary>Releases the tables' native memory once BenchmarkDotNet is done with this instance.</summary>
+    [GlobalCleanup]
+    public void Dispose()
+    {
+        Pipeline?.Dispose();
+        GC.SuppressFinalize(this);
+    }
+
     NaiveDataPlane _naive = null!;
     readonly byte[] _buffer = new byte[2048];
     readonly byte[] _reply = new byte[2048];

@@ -34,7 +34,7 @@ public static class Program
         var config = DefaultConfig.Instance.AddExporter(JsonExporter.Full);
         var summaries = BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args, config).ToArray();
         // No report at all (a build failure, a filter matching nothing) counts as a failure too.
-        bool failed = !summaries.Any() || summaries.Any(s => s.HasCriticalValidationErrors || s.Reports.Length == 0 || s.Reports.Any(r => !r.Success));
+        bool failed = summaries.Length == 0 || summaries.Any(s => s.HasCriticalValidationErrors || s.Reports.Length == 0 || s.Reports.Any(r => !r.Success));
         return failed ? 1 : 0;
     }
 

@@ -12,7 +12,7 @@ namespace DataPlane.Benchmarks;
 /// connections (same clients, its own NAT choices).
 /// </summary>
 [MemoryDiagnoser]
-public class ReplyPathBenchmarks
+public class ReplyPathBenchmarks : IDisposable
 {
     const int Flows = 4096;
 
@@ -24,6 +24,14 @@ public class ReplyPathBenchmarks
     readonly byte[] _buffer = new byte[2048];
     readonly byte[] _reply = new byte[2048];
     int _cursor;
+
+    /// <summary>Releases the tables' native memory once BenchmarkDotNet is done with this instance.</summary>
+    [GlobalCleanup]
+    public void Dispose()
+    {
+        _pipeline?.Dispose();
+        GC.SuppressFinalize(this);
+    }
 
     [GlobalSetup]
     public void Setup()

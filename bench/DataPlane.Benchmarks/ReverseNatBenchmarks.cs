@@ -15,7 +15,7 @@ namespace DataPlane.Benchmarks;
 /// Dictionary from reply tuple to original tuple + PacketDotNet rewrite with full checksums.
 /// </summary>
 [MemoryDiagnoser]
-public class ReverseNatBenchmarks
+public class ReverseNatBenchmarks : IDisposable
 {
     const int Flows = 4096;
 
@@ -28,6 +28,14 @@ public class ReverseNatBenchmarks
     Dictionary<CtTuple4, CtTuple4> _dictionary = [];
     readonly byte[] _buffer = new byte[256];
     int _cursor;
+
+    /// <summary>Releases the tables' native memory once BenchmarkDotNet is done with this instance.</summary>
+    [GlobalCleanup]
+    public void Dispose()
+    {
+        _w?.Dispose();
+        GC.SuppressFinalize(this);
+    }
 
     [GlobalSetup]
     public void Setup()

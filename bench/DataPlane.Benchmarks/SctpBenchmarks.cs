@@ -13,7 +13,7 @@ namespace DataPlane.Benchmarks;
 /// ClusterIP, 64 B and 1400 B payloads; each frame is first copied from its template (the pipeline rewrites in place).
 /// </summary>
 [MemoryDiagnoser]
-public class SctpBenchmarks
+public class SctpBenchmarks : IDisposable
 {
     [Params(64, 1400)]
     public int Payload;
@@ -26,14 +26,22 @@ public class SctpBenchmarks
 
     static MapSet Maps(byte proto, ushort port, ushort target)
     {
-        Cidr4.TryParse("10.244.1.0/24", out var pod);
-        Cidr4.TryParse("10.244.0.0/16", out var cluster);
+        Cidr4 pod = BenchData.Cidr("10.244.1.0/24"), cluster = BenchData.Cidr("10.244.0.0/16");
         uint node = Ip4.Parse("192.168.0.2");
         var b = new MapSetBuilder(new NodeInfo("node-1", node, [node, 0x7F000001], pod, [cluster]));
         ushort rev = b.AddServicePort("default/svc:p", BenchData.Vip, port, proto);
         uint id = b.AddBackend(Backend, target, proto);
         b.AddFrontend(new Lb4Key(BenchData.Vip, port, proto), rev, ServiceFlags.ClusterIp | ServiceFlags.MasqueradeOffCluster, [id]);
         return b.Build(1);
+    }
+
+    /// <summary>Releases the tables' native memory once BenchmarkDotNet is done with this instance.</summary>
+    [GlobalCleanup]
+    public void Dispose()
+    {
+        _tcpPipeline?.Dispose();
+        _sctpPipeline?.Dispose();
+        GC.SuppressFinalize(this);
     }
 
     [GlobalSetup]

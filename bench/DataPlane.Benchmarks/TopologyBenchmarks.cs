@@ -21,7 +21,7 @@ namespace DataPlane.Benchmarks;
 [MemoryDiagnoser]
 [GroupBenchmarksBy(BenchmarkLogicalGroupRule.ByCategory)]
 [CategoriesColumn]
-public class TopologyBenchmarks
+public class TopologyBenchmarks : IDisposable
 {
     const int Ring = 1 << 14;
     const int Endpoints = 10;
@@ -73,6 +73,15 @@ public class TopologyBenchmarks
         string file = Path.Combine(dir, "cluster.yaml");
         File.WriteAllText(file, sb.ToString());
         return ManifestLoader.Load(file);
+    }
+
+    /// <summary>Releases the tables' native memory once BenchmarkDotNet is done with this instance.</summary>
+    [GlobalCleanup]
+    public void Dispose()
+    {
+        _plainPipeline?.Dispose();
+        _hintedPipeline?.Dispose();
+        GC.SuppressFinalize(this);
     }
 
     [GlobalSetup]

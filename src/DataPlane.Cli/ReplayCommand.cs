@@ -57,7 +57,7 @@ public static class ReplayCommand
     {
         if (frame < 1) throw new UsageException($"--explain: {frame} is not a frame number (the first frame is 1)");
         ExplainedFrame f = ReplayExplain.Run(inPath, frame, workers, updates)
-            ?? throw new UsageException($"--explain: {inPath} has fewer than {frame} frames");
+            ?? throw new UsageException($"--explain: {inPath} has fewer than {frame} frame{(frame == 1 ? "" : "s")}");
         ReplayExplainText.Write(Console.Out, f, ReplayExplainText.Why(f, new Explainer(control.Resolved, control.NodeName, f.Maps)), json);
         return 0;
     }

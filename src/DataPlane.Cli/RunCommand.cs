@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Runtime.InteropServices;
 using DataPlane.IO.Live;
+using DataPlane.IO.Reload;
 using DataPlane.IO.Tap;
 using DataPlane.Kubernetes;
 using DataPlane.Kubernetes.Manifests;
@@ -34,9 +35,9 @@ public static class RunCommand
             ControlPlane controlPlane;
             try
             {
-                controlPlane = Reloader.OnReloadStack(() => clusterArgs.CreateControlPlane(pr));
+                controlPlane = ReloadBoundary.OnReloadStack(() => clusterArgs.CreateControlPlane(pr));
             }
-            catch (Exception e) when (!ReloadBoundary.IsFatal(e) && e is not (ManifestException or UsageException or IOException or UnauthorizedAccessException))
+            catch (Exception e) when (!Fatal.Is(e) && e is not (ManifestException or UsageException or IOException or UnauthorizedAccessException))
             {
                 // Whatever else the loader or compiler throws on these manifests is still one line, not a stack trace.
                 Console.Error.WriteLine($"dataplane: error: {pr.GetValue(clusterArgs.Cluster)}: {ReloadBoundary.Describe(e)}");

@@ -198,7 +198,7 @@ public sealed class ControlPlane
         {
             return action();
         }
-        catch (Exception e) when (e is not (ManifestException or OutOfMemoryException or ThreadInterruptedException))
+        catch (Exception e) when (e is not ManifestException && !Fatal.Is(e))
         {
             throw new ManifestException("manifests", null, null, $"internal error while loading or compiling them ({e.GetType().Name}: {e.Message})", e);
         }

@@ -28,19 +28,19 @@ public static partial class Cases
 
         // The client port: the first from 42000 whose new flow after the timeout draws another endpoint than its first,
         // so the re-balancing shows as a change of backend. Another pod's flow comes first.
-        ushort P = 42000;
-        while (Pick(P, 0) == Pick(P, 51 * Sec)) P += 2;
+        ushort port = 42000;
+        while (Pick(port, 0) == Pick(port, 51 * Sec)) port += 2;
         Out(42100, Pick(42100, 0), 0);
-        string b1 = Pick(P, 0);
-        Out(P, b1, 0);
-        Back(P, b1, 1 * Ms);
-        Out(P, b1, 20 * Sec);                     // within 30 s of the last packet: same flow, lifetime refreshed
-        string b2 = Pick(P, 51 * Sec);
-        Out(P, b2, 51 * Sec);                     // 31 s of silence: the entry expired at 50 s, a new flow
+        string b1 = Pick(port, 0);
+        Out(port, b1, 0);
+        Back(port, b1, 1 * Ms);
+        Out(port, b1, 20 * Sec);                     // within 30 s of the last packet: same flow, lifetime refreshed
+        string b2 = Pick(port, 51 * Sec);
+        Out(port, b2, 51 * Sec);                     // 31 s of silence: the entry expired at 50 s, a new flow
         steps.Add(new Step(                       // the old backend's late answer matches nothing any more: not ours
-            UdpFrame(b1, 514, C, P, msg, 64, 5, false, UplinkMac, NodeMac),
-            V.Line("pass", null, V.T("udp", $"{b1}:514", $"{C}:{P}"), null, null, null), null, 51 * Sec + 1 * Ms));
-        Back(P, b2, 51 * Sec + 2 * Ms);
+            UdpFrame(b1, 514, C, port, msg, 64, 5, false, UplinkMac, NodeMac),
+            V.Line("pass", null, V.T("udp", $"{b1}:514", $"{C}:{port}"), null, null, null), null, 51 * Sec + 1 * Ms));
+        Back(port, b2, 51 * Sec + 2 * Ms);
         return new Case("012-udp-timeout", "UDP flow timeout and re-selection",
             "A pod sends syslog datagrams to default/syslog (10.96.0.110:514/UDP, three endpoints) with the UDP conntrack " +
             "timeout set to 30 s (--ct-timeout-any 30; cilium's default is 60 s). A datagram 20 s after the last one stays " +

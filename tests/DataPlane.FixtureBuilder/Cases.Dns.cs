@@ -19,9 +19,9 @@ public static partial class Cases
         byte[] web = Name("web", "default", "svc", "cluster", "local");
         byte[] nope = Name("nope", "default", "svc", "cluster", "local");
         byte[] srv = Name("_http", "_tcp", "web", "default", "svc", "cluster", "local");
-        byte[] A = [0, 1], AAAA = [0, 28], SRV = [0, 33], SOA = [0, 6], IN = [0, 1], Ttl5 = [0, 0, 0, 5];
+        byte[] typeA = [0, 1], typeAaaa = [0, 28], typeSrv = [0, 33], typeSoa = [0, 6], classIn = [0, 1], ttl5 = [0, 0, 0, 5];
         // The zone SOA, its owner and names compressed against "cluster.local" in the question at offset `at`.
-        byte[] Soa(int at) => [0xC0, (byte)at, .. SOA, .. IN, .. Ttl5, 0, 42,
+        byte[] Soa(int at) => [0xC0, (byte)at, .. typeSoa, .. classIn, .. ttl5, 0, 42,
             2, (byte)'n', (byte)'s', 3, (byte)'d', (byte)'n', (byte)'s', 0xC0, (byte)at,
             10, .. "hostmaster"u8, 0xC0, (byte)at,
             0, 0, 0, 1, 0, 0, 0x1C, 0x20, 0, 0, 0x07, 0x08, 0, 1, 0x51, 0x80, 0, 0, 0, 5];
@@ -29,26 +29,26 @@ public static partial class Cases
             [(byte)(id >> 8), (byte)id, (byte)(flags >> 8), (byte)flags, 0, (byte)qd, 0, (byte)an, 0, (byte)ns, 0, (byte)ar];
 
         // 1. A for a ClusterIP service: its cluster IP, the owner a pointer to the question (0xC00C), TTL 5, AA.
-        Ask(50100, [.. Header(0x0101, 0x0100, 1, 0, 0, 0), .. web, .. A, .. IN],
-            [.. Header(0x0101, 0x8500, 1, 1, 0, 0), .. web, .. A, .. IN, 0xC0, 0x0C, .. A, .. IN, .. Ttl5, 0, 4, 10, 96, 0, 10]);
+        Ask(50100, [.. Header(0x0101, 0x0100, 1, 0, 0, 0), .. web, .. typeA, .. classIn],
+            [.. Header(0x0101, 0x8500, 1, 1, 0, 0), .. web, .. typeA, .. classIn, 0xC0, 0x0C, .. typeA, .. classIn, .. ttl5, 0, 4, 10, 96, 0, 10]);
         // 2. A name that does not exist: NXDOMAIN, the SOA in authority ("cluster.local" at offset 12+5+8+4 = 29).
-        Ask(50101, [.. Header(0x0102, 0x0100, 1, 0, 0, 0), .. nope, .. A, .. IN],
-            [.. Header(0x0102, 0x8503, 1, 0, 1, 0), .. nope, .. A, .. IN, .. Soa(29)]);
+        Ask(50101, [.. Header(0x0102, 0x0100, 1, 0, 0, 0), .. nope, .. typeA, .. classIn],
+            [.. Header(0x0102, 0x8503, 1, 0, 1, 0), .. nope, .. typeA, .. classIn, .. Soa(29)]);
         // 3. AAAA for an IPv4-only service: NODATA (NOERROR, no answer, SOA; "cluster.local" at 12+4+8+4 = 28).
-        Ask(50102, [.. Header(0x0103, 0x0100, 1, 0, 0, 0), .. web, .. AAAA, .. IN],
-            [.. Header(0x0103, 0x8500, 1, 0, 1, 0), .. web, .. AAAA, .. IN, .. Soa(28)]);
+        Ask(50102, [.. Header(0x0103, 0x0100, 1, 0, 0, 0), .. web, .. typeAaaa, .. classIn],
+            [.. Header(0x0103, 0x8500, 1, 0, 1, 0), .. web, .. typeAaaa, .. classIn, .. Soa(28)]);
         // 4. Outside the cluster zone: REFUSED, not authoritative (no recursion).
         byte[] example = Name("example", "com");
-        Ask(50103, [.. Header(0x0104, 0x0100, 1, 0, 0, 0), .. example, .. A, .. IN],
-            [.. Header(0x0104, 0x8105, 1, 0, 0, 0), .. example, .. A, .. IN]);
+        Ask(50103, [.. Header(0x0104, 0x0100, 1, 0, 0, 0), .. example, .. typeA, .. classIn],
+            [.. Header(0x0104, 0x8105, 1, 0, 0, 0), .. example, .. typeA, .. classIn]);
         // 5. Two questions: FORMERR, header only.
-        Ask(50104, [.. Header(0x0105, 0x0100, 2, 0, 0, 0), .. web, .. A, .. IN, .. web, .. A, .. IN],
+        Ask(50104, [.. Header(0x0105, 0x0100, 2, 0, 0, 0), .. web, .. typeA, .. classIn, .. web, .. typeA, .. classIn],
             [.. Header(0x0105, 0x8101, 0, 0, 0, 0)]);
         // 6. SRV of a named port: target the service name (a pointer to "web" at 12+6+5 = 23), its A in additional.
-        Ask(50105, [.. Header(0x0106, 0x0100, 1, 0, 0, 0), .. srv, .. SRV, .. IN],
-            [.. Header(0x0106, 0x8500, 1, 1, 0, 1), .. srv, .. SRV, .. IN,
-                0xC0, 0x0C, .. SRV, .. IN, .. Ttl5, 0, 8, 0, 0, 0, 100, 0, 80, 0xC0, 23,
-                0xC0, 23, .. A, .. IN, .. Ttl5, 0, 4, 10, 96, 0, 10]);
+        Ask(50105, [.. Header(0x0106, 0x0100, 1, 0, 0, 0), .. srv, .. typeSrv, .. classIn],
+            [.. Header(0x0106, 0x8500, 1, 1, 0, 1), .. srv, .. typeSrv, .. classIn,
+                0xC0, 0x0C, .. typeSrv, .. classIn, .. ttl5, 0, 8, 0, 0, 0, 100, 0, 80, 0xC0, 23,
+                0xC0, 23, .. typeA, .. classIn, .. ttl5, 0, 4, 10, 96, 0, 10]);
 
         return new Case("020-cluster-dns", "Cluster DNS answered by the data plane",
             "With --cluster-dns 10.96.0.53 (kube-system/dns's cluster IP in pcaps/cluster) the data plane answers DNS " +

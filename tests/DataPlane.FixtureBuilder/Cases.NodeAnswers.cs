@@ -60,13 +60,13 @@ public static partial class Cases
 
         // A pod's DNS query to the ClusterIP carrying Record Route (room for two) and Timestamp (timestamps only).
         byte[] query = [0x55, 0x66, 0x01, 0x00, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 1];
-        byte[] rrTs(byte rrPtr, byte[] rrSlot1, byte tsPtr, byte[] tsSlot1) =>
+        byte[] RrTs(byte rrPtr, byte[] rrSlot1, byte tsPtr, byte[] tsSlot1) =>
             [7, 11, rrPtr, .. rrSlot1, 0, 0, 0, 0, /* NOP */ 1, 68, 12, tsPtr, 0, .. tsSlot1, 0, 0, 0, 0];
         int index = steps.Count;
         uint ms = (uint)((ulong)((Case.StartNs + index * 1_000_000L) / 1_000_000) % 86_400_000UL);
         byte[] Be(uint v) => [(byte)(v >> 24), (byte)(v >> 16), (byte)(v >> 8), (byte)v];
-        byte[] inOpts = rrTs(4, [0, 0, 0, 0], 5, [0, 0, 0, 0]);
-        byte[] outOpts = rrTs(8, [192, 168, 0, 2], 9, Be(ms));  // the node's uplink address: the backend is on node-2
+        byte[] inOpts = RrTs(4, [0, 0, 0, 0], 5, [0, 0, 0, 0]);
+        byte[] outOpts = RrTs(8, [192, 168, 0, 2], 9, Be(ms));  // the node's uplink address: the backend is on node-2
         steps.Add(new Step(WithIpOptions(UdpFrame(C, 41004, Dns, 53, query, 64, 5), inOpts),
             V.Line("forward", null, V.T("udp", $"{C}:41004", $"{Dns}:53"), V.T("udp", $"{C}:41004", $"{DnsB}:5353"), "kube-system/dns:dns", $"{DnsB}:5353"),
             WithIpOptions(UdpFrame(C, 41004, DnsB, 5353, query, 63, 5), outOpts)));

@@ -300,9 +300,9 @@ public static partial class Cases
         // The client ports: the first from 46000 whose new connections (at 0, after the reset, after 6 h idle) each
         // draw another backend than the one before, and the first from 46001 whose SYN-timeout restart does, so every
         // re-balancing shows as a change of backend (checked in CaseReplayTests).
-        ushort P = 46000, Q = 46001;
-        while (Pick(P, 0) == Pick(P, 4 * Ms) || Pick(P, 4 * Ms) == Pick(P, 6 * Ms + (6 * 3600 + 1) * S)) P += 2;
-        while (Pick(Q, t0) == Pick(Q, t0 + 59 * S + 61 * S)) Q += 2;
+        ushort port = 46000, synPort = 46001;
+        while (Pick(port, 0) == Pick(port, 4 * Ms) || Pick(port, 4 * Ms) == Pick(port, 6 * Ms + (6 * 3600 + 1) * S)) port += 2;
+        while (Pick(synPort, t0) == Pick(synPort, t0 + 59 * S + 61 * S)) synPort += 2;
         var steps = new List<Step>();
         void Out(ushort port, Tcp f, string backend, long at) => steps.Add(new Step(
             TcpFrame(C, port, VIP, 443, f, 1, 1, "", 64, 5),
@@ -316,22 +316,22 @@ public static partial class Cases
         // Five other connections first, as other pods' traffic would be.
         for (ushort p = 46100; p < 46105; p++)
             Out(p, Tcp.Syn, Pick(p, 0), 0);
-        string b1 = Pick(P, 0);
-        Out(P, Tcp.Syn, b1, 0);
-        Back(P, Tcp.Syn | Tcp.Ack, b1, 1 * Ms);
-        Out(P, Tcp.Ack, b1, 2 * Ms);
-        Out(P, Tcp.Rst, b1, 3 * Ms);                      // reset: the connection is closed
-        string b2 = Pick(P, 4 * Ms);                      // a new SYN on the closed tuple is a new connection
-        Out(P, Tcp.Syn, b2, 4 * Ms);
-        Back(P, Tcp.Syn | Tcp.Ack, b2, 5 * Ms);
-        Out(P, Tcp.Ack, b2, 6 * Ms);
-        string b3 = Pick(P, 6 * Ms + (6 * 3600 + 1) * S); // 6 h + 1 s idle: the established entry has expired
-        Out(P, Tcp.Ack, b3, 6 * Ms + (6 * 3600 + 1) * S);
-        string b4 = Pick(Q, t0);
-        Out(Q, Tcp.Syn, b4, t0);                          // a SYN nobody answers...
-        Out(Q, Tcp.Syn, b4, t0 + 59 * S);                 // ...retransmitted within the 60 s SYN timeout: same entry
-        string b5 = Pick(Q, t0 + 59 * S + 61 * S);
-        Out(Q, Tcp.Syn, b5, t0 + 59 * S + 61 * S);        // ...and after it: a new connection, balanced again
+        string b1 = Pick(port, 0);
+        Out(port, Tcp.Syn, b1, 0);
+        Back(port, Tcp.Syn | Tcp.Ack, b1, 1 * Ms);
+        Out(port, Tcp.Ack, b1, 2 * Ms);
+        Out(port, Tcp.Rst, b1, 3 * Ms);                      // reset: the connection is closed
+        string b2 = Pick(port, 4 * Ms);                      // a new SYN on the closed tuple is a new connection
+        Out(port, Tcp.Syn, b2, 4 * Ms);
+        Back(port, Tcp.Syn | Tcp.Ack, b2, 5 * Ms);
+        Out(port, Tcp.Ack, b2, 6 * Ms);
+        string b3 = Pick(port, 6 * Ms + (6 * 3600 + 1) * S); // 6 h + 1 s idle: the established entry has expired
+        Out(port, Tcp.Ack, b3, 6 * Ms + (6 * 3600 + 1) * S);
+        string b4 = Pick(synPort, t0);
+        Out(synPort, Tcp.Syn, b4, t0);                          // a SYN nobody answers...
+        Out(synPort, Tcp.Syn, b4, t0 + 59 * S);                 // ...retransmitted within the 60 s SYN timeout: same entry
+        string b5 = Pick(synPort, t0 + 59 * S + 61 * S);
+        Out(synPort, Tcp.Syn, b5, t0 + 59 * S + 61 * S);        // ...and after it: a new connection, balanced again
         return new Case("011-ct-lifecycle", "Conntrack lifecycle: reset, reuse and timeouts on the packet clock",
             "A pod talks to default/api (three endpoints) with frame timestamps spaced to cross cilium's conntrack " +
             "timeouts. A connection is reset (RST) and its tuple reused by a new SYN: a new connection, balanced again. " +

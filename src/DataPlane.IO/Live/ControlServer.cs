@@ -127,7 +127,7 @@ public sealed class ControlServer : IDisposable
         {
             // The client went away or stalled: its problem, the others are served.
         }
-        catch (Exception e) when (!ReloadBoundary.IsFatal(e))
+        catch (Exception e) when (!Fatal.Is(e))
         {
             // A listing that failed must not take the data plane down with it (an unhandled exception on this thread
             // would end the process): the client gets a cut-short answer, the packet threads never notice.

@@ -1,3 +1,5 @@
+using DataPlane.IO.Reload;
+
 namespace DataPlane.IO.Live;
 
 /// <summary>
@@ -7,15 +9,12 @@ namespace DataPlane.IO.Live;
 /// handling or the packet workers. Each reload goes through <see cref="ReloadBoundary"/>: a failure is one line on
 /// the error writer and the running generation stays.
 /// <para>
-/// The thread gets a large stack so a deeply nested (but legal) manifest is parsed rather than overflowing — a stack
-/// overflow is the one failure .NET cannot turn into an exception.
+/// The thread gets <see cref="ReloadBoundary.StackBytes"/> of stack so a deeply nested (but legal) manifest is parsed
+/// rather than overflowing — a stack overflow is the one failure .NET cannot turn into an exception.
 /// </para>
 /// </summary>
 public sealed class Reloader : IDisposable
 {
-    /// <summary>Stack of the reload thread: generous, since only one such thread exists.</summary>
-    public const int StackBytes = 256 * 1024 * 1024;
-
     readonly Func<string> _reload;
     readonly Func<string> _describeKept;
     readonly TextWriter _out, _err;
@@ -32,28 +31,8 @@ public sealed class Reloader : IDisposable
         _describeKept = describeKept;
         _out = output;
         _err = error;
-        _thread = new Thread(Loop, StackBytes) { IsBackground = true, Name = "dataplane-reload" };
+        _thread = new Thread(Loop, ReloadBoundary.StackBytes) { IsBackground = true, Name = "dataplane-reload" };
         _thread.Start();
-    }
-
-    /// <summary>
-    /// Runs <paramref name="load"/> on a thread with the reload thread's stack and returns its result (or rethrows
-    /// its exception): the start-up load gets the same depth headroom as a reload.
-    /// </summary>
-    public static T OnReloadStack<T>(Func<T> load)
-    {
-        T result = default!;
-        System.Runtime.ExceptionServices.ExceptionDispatchInfo? error = null;
-        var t = new Thread(() =>
-        {
-            try { result = load(); }
-            catch (Exception e) { error = System.Runtime.ExceptionServices.ExceptionDispatchInfo.Capture(e); }
-        }, StackBytes)
-        { Name = "dataplane-load" };
-        t.Start();
-        t.Join();
-        error?.Throw();
-        return result;
     }
 
     /// <summary>Reloads finished (successful or not) and failed so far.</summary>

@@ -96,19 +96,44 @@ public sealed class FlowReport
 
     static string Tuple(in PacketResult r, bool original)
     {
-        if (!r.HasTuple)
-            return r.Reason switch
-            {
-                DropReason.OutgoingCopy => "(the node's own outgoing copies)",
-                DropReason.UnsupportedLinkType => "(link type not understood)",
-                _ => "(not IPv4)",
-            };
+        if (!r.HasTuple) return Untupled(r);
         bool ports = r.Proto is IpProto.Tcp or IpProto.Udp or IpProto.Sctp;
         string s = ports ? Ip4.Format(r.InSrcIp, r.InSrcPort) : Ip4.Format(r.InSrcIp);
         string d = ports ? Ip4.Format(r.InDstIp, r.InDstPort) : Ip4.Format(r.InDstIp);
         // A flow first seen in the reply direction (cannot happen today) would print reversed; keep client -> service.
         return original ? $"{IpProto.Name(r.Proto)} {s} -> {d}" : $"{IpProto.Name(r.Proto)} {d} -> {s}";
     }
+
+    /// <summary>
+    /// What a frame without a 5-tuple is, named by where parsing stopped (ParseStage's order: link layer, Ethernet,
+    /// IPv4 header, L4 header), so a bad checksum or a truncated segment is not reported as "not IPv4". Frames that
+    /// are IPv4 carry their protocol (the parser read it before it stopped).
+    /// </summary>
+    static string Untupled(in PacketResult r)
+    {
+        string name = IpProto.Name(r.Proto);
+        string proto = char.IsAsciiDigit(name[0]) ? $"IPv4 protocol {name}" : $"IPv4 {name}";
+        return r.Reason switch
+        {
+            DropReason.OutgoingCopy => "(the node's own outgoing copies)",
+            DropReason.UnsupportedLinkType => "(link type not understood)",
+            DropReason.TruncatedEthernet => "(truncated Ethernet header)",
+            DropReason.TruncatedIpv4 => "(IPv4, truncated header)",
+            DropReason.InvalidIpv4Header => "(IPv4, invalid header)",
+            DropReason.InvalidIpv4Length => "(IPv4, invalid total length)",
+            DropReason.BadIpChecksum => "(IPv4, bad header checksum)",
+            DropReason.TruncatedL4 => $"({proto}, truncated header)",
+            DropReason.InvalidL4Header => $"({proto}, invalid header)",
+            DropReason.FragFirstNotSeen or DropReason.SctpFragment => $"({proto} fragment)",
+            DropReason.TruncatedIcmpError => "(IPv4 icmp error, truncated quote)",
+            // No reason and no protocol: the parser passed it at the EtherType (ARP, IPv6, LLDP...).
+            _ when r.Proto == 0 => "(not IPv4)",
+            _ => $"({proto})",
+        };
+    }
+
+    /// <summary>"1 frame", "2 frames": the count with the noun in its number.</summary>
+    public static string Count(long n, string noun) => $"{n} {noun}{(n == 1 ? "" : "s")}";
 
     static string Outcome(in PacketResult r, MapSet maps)
     {
@@ -134,9 +159,9 @@ public sealed class FlowReport
         foreach (Row row in _order)
         {
             string dirs = row.Reply > 0 ? $" ({row.Original} out, {row.Reply} back)" : "";
-            w.WriteLine($"  {row.Tuple,-48} {row.Outcome}  [{row.Frames} frame{(row.Frames == 1 ? "" : "s")}{dirs}, first #{row.FirstFrame}]");
+            w.WriteLine($"  {row.Tuple,-48} {row.Outcome}  [{Count(row.Frames, "frame")}{dirs}, first #{row.FirstFrame}]");
         }
         if (UnlistedFrames > 0)
-            w.WriteLine($"  ... not listed (the report keeps the first {_maxRows} rows): {_moreFlows} more tracked flows ({_moreFlowFrames} frames), {_moreOtherFrames} frames of other traffic");
+            w.WriteLine($"  ... not listed (the report keeps the first {_maxRows} rows): {_moreFlows} more tracked {(_moreFlows == 1 ? "flow" : "flows")} ({Count(_moreFlowFrames, "frame")}), {Count(_moreOtherFrames, "frame")} of other traffic");
     }
 }

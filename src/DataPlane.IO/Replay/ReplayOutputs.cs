@@ -51,6 +51,8 @@ sealed class ReplayOutputs : IDisposable
             }
             _verdicts?.Write(frame, r, maps);
             if (r.Verdict != Verdict.Forward && r.HasTuple && IsFromServiceAddress(r, maps)) NoteServiceSource(r);
+            if (r.Verdict == Verdict.Reject && r.Reason != DropReason.None)
+                _summary.RejectReasons[r.Reason] = _summary.RejectReasons.GetValueOrDefault(r.Reason) + 1;
             _summary.Flows.Add(frame, r, maps);
             _summary.LastTimestampNs = batch.TimestampNs(i);
         }

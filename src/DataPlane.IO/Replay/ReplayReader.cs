@@ -47,7 +47,7 @@ sealed class ReplayReader(CaptureReader reader, ReplaySchedule schedule, ReplayT
                 _carry = (data.ToArray(), ts, link);
                 break;
             }
-            schedule.ApplyDue(ts - _firstNs, workers);
+            schedule.ApplyDue(ts - _firstNs, workers, _frames + 1);
             ReplayTrace? traced = null;
             if (trace is not null && _frames + 1 == trace.Frame)
             {

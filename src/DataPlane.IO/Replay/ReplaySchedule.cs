@@ -1,4 +1,4 @@
-using DataPlane.IO.Live;
+using DataPlane.IO.Reload;
 using DataPlane.Pipeline;
 
 namespace DataPlane.IO.Replay;
@@ -18,36 +18,48 @@ sealed class ReplaySchedule(IReadOnlyList<ReplayUpdate>? updates)
     /// <summary>Whether an update is due before a frame <paramref name="sinceFirstNs"/> past the capture's first frame.</summary>
     public bool IsDue(long sinceFirstNs) => _pending.Count > 0 && sinceFirstNs >= _pending.Peek().AfterNs;
 
-    /// <summary>Applies every update due at <paramref name="sinceFirstNs"/>, in order (only while no worker runs).</summary>
-    public void ApplyDue(long sinceFirstNs, WorkerSet workers)
+    /// <summary>
+    /// Applies every update due before <paramref name="frame"/> (1-based), <paramref name="sinceFirstNs"/> past the
+    /// capture's first frame, in order (only while no worker runs).
+    /// </summary>
+    public void ApplyDue(long sinceFirstNs, WorkerSet workers, long frame = 0)
     {
-        while (IsDue(sinceFirstNs)) Apply(_pending.Dequeue(), workers, sinceFirstNs);
+        while (IsDue(sinceFirstNs)) Apply(_pending.Dequeue(), workers, sinceFirstNs, frame);
     }
 
     /// <summary>The capture ended: the updates it never reached get their line.</summary>
     public void Finish()
     {
-        while (_pending.Count > 0) Lines.Add($"{_pending.Peek().Label}: not applied, the capture ends before +{_pending.Dequeue().AfterNs / 1e9:0.###}s");
+        while (_pending.Count > 0)
+        {
+            ReplayUpdate u = _pending.Dequeue();
+            Lines.Add($"+{u.AfterNs / 1e9:0.######}s {u.Label}: not applied, the capture ends before then");
+        }
     }
 
     /// <summary>
     /// Publishes the change, then runs the conntrack cleanup at once, where kube-proxy runs it after a sync: the next
     /// frame already sees the new generation and no UDP connection to an endpoint that stopped serving.
     /// </summary>
-    void Apply(ReplayUpdate u, WorkerSet workers, long atNs)
+    /// <para>
+    /// The line gives the time the update was scheduled for, as <c>--apply-at</c> wrote it, and the frame that first
+    /// met it with that frame's time: a capture with a gap applies a +5s update at its first frame after 5 s, which
+    /// may be much later.
+    /// </para>
+    void Apply(ReplayUpdate u, WorkerSet workers, long atNs, long frame)
     {
-        string at = $"+{atNs / 1e9:0.######}s";
+        string at = $"+{u.AfterNs / 1e9:0.######}s {u.Label}" + (frame > 0 ? $", first met by frame {frame} (+{atNs / 1e9:0.######}s)" : "");
         // Whatever the new manifests make the loader throw, the replay goes on with the last good generation (loaded
         // with the reload thread's deep stack, as run's SIGHUP reload is).
         string? error = null;
-        if (ReloadBoundary.Try(() => error = Reloader.OnReloadStack(u.Apply)) is { } failure) error = failure;
+        if (ReloadBoundary.Try(() => error = ReloadBoundary.OnReloadStack(u.Apply)) is { } failure) error = failure;
         long generation = workers.Maps.Generation;
         if (error is not null)
         {
-            Lines.Add($"{at} {u.Label}: rejected, keeping generation {generation}: {error}");
+            Lines.Add($"{at}: rejected, keeping generation {generation}: {error}");
             return;
         }
         int cleared = workers.ReconcileAll();
-        Lines.Add($"{at} {u.Label}: generation {generation}, {cleared} UDP connection{(cleared == 1 ? "" : "s")} to removed endpoints cleared");
+        Lines.Add($"{at}: generation {generation}, {FlowReport.Count(cleared, "UDP connection")} to removed endpoints cleared");
     }
 }

@@ -10,8 +10,17 @@ public sealed class ReplaySummary
     public long Emitted { get; set; }
     /// <summary>Frames per verdict: the workers' <see cref="Counters"/> and the frames the link layer decided, summed.</summary>
     public Dictionary<Verdict, long> ByVerdict { get; } = [];
-    /// <summary>Frames per drop reason, from the same counters (outgoing copies are <see cref="OutgoingCopies"/>).</summary>
+    /// <summary>
+    /// Dropped frames per reason, from the same counters: the reasons of <see cref="RejectReasons"/> and the outgoing
+    /// copies (<see cref="OutgoingCopies"/>) are counted there instead.
+    /// </summary>
     public Dictionary<DropReason, long> ByReason { get; } = [];
+    /// <summary>
+    /// Rejected frames that carry a reason, per reason (a TTL that ran out is answered with time exceeded, verdict
+    /// reject, reason ttl-exceeded): counted frame by frame as the results are written, since the workers' counters
+    /// count a reason whatever the verdict.
+    /// </summary>
+    public Dictionary<DropReason, long> RejectReasons { get; } = [];
     public FlowReport Flows { get; } = new();
     public TimeSpan PipelineTime { get; set; }
     public TimeSpan TotalTime { get; set; }
@@ -34,7 +43,7 @@ public sealed class ReplaySummary
     /// <summary>
     /// Fills <see cref="ByVerdict"/>, <see cref="ByReason"/> and <see cref="OutgoingCopies"/> from counters indexed by
     /// verdict and by drop reason (<see cref="Counters.Snapshot"/>'s layout): every frame counted once, where its verdict
-    /// was decided.
+    /// was decided. Called once the frames are written, so <see cref="RejectReasons"/> is complete.
     /// </summary>
     public void SetVerdicts(ReadOnlySpan<long> verdicts, ReadOnlySpan<long> reasons)
     {
@@ -44,7 +53,7 @@ public sealed class ReplaySummary
         {
             if (reasons[i] <= 0) continue;
             if ((DropReason)i == DropReason.OutgoingCopy) OutgoingCopies = reasons[i];
-            else ByReason[(DropReason)i] = reasons[i];
+            else if (reasons[i] - RejectReasons.GetValueOrDefault((DropReason)i) is long dropped and > 0) ByReason[(DropReason)i] = dropped;
         }
     }
 }

@@ -74,7 +74,7 @@ public sealed partial class ManifestLoader
                 {
                     loader.LoadFile(file);
                 }
-                catch (Exception e) when (e is not (ManifestException or OutOfMemoryException))
+                catch (Exception e) when (e is not ManifestException && !Fatal.Is(e))
                 {
                     throw new ManifestException(file, null, null, $"internal error while reading it ({e.GetType().Name}: {e.Message})", e);
                 }
@@ -238,7 +238,7 @@ public sealed partial class ManifestLoader
                 throw new ManifestException(file, $"document {documentOffset + Math.Max(parser.Documents, 1)}", null,
                     $"line {e.Start.Line + lineOffset}, column {e.Start.Column + (e.Start.Line == 1 ? columnOffset : 0)}: YAML syntax error: {StripMark(e.Message)}", e);
             }
-            catch (Exception e) when (e is not ManifestException)
+            catch (Exception e) when (e is not ManifestException && !Fatal.Is(e))
             {
                 var mark = parser.Current?.Start;
                 throw new ManifestException(file, $"document {documentOffset + Math.Max(parser.Documents, 1)}", null,

@@ -1,4 +1,5 @@
 using System.Buffers.Binary;
+using DataPlane.Pipeline;
 
 namespace DataPlane.Dns;
 
@@ -9,6 +10,16 @@ namespace DataPlane.Dns;
 /// and NS targets' addresses in the additional section, an ExternalName CNAME followed inside the zone. Names outside
 /// the served zones (the cluster domain and, through the Corefile's <c>in-addr.arpa</c>, the PTRs we hold) get the
 /// configured upstream code: we do no recursion. Writes the response into <c>response</c>; allocates nothing.
+/// <para>
+/// The default Corefile's <c>loadbalance</c> plugin (CoreDNS plugin/loadbalance/loadbalance.go, policy round_robin)
+/// rewrites every NOERROR response that is not a zone transfer: in the answer, authority and additional sections alike,
+/// CNAMEs first, then the other records in their order, then the A/AAAA records in a random order — two swapped with
+/// even odds, more by a Fisher–Yates pass — so clients that take the first address spread over the endpoints. The same
+/// happens here with the draws keyed by the query (<see cref="Respond"/>'s <c>shuffle</c> key and the query id) instead
+/// of a running generator, so an answer depends on its query and the seed only. One difference: the OPT record stays
+/// last in the additional section, where the plugin's reordering would put it before the addresses (its place there
+/// carries no meaning, RFC 6891 §6.1.1).
+/// </para>
 /// </summary>
 public static class DnsResponder
 {
@@ -22,7 +33,8 @@ public static class DnsResponder
     /// exceeds <paramref name="maxLength"/>, nor over UDP 512 bytes or the query's EDNS0 size (RFC 6891 §6.2.5): what
     /// does not fit is left out with TC set (the additional section is dropped silently first, RFC 2181 §9).
     /// </summary>
-    public static int Respond(DnsZone zone, ReadOnlySpan<byte> query, Span<byte> response, int maxLength, bool tcp)
+    /// <param name="shuffle">Key of the address records' order (the packet's draw); the query id is mixed in.</param>
+    public static int Respond(DnsZone zone, ReadOnlySpan<byte> query, Span<byte> response, int maxLength, bool tcp, ulong shuffle = 0)
     {
         Span<byte> name = stackalloc byte[DnsParser.MaxNameLength];
         DnsParseStatus st = DnsParser.ParseQuery(query, name, out DnsQuery q);
@@ -57,7 +69,8 @@ public static class DnsResponder
         else
         {
             int e = zone.Find(qname);
-            if (e >= 0) Positive(zone, e, q.QType, ref w, ref an, ref ns, ref ar, ref tc);
+            var rng = DeterministicRandom.Keyed(shuffle, DeterministicRandom.DnsShuffleDraw, q.Id, 0, 0);
+            if (e >= 0) Positive(zone, e, q.QType, ref w, ref an, ref ns, ref ar, ref tc, ref rng);
             else if (DnsParser.IsAtOrBelow(qname, zone.ZoneName))
             {
                 if (PodAddress(zone, qname, out uint ip))
@@ -107,7 +120,7 @@ public static class DnsResponder
         return DnsParser.HeaderLength;
     }
 
-    static void Positive(DnsZone zone, int e, ushort qtype, ref DnsWriter w, ref int an, ref int ns, ref int ar, ref bool tc)
+    static void Positive(DnsZone zone, int e, ushort qtype, ref DnsWriter w, ref int an, ref int ns, ref int ar, ref bool tc, ref DeterministicRandom rng)
     {
         ref DnsZone.Entry en = ref zone.Entries[e];
         int start = en.RecordStart, end = start + en.RecordCount;
@@ -135,37 +148,107 @@ public static class DnsResponder
             if (WriteSoa(zone, ref w)) ns++; // NODATA: the name exists, not with this type (RFC 2308 §2.2)
             return;
         }
-        for (int i = from; i < to; i++)
-        {
-            if (!WriteRecord(zone, ref w, in zone.Records[i], ownerIsQuestion: true)) { tc = true; return; }
-            an++;
-        }
         if (chase)
         {
+            // The CNAME, then the target's addresses: already loadbalance's order, CNAMEs first.
+            if (!WriteRecord(zone, ref w, in zone.Records[from], ownerIsQuestion: true)) { tc = true; return; }
+            an++;
             ref DnsRecord c = ref zone.Records[from];
-            for (int i = c.ExtraStart; i < c.ExtraStart + c.ExtraCount; i++)
-            {
-                if (!WriteRecord(zone, ref w, in zone.Records[i], ownerIsQuestion: false)) { tc = true; return; }
-                an++;
-            }
+            if (!WriteBalanced(zone, ref w, c.ExtraStart, c.ExtraStart + c.ExtraCount, ownerIsQuestion: false, ref an, ref rng)) tc = true;
             return;
         }
-        // Additional section: the targets' addresses, each target once; what does not fit is simply left out.
+        if (!WriteBalanced(zone, ref w, from, to, ownerIsQuestion: true, ref an, ref rng)) { tc = true; return; }
+        // Additional section: the targets' addresses, each target once, in one shuffled order (the plugin shuffles the
+        // section as a whole); what does not fit is simply left out.
         Span<int> done = stackalloc int[16];
-        int doneCount = 0;
+        int doneCount = 0, extras = 0;
         for (int i = from; i < to; i++)
         {
             ref DnsRecord r = ref zone.Records[i];
             if (r.Type is not (DnsType.SRV or DnsType.NS) || r.ExtraCount == 0) continue;
             if (done[..doneCount].Contains(r.ExtraStart)) continue;
             if (doneCount < done.Length) done[doneCount++] = r.ExtraStart;
-            for (int x = r.ExtraStart; x < r.ExtraStart + r.ExtraCount; x++)
-            {
-                if (!WriteRecord(zone, ref w, in zone.Records[x], ownerIsQuestion: false)) return;
-                ar++;
-            }
+            extras += r.ExtraCount;
+        }
+        if (extras == 0) return;
+        Span<int> additional = stackalloc int[Math.Min(extras, MaxShuffled)];
+        int n = 0;
+        doneCount = 0;
+        for (int i = from; i < to && n < additional.Length; i++)
+        {
+            ref DnsRecord r = ref zone.Records[i];
+            if (r.Type is not (DnsType.SRV or DnsType.NS) || r.ExtraCount == 0) continue;
+            if (done[..doneCount].Contains(r.ExtraStart)) continue;
+            if (doneCount < done.Length) done[doneCount++] = r.ExtraStart;
+            for (int x = r.ExtraStart; x < r.ExtraStart + r.ExtraCount && n < additional.Length; x++) additional[n++] = x;
+        }
+        Balance(zone, additional[..n], ref rng);
+        foreach (int x in additional[..n])
+        {
+            if (!WriteRecord(zone, ref w, in zone.Records[x], ownerIsQuestion: false)) return;
+            ar++;
         }
     }
+
+    /// <summary>
+    /// At most this many records of one section are reordered: more A records than fit in a 64 KB message (16 bytes
+    /// each) are never all written anyway.
+    /// </summary>
+    const int MaxShuffled = 4096;
+
+    /// <summary>
+    /// Writes <c>Records[from..to)</c> in loadbalance's order (CNAMEs, then the rest, then the addresses shuffled);
+    /// false when one did not fit (the caller sets TC).
+    /// </summary>
+    static bool WriteBalanced(DnsZone zone, ref DnsWriter w, int from, int to, bool ownerIsQuestion, ref int count, ref DeterministicRandom rng)
+    {
+        Span<int> order = stackalloc int[Math.Min(to - from, MaxShuffled)];
+        for (int i = 0; i < order.Length; i++) order[i] = from + i;
+        Balance(zone, order, ref rng);
+        foreach (int i in order)
+        {
+            if (!WriteRecord(zone, ref w, in zone.Records[i], ownerIsQuestion)) return false;
+            count++;
+        }
+        return true;
+    }
+
+    /// <summary>
+    /// loadbalance's roundRobin over record indices, in place: CNAMEs first, then the other types in their order, then
+    /// the A and AAAA records in random order. Two addresses swap with even odds; more go through a Fisher–Yates pass
+    /// (the plugin draws with <c>dns.Id() % (l - j)</c>; the draw here is unbiased).
+    /// </summary>
+    static void Balance(DnsZone zone, Span<int> records, ref DeterministicRandom rng)
+    {
+        int addresses = 0;
+        for (int i = 0; i < records.Length; i++)
+            if (IsAddress(zone, records[i])) addresses++;
+        if (addresses == 0) return;
+        if (addresses < records.Length)
+        {
+            // A stable partition, rarely needed (ANY at a name, an answer with a CNAME): CNAMEs, rest, addresses.
+            Span<int> sorted = stackalloc int[records.Length];
+            int k = 0;
+            foreach (int r in records) if (zone.Records[r].Type == DnsType.CNAME) sorted[k++] = r;
+            foreach (int r in records) if (zone.Records[r].Type != DnsType.CNAME && !IsAddress(zone, r)) sorted[k++] = r;
+            foreach (int r in records) if (IsAddress(zone, r)) sorted[k++] = r;
+            sorted.CopyTo(records);
+        }
+        Span<int> a = records[(records.Length - addresses)..];
+        int l = a.Length;
+        if (l == 2)
+        {
+            if ((rng.NextU64() & 1) == 0) (a[0], a[1]) = (a[1], a[0]);
+            return;
+        }
+        for (int j = 0; j < l - 1; j++)
+        {
+            int p = j + (int)rng.Next((uint)(l - j));
+            if (p != j) (a[j], a[p]) = (a[p], a[j]);
+        }
+    }
+
+    static bool IsAddress(DnsZone zone, int record) => zone.Records[record].Type is DnsType.A or DnsType.AAAA;
 
     static bool WriteSoa(DnsZone zone, ref DnsWriter w) =>
         zone.SoaRecord >= 0 && WriteRecord(zone, ref w, in zone.Records[zone.SoaRecord], ownerIsQuestion: false);

@@ -17,7 +17,7 @@ namespace DataPlane.Pipeline;
 public struct DeterministicRandom
 {
     /// <summary>What a keyed generator is for: distinct streams from one seed and one key.</summary>
-    public const ulong BackendDraw = 1, SnatDraw = 2, IcmpIdDraw = 3, AffinityDraw = 4;
+    public const ulong BackendDraw = 1, SnatDraw = 2, IcmpIdDraw = 3, AffinityDraw = 4, DnsShuffleDraw = 5;
 
     ulong _state;
 

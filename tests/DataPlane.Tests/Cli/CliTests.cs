@@ -12,7 +12,7 @@ namespace DataPlane.Tests.Cli;
 /// the tests were built in: tests/DataPlane.Tests/bin/&lt;Config&gt;/net10.0 maps to src/DataPlane.Cli/bin/&lt;Config&gt;/net10.0.
 /// Build the solution (<c>dotnet build DataPlane.sln</c>) before running these.
 /// </remarks>
-public class CliTests : IDisposable
+public sealed class CliTests : IDisposable
 {
     const string ErrorPrefix = "dataplane: error: ";
     static readonly TimeSpan Timeout = TimeSpan.FromSeconds(60);
@@ -20,11 +20,11 @@ public class CliTests : IDisposable
     static string Case001 => Path.Combine(Repo.Cases, "001-clusterip-tcp");
     static string Input001 => Path.Combine(Case001, "input.pcap");
 
-    readonly string _tmp = Directory.CreateTempSubdirectory("dp-cli-").FullName;
+    readonly TempDir _tmp = new("cli");
 
     public void Dispose()
     {
-        try { Directory.Delete(_tmp, recursive: true); } catch (IOException) { } catch (UnauthorizedAccessException) { }
+        _tmp.Dispose();
     }
 
     /// <summary>src/DataPlane.Cli/bin/&lt;Config&gt;/net10.0/dataplane.dll for the configuration these tests were built in.</summary>
@@ -106,7 +106,7 @@ public class CliTests : IDisposable
         return lines[0];
     }
 
-    string Tmp(string name) => Path.Combine(_tmp, name);
+    string Tmp(string name) => Path.Combine(_tmp.Path, name);
 
     // ---------------------------------------------------------------------------------------------------------------
 

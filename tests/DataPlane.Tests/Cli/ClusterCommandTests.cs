@@ -173,7 +173,7 @@ public class ClusterCommandTests
         if (nodePort is int v) Assert.Equal(v, np.GetInt32()); else Assert.Equal(JsonValueKind.Null, np.ValueKind);
     }
 
-    static void AssertEndpoint(JsonElement e, string ip, int port, string portName, bool ready, bool serving, bool terminating, string node, string? pod)
+    static void AssertEndpoint(JsonElement e, string ip, int port, string portName, bool ready, bool serving, bool terminating, string? node, string? pod)
     {
         Assert.Equal(["ip", "port", "portName", "ready", "serving", "terminating", "node", "pod"], e.EnumerateObject().Select(x => x.Name));
         Assert.Equal(ip, e.GetProperty("ip").GetString());

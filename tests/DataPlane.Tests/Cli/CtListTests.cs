@@ -25,7 +25,7 @@ public class CtListTests
         var r = CliTests.Run("replay", "--cluster", Repo.Cluster, "--node", "node-1",
             Path.Combine(Repo.Cases, "002-clusterip-udp", "input.pcap"), "-q", "--dump-ct", "--dump-nat");
         Assert.Equal(0, r.ExitCode);
-        Assert.Equal(2, Regex.Matches(r.Stdout, @"^udp\s+17 (59|60) src=10\.244\.1\.5 .* \[ASSURED\]", RegexOptions.Multiline).Count);
+        Assert.Equal(2, Regex.Count(r.Stdout, @"^udp\s+17 (59|60) src=10\.244\.1\.5 .* \[ASSURED\]", RegexOptions.Multiline));
         Assert.DoesNotContain("XLATE", r.Stdout);
     }
 }
@@ -54,7 +54,7 @@ public class ReplayOptionTests
         var r = CliTests.Run("replay", "--cluster", Repo.Cluster, "--node", "node-1",
             Path.Combine(Repo.Cases, "002-clusterip-udp", "input.pcap"), "-q", "--dump-ct", "--ct-timeout-any", "5");
         Assert.True(r.ExitCode == 0, r.ToString());
-        Assert.Equal(2, System.Text.RegularExpressions.Regex.Matches(r.Stdout, @"^udp\s+17 [45] ", System.Text.RegularExpressions.RegexOptions.Multiline).Count);
+        Assert.Equal(2, System.Text.RegularExpressions.Regex.Count(r.Stdout, @"^udp\s+17 [45] ", System.Text.RegularExpressions.RegexOptions.Multiline));
     }
 
     [Theory]

@@ -47,7 +47,8 @@ public class TraceAndMapsTests
     [Fact]
     public void Batch_traces_each_line_against_fresh_state()
     {
-        string dir = Directory.CreateTempSubdirectory("dp-trace-").FullName;
+        using var scratch = new TempDir("trace");
+        string dir = scratch.Path;
         File.WriteAllText(Path.Combine(dir, "w.yaml"), PolicyWorld.Manifests());
         string batch = Path.Combine(dir, "batch.jsonl");
         // The same connection twice: fresh state means both are new connections (both show candidates).
@@ -71,7 +72,8 @@ public class TraceAndMapsTests
     [Fact]
     public void Bad_batch_line_is_a_one_line_error_naming_file_and_line()
     {
-        string batch = Path.Combine(Directory.CreateTempSubdirectory("dp-trace-").FullName, "b.jsonl");
+        using var scratch = new TempDir("trace");
+        string batch = scratch.File("b.jsonl");
         File.WriteAllLines(batch, ["""{"src":"10.0.0.1","dst":"10.96.0.10:80"}""", "{not json"]);
         var r = CliTests.Run("trace", "--cluster", Repo.Cluster, "--node", "node-1", "--batch", batch);
         Assert.Contains("b.jsonl:2", CliTests.AssertOneLineError(r));

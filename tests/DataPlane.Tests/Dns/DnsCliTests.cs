@@ -1,4 +1,5 @@
 using DataPlane.Tests.Cli;
+using DataPlane.Tests.Infrastructure;
 
 namespace DataPlane.Tests.Dns;
 
@@ -8,7 +9,8 @@ public class DnsCliTests
     [Fact]
     public void Batch_prints_one_json_line_per_query()
     {
-        string file = Path.Combine(Directory.CreateTempSubdirectory("dp-dns-").FullName, "q.jsonl");
+        using var scratch = new TempDir("dns");
+        string file = scratch.File("q.jsonl");
         File.WriteAllText(file, "{\"qname\":\"web.default.svc.cluster.local\",\"qtype\":\"A\"}\n\n{\"qname\":\"nope.default.svc.cluster.local\",\"qtype\":\"SRV\"}\n{\"qname\":\"example.com\"}\n");
         var r = CliTests.Run("dns", "--cluster", DnsWorld.ClusterFile, "--batch", file, "--json");
         Assert.True(r.ExitCode == 0, r.ToString());

@@ -118,11 +118,11 @@ public class DnsStageTests
         Assert.Equal(DropReason.DnsBadChecksum, r.Reason);
     }
 
-    static string BigHeadless(int endpoints)
+    static TempDir BigHeadless(int endpoints)
     {
-        string dir = Directory.CreateTempSubdirectory("dp-dns-").FullName;
+        var dir = new TempDir("dns");
         string eps = string.Join("\n", Enumerable.Range(1, endpoints).Select(i => $"- {{addresses: [10.244.3.{i}], conditions: {{ready: true}}}}"));
-        File.WriteAllText(Path.Combine(dir, "big.yaml"), TestManifests.Node1 +
+        File.WriteAllText(dir.File("big.yaml"), TestManifests.Node1 +
             "apiVersion: v1\nkind: Service\nmetadata: {name: big, namespace: default}\nspec: {clusterIP: None, ports: [{name: p, port: 80}]}\n---\n" +
             "apiVersion: discovery.k8s.io/v1\nkind: EndpointSlice\nmetadata: {name: big-1, namespace: default, labels: {kubernetes.io/service-name: big}}\n" +
             "addressType: IPv4\nports: [{name: p, port: 80, protocol: TCP}]\nendpoints:\n" + eps + "\n");
@@ -132,7 +132,8 @@ public class DnsStageTests
     [Fact]
     public void Over_512_bytes_without_edns_is_truncated_and_edns_size_lifts_the_limit()
     {
-        var w = new DnsWorld(new DnsOptions { Mode = DnsMode.Answer }, BigHeadless(60));
+        using TempDir cluster = BigHeadless(60);
+        var w = new DnsWorld(new DnsOptions { Mode = DnsMode.Answer }, cluster.Path);
         DnsMessage small = w.Ask("big.default.svc.cluster.local", DnsType.A);
         Assert.True(small.Truncated);
         Assert.InRange(small.Answer.Count, 1, 59);
@@ -147,7 +148,8 @@ public class DnsStageTests
     [Fact]
     public void A_udp_answer_never_exceeds_one_ethernet_frame_whatever_the_edns_size()
     {
-        var w = new DnsWorld(new DnsOptions { Mode = DnsMode.Answer }, BigHeadless(120));
+        using TempDir cluster = BigHeadless(120);
+        var w = new DnsWorld(new DnsOptions { Mode = DnsMode.Answer }, cluster.Path);
         var (_, resp, r) = w.SendUdp(DnsMessage.BuildQuery("big.default.svc.cluster.local", DnsType.A, 1, ednsUdpSize: 4096));
         Assert.True(r.OutLength <= 14 + 1500, $"{r.OutLength}");
         DnsMessage m = DnsMessage.Decode(resp!)!;
@@ -163,7 +165,8 @@ public class DnsStageTests
         Assert.Equal(Verdict.Answer, World.SendUdp(DnsMessage.BuildQuery("web.default.svc.cluster.local", DnsType.A, 1)).Verdict);
 
         // With a CoreDNS endpoint: kube-proxy's DNAT to the pod, as before.
-        string dir = Directory.CreateTempSubdirectory("dp-dns-").FullName;
+        using var scratch = new TempDir("dns");
+        string dir = scratch.Path;
         File.Copy(DnsWorld.ClusterFile, Path.Combine(dir, "a.yaml"));
         File.WriteAllText(Path.Combine(dir, "b.yaml"),
             "apiVersion: discovery.k8s.io/v1\nkind: EndpointSlice\nmetadata: {name: kube-dns-1, namespace: kube-system, labels: {kubernetes.io/service-name: kube-dns}}\n" +
@@ -206,16 +209,17 @@ public class DnsStageTests
         Assert.Equal(["10-244-1-20.default.pod.cluster.local. 5 IN A 10.244.1.20"], verified.Ask("10-244-1-20.default.pod.cluster.local", DnsType.A).Answer);
         Assert.Equal("NXDOMAIN", verified.Ask("10-244-1-99.default.pod.cluster.local", DnsType.A).RcodeName);
 
-        var podNames = new DnsWorld(new DnsOptions { EndpointPodNames = true, Mode = DnsMode.Answer }, PodBacked());
+        using TempDir podBacked = PodBacked();
+        var podNames = new DnsWorld(new DnsOptions { EndpointPodNames = true, Mode = DnsMode.Answer }, podBacked.Path);
         Assert.Equal(["backend-abc.be.default.svc.cluster.local. 5 IN A 10.244.1.40"], podNames.Ask("backend-abc.be.default.svc.cluster.local", DnsType.A).Answer);
     }
 
     const int Kubernetes_NX = DnsRcode.NXDomain;
 
-    static string PodBacked()
+    static TempDir PodBacked()
     {
-        string dir = Directory.CreateTempSubdirectory("dp-dns-").FullName;
-        File.WriteAllText(Path.Combine(dir, "p.yaml"), TestManifests.Node1 +
+        var dir = new TempDir("dns");
+        File.WriteAllText(dir.File("p.yaml"), TestManifests.Node1 +
             "apiVersion: v1\nkind: Service\nmetadata: {name: be, namespace: default}\nspec: {clusterIP: 10.96.0.40, selector: {app: be}, ports: [{name: http, port: 80}]}\n---\n" +
             "apiVersion: v1\nkind: Pod\nmetadata: {name: backend-abc, namespace: default, labels: {app: be}}\nspec: {nodeName: node-1, containers: [{name: c, image: x}]}\n" +
             "status: {phase: Running, podIP: 10.244.1.40, conditions: [{type: Ready, status: \"True\"}]}\n");
@@ -229,10 +233,11 @@ public class DnsControlPlaneTests
     [Fact]
     public void An_endpointslice_change_updates_the_answers()
     {
-        string dir = Directory.CreateTempSubdirectory("dp-dns-").FullName;
+        using var scratch = new TempDir("dns");
+        string dir = Directory.CreateDirectory(scratch.File("cluster")).FullName;
         File.Copy(DnsWorld.ClusterFile, Path.Combine(dir, "cluster.yaml"));
         var cp = new DataPlane.Kubernetes.ControlPlane(dir, "node-1", new CompileOptions { Dns = new DnsOptions { Mode = DnsMode.Answer } });
-        string change = Path.Combine(Directory.CreateTempSubdirectory("dp-dns-").FullName, "change.yaml");
+        string change = scratch.File("change.yaml");
         File.WriteAllText(change,
             "apiVersion: discovery.k8s.io/v1\nkind: EndpointSlice\nmetadata: {name: nginx-1, namespace: default, labels: {kubernetes.io/service-name: nginx}}\n" +
             "addressType: IPv4\nports: [{name: web, port: 80, protocol: TCP}]\nendpoints: [{addresses: [10.244.1.10], hostname: web-0, conditions: {ready: true}}]\n---\n" +

@@ -22,10 +22,10 @@ public class CaseReplayTests
         return d;
     }
 
-    static (string Out, string Verdicts) Replay(string id, ulong seed = Case.Seed)
+    /// <summary>Replays case <paramref name="id"/> into <paramref name="tmp"/>; returns the output capture and verdicts.</summary>
+    static (string Out, string Verdicts) Replay(string id, string tmp, ulong seed = Case.Seed)
     {
         string dir = Path.Combine(Repo.Cases, id);
-        string tmp = Directory.CreateTempSubdirectory("dp-case-").FullName;
         if (File.Exists(Path.Combine(dir, "args")))
         {
             // A case with its own replay options runs through the CLI, from its folder, exactly as replay-all.sh runs it.
@@ -47,7 +47,8 @@ public class CaseReplayTests
     [MemberData(nameof(CaseIds))]
     public void Output_capture_matches_expected_byte_for_byte(string id)
     {
-        var (o, _) = Replay(id);
+        using var scratch = new TempDir("case");
+        var (o, _) = Replay(id, scratch.Path);
         byte[] expected = File.ReadAllBytes(Path.Combine(Repo.Cases, id, "expected.pcap"));
         byte[] actual = File.ReadAllBytes(o);
         if (!expected.AsSpan().SequenceEqual(actual))
@@ -67,7 +68,8 @@ public class CaseReplayTests
     [MemberData(nameof(CaseIds))]
     public void Verdicts_match_expected_field_by_field(string id)
     {
-        var (_, v) = Replay(id);
+        using var scratch = new TempDir("case");
+        var (_, v) = Replay(id, scratch.Path);
         string[] expected = File.ReadAllLines(Path.Combine(Repo.Cases, id, "expected.jsonl"));
         string[] actual = File.ReadAllLines(v);
         Assert.Equal(expected.Length, actual.Length);
@@ -85,7 +87,8 @@ public class CaseReplayTests
     public void Replay_is_deterministic_and_appending_frames_never_changes_earlier_results()
     {
         // Concatenate every case's input into one capture; the first half alone must give a prefix of the outputs.
-        string tmp = Directory.CreateTempSubdirectory("dp-append-").FullName;
+        using var scratch = new TempDir("append");
+        string tmp = scratch.Path;
         // Ethernet cases only: one capture has one link type.
         var frames = Cases.All().Where(c => c.InputLinkType == LinkType.Ethernet).SelectMany(c => c.Steps).Select(s => s.Input).ToList();
         string full = Path.Combine(tmp, "full.pcap"), half = Path.Combine(tmp, "half.pcap");
@@ -108,7 +111,8 @@ public class CaseReplayTests
     public void Committed_fixtures_are_what_the_builder_produces()
     {
         // Guards against a fixture edited by hand (or a builder changed without regenerating).
-        string tmp = Directory.CreateTempSubdirectory("dp-build-").FullName;
+        using var scratch = new TempDir("build");
+        string tmp = scratch.Path;
         foreach (Case c in Cases.All())
         {
             string d = Path.Combine(tmp, c.Id);
@@ -143,7 +147,8 @@ public class CaseReplayTests
         // One endpoint per service and no SNAT port to choose: steering must not change anything.
         string dir = Path.Combine(Repo.Cases, id);
         string[] extra = File.Exists(Path.Combine(dir, "args")) ? File.ReadAllLines(Path.Combine(dir, "args")).Where(l => l.Length > 0).ToArray() : [];
-        string v = Path.Combine(Directory.CreateTempSubdirectory("dp-workers-").FullName, "out.jsonl");
+        using var scratch = new TempDir("workers");
+        string v = scratch.File("out.jsonl");
         var r = Cli.CliTests.RunIn(dir, ["replay", "--cluster", Repo.Cluster, "--node", Case.Node, "-q", "--workers", "2", "input.pcap", "--verdicts", v, .. extra]);
         Assert.True(r.ExitCode == 0, r.ToString());
         Assert.Contains("over 2 workers", r.Stdout);

@@ -18,7 +18,7 @@ namespace DataPlane.Tests.Fixtures;
 /// get a final verdict, and every drop says why. Every frame that comes out parses and carries correct checksums
 /// whenever the frame that went in did.
 /// </summary>
-public class CorpusRobustnessTests : IDisposable
+public sealed class CorpusRobustnessTests : IDisposable
 {
     /// <summary>
     /// Corpus files the reader refuses (see the corpus README, "Capture-file format variants and file-level robustness",
@@ -42,11 +42,11 @@ public class CorpusRobustnessTests : IDisposable
     static readonly uint TcpVip = IPv4("10.96.0.10"), UdpVip = IPv4("10.96.0.53");
     const ushort TcpVipPort = 80, UdpVipPort = 53;
 
-    readonly string _tmp = Directory.CreateTempSubdirectory("dp-corpus-").FullName;
+    readonly TempDir _tmp = new("corpus");
 
     public void Dispose()
     {
-        try { Directory.Delete(_tmp, recursive: true); } catch (IOException) { } catch (UnauthorizedAccessException) { }
+        _tmp.Dispose();
     }
 
     static uint IPv4(string s)
@@ -117,7 +117,7 @@ public class CorpusRobustnessTests : IDisposable
     /// </summary>
     (ReplaySummary Summary, int Checked) ReplayAndCheck(string input, string tag)
     {
-        string output = Path.Combine(_tmp, tag + ".out.pcap"), verdicts = Path.Combine(_tmp, tag + ".jsonl");
+        string output = Path.Combine(_tmp.Path, tag + ".out.pcap"), verdicts = Path.Combine(_tmp.Path, tag + ".jsonl");
         ReplaySummary s = ReplaySession.Run(input, output, verdicts, NewPipeline());
 
         Assert.Equal(s.Frames, s.ByVerdict.Values.Sum());
@@ -189,7 +189,7 @@ public class CorpusRobustnessTests : IDisposable
         if (Rejected.Contains(file))
         {
             var e = Assert.Throws<CaptureFormatException>(() =>
-                ReplaySession.Run(path, Path.Combine(_tmp, "out.pcap"), Path.Combine(_tmp, "v.jsonl"), NewPipeline()));
+                ReplaySession.Run(path, Path.Combine(_tmp.Path, "out.pcap"), Path.Combine(_tmp.Path, "v.jsonl"), NewPipeline()));
             Assert.Contains(file, e.Message);
             Assert.DoesNotContain('\n', e.Message);
             return;
@@ -224,7 +224,7 @@ public class CorpusRobustnessTests : IDisposable
         }
         Assert.True(retargeted.Count >= 100, $"only {retargeted.Count} frames retargeted");
 
-        string input = Path.Combine(_tmp, "retargeted.pcap");
+        string input = Path.Combine(_tmp.Path, "retargeted.pcap");
         using (var w = new CaptureWriter(input))
             foreach (var (f, ts) in retargeted) w.Write(f, ts);
 

@@ -1,4 +1,5 @@
 using DataPlane.IO.Pcap;
+using DataPlane.Tests.Infrastructure;
 
 namespace DataPlane.Tests.IO;
 
@@ -8,9 +9,9 @@ namespace DataPlane.Tests.IO;
 /// </summary>
 public sealed class CaptureReaderMalformedTests : IDisposable
 {
-    private readonly string _scratch = Directory.CreateTempSubdirectory("dataplane-io-").FullName;
+    readonly TempDir _scratch = new("io");
 
-    public void Dispose() => Directory.Delete(_scratch, recursive: true);
+    public void Dispose() => _scratch.Dispose();
 
     /// <summary>Corpus files whose header the reader must refuse; the message fragment says why.</summary>
     public static TheoryData<string, string> RejectedAtOpen => new()
@@ -85,7 +86,7 @@ public sealed class CaptureReaderMalformedTests : IDisposable
     [Fact]
     public void Missing_file()
     {
-        string path = Path.Combine(_scratch, "no-such.pcap");
+        string path = Path.Combine(_scratch.Path, "no-such.pcap");
         var e = Assert.Throws<CaptureFormatException>(() => new CaptureReader(path));
         Assert.Contains("cannot open capture file", e.Message);
         Assert.IsType<FileNotFoundException>(e.InnerException);
@@ -95,7 +96,7 @@ public sealed class CaptureReaderMalformedTests : IDisposable
     [Fact]
     public void Missing_directory()
     {
-        string path = Path.Combine(_scratch, "no-such-dir", "x.pcap");
+        string path = Path.Combine(_scratch.Path, "no-such-dir", "x.pcap");
         var e = Assert.Throws<CaptureFormatException>(() => new CaptureReader(path));
         AssertOneLineNaming(e, path);
     }
@@ -103,8 +104,8 @@ public sealed class CaptureReaderMalformedTests : IDisposable
     [Fact]
     public void A_directory_instead_of_a_file()
     {
-        var e = Assert.Throws<CaptureFormatException>(() => new CaptureReader(_scratch));
-        AssertOneLineNaming(e, _scratch);
+        var e = Assert.Throws<CaptureFormatException>(() => new CaptureReader(_scratch.Path));
+        AssertOneLineNaming(e, _scratch.Path);
     }
 
     /// <summary>Hand-made files: bytes, and the message fragment each must produce.</summary>
@@ -139,7 +140,7 @@ public sealed class CaptureReaderMalformedTests : IDisposable
     [MemberData(nameof(BadBytes))]
     public void Rejects_hand_made_bad_files(string name, byte[] bytes, string problem)
     {
-        string path = Path.Combine(_scratch, name);
+        string path = Path.Combine(_scratch.Path, name);
         File.WriteAllBytes(path, bytes);
         var e = Assert.Throws<CaptureFormatException>(() => ReadAll(path));
         Assert.Contains(problem, e.Message);
@@ -153,7 +154,7 @@ public sealed class CaptureReaderMalformedTests : IDisposable
         var bytes = new List<byte>();
         bytes.AddRange([0x0A, 0x0D, 0x0D, 0x0A, 28, 0, 0, 0, 0x4D, 0x3C, 0x2B, 0x1A, 1, 0, 0, 0, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 28, 0, 0, 0]);
         bytes.AddRange([6, 0, 0, 0, 32, 0, 0, 0, 3, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 32, 0, 0, 0]);
-        string path = Path.Combine(_scratch, "no-idb.pcapng");
+        string path = Path.Combine(_scratch.Path, "no-idb.pcapng");
         File.WriteAllBytes(path, bytes.ToArray());
 
         var e = Assert.Throws<CaptureFormatException>(() => ReadAll(path));
@@ -168,7 +169,7 @@ public sealed class CaptureReaderMalformedTests : IDisposable
         bytes.AddRange([0x0A, 0x0D, 0x0D, 0x0A, 28, 0, 0, 0, 0x4D, 0x3C, 0x2B, 0x1A, 1, 0, 0, 0, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 28, 0, 0, 0]);
         bytes.AddRange([1, 0, 0, 0, 20, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 20, 0, 0, 0]);
         bytes.AddRange([6, 0, 0, 0, 36, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 100, 0, 0, 0, 100, 0, 0, 0, 1, 2, 3, 4, 36, 0, 0, 0]);
-        string path = Path.Combine(_scratch, "epb-overrun.pcapng");
+        string path = Path.Combine(_scratch.Path, "epb-overrun.pcapng");
         File.WriteAllBytes(path, bytes.ToArray());
 
         var e = Assert.Throws<CaptureFormatException>(() => ReadAll(path));
@@ -198,7 +199,7 @@ public sealed class CaptureReaderMalformedTests : IDisposable
     {
         byte[] whole = File.ReadAllBytes(CaptureCorpus.File(file));
         List<long> boundaries = RecordBoundaries(CaptureCorpus.File(file), whole.Length, out int totalFrames);
-        string path = Path.Combine(_scratch, "prefix-" + file);
+        string path = Path.Combine(_scratch.Path, "prefix-" + file);
 
         for (int length = 0; length < whole.Length; length++)
         {
@@ -247,7 +248,7 @@ public sealed class CaptureReaderMalformedTests : IDisposable
     {
         byte[] whole = File.ReadAllBytes(CaptureCorpus.File(file));
         var random = new Random(seed);
-        string path = Path.Combine(_scratch, "corrupt-" + file);
+        string path = Path.Combine(_scratch.Path, "corrupt-" + file);
         for (int round = 0; round < 300; round++)
         {
             byte[] bytes = (byte[])whole.Clone();

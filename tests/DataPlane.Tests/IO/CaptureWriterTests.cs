@@ -1,19 +1,20 @@
 using System.Buffers.Binary;
 using DataPlane.IO.Pcap;
+using DataPlane.Tests.Infrastructure;
 
 namespace DataPlane.Tests.IO;
 
 /// <summary>CaptureWriter output: exact bytes, determinism, and write → read round trips through CaptureReader.</summary>
 public sealed class CaptureWriterTests : IDisposable
 {
-    private readonly string _scratch = Directory.CreateTempSubdirectory("dataplane-io-").FullName;
+    readonly TempDir _scratch = new("io");
 
-    public void Dispose() => Directory.Delete(_scratch, recursive: true);
+    public void Dispose() => _scratch.Dispose();
 
     [Fact]
     public void Writes_the_exact_pcap_header_and_record_bytes()
     {
-        string path = Path.Combine(_scratch, "golden.pcap");
+        string path = Path.Combine(_scratch.Path, "golden.pcap");
         using (var writer = new CaptureWriter(path))
         {
             writer.Write([0xAA, 0xBB, 0xCC], 1_700_000_000_123_456_789);
@@ -39,7 +40,7 @@ public sealed class CaptureWriterTests : IDisposable
     [Fact]
     public void Nanosecond_option_writes_the_ns_magic_and_keeps_every_nanosecond()
     {
-        string path = Path.Combine(_scratch, "ns.pcap");
+        string path = Path.Combine(_scratch.Path, "ns.pcap");
         using (var writer = new CaptureWriter(path, LinkType.Raw, CaptureTimestampResolution.Nanosecond, snapLength: 65535))
         {
             writer.Write([0x45], 1_700_000_000_123_456_789);
@@ -60,7 +61,7 @@ public sealed class CaptureWriterTests : IDisposable
     [Fact]
     public void Same_input_gives_byte_identical_files()
     {
-        string a = Path.Combine(_scratch, "a.pcap"), b = Path.Combine(_scratch, "b.pcap");
+        string a = Path.Combine(_scratch.Path, "a.pcap"), b = Path.Combine(_scratch.Path, "b.pcap");
         WriteSample(a);
         WriteSample(b);
         Assert.Equal(File.ReadAllBytes(a), File.ReadAllBytes(b));
@@ -91,7 +92,7 @@ public sealed class CaptureWriterTests : IDisposable
     [MemberData(nameof(FrameSizes))]
     public void Round_trip_preserves_bytes_lengths_and_microsecond_timestamps(int size)
     {
-        string path = Path.Combine(_scratch, $"rt-{size}.pcap");
+        string path = Path.Combine(_scratch.Path, $"rt-{size}.pcap");
         long[] timestamps = [0, 1, 999, 1_000, 1_071_580_904_891_921_000, 4_294_967_295_999_999_999];
         using (var writer = new CaptureWriter(path))
         {
@@ -121,7 +122,7 @@ public sealed class CaptureWriterTests : IDisposable
     [Fact]
     public void Frames_longer_than_the_snaplen_are_cut_and_keep_their_original_length()
     {
-        string path = Path.Combine(_scratch, "snap.pcap");
+        string path = Path.Combine(_scratch.Path, "snap.pcap");
         using (var writer = new CaptureWriter(path, snapLength: 96))
         {
             writer.Write(Frame(7, 1514), 5);
@@ -143,7 +144,7 @@ public sealed class CaptureWriterTests : IDisposable
     public void Corpus_frames_copied_through_the_writer_read_back_identically()
     {
         // tcp.pcap -> CaptureWriter -> CaptureReader: same bytes, lengths and timestamps (the file is µs already).
-        string copy = Path.Combine(_scratch, "copy.pcap");
+        string copy = Path.Combine(_scratch.Path, "copy.pcap");
         using (var source = new CaptureReader(CaptureCorpus.File("tcp.pcap")))
         using (var writer = new CaptureWriter(copy, source.LinkType, snapLength: (int)source.SnapLength))
         {
@@ -162,21 +163,21 @@ public sealed class CaptureWriterTests : IDisposable
     [InlineData(4_294_967_296_000_000_000L)]   // 2^32 s: does not fit the u32 seconds field
     public void Rejects_timestamps_pcap_cannot_hold(long timestampNs)
     {
-        using var writer = new CaptureWriter(Path.Combine(_scratch, "ts.pcap"));
+        using var writer = new CaptureWriter(Path.Combine(_scratch.Path, "ts.pcap"));
         Assert.Throws<ArgumentOutOfRangeException>(() => writer.Write([1, 2, 3], timestampNs));
     }
 
     [Fact]
     public void Rejects_an_original_length_shorter_than_the_frame()
     {
-        using var writer = new CaptureWriter(Path.Combine(_scratch, "len.pcap"));
+        using var writer = new CaptureWriter(Path.Combine(_scratch.Path, "len.pcap"));
         Assert.Throws<ArgumentOutOfRangeException>(() => writer.Write([1, 2, 3], 0, originalLength: 2));
     }
 
     [Fact]
     public void Writing_and_reading_do_not_allocate_per_frame()
     {
-        string path = Path.Combine(_scratch, "alloc.pcap");
+        string path = Path.Combine(_scratch.Path, "alloc.pcap");
         byte[] frame = Frame(1, 1514);
         const int frames = 20_000;
 

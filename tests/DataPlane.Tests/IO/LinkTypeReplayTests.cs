@@ -18,11 +18,11 @@ namespace DataPlane.Tests.IO;
 /// </summary>
 public sealed class LinkTypeReplayTests : IDisposable
 {
-    readonly string _tmp = Directory.CreateTempSubdirectory("dp-link-").FullName;
+    readonly TempDir _tmp = new("link");
 
     public void Dispose()
     {
-        try { Directory.Delete(_tmp, recursive: true); } catch (IOException) { }
+        _tmp.Dispose();
     }
 
     static PacketPipeline NewPipeline() =>
@@ -30,8 +30,8 @@ public sealed class LinkTypeReplayTests : IDisposable
 
     (ReplaySummary Summary, JsonObject[] Lines) Replay(string input)
     {
-        string v = Path.Combine(_tmp, "v.jsonl");
-        ReplaySummary s = ReplaySession.Run(input, Path.Combine(_tmp, "out.pcap"), v, NewPipeline());
+        string v = Path.Combine(_tmp.Path, "v.jsonl");
+        ReplaySummary s = ReplaySession.Run(input, Path.Combine(_tmp.Path, "out.pcap"), v, NewPipeline());
         return (s, [.. File.ReadAllLines(v).Select(l => JsonNode.Parse(l)!.AsObject())]);
     }
 
@@ -101,7 +101,7 @@ public sealed class LinkTypeReplayTests : IDisposable
         Assert.All(lines, l => Assert.Equal("bad-ip-checksum", (string?)l["reason"]));
 
         // With the checksums repaired (IPv4 header at 14 + 2 * 4 = 22), every frame is parsed to its TCP tuple.
-        string fixedPath = Path.Combine(_tmp, "twovlan-fixed.pcap");
+        string fixedPath = Path.Combine(_tmp.Path, "twovlan-fixed.pcap");
         var expected = new List<string>();
         using (var r = new CaptureReader(CaptureCorpus.File("twovlan.pcap")))
         using (var w = new CaptureWriter(fixedPath))
@@ -125,7 +125,7 @@ public sealed class LinkTypeReplayTests : IDisposable
     [Fact]
     public void Frames_of_a_link_type_not_understood_are_dropped_counted_and_named()
     {
-        string path = Path.Combine(_tmp, "user0.pcap");
+        string path = Path.Combine(_tmp.Path, "user0.pcap");
         using (var w = new CaptureWriter(path, (LinkType)147))
             for (int i = 0; i < 3; i++) w.Write(Frames.UdpFrame("10.244.1.5", 50000, "10.96.0.53", 53, [1, 2, 3]), 1_000_000_000L + i);
         var (s, lines) = Replay(path);
@@ -141,7 +141,7 @@ public sealed class LinkTypeReplayTests : IDisposable
         // On the client, after reverse NAT: the SYN goes to the ClusterIP and the SYN-ACK comes back *from* it. The
         // data plane never sees the backend's reply, so the client's ACK finds its connection in SYN_SENT.
         const string C = "10.244.1.5", Vip = "10.96.0.10";
-        string path = Path.Combine(_tmp, "client-side.pcap");
+        string path = Path.Combine(_tmp.Path, "client-side.pcap");
         using (var w = new CaptureWriter(path))
         {
             w.Write(Frames.TcpFrame(C, 40500, Vip, 80, Frames.Tcp.Syn, 100, 0), 1_000_000_000);
@@ -156,7 +156,7 @@ public sealed class LinkTypeReplayTests : IDisposable
         Assert.Contains("explains the 1 ct-invalid drop", note);
 
         // The same connection captured where the data plane sits (the backend answers) has no such note.
-        string nodeSide = Path.Combine(_tmp, "node-side.pcap");
+        string nodeSide = Path.Combine(_tmp.Path, "node-side.pcap");
         using (var w = new CaptureWriter(nodeSide))
         {
             w.Write(Frames.TcpFrame(C, 40500, Vip, 80, Frames.Tcp.Syn, 100, 0), 1_000_000_000);

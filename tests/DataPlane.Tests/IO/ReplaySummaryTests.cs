@@ -15,11 +15,11 @@ namespace DataPlane.Tests.IO;
 /// </summary>
 public sealed class ReplaySummaryTests : IDisposable
 {
-    readonly string _tmp = Directory.CreateTempSubdirectory("dp-summary-").FullName;
+    readonly TempDir _tmp = new("summary");
 
     public void Dispose()
     {
-        try { Directory.Delete(_tmp, recursive: true); } catch (IOException) { }
+        _tmp.Dispose();
     }
 
     /// <summary>The bundled cases that replay with default options (the others carry an args file).</summary>
@@ -38,7 +38,7 @@ public sealed class ReplaySummaryTests : IDisposable
     [MemberData(nameof(CasesAndWorkers))]
     public void Totals_match_the_verdict_lines_and_the_output_capture(string id, int workers)
     {
-        string o = Path.Combine(_tmp, "out.pcap"), v = Path.Combine(_tmp, "out.jsonl");
+        string o = Path.Combine(_tmp.Path, "out.pcap"), v = Path.Combine(_tmp.Path, "out.jsonl");
         using var set = new WorkerSet(Cluster(), new PipelineOptions { Seed = Case.Seed, CtCapacity = 1 << 12 }, workers);
         ReplaySummary s = ReplaySession.Run(Path.Combine(Repo.Cases, id, "input.pcap"), o, v, set);
         JsonObject[] lines = [.. File.ReadAllLines(v).Select(l => JsonNode.Parse(l)!.AsObject())];
@@ -50,7 +50,7 @@ public sealed class ReplaySummaryTests : IDisposable
     [Fact]
     public void A_pipeline_that_ran_before_the_replay_adds_nothing_to_its_totals()
     {
-        string o = Path.Combine(_tmp, "out.pcap"), v = Path.Combine(_tmp, "out.jsonl");
+        string o = Path.Combine(_tmp.Path, "out.pcap"), v = Path.Combine(_tmp.Path, "out.jsonl");
         var p = new PacketPipeline(Cluster(), new PipelineOptions { Seed = Case.Seed, CtCapacity = 1 << 12 });
         using var owner = WorkerSet.Over(p);
         // Counted by the pipeline before the replay: two truncated frames (drop, truncated-ethernet).
@@ -63,14 +63,19 @@ public sealed class ReplaySummaryTests : IDisposable
         AssertTotals(lines, s);
     }
 
-    /// <summary>Per verdict and per reason, the summary's counts are the verdict lines' (outgoing copies on their own).</summary>
+    /// <summary>
+    /// Per verdict and per reason, the summary's counts are the verdict lines' (outgoing copies on their own, the
+    /// reasons of rejects apart from those of drops).
+    /// </summary>
     static void AssertTotals(JsonObject[] lines, ReplaySummary s)
     {
         var verdicts = lines.GroupBy(l => (string)l["verdict"]!).ToDictionary(g => g.Key, g => (long)g.Count());
         Assert.Equal(verdicts.OrderBy(kv => kv.Key), s.ByVerdict.ToDictionary(kv => kv.Key.Name(), kv => kv.Value).OrderBy(kv => kv.Key));
-        var reasons = lines.Select(l => (string?)l["reason"]).OfType<string>().Where(r => r != "outgoing-copy")
+        Dictionary<string, long> Reasons(bool rejects) => lines.Where(l => ((string)l["verdict"]! == "reject") == rejects)
+            .Select(l => (string?)l["reason"]).OfType<string>().Where(r => r != "outgoing-copy")
             .GroupBy(r => r).ToDictionary(g => g.Key, g => (long)g.Count());
-        Assert.Equal(reasons.OrderBy(kv => kv.Key), s.ByReason.ToDictionary(kv => kv.Key.Name(), kv => kv.Value).OrderBy(kv => kv.Key));
+        Assert.Equal(Reasons(rejects: false).OrderBy(kv => kv.Key), s.ByReason.ToDictionary(kv => kv.Key.Name(), kv => kv.Value).OrderBy(kv => kv.Key));
+        Assert.Equal(Reasons(rejects: true).OrderBy(kv => kv.Key), s.RejectReasons.ToDictionary(kv => kv.Key.Name(), kv => kv.Value).OrderBy(kv => kv.Key));
         Assert.Equal(lines.Count(l => (string?)l["reason"] == "outgoing-copy"), s.OutgoingCopies);
     }
 

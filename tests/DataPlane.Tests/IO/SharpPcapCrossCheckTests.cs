@@ -1,4 +1,5 @@
 using DataPlane.IO.Pcap;
+using DataPlane.Tests.Infrastructure;
 using SharpPcap;
 using SharpPcap.LibPcap;
 
@@ -14,9 +15,9 @@ namespace DataPlane.Tests.IO;
 /// </remarks>
 public sealed class SharpPcapCrossCheckTests : IDisposable
 {
-    private readonly string _scratch = Directory.CreateTempSubdirectory("dataplane-io-").FullName;
+    readonly TempDir _scratch = new("io");
 
-    public void Dispose() => Directory.Delete(_scratch, recursive: true);
+    public void Dispose() => _scratch.Dispose();
 
     /// <summary>
     /// Corpus files where libpcap and CaptureReader are expected to differ, and why. Everything else must agree
@@ -82,7 +83,7 @@ public sealed class SharpPcapCrossCheckTests : IDisposable
     public void Files_written_by_CaptureWriter_read_back_through_libpcap(CaptureTimestampResolution resolution)
     {
         RequireLibpcap();
-        string path = Path.Combine(_scratch, $"written-{resolution}.pcap");
+        string path = Path.Combine(_scratch.Path, $"written-{resolution}.pcap");
         var frames = new List<Record>();
         using (var writer = new CaptureWriter(path, LinkType.Ethernet, resolution))
         {

@@ -1,11 +1,12 @@
+using DataPlane.Tests.Infrastructure;
 namespace DataPlane.Tests.Kubernetes;
 
 /// <summary>A throwaway folder of manifest files for one test; deleted on dispose.</summary>
 internal sealed class ManifestDirectory : IDisposable
 {
-    public string Root { get; } = Path.Combine(Path.GetTempPath(), "dataplane-manifests-" + Guid.NewGuid().ToString("N"));
+    readonly TempDir _dir = new("manifests");
 
-    public ManifestDirectory() => Directory.CreateDirectory(Root);
+    public string Root => _dir.Path;
 
     /// <summary>Writes <paramref name="content"/> at a path relative to <see cref="Root"/> and returns the full path.</summary>
     public string Write(string relative, string content)
@@ -16,15 +17,5 @@ internal sealed class ManifestDirectory : IDisposable
         return path;
     }
 
-    public void Dispose()
-    {
-        try
-        {
-            Directory.Delete(Root, recursive: true);
-        }
-        catch (IOException)
-        {
-            // Best effort: a leftover temp folder must not fail a test.
-        }
-    }
+    public void Dispose() => _dir.Dispose();
 }

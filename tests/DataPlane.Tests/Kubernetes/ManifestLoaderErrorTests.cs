@@ -1,4 +1,5 @@
 using DataPlane.Kubernetes.Manifests;
+using DataPlane.Tests.Infrastructure;
 
 namespace DataPlane.Tests.Kubernetes;
 
@@ -192,7 +193,8 @@ public class ManifestLoaderErrorTests
     [Fact]
     public void Missing_file()
     {
-        var path = Path.Combine(Path.GetTempPath(), "no-such-" + Guid.NewGuid().ToString("N"), "web.yaml");
+        using var scratch = new TempDir("missing");
+        var path = Path.Combine(scratch.Path, "no-such", "web.yaml");
         var e = Assert.Throws<ManifestException>(() => ManifestLoader.Load(path));
         Assert.Equal($"{path}: no such file or directory", e.Message);
     }

@@ -1,5 +1,6 @@
 using DataPlane.Kubernetes.Compiler;
 using DataPlane.Kubernetes.Manifests;
+using DataPlane.Tests.Infrastructure;
 
 namespace DataPlane.Tests.Kubernetes;
 
@@ -40,7 +41,8 @@ public class ServiceEnvironmentTests
     [Fact]
     public void Namespace_services_and_the_kubernetes_service_in_both_styles()
     {
-        string dir = Directory.CreateTempSubdirectory("dp-env-").FullName;
+        using var scratch = new TempDir("env");
+        string dir = scratch.Path;
         File.WriteAllText(Path.Combine(dir, "s.yaml"), Yaml);
         var env = ServiceEnvironment.For(DataPlane.Kubernetes.Resolved.ResolvedCluster.Resolve(ManifestLoader.Load(dir)), "app").Select(kv => $"{kv.Key}={kv.Value}").ToArray();
         Assert.Equal(

@@ -344,7 +344,7 @@ public class WorkloadExpansionTests
         Assert.Equal(["a 192.168.0.241", "b 203.0.113.7", "c 192.168.0.240", "d 192.168.0.243", "e 192.168.0.244", "f 192.168.0.245"],
             m.Services.Where(s => !s.Emulated).Select(s => $"{s.Name} {Ip4.Format(Assert.Single(s.LoadBalancerIngress).IP)}"));
 
-        Cidr4.TryParse("198.51.100.0/31", out Cidr4 tiny);
+        Assert.True(Cidr4.TryParse("198.51.100.0/31", out Cidr4 tiny));
         var (small, warnings) = Expand(Lb("a") + Lb("b") + Lb("c"), tiny);
         Assert.Equal(["198.51.100.0", "198.51.100.1"], small.Services.Where(s => !s.Emulated).Take(2).Select(s => Ip4.Format(s.LoadBalancerIngress[0].IP)));
         Assert.Empty(small.Services.Where(s => !s.Emulated).ElementAt(2).LoadBalancerIngress);

@@ -8,13 +8,13 @@ namespace DataPlane.Tests.Live;
 /// Live-mode commands given something they cannot use: one line on stderr, exit code 1, no stack trace. None of these
 /// needs root or creates anything (run without --create never makes a device).
 /// </summary>
-public class LiveCliErrorTests : IDisposable
+public sealed class LiveCliErrorTests : IDisposable
 {
-    readonly string _tmp = Directory.CreateTempSubdirectory("dp-live-cli-").FullName;
+    readonly TempDir _tmp = new("live-cli");
 
     public void Dispose()
     {
-        try { Directory.Delete(_tmp, recursive: true); } catch (IOException) { } catch (UnauthorizedAccessException) { }
+        _tmp.Dispose();
     }
 
     [Theory]
@@ -22,7 +22,7 @@ public class LiveCliErrorTests : IDisposable
     [InlineData("nat")]
     public void List_without_a_running_data_plane_says_so(string table)
     {
-        string line = CliTests.AssertOneLineError(CliTests.Run(table, "list", "--control", Path.Combine(_tmp, "none.sock")));
+        string line = CliTests.AssertOneLineError(CliTests.Run(table, "list", "--control", Path.Combine(_tmp.Path, "none.sock")));
         Assert.Contains("no running `dataplane run`", line);
         Assert.Contains("no such socket", line);
     }
@@ -32,7 +32,7 @@ public class LiveCliErrorTests : IDisposable
     {
         // A socket file nobody listens on, as a killed data plane leaves behind: connect is refused. (Kept bound while
         // the CLI runs, because .NET unlinks the file when the socket is disposed.)
-        string path = Path.Combine(_tmp, "stale.sock");
+        string path = Path.Combine(_tmp.Path, "stale.sock");
         using var s = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
         s.Bind(new UnixDomainSocketEndPoint(path));
         string line = CliTests.AssertOneLineError(CliTests.Run("ct", "list", "--control", path));
@@ -44,7 +44,7 @@ public class LiveCliErrorTests : IDisposable
     {
         string tap = "dpnx" + Guid.NewGuid().ToString("N")[..8];
         string line = CliTests.AssertOneLineError(CliTests.Run("run", "--tap", tap, "--cluster", Repo.Cluster, "--node", "node-1",
-            "--control", Path.Combine(_tmp, "c.sock")));
+            "--control", Path.Combine(_tmp.Path, "c.sock")));
         Assert.Contains($"no TAP device '{tap}'", line);
         Assert.Contains("ip tuntap add mode tap", line);
     }
@@ -56,7 +56,7 @@ public class LiveCliErrorTests : IDisposable
     public void Run_refuses_an_invalid_interface_name(string tap)
     {
         string line = CliTests.AssertOneLineError(CliTests.Run("run", "--tap", tap, "--cluster", Repo.Cluster, "--node", "node-1",
-            "--control", Path.Combine(_tmp, "c.sock")));
+            "--control", Path.Combine(_tmp.Path, "c.sock")));
         Assert.Contains("not a valid interface name", line);
     }
 
@@ -65,7 +65,7 @@ public class LiveCliErrorTests : IDisposable
     {
         string ns = "dpnx-" + Guid.NewGuid().ToString("N")[..8];
         string line = CliTests.AssertOneLineError(CliTests.Run("run", "--tap", "dtap0", "--netns", ns, "--cluster", Repo.Cluster,
-            "--node", "node-1", "--control", Path.Combine(_tmp, "c.sock")));
+            "--node", "node-1", "--control", Path.Combine(_tmp.Path, "c.sock")));
         Assert.Contains($"network namespace '{ns}' not found", line);
     }
 }

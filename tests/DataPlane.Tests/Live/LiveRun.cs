@@ -18,7 +18,8 @@ sealed class LiveRun : IDisposable
 
     public readonly string Namespace = $"dpf{Environment.ProcessId % 100000}-{Guid.NewGuid().ToString("N")[..6]}";
     public readonly string Tap = "dpf" + Guid.NewGuid().ToString("N")[..8];
-    public readonly string Dir = Directory.CreateTempSubdirectory("dp-live-fault-").FullName;
+    readonly TempDir _dir = new("live-fault");
+    public string Dir => _dir.Path;
     readonly StringBuilder _out = new(), _err = new();
     bool _nsCreated;
 
@@ -143,6 +144,6 @@ sealed class LiveRun : IDisposable
         }
         Process?.Dispose();
         if (_nsCreated) Tool("ip", "netns", "del", Namespace);
-        try { Directory.Delete(Dir, recursive: true); } catch (IOException) { } catch (UnauthorizedAccessException) { }
+        _dir.Dispose();
     }
 }

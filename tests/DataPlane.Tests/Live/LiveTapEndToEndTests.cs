@@ -26,12 +26,12 @@ public sealed class LiveTapEndToEndTests : IDisposable
     static readonly TimeSpan ToolTimeout = TimeSpan.FromSeconds(15);
 
     readonly string _ns = $"dplive-{Environment.ProcessId}-{Guid.NewGuid().ToString("N")[..6]}";
-    readonly string _tmp = Directory.CreateTempSubdirectory("dp-live-").FullName;
+    readonly TempDir _tmp = new("live");
     readonly StringBuilder _runOut = new(), _runErr = new();
     Process? _run;
     bool _nsCreated;
 
-    string Control => Path.Combine(_tmp, "control.sock");
+    string Control => Path.Combine(_tmp.Path, "control.sock");
 
     // A ClusterIP service with a UDP and a TCP port, one backend on node-2 (so not node-local), and the cluster CIDR
     // that makes the client outside it: kube-proxy masquerades it, which brings the backend's replies back to the TAP.
@@ -74,7 +74,7 @@ public sealed class LiveTapEndToEndTests : IDisposable
 
     void EndToEnd(int workers)
     {
-        string cluster = Path.Combine(_tmp, "cluster");
+        string cluster = Path.Combine(_tmp.Path, "cluster");
         Directory.CreateDirectory(cluster);
         File.WriteAllText(Path.Combine(cluster, "cluster.yaml"), Manifests);
         CreateNamespace();
@@ -273,7 +273,7 @@ public sealed class LiveTapEndToEndTests : IDisposable
         public override string ToString() => $"exit {Exit}\n--- stdout ---\n{Stdout}\n--- stderr ---\n{Stderr}";
     }
 
-    void Ip(params string[] args) => Must(Tool("ip", args));
+    static void Ip(params string[] args) => Must(Tool("ip", args));
 
     static void Must(ToolResult r) => Assert.True(r.Exit == 0, r.ToString());
 
@@ -301,6 +301,6 @@ public sealed class LiveTapEndToEndTests : IDisposable
         _run?.Dispose();
         // Deleting the namespace deletes the TAP and the processes' last link to it.
         if (_nsCreated) Tool("ip", "netns", "del", _ns);
-        try { Directory.Delete(_tmp, recursive: true); } catch (IOException) { } catch (UnauthorizedAccessException) { }
+        _tmp.Dispose();
     }
 }

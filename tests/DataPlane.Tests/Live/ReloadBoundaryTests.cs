@@ -1,4 +1,5 @@
 using DataPlane.IO.Live;
+using DataPlane.IO.Reload;
 using DataPlane.Kubernetes.Manifests;
 using DataPlane.Tests.Cli;
 using DataPlane.Tests.Infrastructure;
@@ -11,11 +12,11 @@ namespace DataPlane.Tests.Live;
 /// </summary>
 public sealed class ReloadBoundaryTests : IDisposable
 {
-    readonly string _tmp = Directory.CreateTempSubdirectory("dp-reload-").FullName;
+    readonly TempDir _tmp = new("reload");
 
     public void Dispose()
     {
-        try { Directory.Delete(_tmp, recursive: true); } catch (IOException) { } catch (UnauthorizedAccessException) { }
+        _tmp.Dispose();
     }
 
     [Fact]
@@ -23,16 +24,18 @@ public sealed class ReloadBoundaryTests : IDisposable
     {
         Assert.Null(ReloadBoundary.Try(() => { }));
         // A manifest error is already the one line users read: its message, nothing added.
-        string bad = Path.Combine(_tmp, "garbage.yaml");
+        string bad = Path.Combine(_tmp.Path, "garbage.yaml");
         File.WriteAllText(bad, HostileManifests.Garbage);
         var expected = Assert.Throws<ManifestException>(() => ManifestLoader.Load(bad));
         Assert.Equal(expected.Message.ReplaceLineEndings(" ").Trim(), ReloadBoundary.Try(() => ManifestLoader.Load(bad)));
         Assert.Equal("duplicate frontend 203.0.113.50:80/tcp (InvalidOperationException)",
             ReloadBoundary.Try(() => throw new InvalidOperationException("duplicate frontend\n203.0.113.50:80/tcp")));
         Assert.Contains("(InsufficientExecutionStackException)", ReloadBoundary.Try(() => throw new InsufficientExecutionStackException()));
+#pragma warning disable CA2201 // the boundary is about exactly these runtime exceptions: thrown here as a failing reload would
         Assert.Contains("(NullReferenceException)", ReloadBoundary.Try(() => throw new NullReferenceException()));
         // A process that ran out of memory is not one to keep serving from.
         Assert.Throws<OutOfMemoryException>(() => ReloadBoundary.Try(() => throw new OutOfMemoryException()));
+#pragma warning restore CA2201
     }
 
     [Fact]
@@ -81,26 +84,26 @@ public sealed class ReloadBoundaryTests : IDisposable
     [Fact]
     public void Run_start_up_with_manifests_a_real_cluster_refuses_is_one_line()
     {
-        string dir = Path.Combine(_tmp, "cluster");
+        string dir = Path.Combine(_tmp.Path, "cluster");
         Directory.CreateDirectory(dir);
         foreach (string f in Directory.GetFiles(Repo.Cluster)) File.Copy(f, Path.Combine(dir, Path.GetFileName(f)));
         File.WriteAllText(Path.Combine(dir, "bad.yaml"), HostileManifests.InvalidName);
         // The manifests are loaded before the TAP is opened, so no device or root is needed to see the error.
         string line = CliTests.AssertOneLineError(CliTests.Run("run", "--tap", "dpnx0", "--cluster", dir, "--node", "node-1",
-            "--control", Path.Combine(_tmp, "c.sock")));
+            "--control", Path.Combine(_tmp.Path, "c.sock")));
         Assert.Contains("Not_A_Label", line);
     }
 
     [Fact]
     public void Replay_apply_at_of_manifests_a_real_cluster_refuses_keeps_the_generation_and_finishes()
     {
-        string bad = Path.Combine(_tmp, "bad.yaml");
+        string bad = Path.Combine(_tmp.Path, "bad.yaml");
         File.WriteAllText(bad, HostileManifests.InvalidName);
         var r = CliTests.Run("replay", "--cluster", Repo.Cluster, "--node", "node-1",
             Repo.Path_("pcaps", "cases", "001-clusterip-tcp", "input.pcap"), "-q", "--apply-at", $"0={bad}");
         Assert.True(r.ExitCode == 0, r.ToString());
         Assert.Equal(string.Empty, r.Stderr);
-        Assert.Contains($"apply {bad}: rejected, keeping generation 1: ", r.Stdout);
+        Assert.Contains($"+0s apply {bad}, first met by frame 1 (+0s): rejected, keeping generation 1: ", r.Stdout);
         Assert.Contains("Not_A_Label", r.Stdout);
         Assert.Contains("8 frames", r.Stdout);
     }
@@ -110,12 +113,12 @@ public sealed class ReloadBoundaryTests : IDisposable
     {
         // 25 000 nested flow sequences in an 50 KB line: parsed on the deep reload stack or refused with one line, but
         // the replay itself always finishes (a stack overflow would end it with exit 134).
-        string deep = Path.Combine(_tmp, "deep.yaml");
+        string deep = Path.Combine(_tmp.Path, "deep.yaml");
         File.WriteAllText(deep, HostileManifests.Deep(25_000));
         var r = CliTests.Run("replay", "--cluster", Repo.Cluster, "--node", "node-1",
             Repo.Path_("pcaps", "cases", "001-clusterip-tcp", "input.pcap"), "-q", "--apply-at", $"0={deep}");
         Assert.True(r.ExitCode == 0, r.ToString());
-        Assert.Contains($"apply {deep}: ", r.Stdout);
+        Assert.Contains($"+0s apply {deep}, first met by frame 1 (+0s): ", r.Stdout);
         Assert.Contains("8 frames", r.Stdout);
     }
 

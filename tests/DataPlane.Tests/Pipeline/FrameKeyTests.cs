@@ -56,7 +56,7 @@ public class FrameKeyTests
         FrameKey k = FrameKey.Read(later);
         Assert.True(k.IsIpv4 && k.IsLaterFragment);
         Assert.False(k.HasPorts);
-        Assert.False(FrameKey.Read(Syn()[..20]).IsIpv4);
+        Assert.False(FrameKey.Read(Syn().AsSpan(0, 20)).IsIpv4);
         byte[] arp = Syn(); arp[12] = 0x08; arp[13] = 0x06;
         Assert.False(FrameKey.Read(arp).IsIpv4);
         byte[] ihl4 = Syn(); ihl4[14] = 0x44;

@@ -30,7 +30,8 @@ public class WorkerCountTests
         int[] counts = extra.Contains("--ct-max") ? [1] : [1, 2, 3, 4];
         foreach (int n in counts)
         {
-            string tmp = Directory.CreateTempSubdirectory("dp-wc-").FullName;
+            using var scratch = new TempDir("wc");
+            string tmp = scratch.Path;
             string o = Path.Combine(tmp, "out.pcap"), v = Path.Combine(tmp, "out.jsonl");
             var r = Cli.CliTests.RunIn(dir, ["replay", "--cluster", Repo.Cluster, "--node", Case.Node, "-q", "--workers", n.ToString(), "input.pcap", "-o", o, "--verdicts", v, .. extra]);
             Assert.True(r.ExitCode == 0, r.ToString());
@@ -43,6 +44,8 @@ public class WorkerCountTests
     // (kind, client host, client port): ports from the whole range, repeated across clients so masquerade clashes.
     static readonly Gen<(int Kind, int Host, ushort Port)[]> Connections =
         Gen.Select(Gen.Int[0, 3], Gen.Int[1, 250], Gen.OneOf(Gen.UShort[1, 65535], Gen.UShort[40000, 40003], Gen.UShort[300, 302])).Array[1, 32];
+
+    static readonly int[] s_workerCounts = [1, 2, 3, 4];
 
     [Fact]
     public void Random_captures_give_identical_verdicts_and_bytes_with_1_to_4_workers()
@@ -57,7 +60,7 @@ public class WorkerCountTests
             for (int i = 0; i < conns.Length; i++) script.Add((i, false));
             for (int i = 0; i < conns.Length; i++) { script.Add((i, true)); script.Add((i, false)); }
             List<(Verdict, byte[])>? reference = null;
-            foreach (int n in new[] { 1, 2, 3, 4 })
+            foreach (int n in s_workerCounts)
             {
                 var options = new PipelineOptions { CtCapacity = 1 << 10 };
                 var workers = Enumerable.Range(0, n).Select(_ => new PacketPipeline(holder, options)).ToArray();

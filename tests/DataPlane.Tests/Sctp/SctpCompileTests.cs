@@ -36,7 +36,8 @@ public class SctpCompileTests
     [Fact]
     public void Tcp_and_sctp_on_the_same_port_are_separate_frontends()
     {
-        string dir = Directory.CreateTempSubdirectory("dp-sctp-").FullName;
+        using var scratch = new TempDir("sctp");
+        string dir = scratch.Path;
         File.WriteAllText(Path.Combine(dir, "s.yaml"), Yaml);
         MapSet maps = ControlPlane.LoadAndCompile(dir, "node-1");
         var p = new PacketPipeline(new MapSetHolder(maps), new PipelineOptions { CtCapacity = 64 });

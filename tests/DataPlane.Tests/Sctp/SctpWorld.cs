@@ -16,8 +16,8 @@ public static class SctpWorld
 
     public static MapSet Build(int backends = 3)
     {
-        Cidr4.TryParse("10.244.1.0/24", out var pod);
-        Cidr4.TryParse("10.244.0.0/16", out var cluster);
+        Assert.True(Cidr4.TryParse("10.244.1.0/24", out var pod));
+        Assert.True(Cidr4.TryParse("10.244.0.0/16", out var cluster));
         var node = new NodeInfo("node-1", Node, [Node, 0x7F000001], pod, [cluster]);
         var b = new MapSetBuilder(node);
         ushort svc = b.AddServicePort("default/diameter:diameter", Vip, Port, IpProto.Sctp);

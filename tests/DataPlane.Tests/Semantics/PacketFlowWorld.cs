@@ -44,7 +44,8 @@ public sealed class PacketFlowWorld
     /// <param name="detectLocal">false: no cluster CIDR, so no local-traffic detector (upstream's NoOpLocalDetector).</param>
     public PacketFlowWorld(string mode, string services, string proxyExtra = "", bool detectLocal = true)
     {
-        string dir = Directory.CreateTempSubdirectory("dp-flows-").FullName;
+        using var scratch = new TempDir("flows");
+        string dir = scratch.Path;
         File.WriteAllText(Path.Combine(dir, "world.yaml"), Base(mode, proxyExtra, detectLocal) + services);
         // The fake proxier takes any node port (the upstream tables use 3001-3003): the API server's range is widened.
         Maps = DataPlane.Kubernetes.Compiler.ClusterCompiler.Compile(ManifestLoader.Load(dir), "node-1",

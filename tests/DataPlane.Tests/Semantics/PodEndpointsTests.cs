@@ -63,7 +63,8 @@ public class PodEndpointsTests
 
     static MapSet Compile(CompileOptions? o = null)
     {
-        string dir = Directory.CreateTempSubdirectory("dp-pods-").FullName;
+        using var scratch = new TempDir("pods");
+        string dir = scratch.Path;
         File.WriteAllText(Path.Combine(dir, "w.yaml"), Yaml);
         return ControlPlane.LoadAndCompile(dir, "node-1", o);
     }

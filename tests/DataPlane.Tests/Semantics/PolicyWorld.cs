@@ -177,7 +177,8 @@ public sealed class PolicyWorld
 
     public PolicyWorld(string mode = "iptables", string extra = "")
     {
-        string dir = Directory.CreateTempSubdirectory("dp-world-").FullName;
+        using var scratch = new TempDir("world");
+        string dir = scratch.Path;
         File.WriteAllText(Path.Combine(dir, "world.yaml"), Manifests(mode, extra));
         Maps = ControlPlane.LoadAndCompile(dir, "node-1");
         Pipeline = new PacketPipeline(new MapSetHolder(Maps), new PipelineOptions { CtCapacity = 1 << 12 });

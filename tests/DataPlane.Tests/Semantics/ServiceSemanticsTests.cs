@@ -9,11 +9,11 @@ namespace DataPlane.Tests.Semantics;
 /// </summary>
 public class ServiceSemanticsTests
 {
-    static readonly PolicyWorld W = new();
+    static readonly PolicyWorld Iptables = new();
 
     static readonly PolicyWorld Nft = new("nftables");
 
-    static PolicyWorld In(string mode) => mode == "nftables" ? Nft : W;
+    static PolicyWorld In(string mode) => mode == "nftables" ? Nft : Iptables;
 
     /// <summary>Rows that hold in both modes, run once per mode (nftables has no localhost NodePorts).</summary>
     public static TheoryData<string, string, string, ushort, string, bool> Flows()
@@ -46,7 +46,7 @@ public class ServiceSemanticsTests
     [MemberData(nameof(Flows))]
     public void Forwarded_flows(string mode, string src, string dst, ushort port, string candidates, bool masquerade)
     {
-        var o = (mode == "nftables" ? Nft : W).Syn(src, dst, port);
+        var o = (mode == "nftables" ? Nft : Iptables).Syn(src, dst, port);
         Assert.Equal(Verdict.Forward, o.Verdict);
         Assert.Equal(candidates.Split(','), o.Candidates);
         Assert.Contains(o.Backend, o.Candidates);
@@ -58,11 +58,11 @@ public class ServiceSemanticsTests
     [InlineData("nftables")]
     public void Etp_local_without_local_endpoints_drops_external_but_serves_pods(string mode)
     {
-        var W = In(mode);
+        var world = In(mode);
         // IPT TestTracePacket "DROP"; TestTerminatingEndpointsTrafficPolicyLocal.
-        var ext = W.Syn(External, Node, 30002);
+        var ext = world.Syn(External, Node, 30002);
         Assert.Equal((Verdict.Drop, DropReason.NoServiceBackend), (ext.Verdict, ext.Reason));
-        Assert.Equal(["10.0.2.2"], W.Syn(Pod, Node, 30002).Candidates);
+        Assert.Equal(["10.0.2.2"], world.Syn(Pod, Node, 30002).Candidates);
     }
 
     [Theory]
@@ -70,11 +70,11 @@ public class ServiceSemanticsTests
     [InlineData("nftables")]
     public void Itp_local_restricts_cluster_ip_to_local_endpoints_and_drops_when_none(string mode)
     {
-        var W = In(mode);
+        var world = In(mode);
         // TestInternalTrafficPolicy.
-        Assert.Equal(["10.0.1.3"], W.Syn(Pod, "172.30.0.43", 80).Candidates);
-        Assert.Equal(["10.0.1.3"], W.Syn(External, "172.30.0.43", 80).Candidates);
-        var none = W.Syn(Pod, "172.30.0.44", 80);
+        Assert.Equal(["10.0.1.3"], world.Syn(Pod, "172.30.0.43", 80).Candidates);
+        Assert.Equal(["10.0.1.3"], world.Syn(External, "172.30.0.43", 80).Candidates);
+        var none = world.Syn(Pod, "172.30.0.44", 80);
         Assert.Equal((Verdict.Drop, DropReason.NoServiceBackend), (none.Verdict, none.Reason));
     }
 
@@ -83,12 +83,12 @@ public class ServiceSemanticsTests
     [InlineData("nftables")]
     public void Terminating_endpoints_serve_only_a_scope_without_ready_ones(string mode)
     {
-        var W = In(mode);
+        var world = In(mode);
         // TestTerminatingEndpointsTrafficPolicyLocal "only terminating endpoints exist" (locally).
-        Assert.Equal(["10.0.2.5"], W.Syn(Pod, "172.30.0.45", 80).Candidates);
-        Assert.Equal(["10.0.1.5"], W.Syn(External, "5.6.7.8", 80).Candidates);
+        Assert.Equal(["10.0.2.5"], world.Syn(Pod, "172.30.0.45", 80).Candidates);
+        Assert.Equal(["10.0.1.5"], world.Syn(External, "5.6.7.8", 80).Candidates);
         // 10.0.2.6 is neither ready nor serving: never a candidate.
-        Assert.DoesNotContain("10.0.2.6", W.Syn(Pod, "5.6.7.8", 80).Candidates);
+        Assert.DoesNotContain("10.0.2.6", world.Syn(Pod, "5.6.7.8", 80).Candidates);
     }
 
     [Theory]
@@ -100,7 +100,7 @@ public class ServiceSemanticsTests
     [InlineData(External, "9.10.11.12", 80)]
     public void No_usable_endpoint_rejects_everywhere(string src, string dst, ushort port)
     {
-        foreach (var w in new[] { W, Nft })
+        foreach (var w in new[] { Iptables, Nft })
         {
             var o = w.Syn(src, dst, port);
             Assert.Equal(Verdict.Reject, o.Verdict);
@@ -120,7 +120,7 @@ public class ServiceSemanticsTests
     [InlineData("203.0.113.200", "172.30.0.47", 80, Verdict.Forward)]
     public void Load_balancer_source_ranges(string src, string dst, ushort port, Verdict expected)
     {
-        foreach (var w in new[] { W, Nft })
+        foreach (var w in new[] { Iptables, Nft })
         {
             var o = w.Syn(src, dst, port);
             Assert.Equal(expected, o.Verdict);
@@ -149,15 +149,15 @@ public class ServiceSemanticsTests
     [InlineData("nftables")]
     public void Health_check_node_port_is_answered_by_the_node(string mode)
     {
-        var W = In(mode);
-        Assert.Equal(Verdict.Local, W.Syn(External, Node, 30100).Verdict);
+        var world = In(mode);
+        Assert.Equal(Verdict.Local, world.Syn(External, Node, 30100).Verdict);
     }
 
     [Fact]
     public void Headless_and_external_name_services_get_no_entries()
     {
-        Assert.Equal(Verdict.Pass, W.Syn(Pod, "172.30.0.1", 80).Verdict);
-        Assert.DoesNotContain(W.Maps.ServiceNames, n => n.StartsWith("ns/headless") || n.StartsWith("ns/ext"));
+        Assert.Equal(Verdict.Pass, Iptables.Syn(Pod, "172.30.0.1", 80).Verdict);
+        Assert.DoesNotContain(Iptables.Maps.ServiceNames, n => n.StartsWith("ns/headless") || n.StartsWith("ns/ext"));
     }
 
     [Fact]
@@ -167,8 +167,8 @@ public class ServiceSemanticsTests
         Assert.Equal(Verdict.Reject, nft.Syn(Pod, "172.30.0.41", 81).Verdict);       // TestClusterIPGeneral (NFT)
         var d = nft.Syn(Pod, "172.30.0.200", 80);                                     // cluster-ips-check
         Assert.Equal((Verdict.Drop, DropReason.ServiceIpUnallocated), (d.Verdict, d.Reason));
-        Assert.Equal(Verdict.Pass, W.Syn(Pod, "172.30.0.41", 81).Verdict);           // iptables leaves both alone
-        Assert.Equal(Verdict.Pass, W.Syn(Pod, "172.30.0.200", 80).Verdict);
+        Assert.Equal(Verdict.Pass, Iptables.Syn(Pod, "172.30.0.41", 81).Verdict);           // iptables leaves both alone
+        Assert.Equal(Verdict.Pass, Iptables.Syn(Pod, "172.30.0.200", 80).Verdict);
         // nftables: NodePorts only on the primary IP by default, no localhost NodePorts.
         Assert.Equal(Verdict.Pass, nft.Syn("127.0.0.1", "127.0.0.1", 30001).Verdict);
     }
@@ -178,6 +178,6 @@ public class ServiceSemanticsTests
     {
         var w = new PolicyWorld(extra: "iptables: {masqueradeAll: true}");
         Assert.True(w.Syn(Pod, "172.30.0.41", 80).Masqueraded);
-        Assert.False(W.Syn(Pod, "172.30.0.41", 80).Masqueraded);
+        Assert.False(Iptables.Syn(Pod, "172.30.0.41", 80).Masqueraded);
     }
 }

@@ -19,17 +19,19 @@ namespace DataPlane.Tests.Stress;
 /// every packet got exactly one verdict and at most one output (nothing lost, nothing duplicated). Bounded by
 /// iteration counts with fixed seeds; thread interleaving varies from run to run, the invariants must hold for all.
 /// </summary>
-public class EndpointChurnStressTests : IDisposable
+public sealed class EndpointChurnStressTests : IDisposable
 {
     const string Vip = "10.96.0.50";
     const int Universe = 16;      // endpoints 10.244.2.1 .. 10.244.2.16, pods on node-2
     const int Changes = 300;
     const int FlowsPerWorker = 2000;
-    readonly string _tmp = Directory.CreateTempSubdirectory("dp-stress-").FullName;
+    /// <summary>How far back (in flows) each new flow's worker also sends a packet of an older flow.</summary>
+    static readonly int[] s_lookBacks = [1, 7, 50, 400];
+    readonly TempDir _tmp = new("stress");
 
     public void Dispose()
     {
-        try { Directory.Delete(_tmp, recursive: true); } catch (IOException) { } catch (UnauthorizedAccessException) { }
+        _tmp.Dispose();
     }
 
     const string Cluster = TestManifests.TwoNodesIptables + """
@@ -72,11 +74,11 @@ public class EndpointChurnStressTests : IDisposable
             var chosen = Enumerable.Range(1, Universe).OrderBy(_ => rng.Next()).Take(rng.Next(1, 9))
                 .Select(e => (Ep: e, Ready: rng.Next(3) > 0)).ToList();
             if (!chosen.Any(e => e.Ready)) chosen[0] = (chosen[0].Ep, true);
-            string path = Path.Combine(_tmp, $"change-{c}.yaml");
+            string path = Path.Combine(_tmp.Path, $"change-{c}.yaml");
             File.WriteAllText(path, Slice(chosen));
             changes.Add(([.. chosen.Where(e => e.Ready).Select(e => Ep(e.Ep))], path));
         }
-        string initial = Path.Combine(_tmp, "cluster.yaml");
+        string initial = Path.Combine(_tmp.Path, "cluster.yaml");
         File.WriteAllText(initial, Cluster + Slice([(1, true), (2, true)]));
         var control = new ControlPlane(initial, "node-1");
         var ready = new ConcurrentDictionary<long, HashSet<uint>> { [control.Holder.Current.Generation] = [Ep(1), Ep(2)] };
@@ -110,7 +112,7 @@ public class EndpointChurnStressTests : IDisposable
                     while (Volatile.Read(ref applied) < due) spin.SpinOnce();
                     Volatile.Write(ref opened[wi], k);
                     Send(k, syn: true);
-                    foreach (int back in new[] { 1, 7, 50, 400 })
+                    foreach (int back in s_lookBacks)
                         if (k - back >= 0) Send(k - back, syn: false);
                 }
 
@@ -165,7 +167,7 @@ public class EndpointChurnStressTests : IDisposable
         for (int w = 0; w < workers; w++)
         {
             // Every packet: one verdict, one output (a forwarded copy of itself), recorded once.
-            int expected = FlowsPerWorker + new[] { 1, 7, 50, 400 }.Sum(b => FlowsPerWorker - b);
+            int expected = FlowsPerWorker + s_lookBacks.Sum(b => FlowsPerWorker - b);
             Assert.Equal(expected, results[w].Count);
             var backendOf = new Dictionary<int, uint>();
             foreach (var r in results[w])

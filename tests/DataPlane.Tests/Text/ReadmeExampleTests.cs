@@ -1,75 +1,155 @@
-using DataPlane.Kubernetes.Manifests;
+using System.Text.RegularExpressions;
 using DataPlane.IO.Text;
-using DataPlane.IO.Trace;
-using DataPlane.Kubernetes;
-using DataPlane.Kubernetes.Compiler;
-using DataPlane.Kubernetes.Explain;
 using DataPlane.Kubernetes.Inventory;
-using DataPlane.Maps;
+using DataPlane.Kubernetes.Manifests;
 using DataPlane.Tests.Infrastructure;
 
 namespace DataPlane.Tests.Text;
 
+/// <summary>Console.Out and the current directory are the process's: tests that redirect them run alone.</summary>
+[CollectionDefinition(nameof(ConsoleCollection), DisableParallelization = true)]
+public sealed class ConsoleCollection;
+
 /// <summary>
-/// The README's first look, in process: the trace and cluster blocks it shows for pcaps/examples/web.yaml are what
-/// the views print, read from README.md itself so the page cannot drift from the code.
+/// The README's sample outputs are what the commands print. Each output block in README.md is preceded by a marker
+/// naming the command that prints it, <c>&lt;!-- README output: dataplane ARGS --&gt;</c> (paths from the repository
+/// root), or <c>&lt;!-- README output: replay-all CASE --&gt;</c> for what <c>pcaps/replay-all.sh</c> prints for one
+/// case. The test reads the markers and blocks from README.md, runs each command in process through the CLI's own
+/// command tree, and compares the text: when an output changes, updating the README is all it takes, and a new
+/// sample is checked as soon as it carries a marker. Every plain fenced block (no language: an output) must carry one.
 /// </summary>
-public class ReadmeExampleTests
+[Collection(nameof(ConsoleCollection))]
+public partial class ReadmeExampleTests
 {
-    static readonly string Example = Repo.Path_("pcaps", "examples", "web.yaml");
+    const string MarkerStart = "<!-- README output: ";
 
-    /// <summary>The first fenced block that opens after the line holding <paramref name="marker"/> (which may itself sit in a block).</summary>
-    static string BlockAfter(string marker)
+    static string[] Lines() => File.ReadAllText(Repo.Path_("README.md")).ReplaceLineEndings("\n").Split('\n');
+
+    /// <summary>Every marked block: the marker's command, its line (1-based), and the block's text.</summary>
+    static IEnumerable<(string Command, int Line, string Block)> Samples()
     {
-        string[] lines = File.ReadAllText(Repo.Path_("README.md")).ReplaceLineEndings("\n").Split('\n');
-        int at = Array.FindIndex(lines, l => l.Contains(marker, StringComparison.Ordinal));
-        Assert.True(at >= 0, $"README.md no longer contains {marker}");
-        bool inside = lines.Take(at).Count(l => l.StartsWith("```", StringComparison.Ordinal)) % 2 == 1;
-        int i = at + 1;
-        if (inside) while (!lines[i++].StartsWith("```", StringComparison.Ordinal)) { }
-        while (lines[i] != "```") i++;
-        int end = Array.FindIndex(lines, i + 1, l => l.StartsWith("```", StringComparison.Ordinal));
-        return string.Concat(lines[(i + 1)..end].Select(l => l + "\n"));
+        string[] lines = Lines();
+        for (int i = 0; i < lines.Length; i++)
+        {
+            if (!lines[i].StartsWith(MarkerStart, StringComparison.Ordinal)) continue;
+            string command = lines[i][MarkerStart.Length..].Replace("-->", "", StringComparison.Ordinal).Trim();
+            int open = i + 1;
+            while (open < lines.Length && lines[open].Length == 0) open++;
+            Assert.True(open < lines.Length && lines[open] == "```", $"README.md:{i + 1}: the marker must be followed by a plain ``` block");
+            int close = Array.FindIndex(lines, open + 1, l => l.StartsWith("```", StringComparison.Ordinal));
+            yield return (command, i + 1, string.Concat(lines[(open + 1)..close].Select(l => l + "\n")));
+        }
+    }
+
+    public static TheoryData<string, int> Commands()
+    {
+        var d = new TheoryData<string, int>();
+        foreach (var (command, line, _) in Samples()) d.Add(command, line);
+        return d;
+    }
+
+    [Theory]
+    [MemberData(nameof(Commands))]
+    public void The_readme_block_is_what_the_command_prints(string command, int line)
+    {
+        string expected = Samples().Single(s => s.Line == line).Block;
+        string[] words = Words(command);
+        string actual = words[0] switch
+        {
+            "dataplane" => Run(Repo.Root, words[1..]),
+            "replay-all" => ReplayAllCase(words[1]),
+            _ => throw new Xunit.Sdk.XunitException($"README.md:{line}: unknown command '{words[0]}' (dataplane or replay-all)"),
+        };
+        Assert.True(expected == actual, $"README.md:{line}: `{command}` prints\n{actual}\nbut the README shows\n{expected}");
     }
 
     [Fact]
-    public void The_first_trace_is_what_trace_prints()
+    public void Every_output_block_in_the_readme_names_its_command()
     {
-        // The command itself, in process, as the README types it.
-        var r = DataPlane.Tests.Cli.CliTests.Run("trace", "--cluster", "pcaps/examples/web.yaml", "--src", "203.0.113.2:40001", "--dst", "192.168.0.2:30080");
-        Assert.True(r.ExitCode == 0, r.ToString());
-        Assert.Equal(BlockAfter("$dp trace --cluster pcaps/examples/web.yaml"), r.Stdout.ReplaceLineEndings("\n"));
+        string[] lines = Lines();
+        var unmarked = new List<int>();
+        bool inside = false;
+        for (int i = 0; i < lines.Length; i++)
+        {
+            if (!lines[i].StartsWith("```", StringComparison.Ordinal)) continue;
+            if (!inside && lines[i] == "```")
+            {
+                int before = i - 1;
+                while (before >= 0 && lines[before].Length == 0) before--;
+                if (before < 0 || !lines[before].StartsWith(MarkerStart, StringComparison.Ordinal)) unmarked.Add(i + 1);
+            }
+            inside = !inside;
+        }
+        Assert.True(unmarked.Count == 0, "README.md: output blocks without a `<!-- README output: ... -->` marker at lines " + string.Join(", ", unmarked));
+        Assert.True(Samples().Count() >= 5, "the README's samples are no longer marked");
     }
 
-    [Fact]
-    public void The_cluster_listing_is_what_cluster_prints()
+    [GeneratedRegex("""'([^']*)'|(\S+)""")]
+    private static partial Regex Word();
+
+    /// <summary>The command's words: split at spaces, '...' keeping one word.</summary>
+    static string[] Words(string command) =>
+        [.. Word().Matches(command).Select(m => m.Groups[1].Success ? m.Groups[1].Value : m.Groups[2].Value)];
+
+    /// <summary>Runs <c>dataplane ARGS</c> in process from <paramref name="directory"/>; returns what it printed on stdout.</summary>
+    static string Run(string directory, string[] args)
     {
-        var w = new StringWriter { NewLine = "\n" };
-        ClusterListing.WriteText(w, ClusterInventory.Build(ManifestLoader.Load(Example)));
-        Assert.Equal(BlockAfter("`$dp cluster --cluster pcaps/examples/web.yaml`"), w.ToString());
+        var output = new StringWriter { NewLine = "\n" };
+        var error = new StringWriter { NewLine = "\n" };
+        TextWriter stdout = Console.Out, stderr = Console.Error;
+        string cwd = Environment.CurrentDirectory;
+        int exit;
+        try
+        {
+            Console.SetOut(output);
+            Console.SetError(error);
+            Environment.CurrentDirectory = directory;
+            exit = DataPlane.Cli.Cli.Build().Parse(args).Invoke();
+        }
+        finally
+        {
+            Console.SetOut(stdout);
+            Console.SetError(stderr);
+            Environment.CurrentDirectory = cwd;
+        }
+        Assert.True(exit == 0, $"dataplane {string.Join(' ', args)}: exit {exit}\n{error}");
+        return output.ToString().ReplaceLineEndings("\n");
+    }
+
+    /// <summary>
+    /// What pcaps/replay-all.sh prints for one case: its title from CASE.md, then the replay, run from the case folder
+    /// with the case's own options (its args file), as the script runs it.
+    /// </summary>
+    static string ReplayAllCase(string id)
+    {
+        string dir = Path.Combine(Repo.Cases, id);
+        string title = File.ReadLines(Path.Combine(dir, "CASE.md")).First();
+        title = title[(title.IndexOf(": ", StringComparison.Ordinal) + 2)..];
+        string[] extra = File.Exists(Path.Combine(dir, "args")) ? [.. File.ReadAllLines(Path.Combine(dir, "args")).Where(l => l.Length > 0)] : [];
+        using var tmp = new TempDir("readme");
+        string printed = Run(dir, ["replay", "--cluster", Repo.Cluster, "--node", "node-1", "input.pcap",
+            "-o", tmp.File(id + ".pcap"), "--verdicts", tmp.File(id + ".jsonl"), .. extra]);
+        return $"== {id}: {title}\n{printed}";
     }
 
     [Fact]
     public void The_cluster_json_is_one_line_in_the_documented_shape()
     {
+        // The shape the README documents under `dataplane cluster --json` (the values are the text listing's, above).
         var w = new StringWriter { NewLine = "\n" };
-        ClusterListing.WriteJson(w, ClusterInventory.Build(ManifestLoader.Load(Example)));
-        Assert.Equal(
-            """{"nodes":[{"name":"node-1","addresses":["192.168.0.2"],"podCIDR":"10.244.1.0/24"},{"name":"node-2","addresses":["192.168.0.3"],"podCIDR":"10.244.2.0/24"},{"name":"node-3","addresses":["192.168.0.4"],"podCIDR":"10.244.3.0/24"}],""" +
-            "\"pods\":[{\"namespace\":\"default\",\"name\":\"web-85454c44b6-npsjg\",\"ip\":\"10.244.1.2\",\"node\":\"node-1\",\"ready\":true,\"owner\":\"ReplicaSet/web-85454c44b6\",\"hostname\":null,\"subdomain\":null}," +
-            """{"namespace":"default","name":"web-85454c44b6-x974l","ip":"10.244.2.2","node":"node-2","ready":true,"owner":"ReplicaSet/web-85454c44b6","hostname":null,"subdomain":null},""" +
-            """{"namespace":"default","name":"web-85454c44b6-4k2d5","ip":"10.244.3.2","node":"node-3","ready":true,"owner":"ReplicaSet/web-85454c44b6","hostname":null,"subdomain":null}],""" +
-            "\"services\":[{\"namespace\":\"default\",\"name\":\"kubernetes\",\"type\":\"ClusterIP\",\"clusterIP\":\"10.96.0.1\",\"externalName\":null,\"externalIPs\":[]," +
-            "\"ports\":[{\"name\":\"https\",\"port\":443,\"protocol\":\"TCP\",\"targetPort\":6443,\"nodePort\":null}],\"endpoints\":[" +
-            """{"ip":"192.168.0.2","port":6443,"portName":"https","ready":true,"serving":true,"terminating":false,"node":null,"pod":null}],"emulated":true},""" +
-            "{\"namespace\":\"kube-system\",\"name\":\"kube-dns\",\"type\":\"ClusterIP\",\"clusterIP\":\"10.96.0.10\",\"externalName\":null,\"externalIPs\":[],\"ports\":[" +
-            """{"name":"dns","port":53,"protocol":"UDP","targetPort":53,"nodePort":null},{"name":"dns-tcp","port":53,"protocol":"TCP","targetPort":53,"nodePort":null},""" +
-            """{"name":"metrics","port":9153,"protocol":"TCP","targetPort":9153,"nodePort":null}],"endpoints":[],"emulated":true},""" +
-            "{\"namespace\":\"default\",\"name\":\"web\",\"type\":\"NodePort\",\"clusterIP\":\"10.96.0.2\",\"externalName\":null,\"externalIPs\":[]," +
-            "\"ports\":[{\"name\":\"http\",\"port\":80,\"protocol\":\"TCP\",\"targetPort\":\"http\",\"nodePort\":30080}],\"endpoints\":[" +
-            """{"ip":"10.244.1.2","port":80,"portName":"http","ready":true,"serving":true,"terminating":false,"node":"node-1","pod":"web-85454c44b6-npsjg"},""" +
-            """{"ip":"10.244.2.2","port":80,"portName":"http","ready":true,"serving":true,"terminating":false,"node":"node-2","pod":"web-85454c44b6-x974l"},""" +
-            """{"ip":"10.244.3.2","port":80,"portName":"http","ready":true,"serving":true,"terminating":false,"node":"node-3","pod":"web-85454c44b6-4k2d5"}],"emulated":false}],""" +
-            "\"serviceCIDRs\":[\"10.96.0.0/12\"],\"clusterCIDR\":\"10.244.0.0/16\"}\n", w.ToString());
+        ClusterListing.WriteJson(w, ClusterInventory.Build(ManifestLoader.Load(Repo.Path_("pcaps", "examples", "web.yaml"))));
+        Assert.EndsWith("}\n", w.ToString());
+        Assert.DoesNotContain('\n', w.ToString().TrimEnd('\n'));
+        var root = System.Text.Json.Nodes.JsonNode.Parse(w.ToString())!.AsObject();
+        static string[] Keys(System.Text.Json.Nodes.JsonNode? o) => [.. o!.AsObject().Select(kv => kv.Key)];
+        Assert.Equal(["nodes", "pods", "services", "serviceCIDRs", "clusterCIDR"], Keys(root));
+        Assert.Equal(["name", "addresses", "podCIDR"], Keys(root["nodes"]![0]));
+        Assert.Equal(["namespace", "name", "ip", "node", "ready", "owner", "hostname", "subdomain"], Keys(root["pods"]![0]));
+        var web = root["services"]!.AsArray().Single(s => (string)s!["name"]! == "web")!;
+        Assert.Equal(["namespace", "name", "type", "clusterIP", "externalName", "externalIPs", "ports", "endpoints", "emulated"], Keys(web));
+        Assert.Equal(["name", "port", "protocol", "targetPort", "nodePort"], Keys(web["ports"]![0]));
+        Assert.Equal(["ip", "port", "portName", "ready", "serving", "terminating", "node", "pod"], Keys(web["endpoints"]![0]));
+        Assert.Equal(30080, (int)web["ports"]![0]!["nodePort"]!);
+        Assert.Equal("http", (string)web["ports"]![0]!["targetPort"]!);
     }
 }

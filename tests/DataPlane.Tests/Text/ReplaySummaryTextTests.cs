@@ -1,9 +1,12 @@
 using System.Globalization;
+using DataPlane.IO.Pcap;
 using DataPlane.IO.Replay;
 using DataPlane.IO.Text;
+using DataPlane.Kubernetes;
 using DataPlane.Maps;
 using DataPlane.Packets;
 using DataPlane.Pipeline;
+using DataPlane.Tests.Infrastructure;
 
 namespace DataPlane.Tests.Text;
 
@@ -29,11 +32,13 @@ public class ReplaySummaryTextTests
     {
         var s = new ReplaySummary { Frames = 9, Emitted = 6, LastTimestampNs = 2 * Sec, OutgoingCopies = 1 };
         s.ByVerdict[Verdict.Drop] = 2;
-        s.ByVerdict[Verdict.Forward] = 6;
+        s.ByVerdict[Verdict.Forward] = 5;
+        s.ByVerdict[Verdict.Reject] = 1;
         s.ByVerdict[Verdict.Pass] = 1;
         s.ByReason[DropReason.CtInvalid] = 1;
         s.ByReason[DropReason.BadIpChecksum] = 1;
-        s.Updates.Add("at +5s apply after.yaml: maps generation 2");
+        s.RejectReasons[DropReason.TtlExceeded] = 1;
+        s.Updates.Add("+5s apply after.yaml, first met by frame 7 (+10s): generation 2, 1 UDP connection to removed endpoints cleared");
         return s;
     }
 
@@ -48,15 +53,17 @@ public class ReplaySummaryTextTests
     public void The_summary_lists_frames_flows_verdicts_reasons_updates_notes_and_live_flows()
     {
         // Verdicts in their fixed order (forward, reject, pass, drop, local, answer), only those seen; reasons by number
-        // (bad-ip-checksum is 5, ct-invalid 18), whatever order they were counted in.
+        // (bad-ip-checksum is 5, ct-invalid 18), whatever order they were counted in; a reject's reason under its own
+        // heading, not among the drops; one of anything is singular.
         Assert.Equal("""
             in.pcap: 9 frames, 6 emitted
             flows:
-            verdicts: forward=6 pass=1 drop=2
+            verdicts: forward=5 reject=1 pass=1 drop=2
             drop reasons: bad-ip-checksum=1 ct-invalid=1
-            update: at +5s apply after.yaml: maps generation 2
+            reject reasons: ttl-exceeded=1
+            update: +5s apply after.yaml, first met by frame 7 (+10s): generation 2, 1 UDP connection to removed endpoints cleared
             link: 1 outgoing copy not processed (Linux cooked capture, packet type outgoing: frames the node itself sent, already translated; verdict pass, reason outgoing-copy)
-            conntrack: 1 live flows
+            conntrack: 1 live flow
 
             """.ReplaceLineEndings("\n"), Write(Summary(), [Worker(0, 40000)], quiet: false));
     }
@@ -71,6 +78,80 @@ public class ReplaySummaryTextTests
         // Listed at the capture's last timestamp: by then (SYN lifetime 60 s) the connections have expired.
         s.LastTimestampNs = 100 * Sec;
         Assert.EndsWith("conntrack: 0 live flows (0 + 0 over 2 workers)\n", Write(s, [Worker(0, 40000, 40001), Worker(1, 40002)], quiet: true));
+    }
+
+    [Fact]
+    public void One_frame_is_one_frame()
+    {
+        var s = new ReplaySummary { Frames = 1, Emitted = 1, LastTimestampNs = 2 * Sec };
+        s.ByVerdict[Verdict.Forward] = 1;
+        Assert.Equal("in.pcap: 1 frame, 1 emitted\nverdicts: forward=1\nconntrack: 0 live flows\n", Write(s, [Worker(0)], quiet: true));
+    }
+
+    [Fact]
+    public void An_update_is_reported_at_its_scheduled_time_with_the_frame_that_first_met_it()
+    {
+        // Three frames of case 001 at +0 s, +1 s and +10 s: the +5s update is applied before the third, at +10 s; the
+        // +20s one never is.
+        using var tmp = new TempDir("summary-text");
+        string input = tmp.File("gap.pcap");
+        using (var reader = new CaptureReader(Repo.Path_("pcaps", "cases", "001-clusterip-tcp", "input.pcap")))
+        using (var writer = new CaptureWriter(input))
+        {
+            long[] at = [0, 1 * Sec, 10 * Sec];
+            for (int i = 0; i < at.Length && reader.TryRead(out CaptureFrame f); i++) writer.Write(f.Data, 1_700_000_000 * Sec + at[i]);
+        }
+        var p = new PacketPipeline(new MapSetHolder(ControlPlane.LoadAndCompile(Repo.Cluster, "node-1")), new PipelineOptions { Seed = 1, CtCapacity = 16 });
+        using var owner = WorkerSet.Over(p);
+        ReplaySummary s = ReplaySession.Run(input, null, null, p,
+            [new ReplayUpdate(5 * Sec, "apply after.yaml", () => null), new ReplayUpdate(20 * Sec, "apply later.yaml", () => null)]);
+        Assert.Equal([
+            "+5s apply after.yaml, first met by frame 3 (+10s): generation 1, 0 UDP connections to removed endpoints cleared",
+            "+20s apply later.yaml: not applied, the capture ends before then",
+        ], s.Updates);
+    }
+
+    [Fact]
+    public void Frames_without_a_tuple_are_named_by_where_parsing_stopped()
+    {
+        var report = new FlowReport();
+        long frame = 0;
+        void Add(Verdict v, DropReason reason, byte proto = 0) =>
+            report.Add(++frame, new PacketResult { Verdict = v, Reason = reason, Proto = proto }, W.Maps);
+        Add(Verdict.Pass, DropReason.None);
+        Add(Verdict.Pass, DropReason.None);
+        Add(Verdict.Drop, DropReason.TruncatedEthernet);
+        Add(Verdict.Drop, DropReason.TruncatedIpv4);
+        Add(Verdict.Drop, DropReason.InvalidIpv4Header);
+        Add(Verdict.Drop, DropReason.InvalidIpv4Length);
+        Add(Verdict.Drop, DropReason.BadIpChecksum);
+        Add(Verdict.Drop, DropReason.TruncatedL4, IpProto.Tcp);
+        Add(Verdict.Drop, DropReason.InvalidL4Header, IpProto.Udp);
+        Add(Verdict.Drop, DropReason.FragFirstNotSeen, IpProto.Udp);
+        Add(Verdict.Drop, DropReason.SctpFragment, IpProto.Sctp);
+        Add(Verdict.Drop, DropReason.TruncatedIcmpError, IpProto.Icmp);
+        Add(Verdict.Pass, DropReason.None, 47);
+        Add(Verdict.Drop, DropReason.UnsupportedLinkType);
+        Add(Verdict.Pass, DropReason.OutgoingCopy);
+        var w = new StringWriter { NewLine = "\n" };
+        report.Print(w);
+        Assert.Equal("""
+              (not IPv4)                                       pass  [2 frames, first #1]
+              (truncated Ethernet header)                      drop (truncated-ethernet)  [1 frame, first #3]
+              (IPv4, truncated header)                         drop (truncated-ipv4)  [1 frame, first #4]
+              (IPv4, invalid header)                           drop (invalid-ipv4-header)  [1 frame, first #5]
+              (IPv4, invalid total length)                     drop (invalid-ipv4-length)  [1 frame, first #6]
+              (IPv4, bad header checksum)                      drop (bad-ip-checksum)  [1 frame, first #7]
+              (IPv4 tcp, truncated header)                     drop (truncated-l4)  [1 frame, first #8]
+              (IPv4 udp, invalid header)                       drop (invalid-l4-header)  [1 frame, first #9]
+              (IPv4 udp fragment)                              drop (frag-first-not-seen)  [1 frame, first #10]
+              (IPv4 sctp fragment)                             drop (sctp-fragment)  [1 frame, first #11]
+              (IPv4 icmp error, truncated quote)               drop (truncated-icmp-error)  [1 frame, first #12]
+              (IPv4 protocol 47)                               pass  [1 frame, first #13]
+              (link type not understood)                       drop (unsupported-link-type)  [1 frame, first #14]
+              (the node's own outgoing copies)                 pass (outgoing-copy)  [1 frame, first #15]
+
+            """.ReplaceLineEndings("\n"), w.ToString());
     }
 
     [Fact]

@@ -56,13 +56,11 @@ public sealed class TextWorld
 
     public TextWorld()
     {
-        string dir = Directory.CreateTempSubdirectory("dp-text-").FullName;
-        try
+        using (var scratch = new TempDir("text"))
         {
-            File.WriteAllText(Path.Combine(dir, "w.yaml"), Yaml);
-            Manifests = ManifestLoader.Load(dir);
+            File.WriteAllText(scratch.File("w.yaml"), Yaml);
+            Manifests = ManifestLoader.Load(scratch.Path);
         }
-        finally { Directory.Delete(dir, true); }
         Cluster = DataPlane.Kubernetes.Resolved.ResolvedCluster.Resolve(Manifests);
         Maps = ClusterCompiler.Compile(Cluster, "node-1", Topology);
         Explainer = new Explainer(Cluster, "node-1", Maps);

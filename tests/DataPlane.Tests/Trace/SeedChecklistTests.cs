@@ -31,7 +31,7 @@ public class SeedChecklistTests
         // "The Endpoints object needs to have the same name as the service": it does here, so the service forwards.
         var manual = Trace("000-services-tutorial.yaml", "external-endpoint:80");
         Assert.Equal("forward", (string)manual["verdict"]!);
-        Assert.Contains((string)manual["backend"]!, new[] { "11.11.11.11:80", "22.22.22.22:80" });
+        Assert.Contains((string)manual["backend"]!, (string[])["11.11.11.11:80", "22.22.22.22:80"]);
     }
 
     [Fact]

@@ -68,7 +68,8 @@ public class TraceCliTests : IClassFixture<WhyWorldFixture>
     public void Replay_explain_prints_the_frame_s_log_and_why_and_writes_nothing()
     {
         string input = Path.Combine(Repo.Cases, "004-no-endpoints-reject", "input.pcap");
-        string dir = Directory.CreateTempSubdirectory("dp-explain-").FullName;
+        using var scratch = new TempDir("explain");
+        string dir = scratch.Path;
         string verdicts = Path.Combine(dir, "v.jsonl");
         var r = CliTests.Run("replay", "--cluster", Repo.Cluster, "--node", "node-1", input, "--explain", "2", "--verdicts", verdicts);
         Assert.True(r.ExitCode == 0, r.ToString());

@@ -5,6 +5,7 @@ using DataPlane.Kubernetes.Manifests;
 using DataPlane.Maps;
 using DataPlane.Packets;
 using DataPlane.Pipeline;
+using DataPlane.Tests.Infrastructure;
 
 namespace DataPlane.Tests.Trace;
 
@@ -21,110 +22,21 @@ namespace DataPlane.Tests.Trace;
 /// </summary>
 public sealed class WhyWorld : IDisposable
 {
-    public const string Yaml = """
-        apiVersion: v1
-        kind: Node
-        metadata: {name: node-1}
-        spec: {podCIDR: 10.0.1.0/24}
-        status: {addresses: [{type: InternalIP, address: 192.168.0.2}]}
-        ---
-        apiVersion: v1
-        kind: Node
-        metadata: {name: node-2}
-        spec: {podCIDR: 10.0.2.0/24}
-        status: {addresses: [{type: InternalIP, address: 192.168.0.3}]}
-        ---
-        apiVersion: kubeproxy.config.k8s.io/v1alpha1
-        kind: KubeProxyConfiguration
-        clusterCIDR: 10.0.0.0/8
-        ---
-        apiVersion: v1
-        kind: Service
-        metadata: {name: web, namespace: default}
-        spec:
-          type: NodePort
-          clusterIP: 10.96.0.10
-          externalTrafficPolicy: Local
-          selector: {app: web}
-          ports: [{port: 80, targetPort: 8080, nodePort: 30080}]
-        ---
-        apiVersion: discovery.k8s.io/v1
-        kind: EndpointSlice
-        metadata: {name: web-abc, namespace: default, labels: {kubernetes.io/service-name: web}}
-        addressType: IPv4
-        ports: [{port: 8080, protocol: TCP}]
-        endpoints:
-        - {addresses: [10.0.2.1], nodeName: node-2, conditions: {ready: true}}
-        - {addresses: [10.0.2.2], nodeName: node-2, conditions: {ready: true}}
-        - {addresses: [10.0.1.3], nodeName: node-1, conditions: {ready: false}}
-        ---
-        apiVersion: v1
-        kind: Service
-        metadata: {name: lonely, namespace: default}
-        spec:
-          clusterIP: 10.96.0.20
-          selector: {app: lonely}
-          ports: [{port: 80, targetPort: 8080}]
-        ---
-        apiVersion: v1
-        kind: Pod
-        metadata: {name: lonley-1, namespace: default, labels: {app: lonley}}
-        spec: {nodeName: node-1, containers: [{name: c, image: x, ports: [{containerPort: 8080}]}]}
-        status: {phase: Running, podIP: 10.0.1.9, conditions: [{type: Ready, status: "True"}]}
-        ---
-        apiVersion: v1
-        kind: Pod
-        metadata: {name: web-0, namespace: default, labels: {app: web}}
-        spec: {nodeName: node-2, containers: [{name: c, image: x, ports: [{containerPort: 8080}]}]}
-        status: {phase: Running, podIP: 10.0.2.1, conditions: [{type: Ready, status: "True"}]}
-        ---
-        apiVersion: v1
-        kind: Service
-        metadata: {name: manual, namespace: default}
-        spec:
-          clusterIP: 10.96.0.30
-          ports: [{port: 80}]
-        ---
-        apiVersion: discovery.k8s.io/v1
-        kind: EndpointSlice
-        metadata: {name: manual-xyz, namespace: default, labels: {kubernetes.io/service-name: manul}}
-        addressType: IPv4
-        ports: [{port: 80, protocol: TCP}]
-        endpoints:
-        - {addresses: [10.0.1.50]}
-        ---
-        apiVersion: v1
-        kind: Endpoints
-        metadata: {name: manual-eps, namespace: default}
-        subsets: [{addresses: [{ip: 11.11.11.11}], ports: [{port: 80}]}]
-        ---
-        apiVersion: v1
-        kind: Service
-        metadata: {name: nginx, namespace: default}
-        spec:
-          clusterIP: None
-          selector: {app: web}
-          ports: [{port: 80, targetPort: 8080}]
-        ---
-        apiVersion: v1
-        kind: Service
-        metadata: {name: ext, namespace: default}
-        spec: {type: ExternalName, externalName: example.com}
+    /// <summary>The cluster, <c>pcaps/examples/local-policy.yaml</c> (the README's "Why" example runs on it too).</summary>
+    public static string Yaml { get; } = File.ReadAllText(Repo.Path_("pcaps", "examples", "local-policy.yaml"));
 
-        """;
+    readonly TempDir _dir = new("why");
 
-    readonly string _dir = Directory.CreateTempSubdirectory("dp-why-").FullName;
-
-    public WhyWorld(string yaml = Yaml)
+    public WhyWorld(string? yaml = null)
     {
-        File.WriteAllText(Path.Combine(_dir, "w.yaml"), yaml);
-        Manifests = ManifestLoader.Load(_dir);
+        File.WriteAllText(_dir.File("w.yaml"), yaml ?? Yaml);
+        Manifests = ManifestLoader.Load(_dir.Path);
         Cluster = DataPlane.Kubernetes.Resolved.ResolvedCluster.Resolve(Manifests);
         Maps = ClusterCompiler.Compile(Cluster, "node-1");
         Explainer = new Explainer(Cluster, "node-1", Maps);
     }
 
-    public string Path0 => _dir;
+    public string Path0 => _dir.Path;
     public ClusterManifests Manifests { get; }
     public DataPlane.Kubernetes.Resolved.ResolvedCluster Cluster { get; }
     public MapSet Maps { get; }
@@ -150,5 +62,5 @@ public sealed class WhyWorld : IDisposable
         return (log, v, Explainer.Why(log));
     }
 
-    public void Dispose() => Directory.Delete(_dir, true);
+    public void Dispose() => _dir.Dispose();
 }

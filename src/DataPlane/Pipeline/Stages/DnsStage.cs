@@ -37,7 +37,7 @@ public static class DnsStage
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Verdict Run(ref PacketContext ctx, MapSet maps, WorkerState w) =>
-        maps.Dns is { } dns && Matches(ref ctx, dns, maps) ? Answer(ref ctx, dns) : Verdict.Continue;
+        maps.Dns is { } dns && Matches(ref ctx, dns, maps) ? Answer(ref ctx, dns, w.Options.Seed) : Verdict.Continue;
 
     /// <summary>Tracing only: a TCP/UDP packet to the DNS address's port 53, answered here or not (the record says which).</summary>
     public static bool Addressed(ref PacketContext ctx, MapSet maps) =>
@@ -56,15 +56,21 @@ public static class DnsStage
         return Unsafe.IsNullRef(ref s) || s.Count == 0;
     }
 
+    /// <summary>
+    /// Answers the query in the packet. The order of the answer's address records is a draw keyed by the packet
+    /// (<see cref="DeterministicRandom.ForPacket"/> under <paramref name="seed"/>) and the query's id, as the
+    /// default Corefile's <c>loadbalance</c> shuffles them per response (<see cref="DnsResponder"/>).
+    /// </summary>
     [MethodImpl(MethodImplOptions.NoInlining)]
-    public static Verdict Answer(ref PacketContext ctx, DnsZone zone)
+    public static Verdict Answer(ref PacketContext ctx, DnsZone zone, ulong seed)
     {
         Span<byte> l4 = ctx.Frame.Slice(ctx.L4Offset, ctx.L4Length);
         uint pseudo = Checksum.PseudoHeaderSum(ctx.SrcIp, ctx.DstIp, ctx.Proto, ctx.L4Length);
-        return ctx.Proto == IpProto.Udp ? Udp(ref ctx, zone, l4, pseudo) : Tcp(ref ctx, zone, l4, pseudo);
+        ulong shuffle = DeterministicRandom.ForPacket(seed, DeterministicRandom.DnsShuffleDraw, ctx.SrcIp, ctx.SrcPort, ctx.DstIp, ctx.DstPort, ctx.Proto, ctx.NowNs).NextU64();
+        return ctx.Proto == IpProto.Udp ? Udp(ref ctx, zone, l4, pseudo, shuffle) : Tcp(ref ctx, zone, l4, pseudo, shuffle);
     }
 
-    static Verdict Udp(ref PacketContext ctx, DnsZone zone, Span<byte> l4, uint pseudo)
+    static Verdict Udp(ref PacketContext ctx, DnsZone zone, Span<byte> l4, uint pseudo, ulong shuffle)
     {
         int udpLen = L4.ReadU16(l4, L4.UdpLengthOffset);
         if (L4.ReadU16(l4, L4.UdpChecksumOffset) != 0 && Checksum.Fold(Checksum.Sum(l4[..udpLen], pseudo)) != 0xFFFF)
@@ -74,7 +80,7 @@ public static class DnsStage
         // One Ethernet frame at most (1500-byte MTU): a larger EDNS0 answer is truncated with TC rather than fragmented.
         int room = Math.Min(r.Length, l3 + 1500) - l3 - Ipv4Header.MinLength - L4.UdpLength;
         if (room < DnsParser.HeaderLength) return ctx.Drop(DropReason.DnsIgnored);
-        int n = DnsResponder.Respond(zone, l4[L4.UdpLength..udpLen], r[(l3 + Ipv4Header.MinLength + L4.UdpLength)..], room, tcp: false);
+        int n = DnsResponder.Respond(zone, l4[L4.UdpLength..udpLen], r[(l3 + Ipv4Header.MinLength + L4.UdpLength)..], room, tcp: false, shuffle);
         if (n == 0) return ctx.Drop(DropReason.DnsIgnored);
         Span<byte> udp = r.Slice(l3 + Ipv4Header.MinLength, L4.UdpLength + n);
         L4.WriteU16(udp, L4.SrcPortOffset, Port);
@@ -87,7 +93,7 @@ public static class DnsStage
         return Verdict.Answer;
     }
 
-    static Verdict Tcp(ref PacketContext ctx, DnsZone zone, Span<byte> l4, uint pseudo)
+    static Verdict Tcp(ref PacketContext ctx, DnsZone zone, Span<byte> l4, uint pseudo, ulong shuffle)
     {
         if (Checksum.Fold(Checksum.Sum(l4, pseudo)) != 0xFFFF) return ctx.Drop(DropReason.DnsBadChecksum);
         byte flags = ctx.TcpFlags;
@@ -117,7 +123,7 @@ public static class DnsStage
             return ctx.Drop(DropReason.DnsTcpIncomplete);
         int msgLen = BinaryPrimitives.ReadUInt16BigEndian(data);
         int room = Math.Min(TcpMss, r.Length - tcpAt - 20) - 2;
-        int n = DnsResponder.Respond(zone, data.Slice(2, msgLen), r[(tcpAt + 22)..], room, tcp: true);
+        int n = DnsResponder.Respond(zone, data.Slice(2, msgLen), r[(tcpAt + 22)..], room, tcp: true, shuffle);
         if (n == 0) return ctx.Drop(DropReason.DnsIgnored);
         BinaryPrimitives.WriteUInt16BigEndian(r[(tcpAt + 20)..], (ushort)n);
         return Segment(ref ctx, zone, ack, seq + (uint)data.Length + fin, (byte)(L4.TcpAck | L4.TcpPsh | (fin != 0 ? L4.TcpFin : 0)), 20, 2 + n);

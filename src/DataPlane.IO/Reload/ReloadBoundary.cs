@@ -1,6 +1,4 @@
-using System.Runtime.InteropServices;
-
-namespace DataPlane.IO.Live;
+namespace DataPlane.IO.Reload;
 
 /// <summary>
 /// The one exception boundary around loading and compiling new manifests while a data plane runs (<c>run</c>'s SIGHUP
@@ -9,17 +7,42 @@ namespace DataPlane.IO.Live;
 /// <see cref="InvalidOperationException"/> from a map builder, an overflow, a recursion cut short by
 /// <see cref="InsufficientExecutionStackException"/>) — becomes one line while the last good generation stays
 /// published: the control plane publishes only after a whole compile succeeded, so nothing half-built is ever seen by
-/// the packet workers. Only failures that leave the process itself unsound propagate (<see cref="IsFatal"/>), as the
-/// kubelet and kube-proxy keep running on a bad sync and exit only on what they cannot recover from.
+/// the packet workers. Only what <see cref="Fatal.Is"/> names propagates.
+/// <para>
+/// Its own folder because both live mode (<c>Live/Reloader</c>) and the replay (<c>Replay/ReplaySchedule</c>) apply
+/// configurations through it: in either of theirs, the other would depend on it and close a folder cycle
+/// (Replay → Live → Text → Replay).
+/// </para>
 /// </summary>
 public static class ReloadBoundary
 {
     /// <summary>
-    /// Failures after which the process cannot be trusted to keep serving: out of memory, a corrupted stack or heap.
-    /// (A real stack overflow cannot be caught in .NET at all; the loader bounds its own recursion for that.)
+    /// Stack of the threads that load and compile manifests: generous, since only one such thread runs at a time, so
+    /// a deeply nested (but legal) manifest is parsed rather than overflowing — a stack overflow is the one failure
+    /// .NET cannot turn into an exception.
     /// </summary>
-    public static bool IsFatal(Exception e) =>
-        e is OutOfMemoryException or StackOverflowException or AccessViolationException or SEHException;
+    public const int StackBytes = 256 * 1024 * 1024;
+
+    /// <summary>
+    /// Runs <paramref name="load"/> on a thread with <see cref="StackBytes"/> of stack and returns its result (or
+    /// rethrows its exception): the start-up load and every <c>--apply-at</c> get the same depth headroom as a reload.
+    /// </summary>
+    public static T OnReloadStack<T>(Func<T> load)
+    {
+        T result = default!;
+        System.Runtime.ExceptionServices.ExceptionDispatchInfo? error = null;
+        var t = new Thread(() =>
+        {
+            // Not a boundary: the exception is carried to the caller's thread and rethrown there as it was.
+            try { result = load(); }
+            catch (Exception e) { error = System.Runtime.ExceptionServices.ExceptionDispatchInfo.Capture(e); }
+        }, StackBytes)
+        { Name = "dataplane-load" };
+        t.Start();
+        t.Join();
+        error?.Throw();
+        return result;
+    }
 
     /// <summary>
     /// Runs <paramref name="load"/>; returns null when it succeeded, otherwise the one-line reason it failed (every
@@ -32,7 +55,7 @@ public static class ReloadBoundary
             load();
             return null;
         }
-        catch (Exception e) when (!IsFatal(e))
+        catch (Exception e) when (!Fatal.Is(e))
         {
             return Describe(e);
         }
