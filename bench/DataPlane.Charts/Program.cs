@@ -222,4 +222,4 @@ static int Order(string type) => type switch
 };
 static long ParamKey(string p) => long.TryParse(p.Split('=').LastOrDefault(), out long v) ? v : 0;
 
-record Row(string Type, string Method, string Params, double Mean, double Error, double Alloc);
+sealed record Row(string Type, string Method, string Params, double Mean, double Error, double Alloc);

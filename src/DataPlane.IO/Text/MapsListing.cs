@@ -27,7 +27,7 @@ public static class MapsListing
         w.WriteLine();
         w.WriteLine($"SERVICE CIDRS  {m.ServiceCidrsInForce}");
         if (m.ProxyConfig.ClusterCIDRs.Count > 0)
-            w.WriteLine($"CLUSTER CIDR   {string.Join(", ", m.ProxyConfig.ClusterCIDRs)} (KubeProxyConfiguration clusterCIDR)");
+            w.WriteLine($"CLUSTER CIDR   {string.Join(", ", m.ProxyConfig.ClusterCIDRs)} ({(m.ProxyConfig.ClusterCidrInferred ? "holding the emulated nodes' pod CIDRs" : "KubeProxyConfiguration clusterCIDR")})");
         w.WriteLine($"PROXY MODE     {m.ProxyConfig.RequestedMode}{(m.ProxyConfig.RequestedMode == "ipvs" ? " (emulated with iptables semantics)" : "")}");
     }
 

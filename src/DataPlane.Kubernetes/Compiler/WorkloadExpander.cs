@@ -82,7 +82,7 @@ public static class WorkloadExpander
 
         KubeProxyConfig kp = m.ProxyConfig;
         if (nodes.Count > 0 && nodes[0].Generated && kp.ClusterCIDRs.Count == 0)
-            kp = kp with { ClusterCIDRs = [ClusterCidrOf(nodes)] };
+            kp = kp with { ClusterCIDRs = [ClusterCidrOf(nodes)], ClusterCidrInferred = true };
 
         // The services every cluster has (the API server's, kubeadm's DNS), unless the manifests bring them.
         var (services, slices) = EmulatedServices.Add(m.Services, m.EndpointSlices, m.Endpoints, nodes);

@@ -13,6 +13,9 @@ public sealed record KubeProxyConfig
     /// <summary>IPv4 parts of the comma-separated clusterCIDR. Empty = no local-traffic detector under ClusterCIDR mode.</summary>
     public IReadOnlyList<Cidr4> ClusterCIDRs { get; init; } = [];
 
+    /// <summary>Whether <see cref="ClusterCIDRs"/> was inferred from the emulated nodes' pod CIDRs rather than configured.</summary>
+    public bool ClusterCidrInferred { get; init; }
+
     public LocalDetectMode DetectLocalMode { get; init; }
 
     /// <summary>Masquerade every ClusterIP connection (<c>TestInternalExternalMasquerade</c> "masqueradeAll").</summary>

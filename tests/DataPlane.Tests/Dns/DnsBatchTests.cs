@@ -1,14 +1,20 @@
+using DataPlane.Tests.Infrastructure;
+using DataPlane.IO.Text;
 using DataPlane.IO.Trace;
 using DataPlane.Tests.Cli;
 
 namespace DataPlane.Tests.Dns;
 
 /// <summary><c>dns --batch</c>: a bad line gives an error result in its place, and the batch goes on.</summary>
-public class DnsBatchTests
+public sealed class DnsBatchTests : IDisposable
 {
-    static string BatchFile(string text)
+    readonly TempDir _tmp = new("dns-batch");
+
+    public void Dispose() => _tmp.Dispose();
+
+    string BatchFile(string text)
     {
-        string file = Path.Combine(Directory.CreateTempSubdirectory("dp-dns-batch-").FullName, "q.jsonl");
+        string file = _tmp.File($"q{Guid.NewGuid():N}.jsonl");
         File.WriteAllText(file, text);
         return file;
     }

@@ -2,7 +2,7 @@ using static DataPlane.Tests.Seeds.SeedCli;
 
 namespace DataPlane.Tests.Seeds;
 
-public partial class SeedScenarioTests
+public sealed partial class SeedScenarioTests
 {
     // ----- seed 001_9343b364b8c64a7b.txt: "Headless Service" (kubernetes-training) --------------------------------------
 

@@ -2,7 +2,7 @@ using static DataPlane.Tests.Seeds.SeedCli;
 
 namespace DataPlane.Tests.Seeds;
 
-public partial class SeedScenarioTests
+public sealed partial class SeedScenarioTests
 {
     // ----- seed 003_10a6d7d0f5707721.txt: the ms-hello / ms-bye lab ---------------------------------------------------
 

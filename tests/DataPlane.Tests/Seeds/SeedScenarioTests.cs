@@ -1,3 +1,4 @@
+using DataPlane.Tests.Infrastructure;
 using static DataPlane.Tests.Seeds.SeedCli;
 
 namespace DataPlane.Tests.Seeds;
@@ -15,8 +16,12 @@ namespace DataPlane.Tests.Seeds;
 /// <c>env</c> → <c>env --from ns/pod</c>; manifests applied in a namespace (<c>kubectl -n NS</c> or the context's) →
 /// <c>-n NS</c>. The order of <c>--cluster</c> files is the order the reader applied them.
 /// </remarks>
-public partial class SeedScenarioTests
+public sealed partial class SeedScenarioTests : IDisposable
 {
+    readonly TempDir _scratch = new("seeds");
+
+    public void Dispose() => _scratch.Dispose();
+
     // ----- seed 000_8be55800d1be54ed.txt: "Services: enabling clients to discover and talk to pods" --------------------
 
     static readonly string[] Migo = Cluster("000-migo-rc.yaml", "000-migo-svc.yaml");
@@ -433,10 +438,9 @@ public partial class SeedScenarioTests
     }
 
     /// <summary>A Pod of the generated pod's name and labels whose Ready condition is False (what kubectl get -o yaml shows for a 0/1 pod).</summary>
-    static string NotReadyPod(string name, string app)
+    string NotReadyPod(string name, string app)
     {
-        string dir = Directory.CreateTempSubdirectory("dp-seeds-").FullName;
-        string file = Path.Combine(dir, "not-ready.yaml");
+        string file = _scratch.File($"not-ready-{name}.yaml");
         File.WriteAllText(file, $"""
             apiVersion: v1
             kind: Pod

@@ -163,7 +163,8 @@ public class StageLogTests : IClassFixture<WhyWorldFixture>
     public void Tracing_every_frame_of_a_case_changes_no_output(string id)
     {
         // Every frame recorded (fragments, options, ICMP errors, SCTP, host ports, link-layer decisions) against none.
-        string tmp = Directory.CreateTempSubdirectory("dp-traced-").FullName;
+        using var scratch = new TempDir("traced");
+        string tmp = scratch.Path;
         string[] Replay(bool trace)
         {
             MapSet maps = DataPlane.Kubernetes.ControlPlane.LoadAndCompile(Repo.Cluster, FixtureBuilder.Case.Node);

@@ -1,8 +1,8 @@
 using System.Text.Json;
 using DataPlane.Dns;
-using DataPlane.IO.Text;
+using DataPlane.IO.Trace;
 
-namespace DataPlane.IO.Trace;
+namespace DataPlane.IO.Text;
 
 /// <summary>
 /// <c>dns --batch</c>, one line at a time: a line that cannot be asked (not a JSON object, no qname, an unknown record
