@@ -50,18 +50,28 @@ public sealed partial class Explainer
         };
     }
 
-    static string Dns(StageRecord d)
+    string Dns(StageRecord d)
     {
         string to = $"the cluster DNS address {Ip4.Format(d.DstIp, d.DstPort)}/{Proto(d.Proto)}";
         string question = d.DnsType == 0 ? (d.Proto == IpProto.Udp ? " without a question it can read" : "") : $" for {d.DnsQuestion} {DataPlane.Dns.DnsType.Name(d.DnsType)}";
         return d.Verdict switch
         {
             Verdict.Answer when d.DnsType != 0 || d.Proto == IpProto.Udp =>
-                $"a DNS query{question} to {to}: the data plane's DNS stage answers it as CoreDNS's kubernetes plugin would, before kube-proxy's DNAT to the CoreDNS pods ({DataPlane.Dns.DnsRcode.Name(d.DnsRcode)}, {d.DnsAnswers} answer(s)) → {Outcome(d)}",
+                $"a DNS query{question} to {to}: the data plane's DNS stage answers it as CoreDNS's kubernetes plugin would, before kube-proxy's DNAT to the CoreDNS pods{WhyDnsAnswers()} ({DataPlane.Dns.DnsRcode.Name(d.DnsRcode)}, {d.DnsAnswers} answer(s)) → {Outcome(d)}",
             Verdict.Answer => $"a TCP segment without a whole query to {to}: the DNS stage answers the connection's handshake or close itself, as a listener would → {Outcome(d)}",
             Verdict.Local => $"a TCP segment to {to} that needs no answer (an ACK or a reset): the DNS stage consumes it → {Outcome(d)}",
             _ => $"a DNS message{question} to {to} that the DNS stage does not answer ({d.Reason.Name()}) → {Outcome(d)}",
         };
+    }
+
+    /// <summary>Why the data plane answers at all: asked to, or kube-dns (the manifests' or the emulated one) has no endpoint.</summary>
+    string WhyDnsAnswers()
+    {
+        if (_maps.Dns is not { } zone) return "";
+        if (zone.Mode == DataPlane.Dns.DnsMode.Answer) return ", as asked (--dns answer or --cluster-dns)";
+        if (_c.Service("kube-system/kube-dns") is { } kubeDns && _c.ClusterIp(kubeDns) == zone.Address)
+            return $", because {kubeDns.Key}{(kubeDns.Emulated ? " (emulated: every cluster has it and the manifests bring none)" : "")} has no endpoint for port 53 — no CoreDNS pod to DNAT to — so the data plane answers in its place (--dns auto)";
+        return "";
     }
 
     static string Sctp(StageRecord s)

@@ -100,21 +100,41 @@ public class OneClusterCliTests
     [Fact]
     public void Trace_runs_on_the_node_where_the_source_pod_lives()
     {
-        // web-…-x974l runs on node-2 (192.168.0.3): its hairpin to its own Service is masqueraded to node-2's address.
+        // The pod on node-2 connects to its Service: node-2's data plane sees the packet (the hairpin case is below).
         string pod = CliJson("cluster", "--cluster", Web, "--json")["pods"]!.AsArray().Select(p => p!).Single(p => (string)p["node"]! == "node-2")["name"]!.ToString();
         JsonNode t = CliJson("trace", "--cluster", Web, "--src", $"default/{pod}", "--dst", "web:80", "--json", "--seed", "7");
         Assert.Equal($"node-2 (where pod default/{pod} runs)", (string)t["node"]!);
-        if ((string)t["backend"]! == "10.244.2.2:80")
-        {
-            Assert.True((bool)t["masquerade"]!);
-            Assert.StartsWith("192.168.0.3:", (string)t["out"]!["src"]!);
-        }
         // An explicit --node wins, and then no node line is printed.
         JsonNode pinned = CliJson("trace", "--cluster", Web, "--node", "node-1", "--src", $"default/{pod}", "--dst", "web:80", "--json");
         Assert.Null(pinned["node"]);
         // A node's own address: that node.
         JsonNode fromNode = CliJson("trace", "--cluster", Web, "--src", "192.168.0.4", "--dst", "web:80", "--json");
         Assert.Equal("node-3 (192.168.0.4 is this node's address)", (string)fromNode["node"]!);
+    }
+
+    [Fact]
+    public void A_hairpin_is_masqueraded_to_the_address_of_the_source_pod_s_node()
+    {
+        // One pod pinned to node-2, alone behind its Service: its connection to the Service comes back to itself, so
+        // kube-proxy masquerades it — MASQUERADE takes the address of the interface it leaves by, node-2's bridge, the
+        // gateway of node-2's pod CIDR (node-1's 10.244.1.1 would be the wrong node).
+        using var dir = new ManifestDirectory();
+        string path = dir.Write("h.yaml", """
+            apiVersion: v1
+            kind: Pod
+            metadata: {name: solo, labels: {app: solo}}
+            spec: {nodeName: node-2, containers: [{name: c, ports: [{containerPort: 8080}]}]}
+            ---
+            apiVersion: v1
+            kind: Service
+            metadata: {name: solo}
+            spec: {selector: {app: solo}, ports: [{port: 80, targetPort: 8080}]}
+            """);
+        JsonNode t = CliJson("trace", "--cluster", path, "--src", "default/solo", "--dst", "solo:80", "--json");
+        Assert.Equal("node-2 (where pod default/solo runs)", (string)t["node"]!);
+        Assert.Equal("10.244.2.2:8080", (string)t["backend"]!);
+        Assert.True((bool)t["masquerade"]!);
+        Assert.StartsWith("10.244.2.1:", (string)t["out"]!["src"]!);
     }
 
     [Fact]

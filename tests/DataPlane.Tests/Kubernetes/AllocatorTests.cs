@@ -303,4 +303,21 @@ public class AllocatorTests
         var (alone, _) = Load(Svc("web", "{ports: [{port: 80}]}"));
         Assert.Equal(IP("10.96.0.2"), new Allocator(alone).ClusterIp(alone.Services[0]));
     }
+
+    [Fact]
+    public void The_cluster_s_own_addresses_are_never_handed_to_another_service()
+    {
+        // Online Boutique's eleven services, none with a clusterIP: the tenth allocation must skip 10.96.0.10, which every
+        // pod's resolv.conf names (kube-dns, kubeadm's GetDNSIP), and .1 (default/kubernetes).
+        string yaml = string.Concat(Enumerable.Range(1, 11).Select(i => Svc($"svc{i}", "{selector: {app: a}, ports: [{port: 80}]}")));
+        var (m, _) = Load(yaml);
+        var c = DataPlane.Kubernetes.Resolved.ResolvedCluster.Resolve(m);
+        Assert.Equal(IP("10.96.0.1"), c.ClusterIp(c.Service("default/kubernetes")!));
+        Assert.Equal(IP("10.96.0.10"), c.ClusterIp(c.Service("kube-system/kube-dns")!));
+        uint[] user = [.. m.Services.Select(s => c.ClusterIp(c.Service(s.Key)!)!.Value)];
+        Assert.Equal(11, user.Distinct().Count());
+        Assert.DoesNotContain(IP("10.96.0.10"), user);
+        Assert.DoesNotContain(IP("10.96.0.1"), user);
+        Assert.Equal(IP("10.96.0.13"), user[^1]); // .2-.9, then .11, .12, .13
+    }
 }
