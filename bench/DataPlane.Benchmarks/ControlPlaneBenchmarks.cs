@@ -153,7 +153,9 @@ public class EndpointUpdateBenchmarks
             File.WriteAllText(file, BigCluster.Slice(0, v + 1));
             _overlays[v] = ManifestLoader.Load(file);
         }
-        _control = new ControlPlane(_dir, "node-1");
+        // --dns proxy: with the emulated kube-dns answering (no CoreDNS pods), an endpoint change also changes the zone
+        // the data plane answers from and takes the full compile; this measures the delta path.
+        _control = new ControlPlane(_dir, "node-1", new CompileOptions { Dns = new DnsOptions { Mode = DataPlane.Dns.DnsMode.Proxy } });
         _holder = _control.Holder;
         _stop = false;
         _packetThread = new Thread(PacketLoop) { IsBackground = true, Name = "packets" };

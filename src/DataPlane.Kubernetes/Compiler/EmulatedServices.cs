@@ -24,6 +24,10 @@ public static class EmulatedServices
     public const string KubeDnsKey = "kube-system/kube-dns";
     public const string Source = "(emulated)";
 
+    /// <summary>Whether a compiled service port's name ("ns/name:port") belongs to one of the cluster's own services.</summary>
+    public static bool IsEmulatedPort(string? servicePort) =>
+        servicePort is not null && (servicePort.StartsWith(KubernetesKey + ":", StringComparison.Ordinal) || servicePort.StartsWith(KubeDnsKey + ":", StringComparison.Ordinal));
+
     /// <summary>kubeadm's default --secure-port of kube-apiserver, the kubernetes service's targetPort.</summary>
     public const int ApiServerPort = 6443;
 

@@ -101,7 +101,7 @@ public class TraceCliTests : IClassFixture<WhyWorldFixture>
             parse       ok: udp 10.244.1.5:50100 -> 10.96.0.53:53
             dns         web.default.svc.cluster.local A: answered as the cluster DNS, NOERROR, 1 answer(s), UDP 10.96.0.53:53 -> 10.244.1.5:50100
             verdict     answer: DNS response 10.96.0.53:53 -> 10.244.1.5:50100
-            why         a DNS query for web.default.svc.cluster.local A to the cluster DNS address 10.96.0.53:53/UDP: the data plane's DNS stage answers it as CoreDNS's kubernetes plugin would, before kube-proxy's DNAT to the CoreDNS pods (NOERROR, 1 answer(s)) → answer (the DNS response is the output)
+            why         a DNS query for web.default.svc.cluster.local A to the cluster DNS address 10.96.0.53:53/UDP: the data plane's DNS stage answers it as CoreDNS's kubernetes plugin would, before kube-proxy's DNAT to the CoreDNS pods, as asked (--dns answer or --cluster-dns) (NOERROR, 1 answer(s)) → answer (the DNS response is the output)
 
             """.ReplaceLineEndings("\n"), r.Stdout);
     }
