@@ -154,10 +154,12 @@ public class OneClusterCliTests
     [Fact]
     public void A_node_port_miss_names_the_node_ports_in_force_and_a_health_check_port_is_called_so()
     {
-        JsonNode miss = CliJson("trace", "--cluster", Web, "--src", "203.0.113.2", "--dst", "192.168.0.2:30081", "--json");
-        Assert.Contains("NodePorts: default/web 30080/TCP", (string)miss["why"]!);
-
         using var dir = new ManifestDirectory();
+        // A NodePort service that writes no nodePort: the allocator gives it 30000, and the miss names it.
+        string allocated = dir.Write("np.yaml", File.ReadAllText(Web).Replace("nodePort: 30080", ""));
+        JsonNode miss = CliJson("trace", "--cluster", allocated, "--src", "203.0.113.2", "--dst", "192.168.0.2:30081", "--json");
+        Assert.Contains("(NodePorts: default/web 30000/TCP)", (string)miss["why"]!);
+
         string lb = dir.Write("lb.yaml", File.ReadAllText(Web).Replace("type: NodePort", "type: LoadBalancer\n  externalTrafficPolicy: Local\n  healthCheckNodePort: 32000"));
         JsonNode hc = CliJson("trace", "--cluster", lb, "--src", "203.0.113.2", "--dst", "192.168.0.2:32000", "--json");
         Assert.StartsWith("192.168.0.2:32000/TCP is default/web's healthCheckNodePort", (string)hc["why"]!);
