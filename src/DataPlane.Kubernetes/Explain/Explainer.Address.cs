@@ -133,7 +133,7 @@ public sealed partial class Explainer
         string fqdn = n.EndsWith("." + zone, StringComparison.OrdinalIgnoreCase) ? n : $"{n}.{zone}";
         string[] labels = fqdn.Split('.');
         // pods insecure/verified: a-b-c-d.<ns>.pod.<zone> is synthesized at query time (CoreDNS podRecords).
-        if (labels.Length >= 3 && labels[2] == "pod" && Ip4.TryParse(labels[0].Replace('-', '.'), out uint podIp))
+        if (labels.Length >= 3 && labels[2] == "pod" && DataPlane.Dns.DnsResponder.TryDashedIp(System.Text.Encoding.ASCII.GetBytes(labels[0]), out uint podIp))
         {
             why = $"{n} is a pod name (a-b-c-d.<namespace>.pod): {Ip4.Format(podIp)}";
             return podIp;

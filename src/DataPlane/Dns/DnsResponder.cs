@@ -332,6 +332,9 @@ public static class DnsResponder
             }
             byte c = label[i];
             if (c is < (byte)'0' or > (byte)'9' || ++digits > 3) return false;
+            // CoreDNS parses the dotted form with Go's net.ParseIP, which refuses an octet with a leading zero (Go 1.17,
+            // CVE-2021-29923: "010" could mean octal): 010-244-001-005 is NXDOMAIN there, so it is here.
+            if (digits == 2 && value == 0) return false;
             value = value * 10 + (c - '0');
         }
         return octets == 4;

@@ -197,6 +197,20 @@ public class DnsStageTests
         Assert.Equal(Verdict.Answer, asked.SendUdp(DnsMessage.BuildQuery("web.default.svc.cluster.local", DnsType.A, 1)).Verdict);
     }
 
+    [Theory]
+    [InlineData("10-244-1-5", "NOERROR")]
+    [InlineData("0-0-0-0", "NOERROR")]
+    [InlineData("010-244-001-005", "NXDOMAIN")] // Go's net.ParseIP refuses leading zeros, so CoreDNS has no such pod
+    [InlineData("10-244-01-5", "NXDOMAIN")]
+    [InlineData("10-244-1-256", "NXDOMAIN")]
+    public void Pod_names_are_parsed_as_CoreDNS_parses_them(string dashed, string rcode)
+    {
+        var w = new DnsWorld();
+        DnsMessage m = w.Ask($"{dashed}.default.pod.cluster.local", DnsType.A);
+        Assert.Equal(rcode, m.RcodeName);
+        if (rcode == "NOERROR") Assert.Equal([$"{dashed}.default.pod.cluster.local. 5 IN A {dashed.Replace('-', '.')}"], m.Answer);
+    }
+
     [Fact]
     public void Options_change_the_zone_ttl_domain_pods_and_upstream_answer()
     {
