@@ -43,7 +43,7 @@ public static class ReplayCommand
             using WorkerSet workers = pipelineArgs.CreateWorkers(pr, control.Holder);
             string inPath = pr.GetValue(input)!;
             if (pr.GetValue(explain) is long frame)
-                return Explain(inPath, frame, control, workers, updates, pr.GetValue(explainJson), clusterArgs.Options(pr).LoadBalancerPool);
+                return Explain(inPath, frame, control, workers, updates, pr.GetValue(explainJson));
             ReplaySummary s = ReplaySession.Run(inPath, pr.GetValue(output), pr.GetValue(verdicts), workers, updates);
             ReplaySummaryText.Write(Console.Out, inPath, s, workers.Pipelines, pr.GetValue(quiet));
             if (pr.GetValue(dumpCt)) ConntrackListing.WriteCtSection(Console.Out, workers.Pipelines, s.LastTimestampNs);
@@ -53,7 +53,7 @@ public static class ReplayCommand
         return cmd;
     }
 
-    static int Explain(string inPath, long frame, ControlPlane control, WorkerSet workers, List<ReplayUpdate> updates, bool json, Cidr4? lbPool)
+    static int Explain(string inPath, long frame, ControlPlane control, WorkerSet workers, List<ReplayUpdate> updates, bool json)
     {
         if (frame < 1) throw new UsageException($"--explain: {frame} is not a frame number (the first frame is 1)");
         ExplainedFrame f = ReplayExplain.Run(inPath, frame, workers, updates)

@@ -10,10 +10,6 @@ public sealed partial class Explainer
     /// <summary>An ICMP packet that is not an error about a tracked connection (an echo, mostly: `ping` a Service).</summary>
     string Icmp(StageRecord parse, StageRecord last)
     {
-        if (last.Stage == PipelineStage.Verdict && parse.IcmpType is L4.IcmpDestUnreachable or L4.IcmpTimeExceeded)
-            return last.Verdict == Verdict.Forward
-                ? "an ICMP error quoting a tracked connection: translated with that connection (conntrack RELATED)"
-                : $"an ICMP error that quotes no tracked connection → {Outcome(last)}";
         string what = parse.IcmpType == 8 ? "an ICMP echo (ping)" : $"ICMP type {parse.IcmpType}";
         foreach (Service s in _m.Services)
             if (ClusterIpOf(s) == parse.DstIp)
