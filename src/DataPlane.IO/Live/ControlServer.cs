@@ -10,12 +10,17 @@ namespace DataPlane.IO.Live;
 /// <see cref="ConntrackListing"/> text as <c>replay --dump-ct/--dump-nat</c>, seconds left counted on the live clock)
 /// and <c>counters</c>. An unknown request is answered with one line starting <c>error: </c>.
 /// <para>
-/// Concurrency: one thread accepts; each client is served on its own short-lived thread, at most
-/// <see cref="MaxClients"/> at a time (one more is told <c>error: busy</c> and closed at once), so a silent or slow
-/// client holds only its own slot until its timeout (<see cref="RequestTimeout"/> to send the request line,
-/// <see cref="SendTimeout"/> per write of the answer) and never delays another client. Answers read conntrack entries
-/// through the map's seqlock snapshots and counters through their seqlock snapshots, so a listing never stops or
-/// slows the packet threads beyond cache traffic.
+/// Concurrency: one thread accepts connections and reads their request lines, all of them at once, by polling
+/// (<see cref="Socket.Select"/>) non-blocking sockets: a client that connects and stays silent costs a socket and a
+/// 256-byte buffer, never a thread, until <see cref="RequestTimeout"/> closes it. At most <see cref="MaxPending"/>
+/// connections wait for their request line; one more closes the one that has waited longest (it is the closest to its
+/// deadline anyway), so however many silent connections are opened, a client that sends its request within
+/// <see cref="RequestTimeout"/> is served unless <see cref="MaxPending"/> newer connections arrive before it does.
+/// A complete request is answered on its own short-lived thread, at most <see cref="MaxClients"/> at a time (one
+/// more is told <c>error: busy</c>): only a client that has asked and then does not read its answer holds a slot,
+/// for at most <see cref="SendTimeout"/> per write. Answers read conntrack entries through the map's seqlock
+/// snapshots and counters through their seqlock snapshots, so a listing never stops or slows the packet threads
+/// beyond cache traffic.
 /// </para>
 /// </summary>
 public sealed class ControlServer : IDisposable
@@ -24,8 +29,16 @@ public sealed class ControlServer : IDisposable
     public const string DefaultDirectory = "/run/dataplane";
     /// <summary>A request is one short line; anything longer is not a client of ours.</summary>
     const int MaxRequestBytes = 256;
-    /// <summary>Clients served at once; each idle one costs a thread and a socket until its timeout.</summary>
+    /// <summary>Answers written at once, each on its own thread (a request has been read: the client is a real one).</summary>
     public const int MaxClients = 32;
+    /// <summary>
+    /// Connections waiting for their request line, polled by the accepting thread. Bounded so a flood of silent
+    /// connections cannot exhaust the process's file descriptors (the default soft limit is 1024), and evicted oldest
+    /// first so the flood cannot keep a newer, real client out.
+    /// </summary>
+    public const int MaxPending = 256;
+    /// <summary>How often the polling thread looks at its deadlines and at <see cref="Dispose"/> when nothing arrives.</summary>
+    const int PollMicroseconds = 100_000;
     /// <summary>How long a client may take to send its request line (a real client sends it at once).</summary>
     public static readonly TimeSpan RequestTimeout = TimeSpan.FromSeconds(2);
     /// <summary>How long one write of an answer may block on a client that does not read.</summary>
@@ -91,37 +104,148 @@ public sealed class ControlServer : IDisposable
         File.Delete(path);
     }
 
+    /// <summary>A connection whose request line is still being read.</summary>
+    sealed class Pending(Socket socket, long deadline)
+    {
+        public readonly Socket Socket = socket;
+        public readonly long Deadline = deadline;
+        public readonly byte[] Buffer = new byte[MaxRequestBytes];
+        public int Used;
+    }
+
     void Serve()
     {
-        while (!_stopping)
+        var pending = new List<Pending>();
+        var readable = new List<Socket>();
+        try
+        {
+            while (!_stopping)
+            {
+                readable.Clear();
+                readable.Add(_listener);
+                foreach (Pending p in pending) readable.Add(p.Socket);
+                try
+                {
+                    Socket.Select(readable, null, null, PollMicroseconds);
+                }
+                catch (Exception e) when (e is SocketException or ObjectDisposedException)
+                {
+                    if (_stopping) return;
+                    continue;
+                }
+                long now = Environment.TickCount64;
+                for (int i = pending.Count - 1; i >= 0; i--)
+                {
+                    Pending p = pending[i];
+                    if (readable.Contains(p.Socket))
+                    {
+                        string? request = Read(p);
+                        if (request is null) continue;
+                        pending.RemoveAt(i);
+                        if (p.Used == 0) Close(p.Socket); // gone without a word
+                        else Dispatch(p.Socket, request);
+                    }
+                    else if (now >= p.Deadline)
+                    {
+                        // Silent past its deadline: not a client of ours (a real one sends its line at once).
+                        pending.RemoveAt(i);
+                        Close(p.Socket);
+                    }
+                }
+                if (readable.Contains(_listener)) AcceptInto(pending);
+            }
+        }
+        finally
+        {
+            foreach (Pending p in pending) Close(p.Socket);
+        }
+    }
+
+    /// <summary>Takes every connection the backlog holds (up to a round's worth), so a flood is drained, not queued.</summary>
+    void AcceptInto(List<Pending> pending)
+    {
+        for (int i = 0; i < MaxPending; i++)
         {
             Socket client;
             try
             {
+                if (i > 0 && !_listener.Poll(0, SelectMode.SelectRead)) return;
                 client = _listener.Accept();
+                client.Blocking = false;
             }
             catch (Exception e) when (e is SocketException or ObjectDisposedException)
             {
-                if (_stopping) return;
-                continue;
+                return;
             }
-            if (Interlocked.Increment(ref _clients) > MaxClients)
-            {
-                Interlocked.Decrement(ref _clients);
-                Refuse(client);
-                continue;
-            }
-            _served.TryAdd(client, 0);
-            var t = new Thread(() => ServeClient(client)) { IsBackground = true, Name = "dataplane-control-client" };
-            t.Start();
+            Admit(pending, client);
         }
     }
 
-    void ServeClient(Socket client)
+    static void Admit(List<Pending> pending, Socket client)
+    {
+        if (pending.Count >= MaxPending)
+        {
+            int oldest = 0;
+            for (int i = 1; i < pending.Count; i++)
+                if (pending[i].Deadline < pending[oldest].Deadline) oldest = i;
+            Close(pending[oldest].Socket);
+            pending.RemoveAt(oldest);
+        }
+        pending.Add(new Pending(client, Environment.TickCount64 + (long)RequestTimeout.TotalMilliseconds));
+    }
+
+    /// <summary>
+    /// Reads what has arrived: the request once its line is complete (or the buffer is full, or the client has shut
+    /// down its side); null while more is to come. A connection that failed yields an empty request and is closed by
+    /// its answer.
+    /// </summary>
+    static string? Read(Pending p)
+    {
+        int n;
+        try
+        {
+            n = p.Socket.Receive(p.Buffer, p.Used, p.Buffer.Length - p.Used, SocketFlags.None);
+        }
+        catch (SocketException e) when (e.SocketErrorCode == SocketError.WouldBlock)
+        {
+            return null;
+        }
+        catch (Exception e) when (e is SocketException or ObjectDisposedException)
+        {
+            n = 0;
+        }
+        int nl = n > 0 ? Array.IndexOf(p.Buffer, (byte)'\n', p.Used, n) : -1;
+        p.Used += n;
+        if (n > 0 && nl < 0 && p.Used < p.Buffer.Length) return null;
+        string text = Encoding.UTF8.GetString(p.Buffer, 0, nl >= 0 ? nl : p.Used);
+        return text.Trim();
+    }
+
+    /// <summary>Answers a complete request on its own thread, or says busy when <see cref="MaxClients"/> are being answered.</summary>
+    void Dispatch(Socket client, string request)
+    {
+        if (Interlocked.Increment(ref _clients) > MaxClients)
+        {
+            Interlocked.Decrement(ref _clients);
+            Refuse(client);
+            return;
+        }
+        _served.TryAdd(client, 0);
+        var t = new Thread(() => ServeClient(client, request)) { IsBackground = true, Name = "dataplane-control-client" };
+        t.Start();
+    }
+
+    static void Close(Socket s)
+    {
+        try { s.Dispose(); }
+        catch (SocketException) { }
+    }
+
+    void ServeClient(Socket client, string request)
     {
         try
         {
-            using (client) Answer(client);
+            using (client) Answer(client, request);
         }
         catch (Exception e) when (e is SocketException or IOException or ObjectDisposedException)
         {
@@ -139,7 +263,7 @@ public sealed class ControlServer : IDisposable
         }
     }
 
-    /// <summary>Over the limit: say so without reading anything, so the refusal itself cannot be stalled.</summary>
+    /// <summary>Over the limit: say so without waiting on the client, so the refusal itself cannot be stalled.</summary>
     static void Refuse(Socket client)
     {
         using (client)
@@ -154,38 +278,14 @@ public sealed class ControlServer : IDisposable
         }
     }
 
-    void Answer(Socket client)
+    void Answer(Socket client, string request)
     {
+        client.Blocking = true;
         client.SendTimeout = (int)SendTimeout.TotalMilliseconds;
-        string request = ReadRequest(client, Environment.TickCount64 + (long)RequestTimeout.TotalMilliseconds);
         using var stream = new NetworkStream(client, ownsSocket: false);
         using (var w = new StreamWriter(stream, new UTF8Encoding(false), bufferSize: 64 * 1024) { NewLine = "\n" })
             Execute(request, w);
         client.Shutdown(SocketShutdown.Send);
-    }
-
-    /// <summary>
-    /// Reads the request line by <paramref name="deadline"/> (a whole-request deadline, so a client trickling one byte
-    /// at a time cannot keep its slot longer than one that sends nothing).
-    /// </summary>
-    static string ReadRequest(Socket client, long deadline)
-    {
-        Span<byte> buf = stackalloc byte[MaxRequestBytes];
-        int used = 0;
-        while (used < buf.Length)
-        {
-            long left = deadline - Environment.TickCount64;
-            if (left <= 0 || !client.Poll((int)Math.Min(left * 1000, int.MaxValue), SelectMode.SelectRead))
-                throw new IOException("control client sent no request in time");
-            int n = client.Receive(buf[used..]);
-            if (n == 0) break;
-            int nl = buf.Slice(used, n).IndexOf((byte)'\n');
-            used += n;
-            if (nl >= 0) break;
-        }
-        string text = Encoding.UTF8.GetString(buf[..used]);
-        int end = text.IndexOf('\n');
-        return (end >= 0 ? text[..end] : text).Trim();
     }
 
     /// <summary>Runs one request against the live session, writing its answer to <paramref name="w"/>.</summary>
@@ -217,8 +317,8 @@ public sealed class ControlServer : IDisposable
     {
         if (_stopping) return;
         _stopping = true;
-        _listener.Dispose(); // unblocks Accept
-        _thread.Join(SendTimeout);
+        _thread.Join(SendTimeout); // the poll wakes within PollMicroseconds and closes the connections still pending
+        _listener.Dispose();
         foreach (Socket client in _served.Keys)
         {
             try { client.Shutdown(SocketShutdown.Both); }
