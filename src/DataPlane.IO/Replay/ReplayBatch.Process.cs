@@ -57,7 +57,8 @@ sealed partial class ReplayBatch
                     KeptFromPipeline(out res[k], Verdict.Drop, DropReason.UnsupportedLinkType, p.Log);
                     continue;
             }
-            p.Process(_arena.AsSpan(_offsets[i], _lengths[i]), _stamps[i], _replies.AsSpan(i * ReplySlot, ReplySlot), out res[k]);
+            p.Process(_arena.AsSpan(_offsets[i], _lengths[i]), _stamps[i], _replies.AsSpan(i * ReplySlot, ReplySlot), out res[k],
+                      _cut[i] == 0 ? 0 : _lengths[i] - _cut[i]);
         }
     }
 

@@ -1,4 +1,5 @@
 using DataPlane.IO.Pcap;
+using DataPlane.Packets;
 using DataPlane.Pipeline;
 
 namespace DataPlane.IO.Replay;
@@ -28,6 +29,8 @@ sealed partial class ReplayBatch
     readonly int[] _offsets = new int[Capacity], _lengths = new int[Capacity];
     readonly long[] _stamps = new long[Capacity];
     readonly LinkFrameKind[] _kinds = new LinkFrameKind[Capacity];
+    /// <summary>Per frame: bytes the capture cut from its end (0: whole), which the arena holds as zeros.</summary>
+    readonly int[] _cut = new int[Capacity];
     /// <summary>Per frame: its key, read once when it is steered and used again for its prefetch hints.</summary>
     readonly FrameKey[] _keys = new FrameKey[Capacity];
     /// <summary>Per frame: its worker and its position in that worker's share (where its result is).</summary>
@@ -71,6 +74,15 @@ sealed partial class ReplayBatch
         foreach (List<int> share in _shares) share.Clear();
     }
 
+    /// <summary>
+    /// Arena bytes a record needs: a record cut short (<paramref name="captured"/> below <paramref name="wire"/>) is
+    /// padded with zeros to its length on the wire, at most an IPv4 datagram's 65 535 bytes past a link header.
+    /// </summary>
+    public static int PaddedLength(int captured, int wire) => Math.Max(captured, Math.Min(wire, MaxPaddedFrame));
+
+    /// <summary>The largest IPv4 datagram behind the largest link header we convert (and its VLAN tags).</summary>
+    const int MaxPaddedFrame = 65_535 + 64;
+
     /// <summary>Whether a captured frame of <paramref name="length"/> bytes fits the arena once converted to Ethernet (which adds at most <see cref="LinkLayer.MaxGrowth"/>).</summary>
     public bool Fits(int length) => _used + length + LinkLayer.MaxGrowth <= _arena.Length;
 
@@ -79,11 +91,23 @@ sealed partial class ReplayBatch
     /// connection's worker; frames the link layer keeps from the pipeline (outgoing copies, unknown link types) go to
     /// worker 0, which only records their verdict. With <paramref name="trace"/>, this frame is the one to explain.
     /// </summary>
-    public LinkFrameKind Add(LinkType link, ReadOnlySpan<byte> data, long timestampNs, WorkerSet workers, ReplayTrace? trace = null)
+    /// <para>
+    /// A record the capture cut short (<paramref name="wire"/>, its length on the wire, above the captured length) is
+    /// padded with zeros to that length, so the pipeline reads its headers at their offsets and decides what they
+    /// decide (<see cref="PacketContext.CapturedEnd"/> tells it where the real bytes end).
+    /// </para>
+    public LinkFrameKind Add(LinkType link, ReadOnlySpan<byte> data, long timestampNs, WorkerSet workers, ReplayTrace? trace = null, int wire = 0)
     {
         int i = Count;
         if (trace is not null) (_traced, _trace) = (i, trace);
         LinkFrameKind kind = LinkLayer.ToEthernet(link, data, _arena.AsSpan(_used), out int length);
+        int cut = kind == LinkFrameKind.Received ? PaddedLength(data.Length, wire) - data.Length : 0;
+        if (cut > 0)
+        {
+            _arena.AsSpan(_used + length, cut).Clear();
+            length += cut;
+        }
+        _cut[i] = cut;
         _offsets[i] = _used;
         _lengths[i] = length;
         _stamps[i] = timestampNs;
@@ -111,11 +135,14 @@ sealed partial class ReplayBatch
     /// <summary>
     /// What frame <paramref name="i"/> put on the wire (after <see cref="Process"/>), if anything: the translated frame
     /// when forwarded, the generated reply of a reject or a DNS answer.
+    /// <paramref name="wire"/> is its length on the wire: a forwarded frame the capture cut short is given as cut as
+    /// it came (its padding is not what was on the wire), with the length the node sent.
     /// </summary>
-    public bool TryGetOutput(int i, out ReadOnlySpan<byte> output)
+    public bool TryGetOutput(int i, out ReadOnlySpan<byte> output, out int wire)
     {
         ref readonly PacketResult r = ref Result(i);
-        if (r.Verdict == Verdict.Forward) output = _arena.AsSpan(_offsets[i], r.OutLength);
+        wire = r.OutLength;
+        if (r.Verdict == Verdict.Forward) output = _arena.AsSpan(_offsets[i], Math.Max(Math.Min(r.OutLength, Ethernet.HeaderLength + Ipv4Header.MinLength), r.OutLength - _cut[i]));
         else if (r.Verdict is Verdict.Reject or Verdict.Answer && r.HasOut) output = _replies.AsSpan(i * ReplySlot, r.OutLength);
         else
         {

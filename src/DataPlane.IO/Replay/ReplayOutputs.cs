@@ -44,9 +44,9 @@ sealed class ReplayOutputs : IDisposable
         {
             long frame = ++_frames;
             ref readonly PacketResult r = ref batch.Result(i);
-            if (_pcap is not null && batch.TryGetOutput(i, out ReadOnlySpan<byte> output))
+            if (_pcap is not null && batch.TryGetOutput(i, out ReadOnlySpan<byte> output, out int wire))
             {
-                _pcap.Write(output, batch.TimestampNs(i));
+                _pcap.Write(output, batch.TimestampNs(i), wire);
                 _summary.Emitted++;
             }
             _verdicts?.Write(frame, r, maps);

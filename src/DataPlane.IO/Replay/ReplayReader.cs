@@ -15,7 +15,7 @@ namespace DataPlane.IO.Replay;
 sealed class ReplayReader(CaptureReader reader, ReplaySchedule schedule, ReplayTrace? trace = null)
 {
     /// <summary>A frame read but left for the next batch (due an update, or the arena full).</summary>
-    (byte[] Data, long TimestampNs, LinkType Link)? _carry;
+    (byte[] Data, long TimestampNs, LinkType Link, int Wire)? _carry;
     /// <summary>Frames handed out in batches so far.</summary>
     long _frames;
     /// <summary>The capture's first timestamp: the updates' clock starts there.</summary>
@@ -24,6 +24,9 @@ sealed class ReplayReader(CaptureReader reader, ReplaySchedule schedule, ReplayT
 
     /// <summary>The corrupt record that ended the reading, if one did.</summary>
     public CaptureFormatException? Error { get; private set; }
+
+    /// <summary>Records the capture cut short (captured length below the length on the wire: a snap length).</summary>
+    public long CutFrames { get; private set; }
 
     /// <summary>Frames dropped because their link type is not understood, by link type.</summary>
     public Dictionary<LinkType, long> UnsupportedLinkTypes { get; } = [];
@@ -38,13 +41,14 @@ sealed class ReplayReader(CaptureReader reader, ReplaySchedule schedule, ReplayT
             ReadOnlySpan<byte> data;
             long ts;
             LinkType link;
-            if (_carry is { } c) { data = c.Data; ts = c.TimestampNs; link = c.Link; _carry = null; }
-            else if (TryRead(out CaptureFrame f)) { data = f.Data; ts = f.TimestampNs; link = f.LinkType; }
+            int wire;
+            if (_carry is { } c) { data = c.Data; ts = c.TimestampNs; link = c.Link; wire = c.Wire; _carry = null; }
+            else if (TryRead(out CaptureFrame f)) { data = f.Data; ts = f.TimestampNs; link = f.LinkType; wire = f.OriginalLength; }
             else { _more = false; break; }
             if (_frames == 0) _firstNs = ts;
-            if ((schedule.IsDue(ts - _firstNs) && batch.Count > 0) || !batch.Fits(data.Length))
+            if ((schedule.IsDue(ts - _firstNs) && batch.Count > 0) || !batch.Fits(ReplayBatch.PaddedLength(data.Length, wire)))
             {
-                _carry = (data.ToArray(), ts, link);
+                _carry = (data.ToArray(), ts, link, wire);
                 break;
             }
             schedule.ApplyDue(ts - _firstNs, workers, _frames + 1);
@@ -55,7 +59,8 @@ sealed class ReplayReader(CaptureReader reader, ReplaySchedule schedule, ReplayT
                 trace.SinceFirstNs = ts - _firstNs;
                 trace.LinkType = (ushort)link;
             }
-            if (batch.Add(link, data, ts, workers, traced) == LinkFrameKind.Unsupported)
+            if (data.Length < wire) CutFrames++;
+            if (batch.Add(link, data, ts, workers, traced, wire) == LinkFrameKind.Unsupported)
                 UnsupportedLinkTypes[link] = UnsupportedLinkTypes.GetValueOrDefault(link) + 1;
             _frames++;
         }

@@ -63,6 +63,7 @@ public static class ReplaySession
         schedule.Finish();
         summary.Updates.AddRange(schedule.Lines);
         foreach (var (link, n) in reader.UnsupportedLinkTypes) summary.UnsupportedLinkTypes[link] = n;
+        summary.CutFrames = reader.CutFrames;
 
         Span<long> verdicts = stackalloc long[Counters.VerdictSlots], reasons = stackalloc long[Counters.ReasonSlots];
         Span<long> linkVerdicts = stackalloc long[Counters.VerdictSlots], linkReasons = stackalloc long[Counters.ReasonSlots];

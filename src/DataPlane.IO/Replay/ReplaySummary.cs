@@ -30,6 +30,8 @@ public sealed class ReplaySummary
     public List<string> Updates { get; } = [];
     /// <summary>Linux cooked capture frames the node itself sent (PACKET_OUTGOING): verdict pass, never translated.</summary>
     public long OutgoingCopies { get; set; }
+    /// <summary>Records the capture cut short (snap length): decided from their headers, or dropped capture-truncated.</summary>
+    public long CutFrames { get; set; }
     /// <summary>Frames dropped because their link type is not understood, by link type.</summary>
     public Dictionary<LinkType, long> UnsupportedLinkTypes { get; } = [];
     /// <summary>

@@ -16,6 +16,15 @@ public static class ReplayNotes
         if (s.OutgoingCopies > 0)
             yield return $"link: {s.OutgoingCopies} outgoing cop{(s.OutgoingCopies == 1 ? "y" : "ies")} not processed (Linux cooked capture, " +
                          "packet type outgoing: frames the node itself sent, already translated; verdict pass, reason outgoing-copy)";
+        if (s.CutFrames > 0)
+        {
+            long undecided = s.ByReason.GetValueOrDefault(DropReason.CaptureTruncated);
+            string frames = $"{s.CutFrames} frame{(s.CutFrames == 1 ? "" : "s")}";
+            yield return $"capture: the capture cut {frames} short (snap length); " + (undecided == 0
+                ? "all were decided from their headers (forwarded ones are written out as cut as they came)"
+                : $"{s.CutFrames - undecided} decided from their headers, {undecided} dropped capture-truncated " +
+                  "(a header, or a payload the verdict reads, was not captured: what the node did is unknown)");
+        }
         foreach (var (link, n) in s.UnsupportedLinkTypes.OrderBy(kv => (int)kv.Key))
             yield return $"link: {n} frame{(n == 1 ? "" : "s")} of link type {Name(link)} not understood (dropped, unsupported-link-type)";
         if (s.FromServiceAddress > 0)

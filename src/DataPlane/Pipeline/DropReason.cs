@@ -47,6 +47,13 @@ public enum DropReason : ushort
     SctpFragment = 31,
     /// <summary>IPv4 options a forwarding node rejects (ip_options_compile: bad length or pointer, repeated option).</summary>
     BadIpOptions = 32,
+    /// <summary>
+    /// A captured record cut short by the capture's snap length (<c>tcpdump -s</c>) before the end of a header the
+    /// verdict needs (IP, the L4 header, an ICMP error's quote), or before a payload the verdict reads (a DNS query,
+    /// an SCTP packet's CRC32c, an ICMP error's checksum): the frame on the wire was whole, the capture cannot say
+    /// what the node did with it. Replay only.
+    /// </summary>
+    CaptureTruncated = 33,
 }
 
 public static class DropReasonNames
@@ -83,6 +90,7 @@ public static class DropReasonNames
         "sctp-bad-checksum",
         "sctp-fragment",
         "bad-ip-options",
+        "capture-truncated",
     ];
 
     public static int Count => s_names.Length;

@@ -11,6 +11,11 @@ public ref struct PacketContext
     /// <summary>The frame, rewritten in place. <see cref="Length"/> may shrink (Ethernet padding is trimmed on forward).</summary>
     public Span<byte> Frame;
     public int Length;
+    /// <summary>
+    /// Replay of a record the capture cut short: where the captured bytes end (the frame was padded with zeros to its
+    /// length on the wire). 0: the whole frame is real.
+    /// </summary>
+    public int CapturedEnd;
     /// <summary>The pipeline's clock for this packet (ns): the capture timestamp in replay, monotonic time live.</summary>
     public long NowNs;
     /// <summary>Where a generated reply (ICMP error) is written.</summary>

@@ -32,10 +32,12 @@ public sealed class PacketPipeline : IDisposable
     public StageLog? Log { get; set; }
 
     /// <summary>Runs one frame, rewritten in place: the output is <c>frame[..result.OutLength]</c> on Forward,
-    /// <c>reply[..result.OutLength]</c> on Reject and Answer (reply: at least 14 + 4 + 576 bytes). Never throws.</summary>
-    public Verdict Process(Span<byte> frame, long nowNs, Span<byte> reply, out PacketResult result)
+    /// <c>reply[..result.OutLength]</c> on Reject and Answer (reply: at least 14 + 4 + 576 bytes). Never throws.
+    /// <paramref name="capturedEnd"/>: a replayed record the capture cut short, padded with zeros to its length on the
+    /// wire, ends its real bytes there (<see cref="PacketContext.CapturedEnd"/>); 0 for a whole frame.</summary>
+    public Verdict Process(Span<byte> frame, long nowNs, Span<byte> reply, out PacketResult result, int capturedEnd = 0)
     {
-        var ctx = new PacketContext { Frame = frame, Length = frame.Length, NowNs = nowNs, ReplyBuffer = reply, CtIndex = -1, Log = Log };
+        var ctx = new PacketContext { Frame = frame, Length = frame.Length, CapturedEnd = capturedEnd, NowNs = nowNs, ReplyBuffer = reply, CtIndex = -1, Log = Log };
         MapSet maps = _maps.Current;
         ctx.Log?.Clear();
         Verdict v = ctx.Log is null ? Run<Untraced>(ref ctx, maps) : Run<Traced>(ref ctx, maps);

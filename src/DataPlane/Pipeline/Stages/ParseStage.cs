@@ -12,7 +12,50 @@ namespace DataPlane.Pipeline.Stages;
 /// </summary>
 public static class ParseStage
 {
-    public static Verdict Run(ref PacketContext ctx, MapSet maps, WorkerState w)
+    public static Verdict Run(ref PacketContext ctx, MapSet maps, WorkerState w) =>
+        ctx.CapturedEnd == 0 ? Whole(ref ctx, maps) : Cut(ref ctx, maps);
+
+    /// <summary>
+    /// A record the capture cut short (snap length), padded with zeros to its wire length by the replay: its verdict
+    /// is decided from its headers when they were all captured and the verdict reads no payload (a translated
+    /// TCP/UDP segment, an echo, a later fragment: NAT updates checksums incrementally, so the cut payload is never
+    /// needed). Otherwise — a header cut, or a DNS query, an SCTP CRC32c, an ICMP error's checksum and quote to read —
+    /// it is <see cref="DropReason.CaptureTruncated"/> rather than a drop the node never made (a zero-padded header
+    /// would read as a malformed one).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    static Verdict Cut(ref PacketContext ctx, MapSet maps)
+    {
+        int end = ctx.CapturedEnd;
+        if (end < Ethernet.HeaderLength) return ctx.Drop(DropReason.CaptureTruncated);
+        Verdict v = Whole(ref ctx, maps);
+        if (v == Verdict.Pass && !ctx.L4Parsed && ctx.L3Offset == 0) return v; // not IPv4: passed whole, as any
+        int l3 = ctx.L3Offset;
+        if (l3 == 0 || end < l3 + Ipv4Header.MinLength) return ctx.Drop(DropReason.CaptureTruncated);
+        int ihl = (ctx.Frame[l3] & 0x0F) * 4;
+        if (end < l3 + ihl) return ctx.Drop(DropReason.CaptureTruncated);
+        if (v != Verdict.Continue)
+            // Dropped by a check on what was captured whole (IP checksum, version, options) stands; one that read
+            // the zero padding (an L4 header, an ICMP quote) is the capture's doing.
+            return v == Verdict.Drop && ctx.Reason is DropReason.TruncatedL4 or DropReason.InvalidL4Header or DropReason.TruncatedIcmpError
+                ? ctx.Drop(DropReason.CaptureTruncated) : v;
+        if (ctx.IsLaterFragment) return v; // IP header only: translated through the fragment map
+        int l4 = ctx.L4Offset;
+        int need = ctx.Proto switch
+        {
+            IpProto.Tcp => (ctx.Frame[l4 + L4.TcpDataOffsetOffset] >> 4) * 4,
+            IpProto.Udp => Answered(ref ctx, maps) ? int.MaxValue : L4.UdpLength,
+            IpProto.Icmp => ctx.IcmpType is L4.IcmpEchoRequest or L4.IcmpEchoReply ? L4.IcmpHeaderLength : int.MaxValue,
+            _ => int.MaxValue, // SCTP: the CRC32c covers the whole packet
+        };
+        if (ctx.Proto == IpProto.Tcp && Answered(ref ctx, maps)) need = int.MaxValue;
+        return need == int.MaxValue || end < l4 + need ? ctx.Drop(DropReason.CaptureTruncated) : v;
+    }
+
+    /// <summary>A query the DNS stage answers (it reads the whole message); one DNAT-ed to CoreDNS is translated like any.</summary>
+    static bool Answered(ref PacketContext ctx, MapSet maps) => maps.Dns is { } zone && DnsStage.Matches(ref ctx, zone, maps);
+
+    static Verdict Whole(ref PacketContext ctx, MapSet maps)
     {
         Span<byte> f = ctx.Frame.Slice(0, ctx.Length);
         // VLAN tags are looked through and stay in the frame, like the MACs.
