@@ -3,7 +3,8 @@
 # only when missing (.ci/apt-install.sh, which waits for a busy package manager):
 #   libpcap0.8  SharpPcap's native library, used by the tests that cross-check our managed pcap reader against libpcap
 #   afl++       the fuzzer tests/fuzz.sh drives (SharpFuzz-instrumented harnesses in tests/DataPlane.Fuzz)
+#   tmux        the terminal the progress test runs replay in, as a person would see it
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 bash "$here/setup-replay.sh"
-bash "$here/apt-install.sh" libpcap0.8 afl++
+bash "$here/apt-install.sh" libpcap0.8 afl++ tmux

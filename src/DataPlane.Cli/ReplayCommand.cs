@@ -32,8 +32,14 @@ public static class ReplayCommand
         var explain = new Option<long?>("--explain") { Description = "Replay up to frame N (1-based, as verdict lines count) and print its stage log and why it got its verdict; writes nothing" };
         var explainJson = new Option<bool>("--json") { Description = "With --explain: one JSON line {frame, verdict, reason, stages, why}" };
 
+        var progress = new Option<ProgressMode>("--progress")
+        {
+            Description = "Progress on stderr: auto (a live line on a terminal, a plain line every 10 s otherwise), always (the live line), never",
+            DefaultValueFactory = _ => ProgressMode.Auto,
+        };
+
         var pipelineArgs = new PipelineArgs();
-        var cmd = new Command("replay", "Replay a capture through the data plane of one node") { input, output, verdicts, quiet, dumpCt, dumpNat, applyAt, explain, explainJson };
+        var cmd = new Command("replay", "Replay a capture through the data plane of one node") { input, output, verdicts, quiet, dumpCt, dumpNat, applyAt, explain, explainJson, progress };
         clusterArgs.AddTo(cmd);
         pipelineArgs.AddTo(cmd);
         cmd.SetAction(pr => Errors.Guard(() =>
@@ -44,7 +50,8 @@ public static class ReplayCommand
             string inPath = pr.GetValue(input)!;
             if (pr.GetValue(explain) is long frame)
                 return Explain(inPath, frame, control, workers, updates, pr.GetValue(explainJson));
-            ReplaySummary s = ReplaySession.Run(inPath, pr.GetValue(output), pr.GetValue(verdicts), workers, updates);
+            ReplaySummary s = ReplaySession.Run(inPath, pr.GetValue(output), pr.GetValue(verdicts), workers, updates,
+                                                ReplayProgress.For(pr.GetValue(progress), Console.Error));
             ReplaySummaryText.Write(Console.Out, inPath, s, workers.Pipelines, pr.GetValue(quiet));
             if (pr.GetValue(dumpCt)) ConntrackListing.WriteCtSection(Console.Out, workers.Pipelines, s.LastTimestampNs);
             if (pr.GetValue(dumpNat)) ConntrackListing.WriteNatSection(Console.Out, workers.Pipelines, s.LastTimestampNs);

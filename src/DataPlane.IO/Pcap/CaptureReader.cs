@@ -103,6 +103,12 @@ public sealed partial class CaptureReader : IDisposable
     /// </summary>
     public LinkType LinkType { get; private set; } = LinkType.Unknown;
 
+    /// <summary>Bytes of the file consumed so far (records handed out): with <see cref="FileLength"/>, how far a reader has got.</summary>
+    public long BytesRead => Position;
+
+    /// <summary>The file's size when opened; -1 when it cannot be told (a pipe).</summary>
+    public long FileLength => _fileLength;
+
     /// <summary>pcap: SnapLen from the file header. pcapng: SnapLen of the first IDB (0 = unlimited), 0 if none seen.</summary>
     public long SnapLength { get; private set; }
 

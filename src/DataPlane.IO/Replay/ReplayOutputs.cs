@@ -37,6 +37,9 @@ sealed class ReplayOutputs : IDisposable
 
     public long Frames => _frames;
 
+    /// <summary>Frames dropped so far (verdict drop), for the progress line.</summary>
+    public long Dropped { get; private set; }
+
     /// <summary>Writes a processed batch; <paramref name="maps"/> is the generation its frames met.</summary>
     public void Write(ReplayBatch batch, MapSet maps)
     {
@@ -50,6 +53,7 @@ sealed class ReplayOutputs : IDisposable
                 _summary.Emitted++;
             }
             _verdicts?.Write(frame, r, maps);
+            if (r.Verdict == Verdict.Drop) Dropped++;
             if (r.Verdict != Verdict.Forward && r.HasTuple && IsFromServiceAddress(r, maps)) NoteServiceSource(r);
             if (r.Verdict == Verdict.Reject && r.Reason != DropReason.None)
                 _summary.RejectReasons[r.Reason] = _summary.RejectReasons.GetValueOrDefault(r.Reason) + 1;

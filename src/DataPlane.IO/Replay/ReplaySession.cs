@@ -31,11 +31,11 @@ public static class ReplaySession
     /// its <see cref="CaptureFormatException"/> is thrown.
     /// </summary>
     public static ReplaySummary Run(string inputPath, string? outputPath, string? verdictsPath, WorkerSet workers,
-        IReadOnlyList<ReplayUpdate>? updates = null) => Run(inputPath, outputPath, verdictsPath, workers, updates, null);
+        IReadOnlyList<ReplayUpdate>? updates = null, ReplayProgress? progress = null) => Run(inputPath, outputPath, verdictsPath, workers, updates, null, progress);
 
     /// <summary>The replay; with <paramref name="trace"/> (<c>replay --explain N</c>), frame N is traced and the replay stops after it.</summary>
     internal static ReplaySummary Run(string inputPath, string? outputPath, string? verdictsPath, WorkerSet workers,
-        IReadOnlyList<ReplayUpdate>? updates, ReplayTrace? trace)
+        IReadOnlyList<ReplayUpdate>? updates, ReplayTrace? trace, ReplayProgress? progress = null)
     {
         var total = Stopwatch.StartNew();
         var summary = new ReplaySummary();
@@ -50,12 +50,20 @@ public static class ReplaySession
         long pipelineTicks = 0;
         using (var outputs = new ReplayOutputs(outputPath, verdictsPath, summary))
         {
-            while (reader.Fill(batch, workers))
+            try
             {
-                long t0 = Stopwatch.GetTimestamp();
-                batch.Process(workers);
-                pipelineTicks += Stopwatch.GetTimestamp() - t0;
-                outputs.Write(batch, workers.Maps);
+                while (reader.Fill(batch, workers))
+                {
+                    long t0 = Stopwatch.GetTimestamp();
+                    batch.Process(workers);
+                    pipelineTicks += Stopwatch.GetTimestamp() - t0;
+                    outputs.Write(batch, workers.Maps);
+                    progress?.Batch(outputs.Frames, capture.BytesRead, capture.FileLength, outputs.Dropped);
+                }
+            }
+            finally
+            {
+                progress?.Done(); // before the summary, or the error line, is printed
             }
             summary.Frames = outputs.Frames;
         }

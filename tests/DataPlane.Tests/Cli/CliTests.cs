@@ -28,7 +28,7 @@ public sealed class CliTests : IDisposable
     }
 
     /// <summary>src/DataPlane.Cli/bin/&lt;Config&gt;/net10.0/dataplane.dll for the configuration these tests were built in.</summary>
-    static string CliDll()
+    internal static string CliDll()
     {
         // AppContext.BaseDirectory = <repo>/tests/DataPlane.Tests/bin/<Config>/<tfm>/
         var tfmDir = new DirectoryInfo(AppContext.BaseDirectory.TrimEnd(Path.DirectorySeparatorChar, Path.AltDirectorySeparatorChar));
