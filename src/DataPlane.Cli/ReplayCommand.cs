@@ -38,8 +38,14 @@ public static class ReplayCommand
             DefaultValueFactory = _ => ProgressMode.Auto,
         };
 
+        var backends = new Option<BackendMode>("--backends")
+        {
+            Description = "draw: new connections' backends drawn as the data plane does; follow: the backend the capture's replies (or translated copies) show, when it is a usable endpoint",
+            DefaultValueFactory = _ => BackendMode.Draw,
+        };
+
         var pipelineArgs = new PipelineArgs();
-        var cmd = new Command("replay", "Replay a capture through the data plane of one node") { input, output, verdicts, quiet, dumpCt, dumpNat, applyAt, explain, explainJson, progress };
+        var cmd = new Command("replay", "Replay a capture through the data plane of one node") { input, output, verdicts, quiet, dumpCt, dumpNat, applyAt, explain, explainJson, progress, backends };
         clusterArgs.AddTo(cmd);
         pipelineArgs.AddTo(cmd);
         cmd.SetAction(pr => Errors.Guard(() =>
@@ -51,7 +57,7 @@ public static class ReplayCommand
             if (pr.GetValue(explain) is long frame)
                 return Explain(inPath, frame, control, workers, updates, pr.GetValue(explainJson));
             ReplaySummary s = ReplaySession.Run(inPath, pr.GetValue(output), pr.GetValue(verdicts), workers, updates,
-                                                ReplayProgress.For(pr.GetValue(progress), Console.Error));
+                                                ReplayProgress.For(pr.GetValue(progress), Console.Error), pr.GetValue(backends) == BackendMode.Follow);
             ReplaySummaryText.Write(Console.Out, inPath, s, workers.Pipelines, pr.GetValue(quiet));
             if (pr.GetValue(dumpCt)) ConntrackListing.WriteCtSection(Console.Out, workers.Pipelines, s.LastTimestampNs);
             if (pr.GetValue(dumpNat)) ConntrackListing.WriteNatSection(Console.Out, workers.Pipelines, s.LastTimestampNs);

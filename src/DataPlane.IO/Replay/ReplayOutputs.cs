@@ -37,6 +37,9 @@ sealed class ReplayOutputs : IDisposable
 
     public long Frames => _frames;
 
+    /// <summary>Connections answered by an endpoint the replay did not pick (null when following the capture's backends).</summary>
+    public BackendCheck? Backends { get; init; }
+
     /// <summary>Frames dropped so far (verdict drop), for the progress line.</summary>
     public long Dropped { get; private set; }
 
@@ -54,6 +57,7 @@ sealed class ReplayOutputs : IDisposable
             }
             _verdicts?.Write(frame, r, maps);
             if (r.Verdict == Verdict.Drop) Dropped++;
+            Backends?.Add(r, maps);
             if (r.Verdict != Verdict.Forward && r.HasTuple && IsFromServiceAddress(r, maps)) NoteServiceSource(r);
             if (r.Verdict == Verdict.Reject && r.Reason != DropReason.None)
                 _summary.RejectReasons[r.Reason] = _summary.RejectReasons.GetValueOrDefault(r.Reason) + 1;

@@ -31,11 +31,30 @@ public static class ReplaySession
     /// its <see cref="CaptureFormatException"/> is thrown.
     /// </summary>
     public static ReplaySummary Run(string inputPath, string? outputPath, string? verdictsPath, WorkerSet workers,
-        IReadOnlyList<ReplayUpdate>? updates = null, ReplayProgress? progress = null) => Run(inputPath, outputPath, verdictsPath, workers, updates, null, progress);
+        IReadOnlyList<ReplayUpdate>? updates = null, ReplayProgress? progress = null, bool followBackends = false) =>
+        Run(inputPath, outputPath, verdictsPath, workers, updates, null, progress, followBackends);
 
     /// <summary>The replay; with <paramref name="trace"/> (<c>replay --explain N</c>), frame N is traced and the replay stops after it.</summary>
     internal static ReplaySummary Run(string inputPath, string? outputPath, string? verdictsPath, WorkerSet workers,
-        IReadOnlyList<ReplayUpdate>? updates, ReplayTrace? trace, ReplayProgress? progress = null)
+        IReadOnlyList<ReplayUpdate>? updates, ReplayTrace? trace, ReplayProgress? progress = null, bool followBackends = false)
+    {
+        if (!followBackends) return Run(inputPath, outputPath, verdictsPath, workers, updates, trace, progress, (BackendHints?)null);
+        BackendHints hints = BackendEvidence.Scan(inputPath, workers.Maps);
+        foreach (PacketPipeline p in workers.Pipelines) p.State.Hints = hints;
+        try
+        {
+            ReplaySummary s = Run(inputPath, outputPath, verdictsPath, workers, updates, trace, progress, hints);
+            s.FollowedConnections = hints.Count;
+            return s;
+        }
+        finally
+        {
+            foreach (PacketPipeline p in workers.Pipelines) p.State.Hints = null;
+        }
+    }
+
+    static ReplaySummary Run(string inputPath, string? outputPath, string? verdictsPath, WorkerSet workers,
+        IReadOnlyList<ReplayUpdate>? updates, ReplayTrace? trace, ReplayProgress? progress, BackendHints? hints)
     {
         var total = Stopwatch.StartNew();
         var summary = new ReplaySummary();
@@ -48,7 +67,7 @@ public static class ReplaySession
         var reader = new ReplayReader(capture, schedule, trace);
         var batch = new ReplayBatch(workers.Count);
         long pipelineTicks = 0;
-        using (var outputs = new ReplayOutputs(outputPath, verdictsPath, summary))
+        using (var outputs = new ReplayOutputs(outputPath, verdictsPath, summary) { Backends = hints is null ? new BackendCheck() : null })
         {
             try
             {
@@ -66,6 +85,8 @@ public static class ReplaySession
                 progress?.Done(); // before the summary, or the error line, is printed
             }
             summary.Frames = outputs.Frames;
+            summary.UnpickedBackends = outputs.Backends?.Mismatches ?? 0;
+            summary.FirstUnpickedBackend = outputs.Backends?.FirstOther;
         }
         if (reader.Error is not null) ExceptionDispatchInfo.Throw(reader.Error);
         schedule.Finish();

@@ -30,6 +30,14 @@ public sealed class ReplaySummary
     public List<string> Updates { get; } = [];
     /// <summary>Linux cooked capture frames the node itself sent (PACKET_OUTGOING): verdict pass, never translated.</summary>
     public long OutgoingCopies { get; set; }
+    /// <summary>
+    /// Connections whose replies in the capture came from a usable endpoint the replay did not pick (replayed without
+    /// <c>--backends follow</c>), and the first such endpoint.
+    /// </summary>
+    public long UnpickedBackends { get; set; }
+    public string? FirstUnpickedBackend { get; set; }
+    /// <summary>With <c>--backends follow</c>: connections whose backend the capture shows (-1: not following).</summary>
+    public long FollowedConnections { get; set; } = -1;
     /// <summary>Records the capture cut short (snap length): decided from their headers, or dropped capture-truncated.</summary>
     public long CutFrames { get; set; }
     /// <summary>Frames dropped because their link type is not understood, by link type.</summary>

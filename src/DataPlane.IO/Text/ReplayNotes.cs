@@ -16,6 +16,11 @@ public static class ReplayNotes
         if (s.OutgoingCopies > 0)
             yield return $"link: {s.OutgoingCopies} outgoing cop{(s.OutgoingCopies == 1 ? "y" : "ies")} not processed (Linux cooked capture, " +
                          "packet type outgoing: frames the node itself sent, already translated; verdict pass, reason outgoing-copy)";
+        if (s.UnpickedBackends > 0)
+            yield return $"backends: {s.UnpickedBackends} connection{(s.UnpickedBackends == 1 ? "" : "s")}: replies came from {s.FirstUnpickedBackend}" +
+                         (s.UnpickedBackends > 1 ? " and others" : "") + ", a usable endpoint the data plane did not pick; try --backends follow";
+        if (s.FollowedConnections >= 0)
+            yield return $"backends: the capture shows the backend reached from {s.FollowedConnections} client address and port{(s.FollowedConnections == 1 ? "" : "s")}; new connections from them followed it, others were drawn";
         if (s.CutFrames > 0)
         {
             long undecided = s.ByReason.GetValueOrDefault(DropReason.CaptureTruncated);

@@ -42,6 +42,8 @@ public sealed class WorkerState : IDisposable
     public FragmentMap Fragments { get; }
     /// <summary>sessionAffinity ClientIP memory (client, service port) -> backend; survives generations like conntrack.</summary>
     public AffinityMap Affinity { get; }
+    /// <summary><c>replay --backends follow</c>: the backends the capture shows (read-only, shared); null: draw.</summary>
+    public BackendHints? Hints { get; set; }
     public Counters Counters { get; } = new();
 
     uint _packets;

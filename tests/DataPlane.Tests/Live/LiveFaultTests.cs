@@ -95,20 +95,23 @@ public sealed class LiveFaultTests : IDisposable
         var idle = new List<Socket>();
         try
         {
+            var opened = System.Diagnostics.Stopwatch.StartNew();
             for (int i = 0; i < 100; i++) idle.Add(_run.Idle());
+            // Asked in-process, within the silent clients' 2 s request deadline: they are all still holding on, and
+            // the old server had given its 32 slots to the first 32 of them.
             for (int i = 0; i < 5; i++)
             {
-                var c = _run.Counters();
-                Assert.True(c.ExitCode == 0, c.ToString());
-                Assert.DoesNotContain("busy", c.Stdout);
+                string answer = Request("counters");
+                Assert.DoesNotContain("busy", answer);
+                Assert.Contains("frames", answer);
             }
-            foreach (Socket s in idle) Assert.False(s.Poll(0, SelectMode.SelectRead), "a silent client was cut off before its deadline with room to spare");
+            if (opened.Elapsed < ControlServer.RequestTimeout / 2)
+                foreach (Socket s in idle) Assert.False(s.Poll(0, SelectMode.SelectRead), "a silent client was cut off before its deadline with room to spare");
 
             // Past the pending bound the longest-waiting silent connections are closed to make room: a real client
             // still gets in, and the first of the silent ones see end of stream.
             for (int i = idle.Count; i < ControlServer.MaxPending + 20; i++) idle.Add(_run.Idle());
-            var d = _run.Counters();
-            Assert.True(d.ExitCode == 0, d.ToString());
+            Assert.DoesNotContain("busy", Request("counters"));
             var buf = new byte[256];
             idle[0].ReceiveTimeout = (int)LiveRun.Deadline.TotalMilliseconds;
             Assert.Equal(0, idle[0].Receive(buf));

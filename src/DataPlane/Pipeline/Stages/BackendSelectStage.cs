@@ -16,6 +16,7 @@ public static class BackendSelectStage
     {
         uint count = ctx.Service.Count;
         if (count == 0) return Empty(ref ctx);
+        if (w.Hints is { } hints && Follow(ref ctx, maps, hints)) return Verdict.Continue;
         if ((ctx.Service.Flags & ServiceFlags.Affinity) != 0 && Sticky(ref ctx, maps, w.Affinity)) return Verdict.Continue;
         if ((ctx.Service.Flags & ServiceFlags.Maglev) != 0) return Maglev(ref ctx, maps);
         uint slot = count == 1 ? 0 : Draw(ref ctx, maps, w.Options.Seed).Next(count);
@@ -53,6 +54,30 @@ public static class BackendSelectStage
         uint h = MaglevTable.FlowHash(ctx.SrcIp, ctx.DstIp, ctx.SrcPort, ctx.DstPort, ctx.Proto);
         ctx.BackendId = maps.MaglevBackend(ctx.Service.MaglevTable, h);
         return Verdict.Continue;
+    }
+
+    /// <summary>
+    /// <c>replay --backends follow</c>: the backend the capture shows this connection reached, when it is one of the
+    /// frontend's usable endpoints (its slots: ready, or serving-terminating when none is ready, per the traffic
+    /// policy's scope). The real node's pick is one the Service semantics allow, so the replay takes it; anything else
+    /// is drawn as usual, and the replay's replies then show what the real node did differently.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    static bool Follow(ref PacketContext ctx, MapSet maps, BackendHints hints)
+    {
+        if (!hints.TryGet(new BackendHints.Connection(ctx.Proto, ctx.SrcIp, ctx.SrcPort, ctx.DstIp, ctx.DstPort), ctx.NowNs, out uint address, out ushort port))
+            return false;
+        for (uint i = 0; i < ctx.Service.Count; i++)
+        {
+            uint id = maps.Slot(ctx.Service.SlotOffset + i);
+            ref readonly Lb4Backend b = ref maps.Backend(id);
+            if (b.Address == address && b.Port == port)
+            {
+                ctx.BackendId = id;
+                return true;
+            }
+        }
+        return false;
     }
 
     [MethodImpl(MethodImplOptions.NoInlining)]
