@@ -39,6 +39,9 @@ public static class IcmpErrorStage
         // otherwise. An error sent anywhere else (another pod, another node) that quotes a guessed tuple is not RELATED
         // to the connection: conntrack leaves it without one (INVALID). Checked in PREROUTING, before ip_forward's TTL.
         if (ctx.DstIp != ctx.InnerSrcIp) return OuterDaddrMismatch<TSink>(ref ctx, idx, dir, maps, w);
+        // RELATED to a direct flow nothing translates (ConntrackStage.Direct): nf_nat_icmp_reply_translation has no NAT
+        // to apply, and the error goes on as it came, like its connection's packets.
+        if ((e.Flags & (CtFlags.Dnat | CtFlags.Snat)) == 0) return Decided<TSink>(ref ctx, Verdict.Pass, maps, w, StageRule.IcmpUntranslatedConnection);
         Verdict t = ForwardStage.Ttl(ref ctx, 0, 0); // never answered (a later fragment, an error about an error): only dropped
         if (t != Verdict.Continue) return StageLog.Decided<TSink>(ref ctx, PipelineStage.Ttl, t, maps, w);
         Span<byte> icmp = ctx.Frame.Slice(ctx.L4Offset, ctx.L4Length);

@@ -29,7 +29,7 @@ public static class SctpStage
 
         Verdict v = ConntrackStage.Lookup(ref ctx, maps, w);
         if (TSink.Enabled) StageLog.Record(ref ctx, PipelineStage.Conntrack, v, StageRule.None, maps, w);
-        if (v == Verdict.Drop) return v;
+        if (v is Verdict.Drop or Verdict.Pass) return v;
         if (v == Verdict.Forward)
         {
             if (!Crc32c.SctpValid(sctp)) return Checked<TSink>(ref ctx, ctx.Drop(DropReason.SctpBadChecksum), maps, w);
