@@ -26,7 +26,7 @@ public static partial class Cases
         return f;
     }
 
-    public static IReadOnlyList<Case> Robustness() => [RstOutOfWindow(), IcmpErrorChecksums(), TtlExceeded(), SnatPrivilegedPorts()];
+    public static IReadOnlyList<Case> Robustness() => [RstOutOfWindow(), IcmpErrorChecksums(), TtlExceeded(), SnatPrivilegedPorts(), IcmpErrorOuterDestination()];
 
     // ---- 025: an RST whose sequence number is outside the window is INVALID and dropped; the connection goes on.
     static Case RstOutOfWindow()
@@ -106,6 +106,34 @@ public static partial class Cases
             "incrementally, which keeps the reassembled message's checksum valid, and the later fragments follow it " +
             "through the fragment map with the same outer addresses. The kernel would reassemble first and emit the same " +
             "bytes once the last fragment is in.", steps);
+    }
+
+    // ---- 035: an ICMP error quoting a tracked connection but sent elsewhere is INVALID (nf_conntrack_inet_error).
+    static Case IcmpErrorOuterDestination()
+    {
+        const string E = "203.0.113.2", N = "192.168.0.2", B = "10.244.2.7", OtherPod = "10.244.1.9", OtherNode = "192.168.0.3";
+        byte[] syn = TcpFrame(E, 50800, N, 30080, Tcp.Syn, 1, 0, "", 64, 500, UplinkMac, NodeMac);
+        byte[] synOut = TcpFrame(N, 50800, B, 8080, Tcp.Syn, 1, 0, "", 63, 500, UplinkMac, NodeMac);
+        var steps = new List<Step>
+        {
+            new(syn, V.Line("forward", null, V.T("tcp", $"{E}:50800", $"{N}:30080"), V.T("tcp", $"{N}:50800", $"{B}:8080"), "default/web:http", $"{B}:8080"), synOut),
+        };
+        // The same port unreachable about the SYN as it left (masqueraded to the node), sent to a pod and to another
+        // node: outer daddr != the quoted source, so conntrack relates it to nothing and kube-proxy drops INVALID.
+        foreach (string to in new[] { OtherPod, OtherNode })
+            steps.Add(new Step(WholeQuoteIcmpError(synOut, B, to, 81, 64), V.Line("drop", "ct-invalid", V.T("icmp", B, to), null, null, null), null));
+        // Sent to the node, the quoted source: related, translated back to the client (outer and quoted headers).
+        byte[] err = WholeQuoteIcmpError(synOut, B, N, 82, 64);
+        byte[] errOut = WholeQuoteIcmpError(TcpFrame(E, 50800, N, 30080, Tcp.Syn, 1, 0, "", 63, 500, UplinkMac, NodeMac), N, E, 82, 63);
+        steps.Add(new Step(err, V.Line("forward", null, V.T("icmp", B, N), V.T("icmp", N, E), "default/web:http", $"{B}:8080"), errOut));
+        return new Case("035-icmp-error-outer-destination", "ICMP errors sent elsewhere than the connection's endpoint are INVALID",
+            "203.0.113.2 connects to NodePort 192.168.0.2:30080 (DNAT to 10.244.2.7:8080, masquerade to the node). A port " +
+            "unreachable quoting the SYN as it left (192.168.0.2:50800 -> 10.244.2.7:8080) arrives addressed to another pod " +
+            "(10.244.1.9), then to another node (192.168.0.3). Linux conntrack's nf_conntrack_inet_error " +
+            "(net/netfilter/nf_conntrack_proto_icmp.c) finds the connection from the quoted tuple but requires the error's " +
+            "outer destination to be the quoted datagram's source (\"outer daddr != inner\"): both are INVALID and " +
+            "kube-proxy's KUBE-FORWARD rule drops them, so neither is translated to the client (ct-invalid). The same error " +
+            "sent to the node, where the SYN came from, is RELATED and translated back to 203.0.113.2 as before.", steps);
     }
 
     /// <summary>An ICMP port unreachable quoting the whole datagram (no 576-byte limit: a router on a small-MTU path), by hand.</summary>

@@ -29,6 +29,7 @@ public static class TraceText
                     {
                         Verdict.Continue => "miss: new connection",
                         Verdict.Forward when r.HasEntry => $"hit: flow {r.FlowId}, {Dir(r.Direction)} direction, {State(r)}",
+                        Verdict.Pass when r.HasEntry => $"hit: flow {r.FlowId}, {Dir(r.Direction)} direction, {State(r)}, a direct flow tracked untranslated: {Outcome(r)}",
                         _ => Outcome(r),
                     }));
                     break;
@@ -49,6 +50,8 @@ public static class TraceText
                 case PipelineStage.ConntrackCreate:
                     lines.Add(("ct-create", r.Verdict == Verdict.Continue && r.HasEntry
                         ? $"flow {r.FlowId}: {Tuple(r.Original)} | reply {Tuple(r.Reply)}"
+                        : r.Verdict == Verdict.Pass && r.HasEntry
+                        ? $"flow {r.FlowId} (direct, to or from a service endpoint, untranslated): {Tuple(r.Original)} | reply {Tuple(r.Reply)}: {Outcome(r)}"
                         : Outcome(r)));
                     break;
                 case PipelineStage.Nat:
@@ -185,6 +188,9 @@ public static class TraceText
             (Verdict.Pass, StageRule.IcmpQuotesUntracked) => $"{quoted}: not TCP, UDP or SCTP, no connection to look up: {Outcome(r)}",
             (Verdict.Pass, StageRule.IcmpNoConnection) => $"{quoted}: no tracked connection has that tuple: {Outcome(r)}",
             (Verdict.Pass, StageRule.IcmpConnectionExpired) => $"{quoted}: its connection's entry has expired: {Outcome(r)}",
+            (Verdict.Pass, StageRule.IcmpUntranslatedConnection) => $"{quoted}: related to a direct flow tracked untranslated, nothing to translate: {Outcome(r)}",
+            (Verdict.Drop, StageRule.IcmpOuterDaddrMismatch) => $"{quoted}{(r.HasEntry ? $" (flow {r.FlowId})" : "")}: sent to {Ip4.Format(r.DstIp)}, not to the quoted source (outer daddr != inner, conntrack INVALID): {Outcome(r)}",
+            (Verdict.Pass, StageRule.IcmpOuterDaddrMismatch) => $"{quoted}: sent to the node's {Ip4.Format(r.DstIp)}, not to the quoted source (outer daddr != inner, conntrack INVALID), untranslated: {Outcome(r)}",
             (Verdict.Forward, _) when r.HasEntry => $"{quoted}: related to flow {r.FlowId} ({Dir(r.Direction)} direction), translated with it: {Ip4.Format(r.SrcIp)} -> {Ip4.Format(r.DstIp)}",
             (Verdict.Drop, _) when r.Reason == DropReason.IcmpBadChecksum => $"{quoted}{(r.HasEntry ? $" (flow {r.FlowId})" : "")}: the ICMP checksum does not verify (conntrack INVALID): {Outcome(r)}",
             _ => $"{quoted}: {Outcome(r)}",

@@ -45,6 +45,9 @@ public sealed partial class Explainer
             (_, StageRule.IcmpQuotesUntracked) => $"{what}: the quoted datagram is no TCP, UDP or SCTP connection conntrack could relate it to → {Outcome(e)}",
             (_, StageRule.IcmpNoConnection) => $"{what}: it quotes no tracked connection → {Outcome(e)}",
             (_, StageRule.IcmpConnectionExpired) => $"{what}: the connection it quotes has expired → {Outcome(e)}",
+            (_, StageRule.IcmpUntranslatedConnection) => $"{what}, a packet of a direct flow conntrack tracks without translating it: related, with no NAT to undo → {Outcome(e)}",
+            (Verdict.Drop, StageRule.IcmpOuterDaddrMismatch) => $"{what}{(e.HasEntry ? $", the tuple of flow {e.FlowId}," : "")} but sent to {Ip4.Format(e.DstIp)}, not to the quoted datagram's source {Ip4.Format(e.InnerSrcIp)}: conntrack does not relate it to the connection (nf_conntrack_inet_error, \"outer daddr != inner\"), so it is INVALID, and kube-proxy drops INVALID in FORWARD → {Outcome(e)}",
+            (_, StageRule.IcmpOuterDaddrMismatch) => $"{what}, but sent to the node's own {Ip4.Format(e.DstIp)}, not to the quoted datagram's source {Ip4.Format(e.InnerSrcIp)}: conntrack does not relate it to the connection (nf_conntrack_inet_error, \"outer daddr != inner\"); INVALID on the INPUT path, where kube-proxy's INVALID drop is not, it reaches the node's stack untranslated → {Outcome(e)}",
             (Verdict.Drop, _) when e.Reason == DropReason.IcmpBadChecksum => $"{what}: its ICMP checksum does not verify, so conntrack marks it INVALID (icmp_error) and kube-proxy drops INVALID → {Outcome(e)}",
             _ => $"{what} → {Outcome(e)}",
         };

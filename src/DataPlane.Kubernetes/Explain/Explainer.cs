@@ -60,6 +60,11 @@ public sealed partial class Explainer
         if (Find(log, PipelineStage.Sctp) is { Verdict: Verdict.Drop } sctp) return Sctp(sctp);
         if (Find(log, PipelineStage.Ttl) is { Verdict: not Verdict.Continue } ttl) return TimeExceeded(log, ttl);
         if (Find(log, PipelineStage.Reject) is { Reason: DropReason.TtlExceeded } ttlFirst) return TimeExceeded(log, ttlFirst);
+        if (Find(log, PipelineStage.Conntrack) is { HasEntry: true, Verdict: Verdict.Pass } direct)
+            return $"packet of a direct flow conntrack tracks without translating it (flow {direct.FlowId}, {(direct.Direction == CtDirection.Original ? "original" : "reply")} direction, " +
+                $"{Tuple(direct.Original)} ⇄ {Tuple(direct.Reply)}): no Service is involved and nothing is rewritten → {Outcome(last)}";
+        if (Find(log, PipelineStage.ServiceLookup) is { RevNatIndex: 0 } && Find(log, PipelineStage.ConntrackCreate) is { HasEntry: true } created)
+            return DirectFlow(parse, created, last);
         if (Find(log, PipelineStage.Conntrack) is { HasEntry: true, NewFlow: false } hit)
             return $"packet of an existing connection (conntrack hit, flow {hit.FlowId}, {(hit.Direction == CtDirection.Original ? "original" : "reply")} direction): " +
                 $"translated as its first packet was ({Tuple(hit.Original)} ⇄ {Tuple(hit.Reply)}); the Service and its endpoints are not consulted again" +
@@ -71,6 +76,18 @@ public sealed partial class Explainer
         if (svc is null || svc.Value.RevNatIndex == 0 || (svc.Value.ServiceFlags & ServiceFlags.Wildcard) != 0)
             return NoFrontend(parse, Decider(log));
         return ServicePacket(log, parse, svc.Value, last);
+    }
+
+    /// <summary>A new direct flow to or from a service endpoint, tracked because a service connection can share its reply tuple.</summary>
+    string DirectFlow(StageRecord parse, StageRecord c, StageRecord last)
+    {
+        string basis = $"{Address(parse.DstIp)}; not a Service packet, but one end is a Service endpoint (a backend's address, port and protocol), " +
+            $"so conntrack tracks it (flow {c.FlowId}), as Linux tracks every flow: a connection through the Service from the same client port " +
+            $"would get the same reply tuple {Tuple(c.Original.Reverse())}";
+        return (c.CtFlags & CtFlags.Snat) != 0
+            ? $"{basis}. A Service connection holds that tuple already, so this flow's NAT null binding moves its source port to {c.Reply.DstPort} " +
+              $"(get_unique_tuple, nf_nat_used_tuple, nf_nat_l4proto_unique_tuple in net/netfilter/nf_nat_core.c) and its replies are turned back → {Outcome(last)}"
+            : $"{basis}; it is passed untranslated and its replies will be too → {Outcome(last)}";
     }
 
     /// <summary>The record of the stage that decided the frame's verdict: the last one before the verdict record.</summary>

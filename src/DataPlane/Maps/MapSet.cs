@@ -51,6 +51,24 @@ public sealed class MapSet
     /// <summary>Every address some frontend listens on (any port, any protocol): where foreign L4 protocols are dropped.</summary>
     public FixedHashMap<Ip4Key, byte> FrontendAddresses { get; }
 
+    /// <summary>
+    /// (address, port, proto) of every backend of the full generation, the endpoints a direct (untranslated) flow can
+    /// share a reply tuple with (<see cref="Pipeline.Stages.ConntrackStage.Direct"/>); a delta adds its own
+    /// (<see cref="MapSetDelta.Endpoints"/>). An endpoint a delta removed stays until the next full generation: a
+    /// direct flow to it is then tracked for nothing, which costs an entry, never a wrong translation.
+    /// </summary>
+    public FixedHashMap<Lb4Key, byte> Endpoints { get; init; } = s_noEndpoints;
+
+    static readonly FixedHashMap<Lb4Key, byte> s_noEndpoints = new(1);
+
+    /// <summary>Whether (<paramref name="address"/>, <paramref name="port"/>, <paramref name="proto"/>) is a backend of some service.</summary>
+    public bool IsEndpoint(uint address, ushort port, byte proto)
+    {
+        var k = new Lb4Key(address, port, proto);
+        if (Delta?.Endpoints is { } d && !System.Runtime.CompilerServices.Unsafe.IsNullRef(ref d.Lookup(k))) return true;
+        return !System.Runtime.CompilerServices.Unsafe.IsNullRef(ref Endpoints.Lookup(k));
+    }
+
     /// <summary>Whether some frontend (any port, any protocol) listens on <paramref name="address"/>.</summary>
     public bool IsFrontendAddress(uint address) =>
         !System.Runtime.CompilerServices.Unsafe.IsNullRef(ref FrontendAddresses.Lookup(new Ip4Key(address)));
@@ -77,7 +95,7 @@ public sealed class MapSet
     public MapSet WithDelta(MapSetDelta delta, long generation) =>
         new(generation, Services, BackendSlots, Backends, ReverseNat, ServiceNames, Node, FrontendAddresses, SourceRanges, Serving,
             ServingCount, MaglevTables, (int)MaglevSize)
-        { Delta = delta, Dns = Dns };
+        { Delta = delta, Dns = Dns, Endpoints = Endpoints };
 
     /// <summary>The cluster DNS zone compiled with this generation (null: the data plane answers no DNS).</summary>
     public Dns.DnsZone? Dns { get; init; }

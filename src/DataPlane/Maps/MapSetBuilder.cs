@@ -149,8 +149,14 @@ public sealed class MapSetBuilder : IBackendSink
         foreach (var (id, set) in _ranges) ranges[id] = set;
         var serving = new FixedHashMap<ServingKey, byte>(Math.Max(_serving.Count, 1));
         foreach (ServingKey k in _serving) serving.TryAdd(k, 1);
+        var endpoints = new FixedHashMap<Lb4Key, byte>(Math.Max(_backendIds.Count, 1));
+        foreach (uint id in _backendIds)
+        {
+            Lb4Backend be = _backends[(int)id];
+            endpoints.TryAdd(new Lb4Key(be.Address, be.Port, be.Proto), 1);
+        }
         return new MapSet(generation, services, [.. _slots], [.. _backends], [.. _revNat], [.. _names], _node, addresses, ranges,
             serving, [.. _servingCount], _maglev.Count == 0 ? [] : [.. _maglev.SelectMany(t => t)], MaglevSize)
-        { Dns = Dns };
+        { Dns = Dns, Endpoints = endpoints };
     }
 }

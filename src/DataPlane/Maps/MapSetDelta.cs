@@ -43,6 +43,8 @@ public sealed class MapSetDelta
     /// <summary>Serving endpoint addresses of the service ports in <see cref="ServingCount"/> (which replace the base's).</summary>
     public FixedHashMap<ServingKey, byte> Serving { get; }
     public FixedHashMap<IdKey, int> ServingCount { get; }
+    /// <summary>(address, port, proto) of the backends the overlay added or changed (see <see cref="MapSet.Endpoints"/>); null: none.</summary>
+    public FixedHashMap<Lb4Key, byte>? Endpoints { get; init; }
     /// <summary>Overlay Maglev tables, numbered from the base's table count on.</summary>
     public uint[][] MaglevTables { get; }
 }

@@ -25,6 +25,7 @@ public sealed class MapSetDeltaBuilder : IBackendSink
     FixedHashMap<IdKey, Lb4Backend> _backends = new(1);
     FixedHashMap<ServingKey, byte> _servingMap = new(1);
     FixedHashMap<IdKey, int> _servingCount = new(1);
+    FixedHashMap<Lb4Key, byte> _endpoints = new(1);
     readonly Dictionary<ushort, HashSet<uint>> _serving = [];
     readonly List<uint> _slots = [];
     readonly List<uint[]> _maglev = [];
@@ -112,6 +113,7 @@ public sealed class MapSetDeltaBuilder : IBackendSink
         // copy out the live part (amortised: it runs after as many changes as it copies entries).
         if (_slots.Count > 4 * _liveSlots + 4096 || _maglev.Count > 2 * _liveTables + 4) Compact();
         _backends = Patch(_backends, _pendingBackends.Count, m => { foreach (var (id, b) in _pendingBackends) m.Set(new IdKey(id), b); });
+        _endpoints = Patch(_endpoints, _pendingBackends.Count, m => { foreach (Lb4Backend b in _pendingBackends.Values) m.Set(new Lb4Key(b.Address, b.Port, b.Proto), 1); });
         int added = 0;
         foreach (var set in _pendingServing.Values) added += set.Count;
         _servingMap = Patch(_servingMap, added, m =>
@@ -128,7 +130,7 @@ public sealed class MapSetDeltaBuilder : IBackendSink
         _pendingFrontends.Clear();
         _pendingBackends.Clear();
         _pendingServing.Clear();
-        return _base.WithDelta(new MapSetDelta(_services, [.. _slots], _backends, _servingMap, _servingCount, [.. _maglev]), generation);
+        return _base.WithDelta(new MapSetDelta(_services, [.. _slots], _backends, _servingMap, _servingCount, [.. _maglev]) { Endpoints = _endpoints }, generation);
     }
 
     int _liveSlots, _liveTables; // slots and Maglev tables the overlay's frontends point at

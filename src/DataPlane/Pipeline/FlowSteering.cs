@@ -17,7 +17,8 @@ namespace DataPlane.Pipeline;
 /// <item>to a masquerade address (a node IP, the pod gateway) on a port masquerade can allocate: the reply of a
 /// masqueraded connection, by that port (the pipeline chose it in the client port's class, or kept the client's
 /// port);</item>
-/// <item>to a service frontend address: a connection's original direction, by the source port;</item>
+/// <item>to a service frontend address, or to a service endpoint (address, port, protocol): a connection's original
+/// direction, or a direct flow the pipeline tracks because it can clash with one, by the source port;</item>
 /// <item>anything else (a DNAT-only reply going back to its client, untracked traffic): by the destination port.</item>
 /// </list>
 /// So every packet of a class reaches one worker, in capture order, and the pipeline's decisions depend only on the
@@ -29,7 +30,9 @@ namespace DataPlane.Pipeline;
 /// <para>
 /// Limits: a frontend on a masquerade address at a port masquerade can allocate would be taken for a reply: a NodePort
 /// inside the SNAT port range (the defaults, 30000-32767 and 32768-65535, do not overlap), or below 1024 while
-/// privileged client ports keep their class; ICMP echo and foreign protocols go by source address.
+/// privileged client ports keep their class; ICMP echo and foreign protocols go by source address; a client that is
+/// itself an endpoint and talks from its served port to another endpoint (both ends endpoints, different ports)
+/// is steered by one port one way and by the other back.
 /// </para>
 /// </summary>
 public sealed class FlowSteering
@@ -59,7 +62,7 @@ public sealed class FlowSteering
             return _fragments.TryGet(k.Src, k.Dst, k.Proto, k.Id, out int owner) ? owner : Hash(k.Src, 0);
         int worker;
         if (k.HasPorts)
-            worker = Steer(k.Src, k.SrcPort, k.Dst, k.DstPort, maps);
+            worker = Steer(k.Src, k.SrcPort, k.Dst, k.DstPort, k.Proto, maps);
         else if (k.Proto == IpProto.Icmp && frame.Length >= k.L4Offset + 8 + 20 && frame[k.L4Offset] is L4.IcmpDestUnreachable or L4.IcmpTimeExceeded)
             worker = SteerQuoted(frame[(k.L4Offset + 8)..], maps);
         else
@@ -70,10 +73,12 @@ public sealed class FlowSteering
 
     // Every connection is steered by its client's port, in both directions: the original direction by its source port,
     // replies by their destination port, which is the client's own port or a SNAT port of the same flow class.
-    int Steer(uint src, ushort sport, uint dst, ushort dport, MapSet maps)
+    // A direct flow to a service endpoint goes by its source port too: it is tracked (ConntrackStage.Direct) and its
+    // reply tuple can clash with a service connection from the same client port, so both must meet in one table.
+    int Steer(uint src, ushort sport, uint dst, ushort dport, byte proto, MapSet maps)
     {
         if (IsSnatPort(dport, _options) && IsMasqueradeAddress(dst, maps.Node)) return Owner(dport);
-        if (maps.IsFrontendAddress(dst)) return Owner(sport);
+        if (maps.IsFrontendAddress(dst) || maps.IsEndpoint(dst, dport, proto)) return Owner(sport);
         return Owner(dport);
     }
 
@@ -91,7 +96,7 @@ public sealed class FlowSteering
         // A masqueraded packet's source is a node address, which is also a NodePort frontend address: its SNAT port
         // decides first, as for the replies themselves.
         if (IsSnatPort(qsport, _options) && IsMasqueradeAddress(qsrc, maps.Node)) return Owner(qsport);
-        if (maps.IsFrontendAddress(qsrc)) return Owner(qdport);
+        if (maps.IsFrontendAddress(qsrc) || maps.IsEndpoint(qsrc, qsport, inner[9])) return Owner(qdport);
         return Owner(qsport);
     }
 

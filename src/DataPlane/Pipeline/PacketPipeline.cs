@@ -98,11 +98,11 @@ public sealed class PacketPipeline : IDisposable
         v = ConntrackStage.Lookup(ref ctx, maps, w);
         if (TSink.Enabled) Record(ref ctx, PipelineStage.Conntrack, v, maps);
         if (v == Verdict.Forward) return Tracked<TSink>(ref ctx, maps, w);
-        if (v == Verdict.Drop) return v;
+        if (v != Verdict.Continue) return v; // INVALID, or a direct flow's packet passed untranslated
 
         v = ServiceLookupStage.Run(ref ctx, maps, w);
         if (TSink.Enabled) Record(ref ctx, PipelineStage.ServiceLookup, v, maps);
-        if (v != Verdict.Continue) return v == Verdict.Pass ? HostPortStage.Run<TSink>(ref ctx, maps, w) : v;
+        if (v != Verdict.Continue) return v == Verdict.Pass ? Untracked<TSink>(ref ctx, maps, w) : v;
         v = BackendSelectStage.Run(ref ctx, maps, w);
         if (TSink.Enabled) Record(ref ctx, PipelineStage.BackendSelect, v, maps);
         if (v == Verdict.Reject) return Reject<TSink>(ref ctx, maps, w);
@@ -127,6 +127,18 @@ public sealed class PacketPipeline : IDisposable
         v = NatStage.Run(ref ctx, maps, w);
         if (TSink.Enabled) Record(ref ctx, PipelineStage.Nat, v, maps);
         return v;
+    }
+
+    /// <summary>
+    /// No service: a direct flow that can share a reply tuple with a service connection is tracked (and its source
+    /// port moved when a service connection holds that tuple already); the rest goes to the node's own stack rules.
+    /// </summary>
+    Verdict Untracked<TSink>(ref PacketContext ctx, MapSet maps, WorkerState w) where TSink : struct, IStageSink
+    {
+        Verdict v = ConntrackStage.Direct(ref ctx, maps, w);
+        if (v == Verdict.Continue) return HostPortStage.Run<TSink>(ref ctx, maps, w);
+        if (TSink.Enabled) Record(ref ctx, PipelineStage.ConntrackCreate, v == Verdict.Forward ? Verdict.Continue : v, maps);
+        return v == Verdict.Forward ? Tracked<TSink>(ref ctx, maps, w) : v;
     }
 
     // The rare stages, each with its record. Inlined: the untraced copy is the bare stage call it was before.

@@ -78,6 +78,7 @@ public partial struct PacketResult
         {
             r.RevNatIndex = ctx.Service.RevNatIndex;
         }
-        if (v == Verdict.Forward && ctx.NewFlow) r.Masqueraded = ctx.Masquerade;
+        // A new flow's masquerade decision, or a source port moved on a clash without one (nf_nat's null binding).
+        if (v == Verdict.Forward && ctx.NewFlow) r.Masqueraded |= ctx.Masquerade;
     }
 }

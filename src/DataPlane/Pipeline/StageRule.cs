@@ -34,6 +34,13 @@ public enum StageRule : byte
     IcmpNoConnection,
     /// <summary>The quoted connection's entry has expired.</summary>
     IcmpConnectionExpired,
+    /// <summary>
+    /// The error's outer destination is not the quoted datagram's source (nf_conntrack_inet_error: "outer daddr !=
+    /// inner"): INVALID, dropped when forwarded, passed to the node's stack untranslated when addressed to the node.
+    /// </summary>
+    IcmpOuterDaddrMismatch,
+    /// <summary>The quoted connection is a direct flow nothing translates: related, passed as it came.</summary>
+    IcmpUntranslatedConnection,
 
     // SctpStage.
     /// <summary>No chunk of the packet may open a connection (DATA, SACK, ABORT... out of the blue): sctp_new refuses.</summary>

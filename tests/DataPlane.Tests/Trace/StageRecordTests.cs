@@ -182,6 +182,22 @@ public class StageRecordTests : IClassFixture<WhyWorldFixture>
     }
 
     [Fact]
+    public void An_icmp_error_sent_elsewhere_is_recorded_and_explained_as_invalid()
+    {
+        // 035-icmp-error-outer-destination: frames 2 and 3 go to another pod and another node, frame 4 to the node.
+        ExplainedFrame toPod = ExplainCase("035-icmp-error-outer-destination", 2);
+        StageRecord e = toPod.Log.Single(r => r.Stage == PipelineStage.IcmpError);
+        Assert.Equal((Verdict.Drop, DropReason.CtInvalid, StageRule.IcmpOuterDaddrMismatch), (e.Verdict, e.Reason, e.Rule));
+        Assert.True(e.HasEntry); // the record names the connection the error quotes
+        string why = Why(toPod);
+        Assert.Contains("but sent to 10.244.1.9, not to the quoted datagram's source 192.168.0.2", why);
+        Assert.Contains("nf_conntrack_inet_error", why);
+        Assert.EndsWith("→ drop (ct-invalid)", why);
+        Assert.Contains(TraceText.Lines(toPod.Log, toPod.Maps), l => l.Label == "icmp-error" && l.Text.Contains("outer daddr != inner"));
+        Assert.Equal(Verdict.Forward, ExplainCase("035-icmp-error-outer-destination", 4).Log.Single(r => r.Stage == PipelineStage.IcmpError).Verdict);
+    }
+
+    [Fact]
     public void Host_ports_and_ip_options_have_their_records()
     {
         // 034-node-answers: a closed TCP port (reset), a served port (22), a closed UDP port, options on a forwarded query.

@@ -22,7 +22,8 @@ public static class ConntrackStage
     /// <summary>
     /// Returns <see cref="Verdict.Forward"/> with <c>ctx.CtIndex</c> set when the packet belongs to a live connection,
     /// else <see cref="Verdict.Continue"/> (a new connection). Expired entries are collected on the spot; a TCP SYN on a
-    /// connection that has closed (FIN both ways or RST) starts a new connection, as cilium's ct_lookup does.
+    /// connection that has closed (FIN both ways or RST) starts a new connection, as cilium's ct_lookup does. A packet
+    /// of a tracked direct flow that nothing translates (<see cref="Direct"/>) is accounted to it and passed.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Verdict Lookup(ref PacketContext ctx, MapSet maps, WorkerState w)
@@ -41,7 +42,80 @@ public static class ConntrackStage
             return Invalid(ref ctx);
         if ((ctx.TcpFlags & L4.TcpRst) != 0 && ctx.Proto == IpProto.Tcp && !TcpWindow.RstInWindow(ref ctx, in e, dir))
             return Invalid(ref ctx); // out-of-window RST: INVALID, the connection untouched
+        // One flag test on the line already loaded: every service connection has Dnat, so the established path pays no lookup.
+        if ((e.Flags & (CtFlags.Dnat | CtFlags.Snat)) == 0) return Untranslated(ref ctx, ref e, w);
         return Verdict.Forward;
+    }
+
+    /// <summary>A packet of a direct flow tracked without translation: its lifetime and TCP state move on, the packet passes as it came.</summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    static Verdict Untranslated(ref PacketContext ctx, ref CtEntry e, WorkerState w)
+    {
+        Update(ref ctx, ref e, in w.Timeouts);
+        return Verdict.Pass;
+    }
+
+    /// <summary>
+    /// A TCP or UDP flow no service claims, to or from a service endpoint (address, port and protocol of some backend),
+    /// routed through the node: tracked, as Linux conntrack tracks every flow, because its reply tuple is one a service
+    /// connection can also produce. A pod's direct flow P -> backend:port and its flow from the same port P through the
+    /// ClusterIP (DNAT to that backend) both have the reply tuple backend:port -> pod:P; the kernel sees the clash when
+    /// it binds the second connection's NAT (get_unique_tuple with nf_nat_used_tuple, net/netfilter/nf_nat_core.c) and
+    /// moves that connection's source port (nf_nat_l4proto_unique_tuple, in the port's class). Whichever comes first is
+    /// kept: a service connection after the direct flow gets the new port in <see cref="Create"/>; a direct flow after
+    /// the service connection gets it here (the null binding's SNAT, nf_nat_alloc_null_binding at POSTROUTING), and is
+    /// then translated both ways like any SNAT. Otherwise the flow is passed untouched, as before, its entry only
+    /// reserving the tuple; its replies are found and passed untranslated.
+    /// <para>
+    /// Which flows: only those that can clash, with a backend endpoint at one end (tracking every passed flow would cost
+    /// an insert per flow that can never clash). Not tracked: other protocols, an RST (it opens nothing: tcp_new refuses
+    /// it), a destination on the node itself (its own stack answers, <see cref="HostPortStage"/>), TTL 0 or 1 (not
+    /// forwarded, so never confirmed), and any flow when the table is full (passed untracked, as before).
+    /// </para>
+    /// Returns <see cref="Verdict.Continue"/> when not tracked, <see cref="Verdict.Pass"/> when tracked untranslated,
+    /// <see cref="Verdict.Forward"/> with a new entry (<c>ctx.NewFlow</c>) when its source port had to move.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    public static Verdict Direct(ref PacketContext ctx, MapSet maps, WorkerState w)
+    {
+        if (ctx.Proto is not (IpProto.Tcp or IpProto.Udp) || (ctx.TcpFlags & L4.TcpRst) != 0 || ctx.IsLaterFragment
+            || ForwardStage.Expires(ref ctx) || maps.Node.IsNodeAddress(ctx.DstIp))
+            return Verdict.Continue;
+        // The client's side is the other end from the endpoint: its port is the flow's class (FlowSteering sends both
+        // directions by it), which numbers the flow and bounds a replacement port.
+        bool toEndpoint = maps.IsEndpoint(ctx.DstIp, ctx.DstPort, ctx.Proto);
+        if (!toEndpoint && !maps.IsEndpoint(ctx.SrcIp, ctx.SrcPort, ctx.Proto)) return Verdict.Continue;
+        ConntrackMap ct = w.Conntrack;
+        var original = new CtTuple4(ctx.SrcIp, ctx.SrcPort, ctx.DstIp, ctx.DstPort, ctx.Proto);
+        int flowClass = PipelineOptions.ClassOf(toEndpoint ? ctx.SrcPort : ctx.DstPort, w.FlowClasses);
+        ushort port = ctx.SrcPort;
+        MapStatus st = ct.TryCreate(original, original.Reverse(), out int entry, ctx.NowNs, flowClass);
+        if (st == MapStatus.Exists)
+        {
+            // First seen from the endpoint's side (a flow picked up mid-stream): its source is the endpoint's own port,
+            // which no null binding would move; left untracked, as before.
+            if (!toEndpoint) return Verdict.Continue;
+            // The reply tuple is a service connection's (the original tuple would have been found by the lookup).
+            var (lo, hi) = SnatRange(ctx.SrcPort, w.Options);
+            var peer = new Lb4Backend { Address = ctx.DstIp, Port = ctx.DstPort, Proto = ctx.Proto };
+            st = AllocatePort(in original, in peer, ctx.SrcIp, lo, hi, flowClass, w.FlowClasses, ct, w.Options, out entry, out port, ctx.NowNs);
+            if (st == MapStatus.Exists) return ctx.Drop(DropReason.NatPortExhausted);
+        }
+        if (st == MapStatus.Full) return Verdict.Continue;
+        ref CtEntry e = ref ct[entry];
+        ConntrackMap.BeginWrite(ref e);
+        e.Generation = (ushort)maps.Generation;
+        if (port != ctx.SrcPort) e.Flags |= CtFlags.Snat;
+        ConntrackMap.EndWrite(ref e);
+        ctx.CtIndex = entry;
+        ctx.Direction = CtDirection.Original;
+        if (port != ctx.SrcPort)
+        {
+            ctx.NewFlow = true;
+            return Verdict.Forward;
+        }
+        Update(ref ctx, ref e, in w.Timeouts);
+        return Verdict.Pass;
     }
 
     /// <summary>
@@ -114,7 +188,8 @@ public static class ConntrackStage
     /// port is the client's when it lies in the SNAT range and is free, otherwise one of the range's ports in the
     /// client port's flow class (<see cref="PipelineOptions.FlowClasses"/>: its replies must steer to the same worker),
     /// from a start keyed by the connection's first packet, then linear probing with bounded retries (cilium snat_v4_new_mapping).
-    /// Exhaustion drops, never collides.
+    /// Exhaustion drops, never collides. The reply tuple can also be a direct flow's (<see cref="Direct"/>): the pod's
+    /// own connection to the backend from the same port, which the kernel tracks too and so moves this one's port.
     /// </summary>
     public static Verdict Create(ref PacketContext ctx, MapSet maps, WorkerState w)
     {
@@ -133,8 +208,9 @@ public static class ConntrackStage
         if (st == MapStatus.Exists)
         {
             // The tuple is taken (or the client's port is outside the range): search the SNAT range. A DNAT-only flow
-            // lands here only when its reply tuple clashes with another connection's; Linux then gives it a unique
-            // source port too (nf_nat's null binding), so do the same.
+            // lands here only when its reply tuple clashes with another connection's (another service connection's, or
+            // the client's direct flow to that backend from the same port); Linux then gives it a unique source port
+            // too (nf_nat's null binding), so do the same.
             st = AllocatePort(in original, in be, natIp, lo, hi, flowClass, w.FlowClasses, ct, o, out entry, out natPort, ctx.NowNs);
             if (st == MapStatus.Exists) return ctx.Drop(DropReason.NatPortExhausted);
         }

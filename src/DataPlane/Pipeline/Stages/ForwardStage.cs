@@ -31,9 +31,14 @@ public static class ForwardStage
     public static Verdict Tracked(ref PacketContext ctx, MapSet maps, WorkerState w) =>
         Expires(ref ctx) ? TrackedExpired(ref ctx, maps, w) : Verdict.Continue;
 
+    /// <remarks>A direct flow whose source port was moved (no DNAT): nothing turns the error's source into another
+    /// address, so it comes from the interface towards the sender in both directions.</remarks>
     [MethodImpl(MethodImplOptions.NoInlining)]
-    static Verdict TrackedExpired(ref PacketContext ctx, MapSet maps, WorkerState w) =>
-        Expired(ref ctx, ctx.Direction == CtDirection.Original ? w.Conntrack[ctx.CtIndex].Original.DstIp : InterfaceToward(maps.Node, ctx.SrcIp), w.Options.Seed);
+    static Verdict TrackedExpired(ref PacketContext ctx, MapSet maps, WorkerState w)
+    {
+        ref CtEntry e = ref w.Conntrack[ctx.CtIndex];
+        return Expired(ref ctx, ctx.Direction == CtDirection.Original && (e.Flags & CtFlags.Dnat) != 0 ? e.Original.DstIp : InterfaceToward(maps.Node, ctx.SrcIp), w.Options.Seed);
+    }
 
     /// <summary>
     /// A forwarded datagram with IP options: Record Route and Timestamp get this node's entry (<see cref="IpOptions"/>).

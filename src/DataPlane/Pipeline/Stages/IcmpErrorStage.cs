@@ -34,6 +34,14 @@ public static class IcmpErrorStage
         if (idx < 0) return Decided<TSink>(ref ctx, Verdict.Pass, maps, w, StageRule.IcmpNoConnection);
         ref CtEntry e = ref ct[idx];
         if (e.ExpiresNs <= ctx.NowNs) return Decided<TSink>(ref ctx, Verdict.Pass, maps, w, StageRule.IcmpConnectionExpired);
+        // nf_conntrack_inet_error (net/netfilter/nf_conntrack_proto_icmp.c): the tuple found is the quoted one reversed,
+        // and its destination (the quoted datagram's source) must be where the error is going, "outer daddr != inner"
+        // otherwise. An error sent anywhere else (another pod, another node) that quotes a guessed tuple is not RELATED
+        // to the connection: conntrack leaves it without one (INVALID). Checked in PREROUTING, before ip_forward's TTL.
+        if (ctx.DstIp != ctx.InnerSrcIp) return OuterDaddrMismatch<TSink>(ref ctx, idx, dir, maps, w);
+        // RELATED to a direct flow nothing translates (ConntrackStage.Direct): nf_nat_icmp_reply_translation has no NAT
+        // to apply, and the error goes on as it came, like its connection's packets.
+        if ((e.Flags & (CtFlags.Dnat | CtFlags.Snat)) == 0) return Decided<TSink>(ref ctx, Verdict.Pass, maps, w, StageRule.IcmpUntranslatedConnection);
         Verdict t = ForwardStage.Ttl(ref ctx, 0, 0); // never answered (a later fragment, an error about an error): only dropped
         if (t != Verdict.Continue) return StageLog.Decided<TSink>(ref ctx, PipelineStage.Ttl, t, maps, w);
         Span<byte> icmp = ctx.Frame.Slice(ctx.L4Offset, ctx.L4Length);
@@ -101,6 +109,24 @@ public static class IcmpErrorStage
         ctx.SrcIp = newSrc;
         ctx.DstIp = newDst;
         return Decided<TSink>(ref ctx, Verdict.Forward, maps, w);
+    }
+
+    /// <summary>
+    /// An ICMP error whose outer destination is not the quoted datagram's source: INVALID, never translated. Forwarded
+    /// (to a pod, another node, anything not this node) it meets kube-proxy's KUBE-FORWARD rule
+    /// <c>-m conntrack --ctstate INVALID -j DROP</c> (pkg/proxy/iptables/proxier.go; nftables mode's forward chain
+    /// drops invalid the same way). To one of the node's own addresses it takes the INPUT path, where that rule is not:
+    /// it reaches the node's stack untranslated (icmp_unreach finds no socket of its own for the quoted tuple), a pass.
+    /// </summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
+    static Verdict OuterDaddrMismatch<TSink>(ref PacketContext ctx, int idx, CtDirection dir, MapSet maps, WorkerState w) where TSink : struct, IStageSink
+    {
+        if (TSink.Enabled) (ctx.CtIndex, ctx.Direction) = (idx, dir); // the record names the connection quoted
+        NodeInfo node = maps.Node;
+        bool local = node.IsNodeAddress(ctx.DstIp) || (node.PodCidr is { } pod && pod.At(1) == ctx.DstIp);
+        Verdict v = local ? Verdict.Pass : ctx.Drop(DropReason.CtInvalid);
+        if (TSink.Enabled && local) ctx.CtIndex = -1; // passed untranslated: not a packet of the connection
+        return Decided<TSink>(ref ctx, v, maps, w, StageRule.IcmpOuterDaddrMismatch);
     }
 
     [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]

@@ -29,7 +29,7 @@ public static class RejectStage
         return PortUnreachable(ref ctx, maps, w.Options.Seed);
     }
 
-    /// <summary>The REJECT itself, whatever the TTL (the node's own closed UDP ports, SCTP).</summary>
+    /// <summary>The REJECT itself, whatever the TTL (the node's own closed UDP ports, delivered locally).</summary>
     public static Verdict PortUnreachable(ref PacketContext ctx, MapSet maps, ulong seed)
     {
         NodeInfo node = maps.Node;

@@ -29,11 +29,14 @@ public static class SctpStage
 
         Verdict v = ConntrackStage.Lookup(ref ctx, maps, w);
         if (TSink.Enabled) StageLog.Record(ref ctx, PipelineStage.Conntrack, v, StageRule.None, maps, w);
-        if (v == Verdict.Drop) return v;
+        if (v is Verdict.Drop or Verdict.Pass) return v;
         if (v == Verdict.Forward)
         {
             if (!Crc32c.SctpValid(sctp)) return Checked<TSink>(ref ctx, ctx.Drop(DropReason.SctpBadChecksum), maps, w);
-            if (ForwardStage.Expires(ref ctx)) return StageLog.Decided<TSink>(ref ctx, PipelineStage.Ttl, ctx.Drop(DropReason.TtlExceeded), maps, w);
+            // The TTL rule of TCP and UDP at the same point (ForwardStage.Tracked): time exceeded from the frontend
+            // for the client's direction, from the interface towards the backend for a reply.
+            v = ForwardStage.Tracked(ref ctx, maps, w);
+            if (v != Verdict.Continue) return StageLog.Decided<TSink>(ref ctx, PipelineStage.Ttl, v, maps, w);
             ref CtEntry e = ref ct[ctx.CtIndex];
             if (!SctpConntrack.Update(ref ctx, ref e, sctp, confirmed: true))
                 return Checked<TSink>(ref ctx, ctx.Drop(DropReason.CtInvalid), maps, w, StageRule.SctpInvalidMove);
@@ -51,10 +54,15 @@ public static class SctpStage
         if (TSink.Enabled) StageLog.Record(ref ctx, PipelineStage.Sctp, Verdict.Continue, StageRule.None, maps, w);
         v = BackendSelectStage.Run(ref ctx, maps, w);
         if (TSink.Enabled) StageLog.Record(ref ctx, PipelineStage.BackendSelect, v, StageRule.None, maps, w);
-        if (v == Verdict.Reject) return StageLog.Decided<TSink>(ref ctx, PipelineStage.Reject, RejectStage.PortUnreachable(ref ctx, maps, w.Options.Seed), maps, w);
+        // No endpoints: as for TCP and UDP, ip_forward's TTL check comes before the FORWARD hook's REJECT (a NodePort,
+        // delivered locally, is REJECTed whatever its TTL), so TTL 0 or 1 gets time exceeded, never a port
+        // unreachable quoting a decremented (wrapped) TTL.
+        if (v == Verdict.Reject) return StageLog.Decided<TSink>(ref ctx, PipelineStage.Reject, RejectStage.Run(ref ctx, maps, w), maps, w);
         if (v != Verdict.Continue) return v;
-        if (ForwardStage.Expires(ref ctx)) return StageLog.Decided<TSink>(ref ctx, PipelineStage.Ttl, ctx.Drop(DropReason.TtlExceeded), maps, w);
-        if (TSink.Enabled) StageLog.Record(ref ctx, PipelineStage.Ttl, Verdict.Continue, StageRule.None, maps, w);
+        // With endpoints: the same TTL rule as TCP and UDP after the DNAT (ForwardStage.Run), time exceeded from the frontend.
+        v = ForwardStage.Run(ref ctx, maps, w);
+        if (TSink.Enabled) StageLog.Record(ref ctx, PipelineStage.Ttl, v, StageRule.None, maps, w);
+        if (v != Verdict.Continue) return v;
         MasqueradeStage.Run(ref ctx, maps, w);
         if (TSink.Enabled) StageLog.Record(ref ctx, PipelineStage.Masquerade, Verdict.Continue, StageRule.None, maps, w);
         v = ConntrackStage.Create(ref ctx, maps, w);
