@@ -64,11 +64,39 @@ public sealed class DnsZoneBuilder
         string n = Normalize(name);
         if (!_names.TryGetValue(n, out NameState? s))
         {
-            s = new NameState { Wire = DnsName.ToWire(n) };
+            s = new NameState { Wire = Encode(n) };
             _names.Add(n, s);
             _order.Add(n);
         }
         return s;
+    }
+
+    /// <summary>
+    /// <see cref="DnsName.ToWire"/> of an already normalized name (lower case, no trailing dot) in one pass and one
+    /// allocation: every name of a zone goes through here, 180 000 of them for a 60 000-endpoint headless service, and
+    /// the general encoder's split and per-label strings were most of the build. Anything unusual (non-ASCII, an empty
+    /// or long label, a long name) goes to the general encoder, which gives the same bytes or the same error.
+    /// </summary>
+    static byte[] Encode(string n)
+    {
+        if (n.Length == 0 || n.Length > DnsParser.MaxNameLength) return DnsName.ToWire(n);
+        Span<byte> buf = stackalloc byte[DnsParser.MaxNameLength + 2];
+        int pos = 0, start = 0;
+        for (int i = 0; i <= n.Length; i++)
+        {
+            if (i < n.Length && n[i] != '.')
+            {
+                if (n[i] > 0x7F) return DnsName.ToWire(n);
+                continue;
+            }
+            int length = i - start;
+            if (length is 0 or > 63) return DnsName.ToWire(n);
+            buf[pos++] = (byte)length;
+            for (int k = start; k < i; k++) buf[pos++] = (byte)n[k];
+            start = i + 1;
+        }
+        buf[pos++] = 0;
+        return pos > DnsParser.MaxNameLength ? DnsName.ToWire(n) : buf[..pos].ToArray();
     }
 
     public bool Contains(string name) => _names.ContainsKey(Normalize(name));
@@ -143,9 +171,18 @@ public sealed class DnsZoneBuilder
 
     public DnsZone Build(DnsZoneSettings settings)
     {
-        var names = new List<byte>();
-        var data = new List<byte>();
-        var records = new List<DnsRecord>();
+        // Sized up front: a 300 000-record zone grown by doubling allocated (and zeroed) its large arrays again and
+        // again, which was most of the build's time under a profiler (page faults and memset).
+        int nameBytes = 0, dataBytes = 0, recordTotal = 0;
+        foreach (NameState st in _names.Values)
+        {
+            nameBytes += st.Wire.Length;
+            recordTotal += st.Records.Count;
+            foreach (Pending p in st.Records) dataBytes += p.Data.Length;
+        }
+        var names = new List<byte>(nameBytes);
+        var data = new List<byte>(dataBytes);
+        var records = new List<DnsRecord>(recordTotal);
         var entries = new DnsZone.Entry[_order.Count];
         var firstA = new Dictionary<string, (int Start, int Count)>();
         var pendingOf = new List<(int Record, string Target)>();
