@@ -87,7 +87,7 @@ public sealed class ControlPlane
                 ClusterManifests loaded = Load(paths, _load, _options.Warn);
                 cancel.ThrowIfCancellationRequested();
                 return Compile(loaded, cancel);
-            });
+            }, cancel);
             _pending.Clear();
             Holder.Publish(next);
             ClusterPaths = paths;
@@ -125,7 +125,7 @@ public sealed class ControlPlane
             _incremental = null; // a declined change may have left it half-updated; the full compile makes a new one
             ClusterManifests current = _manifests;
             foreach (ClusterManifests o in _pending) current = current.Apply(o);
-            next = Boundary(() => Compile(current.Apply(overlay), cancel));
+            next = Boundary(() => Compile(current.Apply(overlay), cancel), cancel);
             _pending.Clear();
             Holder.Publish(next);
             return next;
@@ -198,16 +198,22 @@ public sealed class ControlPlane
     /// <summary>
     /// The control plane's one exception boundary: loading and compiling let out only <see cref="ManifestException"/>
     /// (one line naming file, object and field), so a caller that keeps the last good generation on that exception is
-    /// never killed by a bug or a limit it did not foresee — and <see cref="OperationCanceledException"/>, which is no
-    /// failure of the manifests but the caller abandoning the work (a newer reload, SIGTERM).
+    /// never killed by a bug or a limit it did not foresee.
     /// </summary>
-    public static T Boundary<T>(Func<T> action)
+    public static T Boundary<T>(Func<T> action) => Boundary(action, CancellationToken.None);
+
+    /// <summary>
+    /// <see cref="Boundary{T}(Func{T})"/> for work the caller can abandon: an <see cref="OperationCanceledException"/>
+    /// while <paramref name="cancel"/> is cancelled is no failure of the manifests but the caller giving up (a newer
+    /// reload, SIGTERM), and goes out as it is; any other (a cancellation nobody asked for included) is wrapped.
+    /// </summary>
+    public static T Boundary<T>(Func<T> action, CancellationToken cancel)
     {
         try
         {
             return action();
         }
-        catch (Exception e) when (e is not ManifestException && e is not OperationCanceledException && !Fatal.Is(e))
+        catch (Exception e) when (e is not ManifestException && !(e is OperationCanceledException && cancel.IsCancellationRequested) && !Fatal.Is(e))
         {
             throw new ManifestException("manifests", null, null, $"internal error while loading or compiling them ({e.GetType().Name}: {e.Message})", e);
         }

@@ -24,8 +24,11 @@ public class ReloadCancellationTests
         using var cancel = new CancellationTokenSource();
         cancel.Cancel();
         Assert.Throws<OperationCanceledException>(() => ResolvedCluster.Resolve(m, cancel: cancel.Token));
-        // Through the control plane's exception boundary too: cancellation is not wrapped as "internal error".
-        Assert.Throws<OperationCanceledException>(() => ControlPlane.Boundary<int>(() => throw new OperationCanceledException(cancel.Token)));
+        // Through the control plane's exception boundary too, when the caller's token asked for it: not wrapped as an
+        // "internal error" of the manifests. A cancellation nobody asked for still is.
+        Assert.Throws<OperationCanceledException>(() => ControlPlane.Boundary<int>(() => throw new OperationCanceledException(cancel.Token), cancel.Token));
+        Assert.IsType<OperationCanceledException>(Assert.Throws<ManifestException>(
+            () => ControlPlane.Boundary<int>(() => throw new OperationCanceledException(), CancellationToken.None)).InnerException);
     }
 
     [Fact]
