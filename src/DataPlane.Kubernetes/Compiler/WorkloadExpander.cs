@@ -23,8 +23,9 @@ namespace DataPlane.Kubernetes.Compiler;
 /// <item>Scheduler: <c>spec.nodeName</c> binds directly; otherwise the eligible nodes are those not unschedulable, whose
 /// labels match nodeSelector and whose NoSchedule/NoExecute taints are tolerated (PreferNoSchedule is ignored), and the
 /// pod goes to the eligible node with the fewest pods so far, the first in node order on a tie: round-robin when all
-/// are eligible, like the default scheduler's balancing of equal pods. No eligible node: the pod stays Pending, with
-/// no IP, and a warning.</item>
+/// are eligible, like the default scheduler's balancing of equal pods. A full node (as many pods as its podCIDR has
+/// addresses) is not eligible. No eligible node with room: the pod stays Pending, with no IP; so do the workload's
+/// later replicas, counted rather than made, with one warning line per workload (<see cref="Expand"/>).</item>
 /// <item>IPAM: host-local on each node's podCIDR: addresses in order from network+2 (network+1 is the gateway, the
 /// broadcast address is never used), skipping addresses already held by pods from the manifests. hostNetwork pods take
 /// the node's InternalIP. A node without podCIDR gives no address (warning).</item>
@@ -413,8 +414,11 @@ public static class WorkloadExpander
         readonly uint[] _cursor; // host-local's next candidate address per node (0: network+2)
         readonly HashSet<uint> _used = [];
         readonly int[] _open; // nodes any pod fits: not cordoned, no NoSchedule/NoExecute taint
-        // Least-loaded eligible nodes per (nodeSelector, tolerations) instance: a workload's pods share their template's.
-        readonly Dictionary<(object, object), Candidates> _eligible = [];
+        // Least-loaded eligible nodes: of pods with no nodeSelector or tolerations (kept), and of the last template with
+        // some (a workload's pods come one after the other and share their template's instances, so one entry serves
+        // them all; keeping one per template would hold templates × nodes entries).
+        Candidates? _openCandidates, _last;
+        (object, object)? _lastKey;
         long _total; // pods bound to any node
 
         public Scheduler(IReadOnlyList<Node> nodes, IEnumerable<Pod> existing)
@@ -521,15 +525,13 @@ public static class WorkloadExpander
         Candidates EligibleFor(Pod pod)
         {
             if (pod.NodeSelector.Count == 0 && pod.Tolerations.Count == 0)
-                return Cached((_open, _open), () => _open);
-            return Cached((pod.NodeSelector, pod.Tolerations), () => [.. Enumerable.Range(0, _nodes.Count).Where(i => Matches(pod.NodeSelector, _nodes[i].Labels)
-                && Tolerated(_nodes[i].Unschedulable ? _nodes[i].Taints.Append(UnschedulableTaint) : _nodes[i].Taints, pod.Tolerations))]);
-        }
-
-        Candidates Cached((object, object) key, Func<int[]> eligible)
-        {
-            if (!_eligible.TryGetValue(key, out Candidates? c)) _eligible[key] = c = new Candidates(eligible(), _load);
-            return c;
+                return _openCandidates ??= new Candidates(_open, _load);
+            (object, object) key = (pod.NodeSelector, pod.Tolerations);
+            if (_last is not null && _lastKey.Equals(key)) return _last;
+            int[] eligible = [.. Enumerable.Range(0, _nodes.Count).Where(i => Matches(pod.NodeSelector, _nodes[i].Labels)
+                && Tolerated(_nodes[i].Unschedulable ? _nodes[i].Taints.Append(UnschedulableTaint) : _nodes[i].Taints, pod.Tolerations))];
+            _lastKey = key;
+            return _last = new Candidates(eligible, _load);
         }
 
         uint? Allocate(int node, Cidr4 cidr)
