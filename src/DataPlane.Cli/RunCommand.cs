@@ -61,9 +61,9 @@ public static class RunCommand
             using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, Stop);
             using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, Stop);
             using var reloader = new Reloader(
-                () =>
+                cancel =>
                 {
-                    var maps = controlPlane.Reload();
+                    var maps = controlPlane.Reload(cancel: cancel);
                     return $"dataplane: reloaded {controlPlane.ClusterPath}: maps generation {maps.Generation}";
                 },
                 () => $"keeping generation {controlPlane.Holder.Current.Generation}",

@@ -73,14 +73,21 @@ public sealed class ControlPlane
 
     /// <summary>
     /// Reloads the manifests (from <paramref name="clusterPath"/>, or the last path); on error the current generation
-    /// stays published and the error is rethrown.
+    /// stays published and the error is rethrown. <paramref name="cancel"/> abandons it cooperatively (checked between
+    /// loading and compiling and in every loop of the compile): <see cref="OperationCanceledException"/>, nothing
+    /// published, the running generation and ids untouched.
     /// </summary>
-    public MapSet Reload(string? clusterPath = null)
+    public MapSet Reload(string? clusterPath = null, CancellationToken cancel = default)
     {
         lock (_lock)
         {
             IReadOnlyList<string> paths = clusterPath is null ? ClusterPaths : [clusterPath];
-            MapSet next = Boundary(() => Compile(Load(paths, _load, _options.Warn)));
+            MapSet next = Boundary(() =>
+            {
+                ClusterManifests loaded = Load(paths, _load, _options.Warn);
+                cancel.ThrowIfCancellationRequested();
+                return Compile(loaded, cancel);
+            }, cancel);
             _pending.Clear();
             Holder.Publish(next);
             ClusterPaths = paths;
@@ -92,14 +99,15 @@ public sealed class ControlPlane
     /// <c>kubectl apply -f <paramref name="path"/></c> on the current state (objects replaced by kind and key, new ones
     /// added), then compile and publish; on error nothing changes and the error is rethrown.
     /// </summary>
-    public MapSet Apply(string path) => Apply(Boundary(() => Load([path], _load with { ServiceCidrs = [] }, _options.Warn)));
+    public MapSet Apply(string path, CancellationToken cancel = default) =>
+        Apply(Boundary(() => Load([path], _load with { ServiceCidrs = [] }, _options.Warn)), cancel);
 
     /// <summary>
     /// <see cref="Apply(string)"/> for objects already decoded (what a watch delivers). EndpointSlice changes of
     /// slice-managed services are published as a delta over the last full generation (<see cref="EndpointChangeCompiler"/>,
     /// cost proportional to the change); anything else recompiles everything.
     /// </summary>
-    public MapSet Apply(ClusterManifests overlay)
+    public MapSet Apply(ClusterManifests overlay, CancellationToken cancel = default)
     {
         lock (_lock)
         {
@@ -117,7 +125,7 @@ public sealed class ControlPlane
             _incremental = null; // a declined change may have left it half-updated; the full compile makes a new one
             ClusterManifests current = _manifests;
             foreach (ClusterManifests o in _pending) current = current.Apply(o);
-            next = Boundary(() => Compile(current.Apply(overlay)));
+            next = Boundary(() => Compile(current.Apply(overlay), cancel), cancel);
             _pending.Clear();
             Holder.Publish(next);
             return next;
@@ -134,11 +142,11 @@ public sealed class ControlPlane
         return !System.Runtime.CompilerServices.Unsafe.IsNullRef(ref s) && s.Count > 0;
     }
 
-    MapSet Compile(ClusterManifests manifests)
+    MapSet Compile(ClusterManifests manifests, CancellationToken cancel = default)
     {
-        // The generation number and the state only advance on success: a failed reload changes nothing.
-        ResolvedCluster resolved = ResolvedCluster.Resolve(manifests, _options, _generation + 1);
-        MapSet m = ClusterCompiler.Compile(resolved, NodeName, _options.Topology);
+        // The generation number and the state only advance on success: a failed or abandoned reload changes nothing.
+        ResolvedCluster resolved = ResolvedCluster.Resolve(manifests, _options, _generation + 1, cancel);
+        MapSet m = ClusterCompiler.Compile(resolved, NodeName, _options.Topology, cancel);
         _generation++;
         _manifests = manifests;
         _resolved = resolved;
@@ -192,13 +200,20 @@ public sealed class ControlPlane
     /// (one line naming file, object and field), so a caller that keeps the last good generation on that exception is
     /// never killed by a bug or a limit it did not foresee.
     /// </summary>
-    public static T Boundary<T>(Func<T> action)
+    public static T Boundary<T>(Func<T> action) => Boundary(action, CancellationToken.None);
+
+    /// <summary>
+    /// <see cref="Boundary{T}(Func{T})"/> for work the caller can abandon: an <see cref="OperationCanceledException"/>
+    /// while <paramref name="cancel"/> is cancelled is no failure of the manifests but the caller giving up (a newer
+    /// reload, SIGTERM), and goes out as it is; any other (a cancellation nobody asked for included) is wrapped.
+    /// </summary>
+    public static T Boundary<T>(Func<T> action, CancellationToken cancel)
     {
         try
         {
             return action();
         }
-        catch (Exception e) when (e is not ManifestException && !Fatal.Is(e))
+        catch (Exception e) when (e is not ManifestException && !(e is OperationCanceledException && cancel.IsCancellationRequested) && !Fatal.Is(e))
         {
             throw new ManifestException("manifests", null, null, $"internal error while loading or compiling them ({e.GetType().Name}: {e.Message})", e);
         }

@@ -33,12 +33,13 @@ public static class ClusterCompiler
     /// The maps of node <paramref name="nodeName"/> for the resolved cluster <paramref name="c"/> (its options, ids and
     /// generation); <paramref name="topology"/>, when given, records the topology decisions of this node.
     /// </summary>
-    public static MapSet Compile(ResolvedCluster c, string nodeName, TopologyReport? topology = null)
+    /// <param name="cancel">Checked per service: an abandoned reload stops here too (nothing is published, the ids are given back).</param>
+    public static MapSet Compile(ResolvedCluster c, string nodeName, TopologyReport? topology = null, CancellationToken cancel = default)
     {
         IdRegistry ids = c.Options.Ids ?? new IdRegistry();
         try
         {
-            MapSet maps = Compile(c, nodeName, c.Options with { Topology = topology }, ids);
+            MapSet maps = Compile(c, nodeName, c.Options with { Topology = topology }, ids, cancel);
             ids.Commit();
             return maps;
         }
@@ -49,7 +50,7 @@ public static class ClusterCompiler
         }
     }
 
-    static MapSet Compile(ResolvedCluster c, string nodeName, CompileOptions options, IdRegistry ids)
+    static MapSet Compile(ResolvedCluster c, string nodeName, CompileOptions options, IdRegistry ids, CancellationToken cancel)
     {
         ClusterManifests m = c.Manifests;
         long generation = c.Generation;
@@ -66,6 +67,7 @@ public static class ClusterCompiler
 
         foreach (Service svc in m.Services)
         {
+            cancel.ThrowIfCancellationRequested();
             // Headless and ExternalName services are DNS-only: no proxy rules (kube-proxy TestBuildServiceMapServiceHeadless,
             // TestBuildServiceMapServiceTypeExternalName).
             if (svc.Type == ServiceType.ExternalName || svc.ClusterIPMode is ClusterIPMode.Headless or ClusterIPMode.None or ClusterIPMode.OtherFamily)

@@ -33,7 +33,8 @@ public static class DnsZoneCompiler
         Resolved.ResolvedCluster.Resolve(m, new CompileOptions { Dns = o, Warn = warn }, serial).Dns;
 
     public static DnsZone Compile(ClusterManifests m, DnsOptions o, Allocator allocator,
-        ILookup<(string?, string?), EndpointSlice> slices, ILookup<(string?, string), Endpoints> legacy, long serial, Action<string>? warn = null)
+        ILookup<(string?, string?), EndpointSlice> slices, ILookup<(string?, string), Endpoints> legacy, long serial, Action<string>? warn = null,
+        CancellationToken cancel = default)
     {
         string zone = o.ClusterDomain.TrimEnd('.').ToLowerInvariant();
         var b = new DnsZoneBuilder(zone, o.Ttl);
@@ -66,11 +67,18 @@ public static class DnsZoneCompiler
                 podNames.TryAdd((p.Namespace, ip), p.Name);
 
         foreach (Service svc in m.Services)
-            Try(warn, $"Service {svc.Key}", () => AddService(b, zone, o, svc, allocator, slices, legacy, podNames));
+        {
+            cancel.ThrowIfCancellationRequested();
+            Try(warn, $"Service {svc.Key}", () => AddService(b, zone, o, svc, allocator, slices, legacy, podNames, cancel));
+        }
 
+        int n = 0;
         if (o.Pods == DnsPodsMode.Verified)
             foreach (var ((ns, ip), _) in podNames)
+            {
+                if ((n++ & 255) == 0) cancel.ThrowIfCancellationRequested();
                 Try(warn, $"pod address {Ip4.Format(ip)}", () => b.AddA($"{Ip4.Format(ip).Replace('.', '-')}.{ns ?? "default"}.pod.{zone}", ip));
+            }
 
         return b.Build(new DnsZoneSettings { Address = address, Mode = mode, Pods = o.Pods, UpstreamRcode = o.UpstreamRcode });
     }
@@ -99,7 +107,8 @@ public static class DnsZoneCompiler
     readonly record struct Ep(uint Ip, string Host);
 
     static void AddService(DnsZoneBuilder b, string zone, DnsOptions o, Service svc, Allocator allocator,
-        ILookup<(string?, string?), EndpointSlice> slices, ILookup<(string?, string), Endpoints> legacy, Dictionary<(string?, uint), string> podNames)
+        ILookup<(string?, string?), EndpointSlice> slices, ILookup<(string?, string), Endpoints> legacy, Dictionary<(string?, uint), string> podNames,
+        CancellationToken cancel)
     {
         string ns = svc.Namespace ?? "default";
         string name = $"{svc.Name}.{ns}.svc.{zone}";
@@ -112,14 +121,19 @@ public static class DnsZoneCompiler
         }
 
         // Endpoints CoreDNS serves: ready ones (a missing condition is ready), all with publishNotReadyAddresses.
+        // Lists keep first-seen order (the answer order); the sets beside them make each duplicate check O(1), so a
+        // service's records cost linear time in its endpoints and ports (List.Contains made 60 000 endpoints quadratic).
         var eps = new List<Ep>();
+        var epSeen = new HashSet<Ep>();
         var ports = new List<(string Name, int Port, PortProtocol Proto)>();
+        var portSeen = new HashSet<(string Name, int Port, PortProtocol Proto)>();
         bool anySlice = false;
         foreach (EndpointSlice slice in slices[(svc.Namespace, svc.Name)])
         {
+            cancel.ThrowIfCancellationRequested();
             anySlice = true;
             foreach (EndpointSlicePort p in slice.Ports)
-                if (p.Port is int port && !ports.Contains((p.Name, port, p.Protocol))) ports.Add((p.Name, port, p.Protocol));
+                if (p.Port is int port && portSeen.Add((p.Name, port, p.Protocol))) ports.Add((p.Name, port, p.Protocol));
             foreach (SliceEndpoint ep in slice.Endpoints)
                 if (ep.IsReady || svc.PublishNotReadyAddresses)
                     foreach (uint ip in ep.Addresses)
@@ -130,7 +144,7 @@ public static class DnsZoneCompiler
                 foreach (EndpointSubset subset in e.Subsets)
                 {
                     foreach (EndpointPort p in subset.Ports)
-                        if (!ports.Contains((p.Name, p.Port, p.Protocol))) ports.Add((p.Name, p.Port, p.Protocol));
+                        if (portSeen.Add((p.Name, p.Port, p.Protocol))) ports.Add((p.Name, p.Port, p.Protocol));
                     foreach (EndpointAddress a in subset.Addresses) AddEp(a.IP, a.Hostname);
                     if (svc.PublishNotReadyAddresses)
                         foreach (EndpointAddress a in subset.NotReadyAddresses) AddEp(a.IP, a.Hostname);
@@ -140,19 +154,22 @@ public static class DnsZoneCompiler
             string host = !string.IsNullOrEmpty(hostname) ? hostname
                 : o.EndpointPodNames && podNames.TryGetValue((svc.Namespace, ip), out string? pod) && pod.Length < 64 ? pod
                 : Ip4.Format(ip).Replace('.', '-');
-            if (!eps.Contains(new Ep(ip, host))) eps.Add(new Ep(ip, host));
+            if (epSeen.Add(new Ep(ip, host))) eps.Add(new Ep(ip, host));
         }
 
         bool headless = svc.ClusterIPMode == ClusterIPMode.Headless;
         if (headless && eps.Count == 0) return; // spec §2.4.1: no ready endpoint → NXDOMAIN
         if (svc.ClusterIPMode == ClusterIPMode.OtherFamily) { b.AddName(name); return; } // IPv6 only: A is NODATA
 
-        // Endpoint names and PTRs first, so SRV and A additional sections can point at them.
-        foreach (Ep ep in eps)
+        // Endpoint names and PTRs first, so SRV and A additional sections can point at them. Each name is made once
+        // and reused by its PTR and SRV records.
+        var hosts = new string[eps.Count];
+        for (int i = 0; i < eps.Count; i++)
         {
-            string host = $"{ep.Host}.{name}";
-            b.AddA(host, ep.Ip);
-            b.AddPtr(DnsName.ReverseName(ep.Ip), host);
+            if ((i & 255) == 0) cancel.ThrowIfCancellationRequested();
+            hosts[i] = $"{eps[i].Host}.{name}";
+            b.AddA(hosts[i], eps[i].Ip);
+            b.AddPtr(DnsName.ReverseName(eps[i].Ip), hosts[i]);
         }
         if (!headless)
         {
@@ -167,13 +184,22 @@ public static class DnsZoneCompiler
             return;
         }
         foreach (Ep ep in eps) b.AddA(name, ep.Ip);
+        // Endpoints × ports SRV records: bounded by the service's endpoints (pods the cluster holds, or the slices
+        // written) times its ports (written in the manifest); checked for cancellation per port.
         foreach (var (portName, port, proto) in ports)
             if (portName.Length > 0)
-                foreach (Ep ep in eps)
-                    b.AddSrv($"_{portName.ToLowerInvariant()}._{Proto(proto)}.{name}", 0, Weight(eps.Count), (ushort)port, $"{ep.Host}.{name}");
+            {
+                cancel.ThrowIfCancellationRequested();
+                string srv = $"_{portName.ToLowerInvariant()}._{Proto(proto)}.{name}";
+                foreach (string host in hosts)
+                    b.AddSrv(srv, 0, Weight(eps.Count), (ushort)port, host);
+            }
         foreach (var (_, port, _) in ports)
-            foreach (Ep ep in eps)
-                b.AddSrv(name, 0, Weight(eps.Count * ports.Count), (ushort)port, $"{ep.Host}.{name}");
+        {
+            cancel.ThrowIfCancellationRequested();
+            foreach (string host in hosts)
+                b.AddSrv(name, 0, Weight(eps.Count * ports.Count), (ushort)port, host);
+        }
     }
 
     static ushort Weight(int candidates) => (ushort)Math.Max(1, 100 / Math.Max(1, candidates));

@@ -38,7 +38,8 @@ public static class EndpointsController
     /// The controller-made slices for every eligible service, services in manifest order. <paramref name="warn"/> gets one
     /// line per pod skipped because its node is not in the manifests (upstream logs "skipping Pod for Service, Node not found").
     /// </summary>
-    public static IReadOnlyList<EndpointSlice> Build(ClusterManifests m, Action<string>? warn = null)
+    /// <param name="cancel">Checked per service and every 256 pods (an abandoned reload stops here).</param>
+    public static IReadOnlyList<EndpointSlice> Build(ClusterManifests m, Action<string>? warn = null, CancellationToken cancel = default)
     {
         var result = new List<EndpointSlice>();
         var nodes = new Dictionary<string, Node>(StringComparer.Ordinal);
@@ -61,6 +62,7 @@ public static class EndpointsController
             }
         foreach (Service svc in m.Services)
         {
+            cancel.ThrowIfCancellationRequested();
             if (svc.Selector is null || svc.Type == ServiceType.ExternalName || svc.ClusterIPMode == ClusterIPMode.OtherFamily)
                 continue;
             if (userManaged.Contains((svc.Namespace, svc.Name)))
@@ -71,18 +73,20 @@ public static class EndpointsController
                 List<Pod> withLabel = byLabel.GetValueOrDefault((svc.Namespace, key, value)) ?? [];
                 if (candidates is null || withLabel.Count < candidates.Count) candidates = withLabel;
             }
-            BuildService(candidates ?? [], svc, nodes, m.Nodes, warn, result);
+            BuildService(candidates ?? [], svc, nodes, m.Nodes, warn, result, cancel);
         }
         return result;
     }
 
     static void BuildService(IEnumerable<Pod> pods, Service svc, Dictionary<string, Node> nodes, IReadOnlyList<Node> allNodes, Action<string>? warn,
-        List<EndpointSlice> result)
+        List<EndpointSlice> result, CancellationToken cancel)
     {
         // Port list → endpoints (with the pod each came from), in order of first appearance.
         var groups = new List<(EndpointSlicePort[] Ports, List<(SliceEndpoint Endpoint, Pod Pod)> Endpoints)>();
+        int seen = 0;
         foreach (Pod pod in pods)
         {
+            if ((seen++ & 255) == 0) cancel.ThrowIfCancellationRequested();
             if (!Matches(svc.Selector!, pod.Labels)) continue;
             if (pod.Phase is PodPhase.Succeeded or PodPhase.Failed) continue;
             if (pod.PodIP is not uint ip) continue; // no IPv4 address: nothing to put in an IPv4 slice

@@ -83,6 +83,12 @@ public sealed class ClusterManifests
     /// </summary>
     public bool Expanded { get; init; }
 
+    /// <summary>
+    /// Pods the controllers would make but the cluster has no room for, counted and not made (each workload lists its
+    /// first such pod as Pending; see <see cref="Compiler.WorkloadExpander"/>). Zero before expansion.
+    /// </summary>
+    public long UnlistedPendingPods { get; init; }
+
     /// <summary>Whether a KubeProxyConfiguration was read (rather than <see cref="KubeProxyConfig.Default"/> assumed).</summary>
     public bool HasProxyConfig { get; init; }
 

@@ -63,17 +63,23 @@ public sealed class ResolvedCluster
     /// <see cref="ManifestException"/> for what the API server would refuse (a cluster IP or node port taken twice).
     /// The controllers' warnings go to <see cref="CompileOptions.Warn"/>.
     /// </summary>
-    public static ResolvedCluster Resolve(ClusterManifests manifests, CompileOptions? options = null, long generation = 1)
+    /// <param name="cancel">
+    /// Checked in the loops over pods, services and endpoints (the expander, the endpoints controller, the DNS zone):
+    /// a reload that a newer one or SIGTERM abandons throws <see cref="OperationCanceledException"/> within
+    /// microseconds, and nothing is published.
+    /// </param>
+    public static ResolvedCluster Resolve(ClusterManifests manifests, CompileOptions? options = null, long generation = 1, CancellationToken cancel = default)
     {
         options ??= new CompileOptions();
         // Workloads become pods, nodes and LoadBalancer addresses are filled in, as the cluster's controllers would.
-        ClusterManifests m = WorkloadExpander.Expand(manifests, options.LoadBalancerPool, options.Warn);
+        ClusterManifests m = WorkloadExpander.Expand(manifests, options.LoadBalancerPool, options.Warn, cancel);
+        cancel.ThrowIfCancellationRequested();
         var allocator = new Allocator(m, options.NodePortMin, options.NodePortMax);
         // Services with a selector get their endpoints from the Pods, as the EndpointSlice controller would make them.
-        IReadOnlyList<EndpointSlice> slices = [.. m.EndpointSlices.Concat(EndpointsController.Build(m, options.Warn)).Where(s => s.IsIPv4)];
+        IReadOnlyList<EndpointSlice> slices = [.. m.EndpointSlices.Concat(EndpointsController.Build(m, options.Warn, cancel)).Where(s => s.IsIPv4)];
         ILookup<(string?, string?), EndpointSlice> byService = slices.ToLookup(s => (s.Namespace, s.ServiceName));
         ILookup<(string?, string), Endpoints> legacy = m.Endpoints.ToLookup(e => (e.Namespace, e.Name));
-        DnsZone dns = DnsZoneCompiler.Compile(m, options.Dns, allocator, byService, legacy, generation, options.Warn);
+        DnsZone dns = DnsZoneCompiler.Compile(m, options.Dns, allocator, byService, legacy, generation, options.Warn, cancel);
         return new ResolvedCluster(m, options, generation, allocator, slices, dns);
     }
 

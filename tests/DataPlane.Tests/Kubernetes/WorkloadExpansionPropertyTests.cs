@@ -36,8 +36,13 @@ public class WorkloadExpansionPropertyTests
                 expected += replicas;
             }
             ClusterManifests loaded = WorkloadExpansionTests.Load(yaml.ToString());
-            ClusterManifests m = WorkloadExpander.Expand(loaded);
-            Assert.Equal(expected, m.Pods.Count);
+            var warnings = new List<string>();
+            ClusterManifests m = WorkloadExpander.Expand(loaded, warn: warnings.Add);
+            // Every replica exists once, or is counted: a workload the cluster has no room for lists its first Pending
+            // pod and counts the rest, with one warning line.
+            Assert.Equal(expected, m.Pods.Count + m.UnlistedPendingPods);
+            Assert.Equal(m.Pods.Count(p => p.PodIP is null) + m.UnlistedPendingPods,
+                warnings.Sum(w => long.Parse(System.Text.RegularExpressions.Regex.Match(w, @": (\d+) of \d+ pods stay Pending").Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture)));
             Assert.Equal(m.Pods.Count, m.Pods.Select(p => p.Name).Distinct().Count());
             int capacity = nodeCount * 13; // a /28 holds .2 to .14
             var addressed = m.Pods.Where(p => p.PodIP is not null).ToArray();
