@@ -291,4 +291,36 @@ public class FragmentHoldTests
         Assert.Equal(1, s.ByVerdict[Verdict.Drop]);
         Assert.Equal(1, s.ByReason[DropReason.FragReassemblyTimeout]);
     }
+    [Fact]
+    public void Replay_explain_of_a_held_fragment_waits_for_its_first_fragment_and_explains_what_became_of_it()
+    {
+        // Frame 1 beats its first fragment (frame 3): the explanation is of where it went, released after frame 3.
+        MapSet maps = TestWorld.Build();
+        byte[] datagram = Frames.UdpFrame("10.244.1.5", 5000, "10.96.0.10", 80, new byte[3000], 64, 0x4444);
+        List<byte[]> pieces = Fragment(datagram, 1480);
+        using var dir = new TempDir("fragexplain");
+        string input = Path.Combine(dir.Path, "in.pcap");
+        using (var w = new CaptureWriter(input))
+        {
+            w.Write(pieces[2], T0);
+            w.Write(Frames.UdpFrame("10.244.1.6", 6000, "10.96.0.10", 80, [1, 2, 3, 4]), T0);
+            w.Write(pieces[0], T0);
+            w.Write(pieces[1], T0);
+        }
+        using var set = new WorkerSet(new MapSetHolder(maps), new PipelineOptions { CtCapacity = 1 << 12 });
+        ExplainedFrame? e = ReplayExplain.Run(input, 1, set);
+        Assert.NotNull(e);
+        Assert.Equal(Verdict.Forward, e.Verdict);
+        Assert.Contains(e.Log, r => r.Stage == PipelineStage.Fragment);
+
+        // A fragment that never leaves the hold before the capture ends: explained as the timeout.
+        using var set2 = new WorkerSet(new MapSetHolder(maps), new PipelineOptions { CtCapacity = 1 << 12 });
+        string lone = Path.Combine(dir.Path, "lone.pcap");
+        using (var w = new CaptureWriter(lone)) w.Write(pieces[1], T0);
+        ExplainedFrame? t = ReplayExplain.Run(lone, 1, set2);
+        Assert.NotNull(t);
+        Assert.Equal((Verdict.Drop, DropReason.FragReassemblyTimeout), (t.Verdict, t.Result.Reason));
+        var explainer = new DataPlane.Kubernetes.Explain.Explainer(DataPlane.Kubernetes.ControlPlane.Resolve(DataPlane.Kubernetes.Manifests.ManifestLoader.Load(Repo.Cluster)), Case.Node, maps);
+        Assert.Contains("ipfrag_time", explainer.Why(t.Log), StringComparison.Ordinal);
+    }
 }
