@@ -309,6 +309,13 @@ public sealed class FragmentHold
         ReadOnlySpan<byte> headFrame = _slots.AsSpan(hs * SlotSize, _slotLength[hs]);
         int l3 = _slotL3[hs];
         int ihl = (headFrame[l3] & 0x0F) * 4;
+        if (ihl + _qLen[q] > MaxDatagram)
+        {
+            // ip_frag_reasm's out_oversize: the first fragment's options make the whole too long. The completing
+            // fragment is reported by the Drop itself, not again among the held ones.
+            FreeSlot(ref _rSlot[completing]);
+            return Kill(q, DropReason.FragInvalid);
+        }
         Span<byte> outFrame = _reassembled;
         headFrame[..(l3 + ihl)].CopyTo(outFrame);
         for (int r = head; r >= 0; r = _rNext[r])
