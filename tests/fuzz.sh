@@ -35,13 +35,15 @@ for dll in DataPlane.Core.dll DataPlane.Kubernetes.dll YamlDotNet.dll; do
 done
 
 # Seeds: the regression cases' captures and whatever other captures the repository holds (16 frames a seed), the
-# bundled cluster, the manifests next to the cases, the harness's own seeds and every kept finding.
+# bundled cluster, the manifests next to the cases, the harnesses' own seeds and every kept finding.
 seeds="$work/seeds"
 rm -rf "$seeds"; mkdir -p "$seeds/pipeline" "$seeds/manifests"
 # FUZZ_EXTRA_PCAPS: another folder of captures to seed from (e.g. ../shared/pcaps-corpus for a long local run).
 mapfile -t pcaps < <(find pcaps ${FUZZ_EXTRA_PCAPS:-} -type f \( -name '*.pcap' -o -name '*.pcapng' \) | sort)
 "${fuzz[@]}" seed "$seeds/pipeline" "${pcaps[@]}" 2>/dev/null | tail -n 1
 find tests/DataPlane.Fuzz/findings/pipeline -type f -size +0 -exec cp {} "$seeds/pipeline/" \;
+# The harness's own seeds: fragmented DNS queries and fragments out of order (tests/DataPlane.Fuzz/seeds/make-fragment-seeds.py).
+find tests/DataPlane.Fuzz/seeds/pipeline -type f -size +0 -exec cp {} "$seeds/pipeline/" \;
 # FUZZ_EXTRA_MANIFESTS: another folder of manifests to seed from (e.g. ../shared/seeds).
 find pcaps tests/DataPlane.Fuzz/seeds/manifests tests/DataPlane.Fuzz/findings/manifests ${FUZZ_EXTRA_MANIFESTS:-} -type f \
      \( -name '*.yaml' -o -name '*.yml' -o -name '*.json' \) -size -64k | while read -r f; do

@@ -150,8 +150,6 @@ public static partial class Cases
         // The same foreign protocol (IGMP here) to an address that is no service frontend is not ours: passed untouched.
         byte[] igmp = (byte[])good.Clone(); igmp[23] = 2; igmp[30] = 224; igmp[31] = 0; igmp[32] = 0; igmp[33] = 22; Fix(igmp); Pass(igmp);
         byte[] shortTcp = good[..(14 + 20 + 10)]; shortTcp[16] = 0; shortTcp[17] = 30; Fix(shortTcp); Drop(shortTcp, "truncated-l4");
-        byte[] frag = UdpFrame("10.244.1.5", 50000, "10.96.0.53", 53, new byte[16]);
-        frag[20] = 0x00; frag[21] = 0x10; Fix(frag); Drop(frag, "frag-first-not-seen");
         // An ICMP port unreachable whose quote stops inside the quoted IPv4 header: no tuple can be read from it.
         byte[] icmpErr = IcmpPortUnreachable(TcpFrame("10.244.1.5", 41003, "10.96.0.10", 80, Tcp.Syn, 1, 0), "192.168.0.3", 5, false)[..(14 + 20 + 8 + 12)];
         icmpErr[16] = 0; icmpErr[17] = 40; Fix(icmpErr);
@@ -160,14 +158,21 @@ public static partial class Cases
         byte[] ttl1 = TcpFrame("10.244.1.5", 41002, "10.96.0.10", 80, Tcp.Syn, 1, 0, "", ttl: 1);
         steps.Add(new Step(ttl1, V.Line("reject", "ttl-exceeded", V.T("tcp", "10.244.1.5:41002", "10.96.0.10:80"),
             V.T("icmp", "10.96.0.10", "10.244.1.5"), "default/web:http", null), IcmpTimeExceeded(ttl1, "10.96.0.10", Draws.IcmpIdFor(ttl1, steps.Count * 1_000_000L))));
+        // Last: a later fragment to a service address is held for its first fragment (nf_defrag reassembles in any
+        // order), which never comes; when the capture ends nothing can complete it, and it is dropped as ip_expire
+        // drops it. Its line is written then, so it is the last frame here to keep the lines in frame order.
+        byte[] frag = UdpFrame("10.244.1.5", 50000, "10.96.0.53", 53, new byte[16]);
+        frag[20] = 0x00; frag[21] = 0x10; Fix(frag); Drop(frag, "frag-reassembly-timeout");
         return new Case("005-bad-input", "Malformed, truncated and foreign frames",
             "Each frame is broken in one way (truncated Ethernet, truncated IPv4, IHL 4, total length beyond the frame, " +
-            "bad header checksum, an L4 protocol we do not handle (GRE) sent to a service address, a TCP header cut short, a non-first fragment to a service whose first fragment never came, an " +
+            "bad header checksum, an L4 protocol we do not handle (GRE) sent to a service address, a TCP header cut short, an " +
             "ICMP error whose quoted header is cut short) or " +
             "is not ours (ARP, IPv6, IGMP, TCP to an address that is no service). Each gets a verdict and a named reason; " +
             "nothing is emitted. The last frame reaches a service with TTL 1: it is not forwarded (ttl-exceeded) and is " +
             "answered with ICMP time exceeded from the ClusterIP, quoting the SYN as it arrived, as the kernel's ip_forward " +
-            "and conntrack's NAT of the related error do.", steps);
+            "and conntrack's NAT of the related error do. The very last frame, a non-first fragment to a service address whose " +
+            "first fragment never comes, waits in the fragment hold until the capture ends and is dropped as " +
+            "frag-reassembly-timeout (its line is written when it leaves the hold, so it is placed last).", steps);
     }
 
     /// <summary>
@@ -276,16 +281,19 @@ public static partial class Cases
         steps.Add(new Step(UdpFrame(B, 7007, N, 50600, answer, 64, 9, false, UplinkMac, NodeMac),
             V.Line("forward", null, V.T("udp", $"{B}:7007", $"{N}:50600"), V.T("udp", $"{N}:30007", $"{E}:50600"), "default/echo:echo", $"{B}:7007"),
             UdpFrame(N, 30007, E, 50600, answer, 63, 9, false, UplinkMac, NodeMac)));
-        // A second datagram whose first fragment never arrives: its middle fragment is dropped.
+        // A second datagram whose first fragment never arrives: its middle fragment waits in the fragment hold until
+        // the capture ends, then is dropped as the reassembly timer (ip_expire) drops it.
         List<byte[]> lost = Fragment(UdpFrame(E, 50600, N, 30007, payload, 64, 0x2222, false, UplinkMac, NodeMac), 1480);
-        steps.Add(new Step(lost[1], V.Line("drop", "frag-first-not-seen", null, null, null, null), null));
+        steps.Add(new Step(lost[1], V.Line("drop", "frag-reassembly-timeout", null, null, null, null), null));
         return new Case("010-fragmented-udp", "A fragmented UDP datagram through a NodePort",
             "203.0.113.2 sends a 3008-byte UDP datagram to NodePort 192.168.0.2:30007 (default/echo) in three fragments " +
             "(1480 + 1480 + 48 bytes of IP payload, IP id 0x1111). The first fragment carries the UDP header and is " +
             "translated like any packet (DNAT to 10.244.2.9:7007, masquerade to 192.168.0.2:50600; its UDP checksum, which " +
             "covers the whole datagram, patched incrementally); the later fragments, which have no ports, follow it through " +
             "the fragment map keyed by (src, dst, proto, id). The backend's answer is reverse-translated. A middle fragment " +
-            "of another datagram (id 0x2222) whose first fragment never came is dropped as frag-first-not-seen.", steps);
+            "of another datagram (id 0x2222) whose first fragment never comes is held for it (the kernel's defrag reassembles " +
+            "in any order) and, when the capture ends with nothing that could complete it, dropped as " +
+            "frag-reassembly-timeout.", steps);
     }
 
     // ---- 011: conntrack lifecycle: RST then SYN reuse, an established flow idle past 6 h, a SYN-only flow past 60 s.

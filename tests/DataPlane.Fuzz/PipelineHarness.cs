@@ -8,9 +8,11 @@ namespace DataPlane.Fuzz;
 /// <summary>
 /// The whole packet path of node-1 of a realistic cluster (the bundled pcaps/cluster: ClusterIP, NodePort, DNS,
 /// session affinity, local traffic policy) on fresh, small tables per input, so every input is replayed from the same
-/// state (AFL needs a crash to reproduce from its input alone). Beyond "never throws" it checks what must hold for
+/// state (AFL needs a crash to reproduce from its input alone). Fragments pass the node's fragment hold first, as in
+/// replay and live mode (held, released after their first fragment, reassembled when a DNS query). Beyond "never throws" it checks what must hold for
 /// any frame: the pipeline reports an output length that fits its buffer, and every IPv4 packet it forwards or
-/// generates carries a valid header checksum (RFC 791; the kernel's ip_rcv drops anything else).
+/// generates carries a valid header checksum (RFC 791; the kernel's ip_rcv drops anything else), and the fragment
+/// hold gives back every slot once the input ends.
 /// </summary>
 public sealed class PipelineHarness
 {
@@ -20,26 +22,65 @@ public sealed class PipelineHarness
 
     public PipelineHarness(string clusterPath, string node = "node-1")
     {
-        _maps = new MapSetHolder(ControlPlane.LoadAndCompile(clusterPath, node));
+        // The cluster DNS answered at the bundled dns service's address (as case 020 runs with --cluster-dns), so
+        // queries, fragmented ones included, reach the DNS stage.
+        _maps = new MapSetHolder(ControlPlane.LoadAndCompile(clusterPath, node,
+            new Kubernetes.Compiler.CompileOptions { Dns = new Kubernetes.Compiler.DnsOptions { ClusterDns = Packets.Ip4.Parse("10.96.0.53") } }));
     }
 
     public int Run(ReadOnlySpan<byte> input)
     {
-        var pipeline = new PacketPipeline(_maps, new PipelineOptions { CtCapacity = 256, FragmentCapacity = 64, Seed = 7 });
-        return FrameRecords.ForEach(input, _frame, (frame, now) =>
+        // A node of one worker, as the live session runs it: fragments through the node's fragment hold first (a
+        // small one, so a few records fill it), then whatever it lets run, in order.
+        using var node = new WorkerSet(_maps, new PipelineOptions { CtCapacity = 256, FragmentCapacity = 64, FragmentHoldBytes = 16 * FragmentHold.SlotSize, Seed = 7 });
+        PacketPipeline pipeline = node[0];
+        FragmentHold hold = node.Defrag;
+        int n = FrameRecords.ForEach(input, _frame, (frame, now) =>
         {
-            Verdict v = pipeline.Process(frame, now, _reply, out int outLength);
-            if (v == Verdict.Forward)
+            if (!FragmentHold.MaybeFragment(frame))
             {
-                if (outLength < 0 || outLength > frame.Length) throw new InvalidDataException($"forward length {outLength} of a {frame.Length}-byte frame");
-                CheckIpv4(frame[..outLength], "forwarded");
+                Process(pipeline, frame, now);
+                return;
             }
-            else if (v == Verdict.Reject && outLength > 0)
+            switch (hold.Offer(frame, FrameKey.Read(frame), now, 0, _maps.Current))
             {
-                if (outLength > _reply.Length) throw new InvalidDataException($"reply length {outLength}");
-                CheckIpv4(_reply.AsSpan(0, outLength), "generated");
+                case FragmentAction.Process:
+                    Process(pipeline, frame, now);
+                    break;
+                case FragmentAction.Release:
+                    Process(pipeline, frame, now);
+                    for (int r = 0; r < hold.ReleasedCount; r++) Process(pipeline, hold.Released(r, out _), now);
+                    hold.EndRelease();
+                    break;
+                case FragmentAction.Reassemble:
+                    Span<byte> whole = hold.Reassembled;
+                    // A reassembled datagram has a valid header and says its whole length.
+                    CheckIpv4(whole, "reassembled");
+                    Process(pipeline, whole, now);
+                    hold.EndRelease();
+                    break;
             }
+            if (hold.HeldFrames > hold.SlotCount || hold.HeldFrames < 0) throw new InvalidDataException($"hold counts {hold.HeldFrames} of {hold.SlotCount} frames");
         });
+        // The end of the input: nothing held may outlive its datagrams (every slot and record comes back).
+        hold.ExpireAll();
+        if (hold.HeldFrames != 0 || hold.Datagrams != 0) throw new InvalidDataException($"hold keeps {hold.HeldFrames} frames of {hold.Datagrams} datagrams after expiring all");
+        return n;
+    }
+
+    void Process(PacketPipeline pipeline, Span<byte> frame, long now)
+    {
+        Verdict v = pipeline.Process(frame, now, _reply, out int outLength);
+        if (v == Verdict.Forward)
+        {
+            if (outLength < 0 || outLength > frame.Length) throw new InvalidDataException($"forward length {outLength} of a {frame.Length}-byte frame");
+            CheckIpv4(frame[..outLength], "forwarded");
+        }
+        else if (v is Verdict.Reject or Verdict.Answer && outLength > 0)
+        {
+            if (outLength > _reply.Length) throw new InvalidDataException($"reply length {outLength}");
+            CheckIpv4(_reply.AsSpan(0, outLength), "generated");
+        }
     }
 
     /// <summary>An untagged IPv4 packet in an Ethernet frame must have a header whose one's-complement sum is 0xffff.</summary>

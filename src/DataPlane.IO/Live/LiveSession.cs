@@ -12,6 +12,8 @@ namespace DataPlane.IO.Live;
 /// and local verdicts are consumed and counted: with one TAP there is no host stack behind this port to hand a passed
 /// frame to.
 /// <para>
+/// Fragments pass the node's fragment hold first (<see cref="FragmentHold"/>, nf_defrag): a fragment held for its
+/// first fragment is run, and written, right after that first fragment.
 /// Per frame it does one read(2), one pipeline run and at most one write(2), on two buffers allocated once; it
 /// allocates nothing (<see cref="LiveCounters.AllocatedBytes"/> shows it). It drains the device until EAGAIN and
 /// then polls with a timeout, so a cancellation (Ctrl-C, SIGTERM) is seen within <see cref="PollTimeoutMs"/> when idle
@@ -94,8 +96,10 @@ public sealed class LiveSession
                 continue;
             }
             if (n < 0) ThrowReadFault(-n);
-            // Drained: a good moment to publish what this thread allocated (one call per idle period, not per frame).
+            // Drained: a good moment to publish what this thread allocated (one call per idle period, not per frame),
+            // and to let held fragments whose 30 s have run out go.
             Counters.Allocated(GC.GetAllocatedBytesForCurrentThread() - allocatedAtStart);
+            _workers.Defrag.ExpireDue(LiveClock.NowNs());
             if (_tap.Poll(PollTimeoutMs) == TapPoll.Gone) ThrowGone();
         }
     }
@@ -103,7 +107,33 @@ public sealed class LiveSession
     void Handle(Span<byte> frame, byte[] replyBuffer)
     {
         Counters.Read(frame.Length);
-        Process(_workers[0], frame, replyBuffer);
+        // Fragments meet the node's fragment hold first (nf_defrag in front of conntrack); a cheap test keeps every
+        // other frame on the path it always took.
+        if (FragmentHold.MaybeFragment(frame)) Defrag(frame, replyBuffer);
+        else Process(_workers[0], frame, replyBuffer);
+    }
+
+    /// <summary>One worker: a fragment through the hold, then whatever it lets run, in order, on this thread.</summary>
+    void Defrag(Span<byte> frame, byte[] replyBuffer)
+    {
+        FragmentHold hold = _workers.Defrag;
+        PacketPipeline pipeline = _workers[0];
+        switch (hold.Offer(frame, FrameKey.Read(frame), LiveClock.NowNs(), 0, _workers.Maps))
+        {
+            case FragmentAction.Process:
+                Process(pipeline, frame, replyBuffer);
+                break;
+            case FragmentAction.Release:
+                Process(pipeline, frame, replyBuffer);
+                for (int r = 0; r < hold.ReleasedCount; r++) Process(pipeline, hold.Released(r, out _), replyBuffer);
+                hold.EndRelease();
+                break;
+            case FragmentAction.Reassemble:
+                Process(pipeline, hold.Reassembled, replyBuffer);
+                for (int r = 0; r < hold.ReleasedCount; r++) hold.CountAbsorbed();
+                hold.EndRelease();
+                break;
+        }
     }
 
     void Process(PacketPipeline pipeline, Span<byte> frame, byte[] replyBuffer)
@@ -141,10 +171,12 @@ public sealed class LiveSession
                 {
                     Counters.Read(n);
                     Span<byte> frame = frameBuffer.AsSpan(0, n);
-                    if (!rings[_workers.WorkerFor(frame)].TryEnqueue(frame)) Counters.QueueDropped();
+                    if (FragmentHold.MaybeFragment(frame)) Defrag(frame, rings);
+                    else Enqueue(frame, rings);
                     continue;
                 }
                 if (n < 0) ThrowReadFault(-n);
+                _workers.Defrag.ExpireDue(LiveClock.NowNs());
                 if (_tap.Poll(PollTimeoutMs) == TapPoll.Gone) ThrowGone();
             }
         }
@@ -153,6 +185,34 @@ public sealed class LiveSession
             done.Cancel();
             foreach (Thread t in threads) t.Join();
             foreach (FrameRing r in rings) r.Dispose();
+        }
+    }
+
+    void Enqueue(Span<byte> frame, FrameRing[] rings)
+    {
+        if (!rings[_workers.WorkerFor(frame)].TryEnqueue(frame)) Counters.QueueDropped();
+    }
+
+    /// <summary>Several workers: a fragment through the hold on the reading thread, then whatever it lets run, queued
+    /// in order (released fragments follow their first fragment to its worker, <see cref="FlowSteering"/>).</summary>
+    void Defrag(Span<byte> frame, FrameRing[] rings)
+    {
+        FragmentHold hold = _workers.Defrag;
+        switch (hold.Offer(frame, FrameKey.Read(frame), LiveClock.NowNs(), 0, _workers.Maps))
+        {
+            case FragmentAction.Process:
+                Enqueue(frame, rings);
+                break;
+            case FragmentAction.Release:
+                Enqueue(frame, rings);
+                for (int r = 0; r < hold.ReleasedCount; r++) Enqueue(hold.Released(r, out _), rings);
+                hold.EndRelease();
+                break;
+            case FragmentAction.Reassemble:
+                Enqueue(hold.Reassembled, rings);
+                for (int r = 0; r < hold.ReleasedCount; r++) hold.CountAbsorbed();
+                hold.EndRelease();
+                break;
         }
     }
 
@@ -201,7 +261,7 @@ public sealed class LiveSession
         w.WriteLine($"bytes: read={c.BytesRead} written={c.BytesWritten}");
         if (_workers.Count > 1) w.WriteLine($"workers: {_workers.Count} queue-drops={c.QueueDrops}");
         w.Write("verdicts:");
-        foreach (Verdict v in new[] { Verdict.Forward, Verdict.Reject, Verdict.Pass, Verdict.Drop, Verdict.Local, Verdict.Answer })
+        foreach (Verdict v in new[] { Verdict.Forward, Verdict.Reject, Verdict.Pass, Verdict.Drop, Verdict.Local, Verdict.Answer, Verdict.Reassembled })
             w.Write($" {v.Name()}={totalVerdicts[(int)v]}");
         w.WriteLine();
         var reasons = new List<string>();

@@ -125,6 +125,10 @@ public sealed class FlowReport
             DropReason.TruncatedL4 => $"({proto}, truncated header)",
             DropReason.InvalidL4Header => $"({proto}, invalid header)",
             DropReason.FragFirstNotSeen or DropReason.SctpFragment => $"({proto} fragment)",
+            // Decided by the fragment hold before any pipeline parsed them: what is known is that they are fragments.
+            DropReason.FragReassemblyTimeout or DropReason.FragOverlap or DropReason.FragDuplicate or DropReason.FragHoldFull
+                or DropReason.FragInvalid => "(IPv4 fragment)",
+            _ when r.Verdict == Verdict.Reassembled => "(IPv4 fragment of a reassembled datagram)",
             DropReason.TruncatedIcmpError => "(IPv4 icmp error, truncated quote)",
             // No reason and no protocol: the parser passed it at the EtherType (ARP, IPv6, LLDP...).
             _ when r.Proto == 0 => "(not IPv4)",

@@ -48,6 +48,15 @@ sealed partial class ReplayBatch
             if (k + 16 < share.Count) Prefetch(p, share[k + 16], 1);
             if (k + 8 < share.Count) Prefetch(p, share[k + 8], 2);
             int i = share[k];
+            switch (_fates[i])
+            {
+                case HoldFate.Dropped:
+                    Decided(out res[k], Verdict.Drop, _holdReasons[i], p.Log);
+                    continue;
+                case HoldFate.Absorbed:
+                    Decided(out res[k], Verdict.Reassembled, DropReason.None, p.Log);
+                    continue;
+            }
             switch (_kinds[i])
             {
                 case LinkFrameKind.Outgoing:
@@ -64,7 +73,19 @@ sealed partial class ReplayBatch
 
     void Prefetch(PacketPipeline p, int i, int step)
     {
-        if (_kinds[i] == LinkFrameKind.Received) p.Prefetch(in _keys[i], step);
+        if (_kinds[i] == LinkFrameKind.Received && _fates[i] is HoldFate.None or HoldFate.Released) p.Prefetch(in _keys[i], step);
+    }
+
+    /// <summary>
+    /// A frame the fragment hold decided (dropped, or absorbed into a reassembled datagram): its verdict, already
+    /// counted by the hold, and recorded where it is decided for <c>replay --explain</c>.
+    /// </summary>
+    static void Decided(out PacketResult r, Verdict v, DropReason reason, StageLog? log)
+    {
+        r = default;
+        r.Verdict = v;
+        r.Reason = reason;
+        log?.AddDefrag(v, reason);
     }
 
     /// <summary>

@@ -33,6 +33,14 @@ sealed partial class ReplayBatch
     readonly int[] _cut = new int[Capacity];
     /// <summary>Per frame: its key, read once when it is steered and used again for its prefetch hints.</summary>
     readonly FrameKey[] _keys = new FrameKey[Capacity];
+    /// <summary>
+    /// Per entry: the capture's frame number (held fragments leave the hold after later frames, so entries are not
+    /// always in frame order), what the fragment hold made of it, and the frame it left the hold with (the first
+    /// fragment that released it, the fragment that completed its datagram; 0: none).
+    /// </summary>
+    readonly long[] _frameNumbers = new long[Capacity], _with = new long[Capacity];
+    readonly HoldFate[] _fates = new HoldFate[Capacity];
+    readonly DropReason[] _holdReasons = new DropReason[Capacity];
     /// <summary>Per frame: its worker and its position in that worker's share (where its result is).</summary>
     readonly int[] _workerOf = new int[Capacity], _positionOf = new int[Capacity];
     /// <summary>Per worker: the batch indexes of its frames, in capture order, and their results in the same order.</summary>
@@ -40,12 +48,17 @@ sealed partial class ReplayBatch
     readonly PacketResult[][] _results;
     /// <summary>Arena bytes in use.</summary>
     int _used;
-    /// <summary>The frame of this batch that <c>replay --explain</c> traces (-1: none), and its hook.</summary>
+    /// <summary>The entry of this batch that <c>replay --explain</c> traces (-1: none), and the replay's hook.</summary>
     int _traced = -1;
-    ReplayTrace? _trace;
+    readonly ReplayTrace? _trace;
 
-    public ReplayBatch(int workers)
+    readonly FragmentHold _hold;
+
+    public ReplayBatch(WorkerSet workerSet, ReplayTrace? trace = null)
     {
+        _trace = trace;
+        int workers = workerSet.Count;
+        _hold = workerSet.Defrag;
         _shares = new List<int>[workers];
         _results = new PacketResult[workers][];
         for (int i = 0; i < workers; i++)
@@ -63,14 +76,14 @@ sealed partial class ReplayBatch
     public Counters LinkVerdicts { get; } = new();
 
     public int Count { get; private set; }
-    public bool IsFull => Count == Capacity;
+    /// <summary>No room for one more frame and every fragment held now (which it may release).</summary>
+    public bool IsFull => Count + 1 + _hold.HeldFrames > Capacity;
 
     public void Clear()
     {
         Count = 0;
         _used = 0;
         _traced = -1;
-        _trace = null;
         foreach (List<int> share in _shares) share.Clear();
     }
 
@@ -84,48 +97,147 @@ sealed partial class ReplayBatch
     const int MaxPaddedFrame = 65_535 + 64;
 
     /// <summary>Whether a captured frame of <paramref name="length"/> bytes fits the arena once converted to Ethernet (which adds at most <see cref="LinkLayer.MaxGrowth"/>).</summary>
-    public bool Fits(int length) => _used + length + LinkLayer.MaxGrowth <= _arena.Length;
+    /// <summary>Room is kept for what the frame may release from the fragment hold: every held frame, or a reassembled datagram.</summary>
+    public bool Fits(int length) =>
+        _used + length + LinkLayer.MaxGrowth + _hold.HeldFrames * (FragmentHold.SlotSize + 64) + (_hold.HeldFrames > 0 ? 65536 + 128 : 0) <= _arena.Length;
 
     /// <summary>
-    /// Adds a captured frame (<see cref="Fits"/> first): converts it to Ethernet into the arena and gives it to its
-    /// connection's worker; frames the link layer keeps from the pipeline (outgoing copies, unknown link types) go to
-    /// worker 0, which only records their verdict. With <paramref name="trace"/>, this frame is the one to explain.
+    /// Adds captured frame number <paramref name="frameNumber"/> (<see cref="Fits"/> first): converts it to Ethernet
+    /// into the arena and gives it to its connection's worker; frames the link layer keeps from the pipeline (outgoing
+    /// copies, unknown link types) go to worker 0, which only records their verdict. A fragment passes the node's
+    /// fragment hold first (<see cref="FragmentHold"/>): it may be held (no entry now), dropped, or release held
+    /// fragments, which become entries right after it at its time; held fragments that time out become drop entries.
+    /// The batch's trace (<c>replay --explain N</c>) marks whichever entry is frame N.
     /// </summary>
     /// <para>
     /// A record the capture cut short (<paramref name="wire"/>, its length on the wire, above the captured length) is
     /// padded with zeros to that length, so the pipeline reads its headers at their offsets and decides what they
-    /// decide (<see cref="PacketContext.CapturedEnd"/> tells it where the real bytes end).
+    /// decide (<see cref="PacketContext.CapturedEnd"/> tells it where the real bytes end). It never enters the
+    /// fragment hold: reassembling zeros would answer or forward bytes nobody sent.
     /// </para>
-    public LinkFrameKind Add(LinkType link, ReadOnlySpan<byte> data, long timestampNs, WorkerSet workers, ReplayTrace? trace = null, int wire = 0)
+    public LinkFrameKind Add(LinkType link, ReadOnlySpan<byte> data, long timestampNs, long frameNumber, WorkerSet workers, int wire = 0)
     {
-        int i = Count;
-        if (trace is not null) (_traced, _trace) = (i, trace);
         LinkFrameKind kind = LinkLayer.ToEthernet(link, data, _arena.AsSpan(_used), out int length);
-        int cut = kind == LinkFrameKind.Received ? PaddedLength(data.Length, wire) - data.Length : 0;
+        if (kind != LinkFrameKind.Received)
+        {
+            Entry(kind, length, timestampNs, frameNumber, 0, workers, HoldFate.None);
+            return kind;
+        }
+        int cut = PaddedLength(data.Length, wire) - data.Length;
         if (cut > 0)
         {
             _arena.AsSpan(_used + length, cut).Clear();
             length += cut;
+            Entry(kind, length, timestampNs, frameNumber, 0, workers, HoldFate.None, FrameKey.Read(_arena.AsSpan(_used, length)), cut: cut);
+            return kind;
         }
+        Span<byte> frame = _arena.AsSpan(_used, length);
+        FrameKey key = FrameKey.Read(frame);
+        if (!FragmentHold.IsFragment(key) && timestampNs < _hold.NextExpiryNs)
+        {
+            Entry(kind, length, timestampNs, frameNumber, 0, workers, HoldFate.None, in key);
+            return kind;
+        }
+        Held(kind, frame, in key, timestampNs, frameNumber, workers);
+        return kind;
+    }
+
+    /// <summary>A fragment (or a frame at a time when held fragments time out): what the hold makes of it.</summary>
+    void Held(LinkFrameKind kind, Span<byte> frame, in FrameKey key, long ts, long frameNumber, WorkerSet workers)
+    {
+        FragmentAction action = _hold.Offer(frame, in key, ts, frameNumber, workers.Maps);
+        Dropped(ts, workers);
+        switch (action)
+        {
+            case FragmentAction.Process:
+                Entry(kind, frame.Length, ts, frameNumber, 0, workers, HoldFate.None, in key);
+                break;
+            case FragmentAction.Held:
+                if (_trace?.Frame == frameNumber) _trace.Held = true;
+                break;
+            case FragmentAction.Drop:
+                Entry(kind, 0, ts, frameNumber, 0, workers, HoldFate.Dropped, reason: _hold.Reason);
+                break;
+            case FragmentAction.Release:
+                Entry(kind, frame.Length, ts, frameNumber, 0, workers, HoldFate.None, in key);
+                for (int r = 0; r < _hold.ReleasedCount; r++)
+                {
+                    Span<byte> f = _hold.Released(r, out long tag);
+                    f.CopyTo(_arena.AsSpan(_used));
+                    FrameKey k = FrameKey.Read(f);
+                    Entry(kind, f.Length, ts, tag, frameNumber, workers, HoldFate.Released, in k);
+                }
+                _hold.EndRelease();
+                break;
+            case FragmentAction.Reassemble:
+                Span<byte> whole = _hold.Reassembled;
+                whole.CopyTo(_arena.AsSpan(_used));
+                FrameKey wk = FrameKey.Read(whole);
+                Entry(kind, whole.Length, ts, frameNumber, 0, workers, HoldFate.None, in wk);
+                for (int r = 0; r < _hold.ReleasedCount; r++)
+                {
+                    _hold.Released(r, out long tag);
+                    _hold.CountAbsorbed();
+                    Entry(kind, 0, ts, tag, frameNumber, workers, HoldFate.Absorbed);
+                }
+                _hold.EndRelease();
+                break;
+        }
+    }
+
+    /// <summary>At the end of the capture: every fragment still held is dropped (nothing can complete it).</summary>
+    public void ExpireHeld(long timestampNs, WorkerSet workers)
+    {
+        _hold.ExpireAll();
+        Dropped(timestampNs, workers);
+    }
+
+    void Dropped(long ts, WorkerSet workers)
+    {
+        for (int d = 0; d < _hold.DroppedCount; d++)
+        {
+            long tag = _hold.DroppedTag(d, out DropReason reason);
+            Entry(LinkFrameKind.Received, 0, ts, tag, 0, workers, HoldFate.Dropped, reason: reason);
+        }
+    }
+
+    /// <summary>Appends an entry: the frame's bytes are at the arena's free end (length 0 for an entry the hold decided, which goes to worker 0).</summary>
+    void Entry(LinkFrameKind kind, int length, long ts, long frameNumber, long with, WorkerSet workers, HoldFate fate, in FrameKey key = default, DropReason reason = DropReason.None, int cut = 0)
+    {
+        int i = Count;
         _cut[i] = cut;
+        if (_trace is { } t && t.Frame == frameNumber)
+        {
+            _traced = i;
+            t.Held = false;
+        }
         _offsets[i] = _used;
         _lengths[i] = length;
-        _stamps[i] = timestampNs;
+        _stamps[i] = ts;
         _kinds[i] = kind;
+        _frameNumbers[i] = frameNumber;
+        _with[i] = with;
+        _fates[i] = fate;
+        _holdReasons[i] = reason;
         int worker = 0;
-        if (kind == LinkFrameKind.Received)
+        if (kind == LinkFrameKind.Received && fate is HoldFate.None or HoldFate.Released)
         {
-            ReadOnlySpan<byte> frame = _arena.AsSpan(_used, length);
-            _keys[i] = FrameKey.Read(frame);
-            worker = workers.WorkerFor(in _keys[i], frame);
+            _keys[i] = key;
+            worker = workers.WorkerFor(in _keys[i], _arena.AsSpan(_used, length));
         }
         _workerOf[i] = worker;
         _positionOf[i] = _shares[worker].Count;
         _shares[worker].Add(i);
         _used = (_used + length + 63) & ~63; // each frame on its own cache lines: workers rewrite them in place
         Count = i + 1;
-        return kind;
     }
+
+    /// <summary>Entry <paramref name="i"/>'s frame number in the capture (1-based, as the verdict lines number frames).</summary>
+    public long FrameNumber(int i) => _frameNumbers[i];
+
+    /// <summary>The frame entry <paramref name="i"/> left the fragment hold with (0: it was never held): the first fragment
+    /// that released it, or the fragment whose reassembled datagram absorbed it.</summary>
+    public long LeftHoldWith(int i) => _with[i];
 
     /// <summary>Frame <paramref name="i"/>'s result (after <see cref="Process"/>).</summary>
     public ref readonly PacketResult Result(int i) => ref _results[_workerOf[i]][_positionOf[i]];
@@ -142,7 +254,8 @@ sealed partial class ReplayBatch
     {
         ref readonly PacketResult r = ref Result(i);
         wire = r.OutLength;
-        if (r.Verdict == Verdict.Forward) output = _arena.AsSpan(_offsets[i], Math.Max(Math.Min(r.OutLength, Ethernet.HeaderLength + Ipv4Header.MinLength), r.OutLength - _cut[i]));
+        if (r.Verdict == Verdict.Forward && _fates[i] is HoldFate.None or HoldFate.Released)
+            output = _arena.AsSpan(_offsets[i], Math.Max(Math.Min(r.OutLength, Ethernet.HeaderLength + Ipv4Header.MinLength), r.OutLength - _cut[i]));
         else if (r.Verdict is Verdict.Reject or Verdict.Answer && r.HasOut) output = _replies.AsSpan(i * ReplySlot, r.OutLength);
         else
         {
@@ -151,4 +264,17 @@ sealed partial class ReplayBatch
         }
         return true;
     }
+}
+
+/// <summary>What the fragment hold made of a batch entry.</summary>
+enum HoldFate : byte
+{
+    /// <summary>Not held: run on arrival (or the reassembled datagram, run in place of the fragment that completed it).</summary>
+    None,
+    /// <summary>Held until its first fragment came, then run right after it.</summary>
+    Released,
+    /// <summary>Absorbed into a reassembled datagram: verdict reassembled, no output of its own.</summary>
+    Absorbed,
+    /// <summary>Dropped by the hold (reason in the entry): refused, timed out, or discarded with its datagram.</summary>
+    Dropped,
 }

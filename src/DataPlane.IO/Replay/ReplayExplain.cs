@@ -42,4 +42,6 @@ sealed class ReplayTrace(long frame)
     /// <summary>The capture's link type of the frame (set by the reader).</summary>
     public ushort LinkType { get; set; }
     public ExplainedFrame? Result { get; set; }
+    /// <summary>Frame N is in the fragment hold: the reader goes on until it leaves it (released, absorbed or dropped).</summary>
+    public bool Held { get; set; }
 }

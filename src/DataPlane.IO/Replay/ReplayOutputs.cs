@@ -9,7 +9,8 @@ namespace DataPlane.IO.Replay;
 
 /// <summary>
 /// Where a replay's results go, in capture order: the output capture (forwarded frames and generated replies, with the
-/// input frame's timestamp), one JSON verdict line per frame, and the summary's per-frame parts (the bounded flow
+/// input frame's timestamp), one JSON verdict line per frame (a fragment that waited in the fragment hold is written
+/// when it leaves it, with the frame it left with, and its output has that frame's timestamp), and the summary's per-frame parts (the bounded flow
 /// report, the frames that come from a service address, the last timestamp). Disposing closes (flushes) both files.
 /// </summary>
 sealed class ReplayOutputs : IDisposable
@@ -17,7 +18,7 @@ sealed class ReplayOutputs : IDisposable
     readonly CaptureWriter? _pcap;
     readonly VerdictWriter? _verdicts;
     readonly ReplaySummary _summary;
-    /// <summary>Frames written so far: the next frame's number is one more (verdict lines count from 1).</summary>
+    /// <summary>Frames written so far (verdict lines carry each frame's number in the capture, from 1).</summary>
     long _frames;
 
     public ReplayOutputs(string? outputPath, string? verdictsPath, ReplaySummary summary)
@@ -48,14 +49,15 @@ sealed class ReplayOutputs : IDisposable
     {
         for (int i = 0; i < batch.Count; i++)
         {
-            long frame = ++_frames;
+            _frames++;
+            long frame = batch.FrameNumber(i);
             ref readonly PacketResult r = ref batch.Result(i);
             if (_pcap is not null && batch.TryGetOutput(i, out ReadOnlySpan<byte> output, out int wire))
             {
                 _pcap.Write(output, batch.TimestampNs(i), wire);
                 _summary.Emitted++;
             }
-            _verdicts?.Write(frame, r, maps);
+            _verdicts?.Write(frame, r, maps, batch.LeftHoldWith(i));
             if (r.Verdict == Verdict.Drop) Dropped++;
             Backends?.Add(r, maps);
             if (r.Verdict != Verdict.Forward && r.HasTuple && IsFromServiceAddress(r, maps)) NoteServiceSource(r);

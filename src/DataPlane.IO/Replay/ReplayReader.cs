@@ -20,6 +20,8 @@ sealed class ReplayReader(CaptureReader reader, ReplaySchedule schedule, ReplayT
     long _frames;
     /// <summary>The capture's first timestamp: the updates' clock starts there.</summary>
     long _firstNs;
+    /// <summary>The last frame's timestamp: held fragments left at the end are dropped then.</summary>
+    long _lastNs;
     bool _more = true;
 
     /// <summary>The corrupt record that ended the reading, if one did.</summary>
@@ -37,30 +39,36 @@ sealed class ReplayReader(CaptureReader reader, ReplaySchedule schedule, ReplayT
         batch.Clear();
         while (_more && !batch.IsFull)
         {
-            if (trace is not null && _frames == trace.Frame) { _more = false; break; } // explaining frame N: nothing after it matters
+            // Explaining frame N: nothing after it matters, unless it waits in the fragment hold for a later frame.
+            if (trace is not null && _frames >= trace.Frame && !trace.Held) { _more = false; break; }
             ReadOnlySpan<byte> data;
             long ts;
             LinkType link;
             int wire;
             if (_carry is { } c) { data = c.Data; ts = c.TimestampNs; link = c.Link; wire = c.Wire; _carry = null; }
             else if (TryRead(out CaptureFrame f)) { data = f.Data; ts = f.TimestampNs; link = f.LinkType; wire = f.OriginalLength; }
-            else { _more = false; break; }
+            else
+            {
+                // The capture has ended: what the fragment hold still holds can never complete.
+                _more = false;
+                batch.ExpireHeld(_lastNs, workers);
+                break;
+            }
             if (_frames == 0) _firstNs = ts;
+            _lastNs = ts;
             if ((schedule.IsDue(ts - _firstNs) && batch.Count > 0) || !batch.Fits(ReplayBatch.PaddedLength(data.Length, wire)))
             {
                 _carry = (data.ToArray(), ts, link, wire);
                 break;
             }
             schedule.ApplyDue(ts - _firstNs, workers, _frames + 1);
-            ReplayTrace? traced = null;
             if (trace is not null && _frames + 1 == trace.Frame)
             {
-                traced = trace;
                 trace.SinceFirstNs = ts - _firstNs;
                 trace.LinkType = (ushort)link;
             }
             if (data.Length < wire) CutFrames++;
-            if (batch.Add(link, data, ts, workers, traced, wire) == LinkFrameKind.Unsupported)
+            if (batch.Add(link, data, ts, _frames + 1, workers, wire) == LinkFrameKind.Unsupported)
                 UnsupportedLinkTypes[link] = UnsupportedLinkTypes.GetValueOrDefault(link) + 1;
             _frames++;
         }

@@ -65,7 +65,7 @@ public static class ReplaySession
         workers.SumCounters(verdictsBefore, reasonsBefore);
         using var capture = new CaptureReader(inputPath);
         var reader = new ReplayReader(capture, schedule, trace);
-        var batch = new ReplayBatch(workers.Count);
+        var batch = new ReplayBatch(workers, trace);
         long pipelineTicks = 0;
         using (var outputs = new ReplayOutputs(outputPath, verdictsPath, summary) { Backends = hints is null ? new BackendCheck() : null })
         {

@@ -19,7 +19,7 @@ public static class ReplaySummaryText
             s.Flows.Print(w);
         }
         w.Write("verdicts:");
-        foreach (Verdict v in new[] { Verdict.Forward, Verdict.Reject, Verdict.Pass, Verdict.Drop, Verdict.Local, Verdict.Answer })
+        foreach (Verdict v in new[] { Verdict.Forward, Verdict.Reject, Verdict.Pass, Verdict.Drop, Verdict.Local, Verdict.Answer, Verdict.Reassembled })
             if (s.ByVerdict.TryGetValue(v, out long c)) w.Write($" {v.Name()}={c}");
         w.WriteLine();
         Reasons(w, "drop reasons:", s.ByReason);

@@ -95,6 +95,11 @@ public static class TraceText
                 case PipelineStage.Link:
                     lines.Add(("link", Link(r)));
                     break;
+                case PipelineStage.Defrag:
+                    lines.Add(("defrag", r.Verdict == Verdict.Reassembled
+                        ? $"absorbed into its reassembled datagram (answered on the completing fragment's line): {Outcome(r)}"
+                        : $"dropped by the fragment hold: {Outcome(r)}"));
+                    break;
                 default:
                     lines.Add((r.Stage.Name(), Outcome(r)));
                     break;

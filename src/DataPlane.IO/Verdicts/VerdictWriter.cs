@@ -7,8 +7,8 @@ namespace DataPlane.IO.Verdicts;
 
 /// <summary>
 /// One JSON line per input frame:
-/// <c>{"frame":N,"verdict":"forward|drop|pass|reject|local","reason":null|"…","in":{"proto","src","dst"}|null,
-/// "out":{…}|null,"service":"ns/name:port"|null,"backend":"ip:port"|null}</c>.
+/// <c>{"frame":N,"verdict":"forward|drop|pass|reject|local|answer|reassembled","reason":null|"…","in":{"proto","src","dst"}|null,
+/// "out":{…}|null,"service":"ns/name:port"|null,"backend":"ip:port"|null[,"released_by":M|"reassembled_into":M]}</c>.
 /// A reused <see cref="Utf8JsonWriter"/> over a buffered stream: the edge formats strings, the pipeline never does.
 /// </summary>
 public sealed class VerdictWriter : IDisposable
@@ -26,7 +26,12 @@ public sealed class VerdictWriter : IDisposable
     public static VerdictWriter Create(string path) =>
         new(new FileStream(path, FileMode.Create, FileAccess.Write, FileShare.Read, 1 << 16));
 
-    public void Write(long frame, in PacketResult r, MapSet maps)
+    /// <summary>
+    /// Writes frame <paramref name="frame"/>'s line. <paramref name="leftHoldWith"/>: for a fragment that waited in the
+    /// fragment hold, the frame it left with, written last as <c>"released_by"</c> (the first fragment that released
+    /// it) or <c>"reassembled_into"</c> (the fragment whose reassembled datagram absorbed it, verdict reassembled).
+    /// </summary>
+    public void Write(long frame, in PacketResult r, MapSet maps, long leftHoldWith = 0)
     {
         _json.Reset(_stream);
         _json.WriteStartObject();
@@ -54,6 +59,7 @@ public sealed class VerdictWriter : IDisposable
         else _json.WriteString("service", service);
         if (r.Verdict == Verdict.Forward && r.RevNatIndex != 0) _json.WriteString("backend", Ip4.Format(r.Backend.Address, r.Backend.Port));
         else _json.WriteNull("backend");
+        if (leftHoldWith != 0) _json.WriteNumber(r.Verdict == Verdict.Reassembled ? "reassembled_into" : "released_by", leftHoldWith);
         _json.WriteEndObject();
         _json.Flush();
         _stream.Write(s_newline);

@@ -19,6 +19,17 @@ public sealed partial class Explainer
         _ => $"the replay's link layer kept the frame from the pipelines → {Outcome(link)}",
     };
 
+    static string Defrag(StageRecord d) => d.Reason switch
+    {
+        DropReason.None when d.Verdict == Verdict.Reassembled => $"a fragment of a DNS query, held until its datagram was complete and absorbed into it (ip_frag_reasm): the reassembled query is answered on the line of the fragment that completed it → {Outcome(d)}",
+        DropReason.FragReassemblyTimeout => $"a fragment held for its datagram, which did not complete within ipfrag_time (30 s; at the end of the capture nothing can complete it): ip_expire drops it → {Outcome(d)}",
+        DropReason.FragOverlap => $"a fragment that overlaps another of its datagram: the kernel drops it and the whole datagram (RFC 5722, ReasmOverlaps) → {Outcome(d)}",
+        DropReason.FragDuplicate => $"a fragment whose bytes its datagram already holds: dropped as a duplicate (inet_frag_queue_insert) → {Outcome(d)}",
+        DropReason.FragHoldFull => $"a fragment the node has no room to hold (ipfrag_high_thresh, 4 MB, reached; or a frame longer than a hold slot): refused, as the kernel refuses new fragments above the threshold → {Outcome(d)}",
+        DropReason.FragInvalid => $"a fragment whose end contradicts its datagram's (past the last fragment's end, zero length, beyond 65535 bytes): the datagram is discarded (ip_frag_queue) → {Outcome(d)}",
+        _ => $"the node's fragment hold kept the frame from the pipelines → {Outcome(d)}",
+    };
+
     static string Options(StageRecord options) =>
         $"the datagram carries IPv4 options the kernel rejects ({options.IpHeaderLength - Ipv4Header.MinLength} bytes of options; " +
         "ip_options_compile: a bad length or pointer, or a repeated option): a forwarding node does not send it on → " + Outcome(options);

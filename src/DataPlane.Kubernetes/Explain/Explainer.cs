@@ -45,6 +45,7 @@ public sealed partial class Explainer
         if (log.Length == 0) return "no stage log was recorded";
         StageRecord first = log[0], last = log[^1];
         if (Find(log, PipelineStage.Link) is { } link) return Link(link);
+        if (Find(log, PipelineStage.Defrag) is { } defrag) return Defrag(defrag);
         if (first.Stage != PipelineStage.Parse) return $"no parse record → {Outcome(last)}";
         StageRecord parse = first;
         if (Find(log, PipelineStage.ForeignProtocol) is { } foreign) return ForeignProtocol(parse, foreign);

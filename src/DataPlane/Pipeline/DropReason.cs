@@ -54,6 +54,17 @@ public enum DropReason : ushort
     /// what the node did with it. Replay only.
     /// </summary>
     CaptureTruncated = 33,
+    // 40-44: IPv4 defragmentation (FragmentHold, the kernel's ip_defrag and its SNMP counters).
+    /// <summary>A held fragment whose datagram did not complete within ipfrag_time (30 s): ip_expire, ReasmTimeout.</summary>
+    FragReassemblyTimeout = 40,
+    /// <summary>A fragment that partly overlaps what its datagram holds: the datagram is killed (RFC 5722, ReasmOverlaps).</summary>
+    FragOverlap = 41,
+    /// <summary>A fragment that lies within what its datagram already holds: dropped alone (inet_frag_queue_insert's IPFRAG_DUP).</summary>
+    FragDuplicate = 42,
+    /// <summary>A fragment the hold has no room for (ipfrag_high_thresh reached, or a frame longer than a slot): refused, nothing evicted.</summary>
+    FragHoldFull = 43,
+    /// <summary>A fragment whose end contradicts its datagram's (past the last fragment's end, zero length, beyond 65535 bytes): the datagram is killed.</summary>
+    FragInvalid = 44,
 }
 
 public static class DropReasonNames
@@ -91,6 +102,12 @@ public static class DropReasonNames
         "sctp-fragment",
         "bad-ip-options",
         "capture-truncated",
+        "reserved-34", "reserved-35", "reserved-36", "reserved-37", "reserved-38", "reserved-39",
+        "frag-reassembly-timeout",
+        "frag-overlap",
+        "frag-duplicate",
+        "frag-hold-full",
+        "frag-invalid",
     ];
 
     public static int Count => s_names.Length;

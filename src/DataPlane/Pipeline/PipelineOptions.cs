@@ -20,6 +20,9 @@ public sealed record PipelineOptions
     public int SnatRetries { get; init; } = 128;
     /// <summary>Datagrams in flight as fragments that can be tracked at once (cilium's default fragment map size).</summary>
     public int FragmentCapacity { get; init; } = 8192;
+    /// <summary>Memory for fragments held until their datagram's first fragment arrives (<see cref="FragmentHold"/>),
+    /// the node's: net.ipv4.ipfrag_high_thresh, 4 MB by default.</summary>
+    public int FragmentHoldBytes { get; init; } = FragmentHold.DefaultBytes;
     /// <summary>
     /// Conntrack slots the incremental GC inspects per packet, in steps of 16 packets: 1 M slots are swept every 1 M
     /// packets. GC only reclaims space (lookups already ignore expired entries), so a slow sweep is enough; 4 slots per

@@ -36,6 +36,8 @@ public enum PipelineStage : byte
     HostPort,
     /// <summary>A replay's link-layer decision on a frame it keeps from the pipelines (cooked outgoing copy, unknown link type).</summary>
     Link,
+    /// <summary>The node's fragment hold (nf_defrag, <see cref="FragmentHold"/>): a fragment it dropped, or absorbed into a reassembled datagram.</summary>
+    Defrag,
 }
 
 public static class PipelineStageNames
@@ -61,6 +63,7 @@ public static class PipelineStageNames
         PipelineStage.Dns => "dns",
         PipelineStage.HostPort => "host",
         PipelineStage.Link => "link",
+        PipelineStage.Defrag => "defrag",
         _ => ((int)s).ToString(System.Globalization.CultureInfo.InvariantCulture),
     };
 }

@@ -67,6 +67,20 @@ public sealed class StageLog
         }
     }
 
+    /// <summary>The fragment hold's decision on a frame it kept from the pipelines (dropped, or absorbed into a reassembled datagram).</summary>
+    public void AddDefrag(Verdict v, DropReason reason)
+    {
+        Clear();
+        foreach (PipelineStage stage in (ReadOnlySpan<PipelineStage>)[PipelineStage.Defrag, PipelineStage.Verdict])
+        {
+            ref StageRecord r = ref _records[Count++];
+            r = default;
+            r.Stage = stage;
+            r.Verdict = v;
+            r.Reason = reason;
+        }
+    }
+
     /// <summary>Copies the facts of <paramref name="ctx"/> as <paramref name="stage"/> left them.</summary>
     public void Add(PipelineStage stage, Verdict v, ref PacketContext ctx, MapSet maps, ConntrackMap conntrack, StageRule rule = StageRule.None)
     {

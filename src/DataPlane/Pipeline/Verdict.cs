@@ -20,6 +20,9 @@ public enum Verdict : byte
     /// <summary>Answered by the data plane itself as the cluster DNS server: the response, built in the reply buffer
     /// with the DNS address as its source, is the output (<c>reply[..OutLength]</c>).</summary>
     Answer = 6,
+    /// <summary>A fragment absorbed into a datagram reassembled before the pipeline (<see cref="FragmentHold"/>): the
+    /// datagram's outcome is that of the fragment that completed it; this one has no output of its own.</summary>
+    Reassembled = 7,
 }
 
 public static class VerdictNames
@@ -32,6 +35,7 @@ public static class VerdictNames
         Verdict.Reject => "reject",
         Verdict.Local => "local",
         Verdict.Answer => "answer",
+        Verdict.Reassembled => "reassembled",
         _ => "continue",
     };
 }

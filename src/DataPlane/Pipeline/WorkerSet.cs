@@ -55,6 +55,7 @@ public sealed class WorkerSet : IDisposable
             throw;
         }
         Steering = new FlowSteering(workers, Options);
+        Defrag = new FragmentHold(options.FragmentHoldBytes);
     }
 
     WorkerSet(PacketPipeline single)
@@ -63,6 +64,7 @@ public sealed class WorkerSet : IDisposable
         _owned = false;
         Options = single.Options;
         Steering = new FlowSteering(1, single.Options);
+        Defrag = new FragmentHold(single.Options.FragmentHoldBytes);
     }
 
     /// <summary>A set of one worker, <paramref name="pipeline"/>, built and owned by the caller: disposing the set leaves it alone.</summary>
@@ -86,6 +88,13 @@ public sealed class WorkerSet : IDisposable
     /// <summary>The steering that picks a frame's worker (<see cref="WorkerFor"/>).</summary>
     public FlowSteering Steering { get; }
 
+    /// <summary>
+    /// The node's fragment hold (nf_defrag in front of conntrack), used by the thread that steers, before steering:
+    /// one for the node whatever the worker count (its memory is the node's ipfrag_high_thresh), so held fragments
+    /// reach their first fragment's worker and the outcome does not depend on the worker count.
+    /// </summary>
+    public FragmentHold Defrag { get; }
+
     public int Count => _pipelines.Length;
 
     /// <summary>Worker <paramref name="index"/>'s pipeline.</summary>
@@ -103,7 +112,8 @@ public sealed class WorkerSet : IDisposable
     public int WorkerFor(in FrameKey key, ReadOnlySpan<byte> frame) => Steering.WorkerFor(in key, frame, _pipelines[0].Maps);
 
     /// <summary>
-    /// Every worker's verdict and drop-reason counters added up, each worker's as of one of its packet boundaries
+    /// Every worker's verdict and drop-reason counters added up, and the fragment hold's (the frames it dropped or
+    /// absorbed), each as of one of its packet boundaries
     /// (<see cref="Counters.Snapshot"/>): <paramref name="verdicts"/> indexed by <see cref="Verdict"/> (at least
     /// <see cref="Counters.VerdictSlots"/>), <paramref name="reasons"/> by <see cref="DropReason"/> (at least
     /// <see cref="Counters.ReasonSlots"/>). Overwrites both.
@@ -114,12 +124,15 @@ public sealed class WorkerSet : IDisposable
         reasons[..Counters.ReasonSlots].Clear();
         Span<long> wv = stackalloc long[Counters.VerdictSlots];
         Span<long> wr = stackalloc long[Counters.ReasonSlots];
-        foreach (PacketPipeline p in _pipelines)
-        {
-            p.Counters.Snapshot(wv, wr);
-            for (int i = 0; i < wv.Length; i++) verdicts[i] += wv[i];
-            for (int i = 0; i < wr.Length; i++) reasons[i] += wr[i];
-        }
+        foreach (PacketPipeline p in _pipelines) Add(p.Counters, verdicts, reasons, wv, wr);
+        Add(Defrag.Counters, verdicts, reasons, wv, wr);
+    }
+
+    static void Add(Counters c, Span<long> verdicts, Span<long> reasons, Span<long> wv, Span<long> wr)
+    {
+        c.Snapshot(wv, wr);
+        for (int i = 0; i < wv.Length; i++) verdicts[i] += wv[i];
+        for (int i = 0; i < wr.Length; i++) reasons[i] += wr[i];
     }
 
     /// <summary>

@@ -104,7 +104,12 @@ public class CaseReplayTests
         string[] a = Run(full, "a"), b = Run(full, "b"), h = Run(half, "h");
         Assert.Equal(a, b);
         Assert.Equal(File.ReadAllBytes(Path.Combine(tmp, "a.pcap")), File.ReadAllBytes(Path.Combine(tmp, "b.pcap")));
-        Assert.Equal(h, a[..h.Length]);
+        // Except the fragments still held when the shorter capture ends: its end decides them (dropped, nothing can
+        // complete them), and their lines come last; everything decided before is a prefix of the longer replay's.
+        int decided = h.Length;
+        while (decided > 0 && h[decided - 1].Contains("\"reason\":\"frag-reassembly-timeout\"", StringComparison.Ordinal)) decided--;
+        Assert.True(decided < h.Length, "the concatenated cases hold fragments whose first fragment never comes");
+        Assert.Equal(h[..decided], a[..decided]);
     }
 
     [Fact]

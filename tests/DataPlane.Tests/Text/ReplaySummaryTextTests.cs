@@ -133,6 +133,9 @@ public class ReplaySummaryTextTests
         Add(Verdict.Pass, DropReason.None, 47);
         Add(Verdict.Drop, DropReason.UnsupportedLinkType);
         Add(Verdict.Pass, DropReason.OutgoingCopy);
+        // The fragment hold decides before any parse: what is known is that they are fragments.
+        Add(Verdict.Drop, DropReason.FragReassemblyTimeout);
+        Add(Verdict.Reassembled, DropReason.None);
         var w = new StringWriter { NewLine = "\n" };
         report.Print(w);
         Assert.Equal("""
@@ -150,6 +153,8 @@ public class ReplaySummaryTextTests
               (IPv4 protocol 47)                               pass  [1 frame, first #13]
               (link type not understood)                       drop (unsupported-link-type)  [1 frame, first #14]
               (the node's own outgoing copies)                 pass (outgoing-copy)  [1 frame, first #15]
+              (IPv4 fragment)                                  drop (frag-reassembly-timeout)  [1 frame, first #16]
+              (IPv4 fragment of a reassembled datagram)        reassembled  [1 frame, first #17]
 
             """.ReplaceLineEndings("\n"), w.ToString());
     }

@@ -175,10 +175,11 @@ public class StageRecordTests : IClassFixture<WhyWorldFixture>
         Assert.StartsWith("a later fragment (IP id ", Why(later));
         Assert.EndsWith("it follows that translation through the fragment map → forward", Why(later));
 
+        // The orphan waits in the fragment hold for a first fragment that never comes: the end of the capture drops it.
         ExplainedFrame orphan = ExplainCase("010-fragmented-udp", 5);
-        StageRecord o = orphan.Log.Single(r => r.Stage == PipelineStage.Fragment);
-        Assert.Equal((Verdict.Drop, DropReason.FragFirstNotSeen), (o.Verdict, o.Reason));
-        Assert.Contains("whose first fragment was not seen", Why(orphan));
+        StageRecord o = orphan.Log.Single(r => r.Stage == PipelineStage.Defrag);
+        Assert.Equal((Verdict.Drop, DropReason.FragReassemblyTimeout), (o.Verdict, o.Reason));
+        Assert.Contains("did not complete within ipfrag_time", Why(orphan));
     }
 
     [Fact]

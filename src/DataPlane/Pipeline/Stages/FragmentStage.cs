@@ -8,9 +8,13 @@ namespace DataPlane.Pipeline.Stages;
 /// IPv4 fragments (cilium's fragment tracking, bpf/lib/ipv4.h): the first fragment carries the ports and is handled
 /// like any packet, then remembered under (src, dst, proto, id); later fragments take the same address translation
 /// (no L4 header to rewrite: the L4 checksum lives in the first fragment, and it already covers the whole datagram).
-/// A later fragment of a datagram whose first fragment was not seen is dropped (frag-first-not-seen) when it is bound
-/// for a service address, and passed otherwise (it is not ours). Linux instead reassembles before NAT and
-/// re-fragments; the emitted fragments are the same, but it emits nothing until the last one has arrived.
+/// Order is the node's fragment hold's business (<see cref="FragmentHold"/>, in front of the workers as nf_defrag is
+/// in front of conntrack): a later fragment that beats its first fragment is held there and reaches this stage right
+/// after it. So a later fragment bound for a service address that finds no translation here had a first fragment
+/// that was not translated (dropped, rejected, answered) or not remembered (a full map), or came through a caller
+/// that runs the pipeline without the hold: it is dropped (frag-first-not-seen), and passed when bound elsewhere (it
+/// is not ours). Linux instead reassembles before NAT and re-fragments; the emitted fragments are the same, but it
+/// emits nothing until the last one has arrived.
 /// </summary>
 public static class FragmentStage
 {
