@@ -125,7 +125,7 @@ public sealed class DnsZoneBuilder
             entries[i] = new DnsZone.Entry
             {
                 Name = nameAt, NameLength = (byte)s.Wire.Length, Flags = s.Flags, Hash = DnsZone.Hash(s.Wire),
-                RecordStart = records.Count, RecordCount = (ushort)s.Records.Count,
+                RecordStart = records.Count, RecordCount = s.Records.Count,
             };
             // Grouped by type, in order of first appearance: a type's records are one contiguous run.
             foreach (Pending p in s.Records.GroupBy(p => p.Type).SelectMany(g => g))
@@ -143,7 +143,7 @@ public sealed class DnsZoneBuilder
         }
         DnsRecord[] recs = [.. records];
         foreach (var (r, target) in pendingOf)
-            if (firstA.TryGetValue(target, out var a)) { recs[r].ExtraStart = a.Start; recs[r].ExtraCount = (ushort)a.Count; }
+            if (firstA.TryGetValue(target, out var a)) { recs[r].ExtraStart = a.Start; recs[r].ExtraCount = a.Count; }
         int soa = Array.FindIndex(recs, r => r.Type == DnsType.SOA);
         return new DnsZone([.. names], [.. data], recs, entries, settings, DnsName.ToWire(Zone), soa, Ttl);
     }
