@@ -37,7 +37,10 @@ public enum DropReason : ushort
     OutgoingCopy = 24,
     /// <summary>A message to the cluster DNS address that gets no answer: shorter than a DNS header, or a response (QR set).</summary>
     DnsIgnored = 26,
-    /// <summary>A TCP segment to the cluster DNS address carrying part of a length-prefixed query (we answer whole queries only).</summary>
+    /// <summary>
+    /// A TCP segment of a DNS connection holding only part of a length-prefixed message: nothing consumed, nothing
+    /// acknowledged (no reassembly buffer), so the client sends those bytes again with the rest.
+    /// </summary>
     DnsTcpIncomplete = 27,
     /// <summary>A query to the cluster DNS address with a bad UDP/TCP checksum: the receiving stack discards it (UDP_MIB_CSUMERRORS).</summary>
     DnsBadChecksum = 28,
@@ -47,6 +50,18 @@ public enum DropReason : ushort
     SctpFragment = 31,
     /// <summary>IPv4 options a forwarding node rejects (ip_options_compile: bad length or pointer, repeated option).</summary>
     BadIpOptions = 32,
+    /// <summary>
+    /// A TCP segment to the cluster DNS port that belongs to no connection and is not a valid third ACK (its
+    /// acknowledgement is no SYN cookie we issued): answered with a RST when it carries ACK, as a listener does
+    /// (tcp_v4_cookie_check fails, tcp_rcv_state_process in LISTEN), dropped otherwise.
+    /// </summary>
+    DnsTcpNoConnection = 33,
+    /// <summary>
+    /// A segment of a DNS connection that RFC 9293 §3.10.7.4 calls unacceptable: it acknowledges data never sent
+    /// (tcp_ack: TCP_ACK_UNSENT_DATA) or far too old, its sequence number leaves a gap (no out-of-order queue here), or
+    /// it carries none of ACK, SYN, RST (TCP_FLAGS).
+    /// </summary>
+    DnsTcpUnacceptable = 34,
 }
 
 public static class DropReasonNames
@@ -83,6 +98,8 @@ public static class DropReasonNames
         "sctp-bad-checksum",
         "sctp-fragment",
         "bad-ip-options",
+        "dns-tcp-no-connection",
+        "dns-tcp-unacceptable",
     ];
 
     public static int Count => s_names.Length;

@@ -42,6 +42,8 @@ public sealed class WorkerState : IDisposable
     public FragmentMap Fragments { get; }
     /// <summary>sessionAffinity ClientIP memory (client, service port) -> backend; survives generations like conntrack.</summary>
     public AffinityMap Affinity { get; }
+    /// <summary>The cluster DNS server's TCP connections (DnsStage); survive generations like conntrack.</summary>
+    public Dns.DnsTcpTable DnsTcp { get; } = new();
     public Counters Counters { get; } = new();
 
     uint _packets;
