@@ -1,6 +1,11 @@
 using System.Buffers.Binary;
 using DataPlane.Dns;
+using DataPlane.IO.Text;
+using DataPlane.Kubernetes;
 using DataPlane.Kubernetes.Compiler;
+using DataPlane.Kubernetes.Explain;
+using DataPlane.Kubernetes.Manifests;
+using DataPlane.Maps;
 using DataPlane.Packets;
 using DataPlane.Pipeline;
 using DataPlane.Tests.Infrastructure;
@@ -308,5 +313,21 @@ public class DnsTcpTests
         DnsMessage m = Assert.Single(Responses(seg.PayloadData));
         Assert.True(m.Truncated);
         Assert.InRange(m.Answer.Count, 1, 59);
+    }
+
+    [Fact]
+    public void Trace_and_explain_say_why_a_bogus_ack_is_reset()
+    {
+        // The bundled cluster answers DNS at its emulated kube-dns (10.96.0.2, auto mode: no CoreDNS endpoints).
+        MapSet maps = ControlPlane.LoadAndCompile(Repo.Cluster, "node-1");
+        var explainer = new Explainer(ControlPlane.Resolve(ManifestLoader.Load(Repo.Cluster)), "node-1", maps);
+        var p = new PacketPipeline(new MapSetHolder(maps), new PipelineOptions { CtCapacity = 16 }) { Log = new StageLog() };
+        var frame = new byte[128];
+        int len = DnsFrames.Tcp(frame, 0x0AF40105, 40000, maps.Dns!.Address, DnsMessage.BuildQuery("web.default.svc.cluster.local", DnsType.A, 1), 1001, 2000);
+        Assert.Equal(Verdict.Reject, p.Process(frame.AsSpan(0, len), 1_000_000_000, new byte[1536], out PacketResult r));
+        Assert.Equal(DropReason.DnsTcpNoConnection, r.Reason);
+        StageRecord[] log = p.Log!.Records.ToArray();
+        Assert.Contains("no SYN cookie", explainer.Why(log));
+        Assert.Contains(TraceText.Lines(log, maps), l => l.Label == "dns" && l.Text.Contains("on no connection"));
     }
 }
