@@ -19,8 +19,9 @@ public static class DnsTcpCookie
     const uint MaxAge = 2;
     const long PeriodNs = 60_000_000_000; // TCP_SYNCOOKIE_PERIOD: 60 s
 
-    /// <summary>Linux's msstab: the MSS values a cookie can carry (2 bits).</summary>
-    static ReadOnlySpan<ushort> MssTable => [536, 1300, 1440, 1460];
+    /// <summary>Linux's msstab: the MSS values a cookie can carry (2 bits). A field: the span-returning property form
+    /// allocated on every SYN here (measured, DnsTcpTests.The_tcp_path_allocates_nothing_per_segment).</summary>
+    static readonly ushort[] MssTable = [536, 1300, 1440, 1460];
 
     static uint Count(long nowNs) => (uint)(nowNs / PeriodNs);
 
