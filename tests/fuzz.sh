@@ -34,8 +34,9 @@ for dll in DataPlane.Core.dll DataPlane.Kubernetes.dll YamlDotNet.dll; do
   dotnet sharpfuzz "$bin/$dll" >"$work/instrument.log" 2>&1 || { cat "$work/instrument.log"; exit 1; }
 done
 
-# Seeds: the regression cases' captures and whatever other captures the repository holds (16 frames a seed), the
-# bundled cluster, the manifests next to the cases, the harnesses' own seeds and every kept finding.
+# Seeds: the regression cases' captures and whatever other captures the repository holds (16 frames a seed), the DNS
+# conversations `seed` adds (DnsSeeds: TCP handshakes, pipelined queries), the bundled cluster, the manifests next to
+# the cases, the harnesses' own seeds (fragments among them) and every kept finding.
 seeds="$work/seeds"
 rm -rf "$seeds"; mkdir -p "$seeds/pipeline" "$seeds/manifests"
 # FUZZ_EXTRA_PCAPS: another folder of captures to seed from (e.g. ../shared/pcaps-corpus for a long local run).

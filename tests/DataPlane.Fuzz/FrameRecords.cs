@@ -9,13 +9,15 @@ namespace DataPlane.Fuzz;
 public static class FrameRecords
 {
     public const int MaxFrame = 9216;
+    /// <summary>The clock of an input's start, and what one step of the step byte adds (a tenth of a second).</summary>
+    public const long StartNs = 1_000_000_000, StepNs = 100_000_000;
 
     public delegate void FrameAction(Span<byte> frame, long nowNs);
 
     /// <summary>Calls <paramref name="action"/> for every frame in <paramref name="input"/>, copied into <paramref name="buffer"/>.</summary>
     public static int ForEach(ReadOnlySpan<byte> input, byte[] buffer, FrameAction action)
     {
-        long now = 1_000_000_000;
+        long now = StartNs;
         int count = 0;
         while (input.Length >= 3)
         {
@@ -23,7 +25,7 @@ public static class FrameRecords
             byte step = input[2];
             input = input[3..];
             len = Math.Min(len, input.Length);
-            now += step == 255 ? 3600L * 1_000_000_000 : step * 100_000_000L;
+            now += step == 255 ? 3600L * 1_000_000_000 : step * StepNs;
             input[..len].CopyTo(buffer);
             action(buffer.AsSpan(0, len), now);
             input = input[len..];

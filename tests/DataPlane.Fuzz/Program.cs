@@ -6,7 +6,8 @@ using SharpFuzz;
 //   DataPlane.Fuzz pipeline CLUSTER      run under afl-fuzz (input on stdin/file from the fork server)
 //   DataPlane.Fuzz manifests             run under afl-fuzz
 //   DataPlane.Fuzz check pipeline|manifests CLUSTER FILE...   run inputs once without AFL (reproduce a finding)
-//   DataPlane.Fuzz seed OUTDIR PCAP...   turn captures into pipeline seeds (frame records, 16 frames per seed)
+//   DataPlane.Fuzz seed OUTDIR PCAP...   turn captures into pipeline seeds (frame records, 16 frames per seed), plus
+//                                        the DNS conversations of DnsSeeds (TCP handshakes, pipelined queries)
 if (args.Length == 0) return Usage();
 switch (args[0])
 {
@@ -27,7 +28,8 @@ switch (args[0])
     case "check" when args.Length >= 4:
     {
         Action<byte[]> run;
-        if (args[1] == "pipeline") { var p = new PipelineHarness(args[2]); run = b => p.Run(b); }
+        PipelineHarness? p = null;
+        if (args[1] == "pipeline") { p = new PipelineHarness(args[2]); run = b => p.Run(b); }
         else { var m = new ManifestHarness(); run = b => m.Run(b); }
         int failed = 0;
         foreach (string f in args[3..].SelectMany(a => Directory.Exists(a) ? Directory.GetFiles(a) : [a]))
@@ -35,7 +37,7 @@ switch (args[0])
             try { run(File.ReadAllBytes(f)); }
             catch (Exception e) { failed++; Console.WriteLine($"{f}: {e.GetType().Name}: {e.Message.ReplaceLineEndings(" ")}"); }
         }
-        Console.WriteLine($"check {args[1]}: {failed} failing input(s)");
+        Console.WriteLine($"check {args[1]}: {failed} failing input(s)" + (p is null ? "" : $", {p.Answers} DNS answer(s)"));
         return failed == 0 ? 0 : 1;
     }
     case "seed" when args.Length >= 3:
@@ -49,6 +51,7 @@ switch (args[0])
                 using var reader = new CaptureReader(pcap);
                 int n = 0;
                 MemoryStream? current = null;
+                bool dns = false;
                 long last = 0;
                 while (reader.TryRead(out CaptureFrame frame))
                 {
@@ -56,17 +59,26 @@ switch (args[0])
                     long dt = n == 0 ? 0 : Math.Clamp((frame.TimestampNs - last) / 100_000_000, 0, 254);
                     last = frame.TimestampNs;
                     FrameRecords.Write(current, frame.Data, (byte)dt);
-                    if (++n % 16 == 0) { Flush(current); current = null; }
+                    dns |= DnsSeeds.ToPort53(frame.Data);
+                    if (++n % 16 == 0) { Flush(current, dns); current = null; dns = false; }
                 }
-                if (current is not null) Flush(current);
+                if (current is not null) Flush(current, dns);
             }
             catch (Exception e) when (e is CaptureFormatException or IOException)
             {
                 Console.Error.WriteLine($"seed: skipping {pcap}: {e.Message}");
             }
 
-            void Flush(MemoryStream s) => File.WriteAllBytes(Path.Combine(args[1], $"seed-{seeds++:D4}"), s.ToArray());
+            // A seed with DNS queries in it gets an odd first clock step: the harness then answers DNS at the address
+            // the repository's DNS captures use (PipelineHarness), instead of DNATing it to kube-system/dns's pod.
+            void Flush(MemoryStream s, bool toDns)
+            {
+                byte[] b = s.ToArray();
+                if (toDns && b.Length >= 3) b[2] |= 1;
+                File.WriteAllBytes(Path.Combine(args[1], $"seed-{seeds++:D4}"), b);
+            }
         }
+        seeds += DnsSeeds.Write(args[1]);
         Console.WriteLine($"seed: {seeds} seed file(s) in {args[1]}");
         return 0;
     }

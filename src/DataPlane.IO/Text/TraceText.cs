@@ -167,6 +167,7 @@ public static class TraceText
         Verdict.Answer when r.ReplyProto == IpProto.Tcp && r.DnsType == 0 => $"TCP to the cluster DNS address, answered by the DNS stage: {Reply(r)} flags 0x{r.ReplyTcpFlags:x2}",
         Verdict.Answer => $"{Question(r)}: answered as the cluster DNS, {DataPlane.Dns.DnsRcode.Name(r.DnsRcode)}, {r.DnsAnswers} answer(s), {Reply(r)}",
         Verdict.Local => "a TCP segment to the cluster DNS address that needs no answer (ACK, RST): consumed",
+        Verdict.Reject => $"a TCP segment to the cluster DNS address on no connection (its ack is no SYN cookie we issued): {Reply(r)}",
         Verdict.Continue => $"to the cluster DNS address {Ip4.Format(r.DstIp, r.DstPort)}, not answered here: left to kube-proxy's DNAT to the CoreDNS pods",
         _ => $"{Question(r)}: {Outcome(r)}",
     };

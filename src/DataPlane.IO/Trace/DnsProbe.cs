@@ -8,8 +8,8 @@ using DataPlane.Pipeline;
 namespace DataPlane.IO.Trace;
 
 /// <summary>
-/// Asks the cluster DNS the way a client does: each query is a real frame (UDP, or one length-prefixed TCP segment)
-/// sent through a pipeline whose DNS stage answers, and the response frame is decoded.
+/// Asks the cluster DNS the way a client does: each query is a real frame (UDP, or a TCP handshake whose third ACK
+/// carries the length-prefixed query) sent through a pipeline whose DNS stage answers, and the response frame is decoded.
 /// </summary>
 public sealed class DnsProbe : IDisposable
 {
@@ -20,6 +20,7 @@ public sealed class DnsProbe : IDisposable
     readonly byte[] _frame = new byte[1600];
     readonly byte[] _reply = new byte[1536];
     ushort _id = 1;
+    const long Now = 1_000_000_000;
 
     /// <summary>A client at <paramref name="src"/> asking <paramref name="zone"/>'s address, over TCP when <paramref name="tcp"/>.</summary>
     public DnsProbe(DnsZone zone, uint src, bool tcp)
@@ -38,8 +39,18 @@ public sealed class DnsProbe : IDisposable
         ushort id = _id++;
         byte[] q = DnsMessage.BuildQuery(name, type, id);
         ushort sport = (ushort)(40000 + id);
-        int len = _tcp ? DnsFrames.Tcp(_frame, _src, sport, _zone.Address, q, 1000, 2000) : DnsFrames.Udp(_frame, _src, sport, _zone.Address, q);
-        Verdict v = _pipeline.Process(_frame.AsSpan(0, len), 1_000_000_000, _reply, out PacketResult r);
+        int len;
+        if (_tcp)
+        {
+            // A real connection (the server checks the handshake): SYN, then the third ACK carrying the query.
+            const uint isn = 1000;
+            len = DnsFrames.Syn(_frame, _src, sport, _zone.Address, isn);
+            if (_pipeline.Process(_frame.AsSpan(0, len), Now, _reply, out PacketResult syn) != Verdict.Answer) return null;
+            uint serverIsn = DnsFrames.TcpSeq(_reply.AsSpan(0, syn.OutLength));
+            len = DnsFrames.Tcp(_frame, _src, sport, _zone.Address, q, isn + 1, serverIsn + 1);
+        }
+        else len = DnsFrames.Udp(_frame, _src, sport, _zone.Address, q);
+        Verdict v = _pipeline.Process(_frame.AsSpan(0, len), Now, _reply, out PacketResult r);
         if (v != Verdict.Answer) return null;
         return DnsMessage.Decode(DnsFrames.Payload(_reply.AsSpan(0, r.OutLength)));
     }

@@ -74,6 +74,9 @@ public sealed partial class Explainer
                 $"a DNS query{question} to {to}: the data plane's DNS stage answers it as CoreDNS's kubernetes plugin would, before kube-proxy's DNAT to the CoreDNS pods{WhyDnsAnswers()} ({DataPlane.Dns.DnsRcode.Name(d.DnsRcode)}, {d.DnsAnswers} answer(s)) → {Outcome(d)}",
             Verdict.Answer => $"a TCP segment without a whole query to {to}: the DNS stage answers the connection's handshake or close itself, as a listener would → {Outcome(d)}",
             Verdict.Local => $"a TCP segment to {to} that needs no answer (an ACK or a reset): the DNS stage consumes it → {Outcome(d)}",
+            Verdict.Reject => $"a TCP segment with ACK to {to} on no connection: its acknowledgement is no SYN cookie the DNS stage issued (no handshake, or a bogus ack), so it gets the RST a listener sends → {Outcome(d)}",
+            Verdict.Drop when d.Reason == DropReason.DnsTcpUnacceptable => $"a TCP segment to {to} that its connection cannot accept (it acknowledges data never sent, or leaves a gap before it) → {Outcome(d)}",
+            Verdict.Drop when d.Reason == DropReason.DnsTcpNoConnection => $"a TCP segment without ACK, SYN or RST to {to} on no connection → {Outcome(d)}",
             _ => $"a DNS message{question} to {to} that the DNS stage does not answer ({d.Reason.Name()}) → {Outcome(d)}",
         };
     }

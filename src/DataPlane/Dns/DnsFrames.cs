@@ -14,6 +14,27 @@ public static class DnsFrames
     public static int Tcp(Span<byte> frame, uint src, ushort sport, uint dst, ReadOnlySpan<byte> message, uint seq, uint ack, ushort dport = 53) =>
         Write(frame, IpProto.Tcp, src, sport, dst, dport, message, L4.TcpAck | L4.TcpPsh, seq, ack);
 
+    /// <summary>Writes the SYN that opens a DNS connection, with an MSS option of <paramref name="mss"/> (a client on a 1500-byte MTU).</summary>
+    public static int Syn(Span<byte> frame, uint src, ushort sport, uint dst, uint isn, ushort dport = 53, ushort mss = 1460)
+    {
+        int len = FrameBuilder.Write(frame, IpProto.Tcp, src, sport, dst, dport, L4.TcpSyn, 4, isn);
+        int l4 = Ethernet.HeaderLength + Ipv4Header.MinLength;
+        Span<byte> seg = frame[l4..len];
+        seg[L4.TcpDataOffsetOffset] = 6 << 4;
+        seg[20] = 2; seg[21] = 4; // kind MSS, length 4
+        BinaryPrimitives.WriteUInt16BigEndian(seg[22..], mss);
+        L4.WriteU16(seg, L4.TcpChecksumOffset, 0);
+        L4.WriteU16(seg, L4.TcpChecksumOffset, Checksum.Compute(seg, Checksum.PseudoHeaderSum(src, dst, IpProto.Tcp, seg.Length)));
+        return len;
+    }
+
+    /// <summary>A TCP frame's sequence number (the server's ISN in its SYN-ACK: the third ACK acknowledges it + 1).</summary>
+    public static uint TcpSeq(ReadOnlySpan<byte> frame)
+    {
+        int l3 = Ethernet.HeaderLength;
+        return BinaryPrimitives.ReadUInt32BigEndian(frame[(l3 + (frame[l3] & 0xF) * 4 + L4.TcpSeqOffset)..]);
+    }
+
     static int Write(Span<byte> frame, byte proto, uint src, ushort sport, uint dst, ushort dport, ReadOnlySpan<byte> message, byte flags, uint seq, uint ack)
     {
         int prefix = proto == IpProto.Tcp ? 2 : 0;

@@ -18,5 +18,6 @@ public struct DnsRecord
     public int Owner;
     public byte OwnerLength;
     public int ExtraStart;
-    public ushort ExtraCount;
+    /// <summary>The target's A records: an int, as a headless target can have more than 65 535 endpoints.</summary>
+    public int ExtraCount;
 }

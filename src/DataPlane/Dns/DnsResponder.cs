@@ -202,15 +202,21 @@ public static class DnsResponder
     /// </summary>
     static bool WriteBalanced(DnsZone zone, ref DnsWriter w, int from, int to, bool ownerIsQuestion, ref int count, ref DeterministicRandom rng)
     {
-        Span<int> order = stackalloc int[Math.Min(to - from, MaxShuffled)];
-        for (int i = 0; i < order.Length; i++) order[i] = from + i;
+        int total = to - from;
+        Span<int> order = stackalloc int[Math.Min(total, MaxShuffled)];
+        // More records than any message holds: CoreDNS shuffles them all and the message keeps what fits, a random
+        // subset of the whole set. Here the window of MaxShuffled consecutive records starts at a drawn record (wrapping),
+        // so every record can be answered, then the window is shuffled as usual.
+        int first = total > order.Length ? (int)rng.Next((uint)total) : 0;
+        for (int i = 0; i < order.Length; i++) order[i] = from + (first + i) % total;
         Balance(zone, order, ref rng);
         foreach (int i in order)
         {
             if (!WriteRecord(zone, ref w, in zone.Records[i], ownerIsQuestion)) return false;
             count++;
         }
-        return true;
+        // Records outside the window were left out: the answer is incomplete, so TC (RFC 2181 §9), never a silent subset.
+        return order.Length == total;
     }
 
     /// <summary>

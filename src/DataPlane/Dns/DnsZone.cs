@@ -25,7 +25,11 @@ public sealed class DnsZone
         public byte Flags;
         public uint Hash;
         public int RecordStart;
-        public ushort RecordCount;
+        /// <summary>
+        /// Records at the name. An int, not a ushort: a headless service's name holds one A per endpoint and one bare-name
+        /// SRV per endpoint and port, and 256 endpoints × 255 named ports (a 25 KB manifest) already make 65 536.
+        /// </summary>
+        public int RecordCount;
     }
 
     /// <summary>Entry flag: <c>&lt;ns&gt;.pod.&lt;zone&gt;</c> of an existing namespace (pods insecure answers below it).</summary>

@@ -194,7 +194,7 @@ public sealed class DnsZoneBuilder
             entries[i] = new DnsZone.Entry
             {
                 Name = nameAt, NameLength = (byte)s.Wire.Length, Flags = s.Flags, Hash = DnsZone.Hash(s.Wire),
-                RecordStart = records.Count, RecordCount = (ushort)s.Records.Count,
+                RecordStart = records.Count, RecordCount = s.Records.Count,
             };
             // Grouped by type, in order of first appearance: a type's records are one contiguous run (already so when
             // the name has one type, the common case, which skips the grouping's allocations).
@@ -213,7 +213,7 @@ public sealed class DnsZoneBuilder
         }
         DnsRecord[] recs = [.. records];
         foreach (var (r, target) in pendingOf)
-            if (firstA.TryGetValue(target, out var a)) { recs[r].ExtraStart = a.Start; recs[r].ExtraCount = (ushort)a.Count; }
+            if (firstA.TryGetValue(target, out var a)) { recs[r].ExtraStart = a.Start; recs[r].ExtraCount = a.Count; }
         int soa = Array.FindIndex(recs, r => r.Type == DnsType.SOA);
         static bool OneType(List<Pending> records)
         {

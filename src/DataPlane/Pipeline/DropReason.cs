@@ -37,7 +37,10 @@ public enum DropReason : ushort
     OutgoingCopy = 24,
     /// <summary>A message to the cluster DNS address that gets no answer: shorter than a DNS header, or a response (QR set).</summary>
     DnsIgnored = 26,
-    /// <summary>A TCP segment to the cluster DNS address carrying part of a length-prefixed query (we answer whole queries only).</summary>
+    /// <summary>
+    /// A TCP segment of a DNS connection holding only part of a length-prefixed message: nothing consumed, nothing
+    /// acknowledged (no reassembly buffer), so the client sends those bytes again with the rest.
+    /// </summary>
     DnsTcpIncomplete = 27,
     /// <summary>A query to the cluster DNS address with a bad UDP/TCP checksum: the receiving stack discards it (UDP_MIB_CSUMERRORS).</summary>
     DnsBadChecksum = 28,
@@ -54,6 +57,18 @@ public enum DropReason : ushort
     /// what the node did with it. Replay only.
     /// </summary>
     CaptureTruncated = 33,
+    /// <summary>
+    /// A TCP segment to the cluster DNS port that belongs to no connection and is not a valid third ACK (its
+    /// acknowledgement is no SYN cookie we issued): answered with a RST when it carries ACK, as a listener does
+    /// (tcp_v4_cookie_check fails, tcp_rcv_state_process in LISTEN), dropped otherwise.
+    /// </summary>
+    DnsTcpNoConnection = 34,
+    /// <summary>
+    /// A segment of a DNS connection that RFC 9293 §3.10.7.4 calls unacceptable: it acknowledges data never sent
+    /// (tcp_ack: TCP_ACK_UNSENT_DATA) or far too old, its sequence number leaves a gap (no out-of-order queue here), or
+    /// it carries none of ACK, SYN, RST (TCP_FLAGS).
+    /// </summary>
+    DnsTcpUnacceptable = 35,
     // 40-44: IPv4 defragmentation (FragmentHold, the kernel's ip_defrag and its SNMP counters).
     /// <summary>A held fragment whose datagram did not complete within ipfrag_time (30 s): ip_expire, ReasmTimeout.</summary>
     FragReassemblyTimeout = 40,
@@ -102,7 +117,9 @@ public static class DropReasonNames
         "sctp-fragment",
         "bad-ip-options",
         "capture-truncated",
-        "reserved-34", "reserved-35", "reserved-36", "reserved-37", "reserved-38", "reserved-39",
+        "dns-tcp-no-connection",
+        "dns-tcp-unacceptable",
+        "reserved-36", "reserved-37", "reserved-38", "reserved-39",
         "frag-reassembly-timeout",
         "frag-overlap",
         "frag-duplicate",

@@ -44,6 +44,8 @@ public sealed class WorkerState : IDisposable
     public AffinityMap Affinity { get; }
     /// <summary><c>replay --backends follow</c>: the backends the capture shows (read-only, shared); null: draw.</summary>
     public BackendHints? Hints { get; set; }
+    /// <summary>The cluster DNS server's TCP connections (DnsStage); survive generations like conntrack.</summary>
+    public Dns.DnsTcpTable DnsTcp { get; } = new();
     public Counters Counters { get; } = new();
 
     uint _packets;

@@ -56,58 +56,6 @@ public class DnsStageTests
     }
 
     [Fact]
-    public void Tcp_handshake_query_and_close_are_answered_statelessly()
-    {
-        var frame = new byte[256];
-        // SYN → SYN-ACK acknowledging the client's ISN, with an MSS option.
-        int len = FrameBuilder.Write(frame, IpProto.Tcp, DnsWorld.Client, 42000, DnsWorld.DnsIp, 53, L4.TcpSyn, seq: 1000);
-        var (v, o, _) = Send(World, frame, len);
-        Assert.Equal(Verdict.Answer, v);
-        var syn = (TcpPacket)Oracle.Ip(o).PayloadPacket;
-        Assert.True(syn.Synchronize && syn.Acknowledgment);
-        Assert.Equal(1001u, syn.AcknowledgmentNumber);
-        Assert.Equal(24, syn.DataOffset * 4);
-        Oracle.AssertChecksums(o);
-        uint serverIsn = syn.SequenceNumber;
-
-        // The query segment → one segment with the length-prefixed answer.
-        byte[] q = DnsMessage.BuildQuery("nginx.default.svc.cluster.local", DnsType.A, 77);
-        len = DnsFrames.Tcp(frame, DnsWorld.Client, 42000, DnsWorld.DnsIp, q, 1001, serverIsn + 1);
-        (v, o, _) = Send(World, frame, len);
-        Assert.Equal(Verdict.Answer, v);
-        Oracle.AssertChecksums(o);
-        var seg = (TcpPacket)Oracle.Ip(o).PayloadPacket;
-        Assert.Equal(serverIsn + 1, seg.SequenceNumber);
-        Assert.Equal(1001u + 2 + (uint)q.Length, seg.AcknowledgmentNumber);
-        Assert.True(seg.Push && seg.Acknowledgment);
-        byte[] payload = seg.PayloadData;
-        Assert.Equal(payload.Length - 2, BinaryPrimitives.ReadUInt16BigEndian(payload));
-        DnsMessage m = DnsMessage.Decode(payload.AsSpan(2))!;
-        Assert.Equal(["nginx.default.svc.cluster.local. 5 IN A 10.244.1.10", "nginx.default.svc.cluster.local. 5 IN A 10.244.1.11"], m.Answer);
-
-        // Half a query: dropped with a reason. A bare ACK: consumed. FIN: FIN-ACK.
-        len = DnsFrames.Tcp(frame, DnsWorld.Client, 42000, DnsWorld.DnsIp, q, 1001, serverIsn + 1);
-        int ipTotal = BinaryPrimitives.ReadUInt16BigEndian(frame.AsSpan(16));
-        var half = frame[..(len - 10)];
-        BinaryPrimitives.WriteUInt16BigEndian(half.AsSpan(16), (ushort)(ipTotal - 10));
-        BinaryPrimitives.WriteUInt16BigEndian(half.AsSpan(24), 0);
-        BinaryPrimitives.WriteUInt16BigEndian(half.AsSpan(24), Checksum.Compute(half.AsSpan(14, 20)));
-        BinaryPrimitives.WriteUInt16BigEndian(half.AsSpan(14 + 20 + 16), 0);
-        BinaryPrimitives.WriteUInt16BigEndian(half.AsSpan(14 + 20 + 16), Checksum.Compute(half.AsSpan(34), Checksum.PseudoHeaderSum(DnsWorld.Client, DnsWorld.DnsIp, IpProto.Tcp, half.Length - 34)));
-        var (hv, _, hr) = Send(World, half, half.Length);
-        Assert.Equal(Verdict.Drop, hv);
-        Assert.Equal(DropReason.DnsTcpIncomplete, hr.Reason);
-
-        len = FrameBuilder.Write(frame, IpProto.Tcp, DnsWorld.Client, 42000, DnsWorld.DnsIp, 53, L4.TcpAck, seq: 1100);
-        Assert.Equal(Verdict.Local, Send(World, frame, len).Item1);
-        len = FrameBuilder.Write(frame, IpProto.Tcp, DnsWorld.Client, 42000, DnsWorld.DnsIp, 53, L4.TcpAck | L4.TcpFin, seq: 1100);
-        (v, o, _) = Send(World, frame, len);
-        var fin = (TcpPacket)Oracle.Ip(o).PayloadPacket;
-        Assert.True(fin.Finished && fin.Acknowledgment);
-        Assert.Equal(1101u, fin.AcknowledgmentNumber);
-    }
-
-    [Fact]
     public void A_query_with_a_bad_udp_checksum_is_dropped_as_the_stack_would()
     {
         var frame = new byte[128];
@@ -118,7 +66,7 @@ public class DnsStageTests
         Assert.Equal(DropReason.DnsBadChecksum, r.Reason);
     }
 
-    static TempDir BigHeadless(int endpoints)
+    internal static TempDir BigHeadless(int endpoints)
     {
         var dir = new TempDir("dns");
         string eps = string.Join("\n", Enumerable.Range(1, endpoints).Select(i => $"- {{addresses: [10.244.3.{i}], conditions: {{ready: true}}}}"));
