@@ -30,10 +30,6 @@ dotnet build tests/DataPlane.Fuzz -c Release -nologo -v q -o "$bin" >"$work/buil
 fuzz=(dotnet "$bin/DataPlane.Fuzz.dll")
 "${fuzz[@]}" check pipeline pcaps/cluster tests/DataPlane.Fuzz/findings/pipeline >/dev/null || { echo "fuzz: a kept pipeline finding fails again:"; "${fuzz[@]}" check pipeline pcaps/cluster tests/DataPlane.Fuzz/findings/pipeline; exit 1; }
 "${fuzz[@]}" check manifests pcaps/cluster tests/DataPlane.Fuzz/findings/manifests >/dev/null || { echo "fuzz: a kept manifest finding fails again:"; "${fuzz[@]}" check manifests pcaps/cluster tests/DataPlane.Fuzz/findings/manifests; exit 1; }
-for dll in DataPlane.Core.dll DataPlane.Kubernetes.dll YamlDotNet.dll; do
-  dotnet sharpfuzz "$bin/$dll" >"$work/instrument.log" 2>&1 || { cat "$work/instrument.log"; exit 1; }
-done
-
 # Seeds: the regression cases' captures and whatever other captures the repository holds (16 frames a seed), the DNS
 # conversations `seed` adds (DnsSeeds: TCP handshakes, pipelined queries), the bundled cluster, the manifests next to
 # the cases, the harnesses' own seeds (fragments among them) and every kept finding.
@@ -41,7 +37,14 @@ seeds="$work/seeds"
 rm -rf "$seeds"; mkdir -p "$seeds/pipeline" "$seeds/manifests"
 # FUZZ_EXTRA_PCAPS: another folder of captures to seed from (e.g. ../shared/pcaps-corpus for a long local run).
 mapfile -t pcaps < <(find pcaps ${FUZZ_EXTRA_PCAPS:-} -type f \( -name '*.pcap' -o -name '*.pcapng' \) | sort)
-"${fuzz[@]}" seed "$seeds/pipeline" "${pcaps[@]}" 2>/dev/null | tail -n 1
+# Before the instrumentation: `seed` runs the data plane's own code (DnsSeeds computes SYN cookies), which aborts
+# once instrumented outside AFL++.
+"${fuzz[@]}" seed "$seeds/pipeline" "${pcaps[@]}" >"$work/seed.log" 2>&1 || { echo "fuzz: seeding failed:"; cat "$work/seed.log"; exit 1; }
+tail -n 1 "$work/seed.log"
+for dll in DataPlane.Core.dll DataPlane.Kubernetes.dll YamlDotNet.dll; do
+  dotnet sharpfuzz "$bin/$dll" >"$work/instrument.log" 2>&1 || { cat "$work/instrument.log"; exit 1; }
+done
+
 find tests/DataPlane.Fuzz/findings/pipeline -type f -size +0 -exec cp {} "$seeds/pipeline/" \;
 # The harness's own seeds: fragmented DNS queries and fragments out of order (tests/DataPlane.Fuzz/seeds/make-fragment-seeds.py).
 find tests/DataPlane.Fuzz/seeds/pipeline -type f -size +0 -exec cp {} "$seeds/pipeline/" \;
