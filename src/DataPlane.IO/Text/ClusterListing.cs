@@ -25,6 +25,8 @@ public static class ClusterListing
             p.Namespace, p.Name, p.Ready ? "1/1" : "0/1", p.Phase, p.IP ?? "<none>", p.Node ?? "<none>", p.Owner ?? "<none>",
             p.Hostname ?? "", p.Subdomain ?? "",
         }));
+        if (c.UnlistedPendingPods > 0)
+            w.WriteLine($"... and {c.UnlistedPendingPods} more Pending pod{(c.UnlistedPendingPods == 1 ? "" : "s")} not listed (no node has room for them: counted, not made)");
         w.WriteLine();
         Table(w, ["NAMESPACE", "SERVICE", "TYPE", "CLUSTER-IP", "EXTERNAL-IP", "PORT(S)"], c.Services.Select(s => new[]
         {
@@ -57,7 +59,7 @@ public static class ClusterListing
     }
 
     /// <summary>
-    /// <c>{"nodes":[{"name","addresses":[…],"podCIDR"}],"pods":[{"namespace","name","ip","node","ready","owner","hostname","subdomain"}],
+    /// <c>{"nodes":[{"name","addresses":[…],"podCIDR"}],"pods":[{"namespace","name","ip","node","ready","owner","hostname","subdomain"}],"unlistedPendingPods",
     /// "services":[{"namespace","name","type","clusterIP","externalName","externalIPs":[…],"ports":[{"name","port","protocol","targetPort","nodePort"}],
     /// "endpoints":[{"ip","port","portName","ready","serving","terminating","node","pod"}],"emulated"}],"serviceCIDRs":[…],"clusterCIDR"}</c>.
     /// targetPort is a number, or a string for a named port; emulated is true for the services every cluster has
@@ -82,6 +84,7 @@ public static class ClusterListing
             ["hostname"] = p.Hostname,
             ["subdomain"] = p.Subdomain,
         })]),
+        ["unlistedPendingPods"] = c.UnlistedPendingPods,
         ["services"] = new JsonArray([.. c.Services.Select(s => (JsonNode)new JsonObject
         {
             ["namespace"] = s.Namespace,

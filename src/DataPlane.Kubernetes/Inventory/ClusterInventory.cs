@@ -13,6 +13,12 @@ namespace DataPlane.Kubernetes.Inventory;
 public sealed record ClusterInventory(IReadOnlyList<NodeEntry> Nodes, IReadOnlyList<PodEntry> Pods, IReadOnlyList<ServiceEntry> Services,
     IReadOnlyList<string> ServiceCIDRs, string? ClusterCIDR)
 {
+    /// <summary>
+    /// Controller-made pods beyond what the cluster holds: counted, not made (<see cref="ClusterManifests.UnlistedPendingPods"/>;
+    /// each such workload lists its first Pending pod in <see cref="Pods"/>).
+    /// </summary>
+    public long UnlistedPendingPods { get; init; }
+
     /// <summary>Resolves <paramref name="manifests"/> and lists it (one-off callers; the CLI reads <see cref="ResolvedCluster.Inventory"/>).</summary>
     public static ClusterInventory Build(ClusterManifests manifests, CompileOptions? options = null) => ResolvedCluster.Resolve(manifests, options).Inventory;
 
@@ -43,6 +49,9 @@ public sealed record ClusterInventory(IReadOnlyList<NodeEntry> Nodes, IReadOnlyL
         }
 
         string? clusterCidr = m.ProxyConfig.ClusterCIDRs.Count == 0 ? null : string.Join(",", m.ProxyConfig.ClusterCIDRs);
-        return new ClusterInventory(nodes, pods, services, [.. m.ServiceClusterIPRanges.Select(r => r.ToString())], clusterCidr);
+        return new ClusterInventory(nodes, pods, services, [.. m.ServiceClusterIPRanges.Select(r => r.ToString())], clusterCidr)
+        {
+            UnlistedPendingPods = m.UnlistedPendingPods,
+        };
     }
 }

@@ -74,7 +74,7 @@ public class ClusterCommandTests
         Assert.Single(r.Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries)); // exactly one object, one line
         using var doc = JsonDocument.Parse(r.Stdout);
         JsonElement root = doc.RootElement;
-        Assert.Equal(["nodes", "pods", "services", "serviceCIDRs", "clusterCIDR"], root.EnumerateObject().Select(p => p.Name));
+        Assert.Equal(["nodes", "pods", "unlistedPendingPods", "services", "serviceCIDRs", "clusterCIDR"], root.EnumerateObject().Select(p => p.Name));
 
         JsonElement[] nodes = [.. root.GetProperty("nodes").EnumerateArray()];
         Assert.Equal(3, nodes.Length);

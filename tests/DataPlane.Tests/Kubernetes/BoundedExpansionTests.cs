@@ -166,6 +166,13 @@ public class BoundedExpansionTests
         // Every pod with an address is a backend of the service: 759 slots behind its ClusterIP.
         Assert.Contains($"({DefaultCapacity})", maps.Stdout);
 
+        // The cluster view says how many it did not list, from the same count as the warning (text and JSON).
+        var cluster = CliTests.Run("cluster", "--cluster", huge);
+        Assert.True(cluster.ExitCode == 0, cluster.ToString());
+        Assert.Contains($"... and {TwoBillion - DefaultCapacity - 1} more Pending pods not listed (no node has room for them: counted, not made)", cluster.Stdout);
+        var json = CliTests.Run("cluster", "--cluster", huge, "--json");
+        Assert.Contains($"\"unlistedPendingPods\":{TwoBillion - DefaultCapacity - 1}", json.Stdout.Replace(" ", "", StringComparison.Ordinal));
+
         // The same manifest applied mid-replay is a new generation, not a hang.
         var replay = CliTests.Run("replay", "--cluster", Repo.Cluster, "--node", "node-1",
             Repo.Path_("pcaps", "cases", "001-clusterip-tcp", "input.pcap"), "-q", "--apply-at", $"0={huge}");

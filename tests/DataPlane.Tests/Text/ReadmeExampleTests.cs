@@ -142,7 +142,7 @@ public partial class ReadmeExampleTests
         Assert.DoesNotContain('\n', w.ToString().TrimEnd('\n'));
         var root = System.Text.Json.Nodes.JsonNode.Parse(w.ToString())!.AsObject();
         static string[] Keys(System.Text.Json.Nodes.JsonNode? o) => [.. o!.AsObject().Select(kv => kv.Key)];
-        Assert.Equal(["nodes", "pods", "services", "serviceCIDRs", "clusterCIDR"], Keys(root));
+        Assert.Equal(["nodes", "pods", "unlistedPendingPods", "services", "serviceCIDRs", "clusterCIDR"], Keys(root));
         Assert.Equal(["name", "addresses", "podCIDR"], Keys(root["nodes"]![0]));
         Assert.Equal(["namespace", "name", "ip", "node", "ready", "owner", "hostname", "subdomain"], Keys(root["pods"]![0]));
         var web = root["services"]!.AsArray().Single(s => (string)s!["name"]! == "web")!;
