@@ -19,7 +19,9 @@ public static class ReplayNotes
         if (s.UnpickedBackends > 0)
             yield return $"backends: {s.UnpickedBackends} connection{(s.UnpickedBackends == 1 ? "" : "s")}: replies came from {s.FirstUnpickedBackend}" +
                          (s.UnpickedBackends > 1 ? " and others" : "") + ", a usable endpoint the data plane did not pick; try --backends follow";
-        if (s.FollowedConnections >= 0)
+        if (s.FollowedConnections == 0)
+            yield return "backends: the capture shows no backend reached by a connection to a service; every new connection was drawn";
+        else if (s.FollowedConnections > 0)
             yield return $"backends: the capture shows the backend reached from {s.FollowedConnections} client address and port{(s.FollowedConnections == 1 ? "" : "s")}; new connections from them followed it, others were drawn";
         if (s.CutFrames > 0)
         {

@@ -81,5 +81,9 @@ public sealed class BackendFollowTests : IDisposable
         Assert.Equal(0, follow.ExitCode);
         Assert.Contains("verdicts: forward=16", follow.Stdout);
         Assert.Contains("backends: the capture shows the backend reached from", follow.Stdout);
+        // A capture that shows no backend (a service without endpoints) says so instead of counting zero.
+        var none = CliTests.Run("replay", "--cluster", Repo.Cluster, "--node", "node-1", "-q", "--backends", "follow", Case("004-no-endpoints-reject"));
+        Assert.Equal(0, none.ExitCode);
+        Assert.Contains("backends: the capture shows no backend reached by a connection to a service; every new connection was drawn", none.Stdout);
     }
 }
