@@ -28,6 +28,8 @@ public sealed class CaptureIndex
 
     readonly List<FrameFacts> _frames = [];
     readonly Dictionary<ulong, List<int>> _sentBySignature = [], _sentByReply = [];
+    /// <summary>By frame index: the later unchanged sightings of that frame's packet.</summary>
+    readonly Dictionary<ulong, List<int>> _duplicates = [];
     bool[] _consumed = [];
 
     /// <summary>Per frame (index = frame number − 1).</summary>
@@ -48,7 +50,7 @@ public sealed class CaptureIndex
     {
         var index = new CaptureIndex();
         var buffer = new byte[CaptureReader.MaxRecordLength + LinkLayer.MaxGrowth];
-        var sightings = new Dictionary<ulong, long>();
+        var sightings = new Dictionary<ulong, (long Ts, int Frame)>();
         var firsts = new Dictionary<ulong, int>();
         long pruneAt = 0;
         using var capture = new MergedCapture(paths);
@@ -71,8 +73,13 @@ public sealed class CaptureIndex
                 pruneAt = ts + WindowNs;
             }
             ulong seen = f.Sighting();
-            if (sightings.TryGetValue(seen, out long at) && ts - at <= WindowNs)
+            if (sightings.TryGetValue(seen, out var at) && ts - at.Ts <= WindowNs)
+            {
                 f.Role = FrameRole.Duplicate;
+                Append(index._duplicates, (ulong)at.Frame, index._frames.Count);
+                index.Add(f);
+                continue;
+            }
             else if (directed)
                 f.Role = kind == LinkFrameKind.Outgoing ? FrameRole.Sent : FrameRole.Received;
             else if (firsts.TryGetValue(f.Signature, out int first) && ts - index._frames[first].TimestampNs <= WindowNs && Changed(index._frames[first], f))
@@ -82,7 +89,7 @@ public sealed class CaptureIndex
                 f.Role = FrameRole.Received;
                 firsts[f.Signature] = index._frames.Count;
             }
-            sightings[seen] = ts;
+            sightings[seen] = (ts, index._frames.Count);
             index.Add(f);
             if ((index._frames.Count & 0x3FFF) == 0) progress?.Batch(index._frames.Count, capture.BytesRead, capture.FileLength, 0);
         }
@@ -94,11 +101,11 @@ public sealed class CaptureIndex
     static bool Changed(in FrameFacts a, in FrameFacts b) =>
         a.Src != b.Src || a.Dst != b.Dst || a.SrcPort != b.SrcPort || a.DstPort != b.DstPort || b.Ttl < a.Ttl;
 
-    static void Prune(Dictionary<ulong, long> d, long now)
+    static void Prune(Dictionary<ulong, (long Ts, int Frame)> d, long now)
     {
         if (d.Count < 4096) return;
         foreach (var (k, t) in d)
-            if (now - t > WindowNs) d.Remove(k);
+            if (now - t.Ts > WindowNs) d.Remove(k);
     }
 
     static void PruneFirsts(Dictionary<ulong, int> d, CaptureIndex index, long now)
@@ -170,6 +177,10 @@ public sealed class CaptureIndex
     }
 
     public bool IsConsumed(long frame) => _consumed[frame - 1];
+
+    /// <summary>The numbers of the frames that are the same packet as frame <paramref name="frame"/> seen again unchanged.</summary>
+    public IEnumerable<long> DuplicatesOf(long frame) =>
+        _duplicates.TryGetValue((ulong)(frame - 1), out List<int>? d) ? d.Select(i => (long)i + 1) : [];
 
     /// <summary>
     /// What the capture shows each connection to a service reached: a received packet to a frontend whose copy the

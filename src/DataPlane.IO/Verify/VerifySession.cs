@@ -59,13 +59,19 @@ public static class VerifySession
                 batch.Clear();
                 progress?.Batch(n, capture.BytesRead, capture.FileLength, dropped);
             }
+            var scratch = new byte[CaptureReader.MaxRecordLength + LinkLayer.MaxGrowth];
             while (capture.TryRead(out ReadOnlySpan<byte> data, out long ts, out LinkType link, out int wire))
             {
                 n++;
                 lastNs = ts;
                 if (index[n].Role != FrameRole.Received) continue;
-                if (batch.IsFull || !batch.Fits(ReplayBatch.PaddedLength(data.Length, wire))) Flush();
-                batch.Add(link, data, ts, n, workers, wire);
+                // Frame by frame: what the node did with one packet (a translation other than ours) decides how the
+                // next packets of its connection are read (check.Alias), so each is compared before the next runs.
+                LinkLayer.ToEthernet(link, data, scratch, out int length);
+                Span<byte> frame = scratch.AsSpan(0, length);
+                check.Alias(frame);
+                batch.Add(LinkType.Ethernet, frame, ts, n, workers, wire + length - data.Length);
+                Flush();
             }
             Flush();
             batch.ExpireHeld(lastNs, workers);
@@ -88,11 +94,41 @@ public static class VerifySession
         readonly HashSet<VerifyConnection> _opened = [];
         readonly VerifyReport _report = new();
         readonly List<long> _copies = [];
+        /// <summary>
+        /// Replies addressed as the node translated a connection, by (proto, source, port, destination, port), and the
+        /// addresses the pipeline's own translation gives them: where the node diverged (another backend, another source),
+        /// its connection's later packets are read as the pipeline's, so one divergence is reported once where it
+        /// happened, not again on every packet after it.
+        /// </summary>
+        readonly Dictionary<(byte, uint, ushort, uint, ushort), (uint Src, ushort SrcPort, uint Dst, ushort DstPort)> _aliases = [];
+
+        /// <summary>Rewrites a received reply of a diverged connection to the addresses the pipeline expects (checksums updated incrementally).</summary>
+        public void Alias(Span<byte> frame)
+        {
+            if (_aliases.Count == 0) return;
+            FrameKey k = FrameKey.Read(frame);
+            if (!k.HasPorts || k.Proto == IpProto.Sctp || !_aliases.TryGetValue((k.Proto, k.Src, k.SrcPort, k.Dst, k.DstPort), out var to)) return;
+            Span<byte> ip = frame[k.L3Offset..];
+            Span<byte> l4 = frame[k.L4Offset..];
+            uint addrDiff = Checksum.Diff32(k.Src, to.Src) + Checksum.Diff32(k.Dst, to.Dst);
+            uint portDiff = Checksum.Diff16(k.SrcPort, to.SrcPort) + Checksum.Diff16(k.DstPort, to.DstPort);
+            System.Buffers.Binary.BinaryPrimitives.WriteUInt32BigEndian(ip[Ipv4Header.SrcOffset..], to.Src);
+            System.Buffers.Binary.BinaryPrimitives.WriteUInt32BigEndian(ip[Ipv4Header.DstOffset..], to.Dst);
+            ushort ipSum = L4.ReadU16(ip, Ipv4Header.ChecksumOffset);
+            L4.WriteU16(ip, Ipv4Header.ChecksumOffset, Checksum.Apply(ipSum, addrDiff));
+            L4.WriteU16(l4, L4.SrcPortOffset, to.SrcPort);
+            L4.WriteU16(l4, L4.DstPortOffset, to.DstPort);
+            int at = L4.ChecksumOffset(k.Proto);
+            if (at < 0 || l4.Length < at + 2) return;
+            ushort sum = L4.ReadU16(l4, at);
+            L4.WriteU16(l4, at, k.Proto == IpProto.Udp ? Checksum.ApplyUdp(sum, addrDiff + portDiff) : Checksum.Apply(sum, addrDiff + portDiff));
+        }
 
         public VerifyReport Finish()
         {
             foreach (VerifyConnection c in _report.Connections)
             {
+                c.Frames.AddRange([.. c.Frames.SelectMany(index.DuplicatesOf)]);
                 c.Frames.Sort();
                 if (c.Incomplete is null && !index.HasSent)
                     c.Incomplete = "the capture holds no frame the node sent (capture on the node with tcpdump -i any, or give every interface's capture)";
@@ -212,6 +248,8 @@ public static class VerifySession
                     seen.Ttl >= inF.Ttl
                         ? $"the node forwarded frame {n} with TTL {seen.Ttl} without decrementing it (it arrived with {inF.Ttl}; a router forwards with TTL − 1, RFC 1812 5.3.1)"
                         : $"the node sent frame {n} on with TTL {seen.Ttl}; it arrived with {inF.Ttl}, so forwarding leaves {expect.Ttl}"));
+            if (!reply && seen.HasPorts && seen.Proto != IpProto.Sctp && (seen.Src, seen.SrcPort, seen.Dst, seen.DstPort) != (expect.Src, expect.SrcPort, expect.Dst, expect.DstPort))
+                _aliases[(seen.Proto, seen.Dst, seen.DstPort, seen.Src, seen.SrcPort)] = (expect.Dst, expect.DstPort, expect.Src, expect.SrcPort);
             Checksums(c, in inF, in seen, n, s);
             if (expect.Proto == IpProto.Icmp && (seen.IcmpType != expect.IcmpType || seen.IcmpCode != expect.IcmpCode))
                 c.Diffs.Add(new VerifyDiff(s, "icmp", StageRecordNames.Icmp(expect.IcmpType, expect.IcmpCode), StageRecordNames.Icmp(seen.IcmpType, seen.IcmpCode),
