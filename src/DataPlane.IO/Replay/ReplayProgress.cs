@@ -29,7 +29,7 @@ public sealed class ReplayProgress
     readonly TextWriter _err;
 
     /// <summary>The command the line names ("replay", "verify").</summary>
-    public string Label { get; init; } = "replay";
+    public string Label { get; set; } = "replay";
     readonly bool _live;
     readonly TimeSpan _every;
     readonly long _start = Stopwatch.GetTimestamp();

@@ -30,6 +30,9 @@ public static class VerifySession
     {
         var clock = Stopwatch.StartNew();
         CaptureIndex index;
+        // Two passes over the file: the progress line names which one it follows.
+        string label = progress?.Label ?? "verify";
+        if (progress is not null) progress.Label = $"{label} 1/2";
         try
         {
             index = CaptureIndex.Build(captures, progress);
@@ -38,6 +41,7 @@ public static class VerifySession
         {
             progress?.Done();
         }
+        if (progress is not null) progress.Label = $"{label} 2/2";
         BackendHints hints = index.Hints(workers.Maps);
         foreach (PacketPipeline p in workers.Pipelines) p.State.Hints = hints;
         var check = new Verifier(index, cluster, nodeName);
@@ -76,6 +80,7 @@ public static class VerifySession
             Flush();
             batch.ExpireHeld(lastNs, workers);
             Flush();
+            progress?.Batch(n, capture.BytesRead, capture.FileLength, dropped); // the frames after the last received one
         }
         finally
         {
@@ -355,16 +360,18 @@ public static class VerifySession
         VerifyDiff Backend(in PacketResult r, in FrameFacts inF, in FrameFacts expect, in FrameFacts seen, long s, MapSet maps)
         {
             string? name = maps.ServiceName(r.RevNatIndex);
+            // A new connection may go to any usable endpoint; a later packet goes where its connection went.
+            string expected = r.NewFlow && r.HasFrontend ? $"one of {Usable(in r, maps)}" : expect.DstText;
             if (seen.Dst == inF.Dst && seen.DstPort == inF.DstPort)
-                return new VerifyDiff(s, "dst", expect.DstText, seen.DstText,
+                return new VerifyDiff(s, "dst", expected, seen.DstText,
                     $"{inF.DstText} is {name ?? "a service"}'s frontend; the node sent the packet on to it untranslated");
             if (name is null || cluster.ServicePort(name) is not var (svc, _))
-                return new VerifyDiff(s, "dst", expect.DstText, seen.DstText, $"the node sent the connection to {seen.DstText}, no endpoint of the service");
+                return new VerifyDiff(s, "dst", expected, seen.DstText, $"the node sent the connection to {seen.DstText}, no endpoint of the service");
             string ip = Ip4.Format(seen.Dst);
             ushort port = seen.DstPort;
             var rows = cluster.Endpoints(svc).Where(e => e.IP == ip && (e.Port is null || e.Port == port)).ToList();
             if (rows.Count == 0)
-                return new VerifyDiff(s, "dst", expect.DstText, seen.DstText,
+                return new VerifyDiff(s, "dst", expected, seen.DstText,
                     $"the node sent the connection to {seen.DstText}, which is no endpoint of {svc.Key} ({cluster.Endpoints(svc).Count} listed)");
             EndpointEntry e = rows[0];
             bool external = (r.ServiceFlags & ServiceFlags.External) != 0 && r.Scope == 0;
@@ -374,7 +381,7 @@ public static class VerifySession
                 : policy == TrafficPolicy.Local && e.Node is { } node && node != nodeName
                     ? $"on {node}, and {(external ? "externalTrafficPolicy" : "internalTrafficPolicy")} is Local"
                 : "not among the endpoints the data plane may pick here";
-            return new VerifyDiff(s, "backend", $"one of {Usable(in r, maps)}", seen.DstText,
+            return new VerifyDiff(s, "backend", expected, seen.DstText,
                 $"backend {seen.DstText} is not a usable endpoint of {svc.Key} ({condition})");
         }
 

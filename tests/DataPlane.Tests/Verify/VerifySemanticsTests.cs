@@ -346,4 +346,22 @@ public sealed class VerifySemanticsTests : IDisposable
             Assert.StartsWith("dataplane: error: ", r.Stderr);
         }
     }
+
+    [Fact]
+    public void Progress_names_each_of_the_two_passes_and_ends_at_the_last_frame()
+    {
+        var cap = new NodeCapture();
+        for (ushort p = 0; p < 40; p++) cap.Tcp(Client, (ushort)(40000 + p), Node, 30080, "10.244.2.7", 8080, (Node, (ushort)(40000 + p)));
+        string path = cap.Write(Path.Combine(_tmp.Path, "progress.pcap"));
+        var err = new StringWriter();
+        var control = new ControlPlane(_cluster, "node-1");
+        using var workers = new WorkerSet(control.Holder, new PipelineOptions { CtCapacity = 1 << 12 }, 1);
+        VerifyReport r = VerifySession.Run([path], workers, control.Resolved, control.NodeName,
+            new DataPlane.IO.Replay.ReplayProgress(err, live: false, TimeSpan.Zero) { Label = "verify" });
+        Assert.Equal(40, r.Agrees);
+        string[] lines = err.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.Contains(lines, l => l.StartsWith("verify 2/2: ", StringComparison.Ordinal));
+        Assert.All(lines, l => Assert.Matches("^verify [12]/2: [0-9,]+ frames, ", l));
+        Assert.True(lines[^1].StartsWith("verify 2/2: 240 frames, 100%", StringComparison.Ordinal), lines[^1]);
+    }
 }
