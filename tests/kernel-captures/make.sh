@@ -37,8 +37,8 @@ for m in "${modes[@]}"; do
   case "$m" in iptables|nftables) ;; *) echo "$0: unknown mode $m (iptables or nftables)" >&2; exit 2 ;; esac
 done
 [ "$(id -u)" -eq 0 ] || { echo "$0: needs root (network namespaces, iptables, nft)" >&2; exit 2; }
-for t in ip iptables-restore iptables-save nft tcpdump xxd base32 sha256sum; do
-  command -v "$t" >/dev/null || { echo "$0: $t is missing (bash .ci/apt-install.sh iproute2 iptables nftables tcpdump xxd)" >&2; exit 2; }
+for t in ip iptables-restore iptables-save nft tcpdump ethtool xxd base32 sha256sum; do
+  command -v "$t" >/dev/null || { echo "$0: $t is missing (bash .ci/apt-install.sh iproute2 iptables nftables tcpdump ethtool xxd)" >&2; exit 2; }
 done
 python=/usr/bin/python3
 [ -x "$python" ] || { echo "$0: $python is missing" >&2; exit 2; }
@@ -406,7 +406,14 @@ pod() {
   ip -n "$ns" route add default via "$GW" dev eth0
   # No TCP timestamps: smaller frames, fewer bytes that differ between runs.
   ip netns exec "$ns" sysctl -qw net.ipv4.tcp_timestamps=0
+  full_checksums "$ns" eth0
+  full_checksums "$NODE" "$ifn"
 }
+
+# A veth offloads the TCP/UDP checksum (CHECKSUM_PARTIAL): the sender's packets would be captured with only the
+# pseudo-header sum in the checksum field, as if every one were corrupt. With TX checksumming off, every packet carries
+# its full checksum, as it does on a real wire, and the node's NAT updates it incrementally.
+full_checksums() { ip netns exec "$1" ethtool -K "$2" tx off >/dev/null; }
 
 build_topology() {
   netns "$NODE"
@@ -427,6 +434,8 @@ build_topology() {
   ip -n "$EXT" route add 192.168.0.0/24 dev eth0 src "$EXT_IP"
   ip -n "$EXT" route add "$SERVICE_CIDR" via "$NODE_IP" dev eth0 src "$EXT_IP"
   ip netns exec "$EXT" sysctl -qw net.ipv4.tcp_timestamps=0
+  full_checksums "$EXT" eth0
+  full_checksums "$NODE" eth0
   pod "$CLIENT" "$CLIENT_IP" vclient 05
   local i
   for i in 0 1 2; do pod "${BACKENDS[$i]}" "${BACKEND_IPS[$i]}" "vbe$((i + 1))" "1$i"; done
@@ -490,7 +499,9 @@ the run), by \`tcpdump -i any\` ($lt). Every frame is the kernel's own: nothing 
   $frames frames, $ins incoming (packet type host/broadcast/multicast/otherhost) and $outs outgoing (PACKET_OUTGOING).
 - Topology: node eth0 $NODE_IP/24 towards the off-cluster client $EXT_IP; routed veths (node side
   $GW/32, like a CNI's pod gateway) to the client pod $CLIENT_IP and the backend pods ${BACKEND_IPS[*]},
-  each running \`tests/kernel-captures/traffic.py serve 8080 5353\` (answers with the source address it saw).
+  each running \`tests/kernel-captures/traffic.py serve 8080 5353\` (answers with the source address it saw). The veths'
+  TX checksum offload is off, so every frame carries its full checksum; the node's \`net.ipv4.icmp_ratelimit\` is 0, so
+  every rejected packet gets its ICMP error.
 - Traffic, in this order, each connection from its own fixed client port (only the kernel's random choices of backend
   and masquerade port differ between runs): from the pod and from outside, to echo's ClusterIP (10.96.1.10 80/TCP,
   53/UDP), web-cluster's NodePort (30080/TCP, 30053/UDP; externalTrafficPolicy Cluster), web-local's NodePort
