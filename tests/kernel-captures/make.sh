@@ -20,7 +20,7 @@
 #   web-local    NodePort  10.96.1.30   http 80/TCP->8080 nodePort 30090, dns 53/UDP->5353 nodePort 30054;
 #                externalTrafficPolicy Local (client address kept); endpoints .11 .12
 #   empty        NodePort  10.96.1.40   http 80/TCP nodePort 30099, dns 53/UDP nodePort 30055; no endpoints (REJECT)
-# Then it captures inside node with `tcpdump -i any` (LINUX_SLL2 for iptables, the default LINUX_SLL for nftables),
+# Then it captures inside node with `tcpdump -i any` (-y LINUX_SLL2 for iptables, -y LINUX_SLL for nftables),
 # runs the traffic (each connection from its own fixed client port; only the kernel's random choices differ from run
 # to run), stops tcpdump and deletes every namespace it made (also on error or interrupt).
 #
@@ -495,7 +495,7 @@ the run), by \`tcpdump -i any\` ($lt). Every frame is the kernel's own: nothing 
 
 - Made by: \`$invocation\` (as root), $(date -u '+%Y-%m-%d %H:%M UTC')
 - Kernel: \`$(uname -r)\`; $(tcpdump --version 2>&1 | head -1); $(iptables -V 2>&1 | head -1); $(nft -v 2>&1 | head -1)
-- Capture: \`tcpdump -i any -n -U --immediate-mode -B 32768 -w node.pcap$( [ "$lt" = LINUX_SLL2 ] && echo " -y LINUX_SLL2") ip\` in the node namespace:
+- Capture: \`tcpdump -i any -n -U --immediate-mode -B 32768 -w node.pcap -y $lt ip\` in the node namespace:
   $frames frames, $ins incoming (packet type host/broadcast/multicast/otherhost) and $outs outgoing (PACKET_OUTGOING).
 - Topology: node eth0 $NODE_IP/24 towards the off-cluster client $EXT_IP; routed veths (node side
   $GW/32, like a CNI's pod gateway) to the client pod $CLIENT_IP and the backend pods ${BACKEND_IPS[*]},
@@ -536,7 +536,8 @@ run_mode() { # MODE
   rm -f "$dir/rules.in"
   start_servers
 
-  local ylink=(); [ "$lt" = LINUX_SLL2 ] && ylink=(-y LINUX_SLL2)
+  # -y always: libpcap 1.10 already picks LINUX_SLL2 for "any" by default; the nftables capture asks for the older SLL.
+  local ylink=(-y "$lt")
   # --immediate-mode: without it libpcap's TPACKET_V3 ring hands packets over a block at a time (after up to 1 s), and
   # whatever is still in the last block when tcpdump is stopped never reaches the file.
   ip netns exec "$NODE" tcpdump -i any -n -U --immediate-mode -B 32768 -w "$dir/node.pcap" "${ylink[@]}" ip 2>"$dir/tcpdump.err" &

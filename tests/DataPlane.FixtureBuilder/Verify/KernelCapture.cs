@@ -121,22 +121,23 @@ public sealed class KernelCapture
             return c;
         }
 
-        // A translated reply tells which (backend tuple -> client) belongs to which connection: remember the forward
-        // translations first.
+        // In file order: a pair whose received packet comes from a connection's backend side (backend -> the source the
+        // node sent with) is a reply of that connection; any other is the client's (the first packet of a connection is
+        // always the client's). Both directions may change both addresses (DNAT and masquerade, their reverses).
         var backendSide = new Dictionary<string, Connection>();
         foreach (var (i, o) in pairs)
         {
-            if (i.Dst == o.Dst) continue; // not a DNAT: a reply (un-DNAT) or untranslated
+            if (backendSide.TryGetValue($"{i.Proto} {i.Src} {i.Dst}", out Connection? r))
+            {
+                r.Replies.Add((i, o));
+                continue;
+            }
+            if (i.Src == o.Src && i.Dst == o.Dst) continue; // forwarded untranslated: no service's
             Connection c = Get(i.Proto, i.Src, i.Dst);
             c.Backend ??= o.Dst;
             c.SentSource ??= o.Src;
             c.Forward.Add((i, o));
             backendSide[$"{o.Proto} {o.Dst} {o.Src}"] = c;
-        }
-        foreach (var (i, o) in pairs)
-        {
-            if (i.Dst != o.Dst) continue;
-            if (backendSide.TryGetValue($"{i.Proto} {i.Src} {i.Dst}", out Connection? c)) c.Replies.Add((i, o));
         }
         // Received packets nobody forwarded: the REJECTed ones (answered by an ICMP error quoting them).
         var paired = new HashSet<int>(pairs.Select(p => p.In.Number));
