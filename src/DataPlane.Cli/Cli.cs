@@ -9,6 +9,7 @@ public static class Cli
     {
         var root = new RootCommand("DataPlane: a packet-level emulator of the Kubernetes Services data plane (kube-proxy / Cilium).");
         root.Subcommands.Add(ReplayCommand.Build());
+        root.Subcommands.Add(VerifyCommand.Build());
         root.Subcommands.Add(TraceCommand.Build());
         root.Subcommands.Add(MapsCommand.Build());
         root.Subcommands.Add(EnvCommand.Build());

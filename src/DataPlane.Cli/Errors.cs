@@ -15,25 +15,26 @@ public sealed class UsageException(string message) : Exception(message);
 /// </summary>
 public static class Errors
 {
-    public static int Guard(Func<int> action)
+    /// <param name="failCode">The exit code for bad input: 1, or 2 where 1 means a finding (<c>verify</c>, as <c>kubectl diff</c>).</param>
+    public static int Guard(Func<int> action, int failCode = 1)
     {
         try
         {
             return action();
         }
-        catch (ManifestException e) { return Fail(e.RefusedBy is { } who ? $"{e.Message} ({who} refuses it too)" : e.Message); }
-        catch (CaptureFormatException e) { return Fail(e.Message); }
-        catch (UsageException e) { return Fail(e.Message); }
-        catch (TraceInputException e) { return Fail(e.Message); }
-        catch (FileNotFoundException e) { return Fail($"{e.FileName ?? "file"}: not found"); }
-        catch (DirectoryNotFoundException e) { return Fail(e.Message); }
-        catch (UnauthorizedAccessException e) { return Fail(e.Message); }
-        catch (IOException e) { return Fail(e.Message); }
+        catch (ManifestException e) { return Fail(e.RefusedBy is { } who ? $"{e.Message} ({who} refuses it too)" : e.Message, failCode); }
+        catch (CaptureFormatException e) { return Fail(e.Message, failCode); }
+        catch (UsageException e) { return Fail(e.Message, failCode); }
+        catch (TraceInputException e) { return Fail(e.Message, failCode); }
+        catch (FileNotFoundException e) { return Fail($"{e.FileName ?? "file"}: not found", failCode); }
+        catch (DirectoryNotFoundException e) { return Fail(e.Message, failCode); }
+        catch (UnauthorizedAccessException e) { return Fail(e.Message, failCode); }
+        catch (IOException e) { return Fail(e.Message, failCode); }
     }
 
-    static int Fail(string message)
+    static int Fail(string message, int code)
     {
         Console.Error.WriteLine($"dataplane: error: {message.ReplaceLineEndings(" ")}");
-        return 1;
+        return code;
     }
 }

@@ -27,6 +27,9 @@ public sealed class ReplayProgress
     public static readonly TimeSpan PlainEvery = TimeSpan.FromSeconds(10);
 
     readonly TextWriter _err;
+
+    /// <summary>The command the line names ("replay", "verify").</summary>
+    public string Label { get; init; } = "replay";
     readonly bool _live;
     readonly TimeSpan _every;
     readonly long _start = Stopwatch.GetTimestamp();
@@ -45,11 +48,11 @@ public sealed class ReplayProgress
     }
 
     /// <summary>The reporter <paramref name="mode"/> asks for on this process's stderr, or null for none.</summary>
-    public static ReplayProgress? For(ProgressMode mode, TextWriter err) => mode switch
+    public static ReplayProgress? For(ProgressMode mode, TextWriter err, string label = "replay") => mode switch
     {
         ProgressMode.Never => null,
-        ProgressMode.Always => new ReplayProgress(err, live: true),
-        _ => new ReplayProgress(err, live: !Console.IsErrorRedirected),
+        ProgressMode.Always => new ReplayProgress(err, live: true) { Label = label },
+        _ => new ReplayProgress(err, live: !Console.IsErrorRedirected) { Label = label },
     };
 
     /// <summary>After a batch: <paramref name="frames"/> read so far, <paramref name="offset"/> of <paramref name="length"/> bytes of the file (-1: unknown), <paramref name="dropped"/> so far.</summary>
@@ -58,7 +61,7 @@ public sealed class ReplayProgress
         long now = Stopwatch.GetTimestamp();
         if (Stopwatch.GetElapsedTime(_last, now) < _every) return;
         _last = now;
-        string line = Line(frames, offset, length, dropped, Stopwatch.GetElapsedTime(_start, now));
+        string line = Line(frames, offset, length, dropped, Stopwatch.GetElapsedTime(_start, now), Label);
         if (_live)
         {
             _err.Write('\r' + line.PadRight(_drawn)); // a shorter line covers what the longest left
@@ -78,11 +81,11 @@ public sealed class ReplayProgress
     }
 
     /// <summary><c>replay: 1 234 567 frames, 45%, 2.1 M frames/s, ETA 0:12, 1 234 dropped</c>.</summary>
-    public static string Line(long frames, long offset, long length, long dropped, TimeSpan elapsed)
+    public static string Line(long frames, long offset, long length, long dropped, TimeSpan elapsed, string label = "replay")
     {
         var c = CultureInfo.InvariantCulture;
         double seconds = Math.Max(elapsed.TotalSeconds, 1e-6);
-        string text = $"replay: {frames.ToString("N0", c)} frames";
+        string text = $"{label}: {frames.ToString("N0", c)} frames";
         if (length > 0 && offset >= 0)
         {
             double done = Math.Min(1.0, (double)offset / length);

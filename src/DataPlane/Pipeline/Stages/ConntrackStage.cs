@@ -202,6 +202,7 @@ public static class ConntrackStage
 
         int entry = -1, flowClass = PipelineOptions.ClassOf(ctx.SrcPort, w.FlowClasses);
         var (lo, hi) = SnatRange(ctx.SrcPort, o);
+        if (ctx.Masquerade && w.Hints is { } hints) FollowSnat(ref ctx, hints, natIp, o, ref natPort, ref lo, ref hi);
         MapStatus st = !ctx.Masquerade || (natPort >= lo && natPort <= hi)
             ? ct.TryCreate(original, new CtTuple4(be.Address, be.Port, natIp, natPort, ctx.Proto), out entry, ctx.NowNs, flowClass)
             : MapStatus.Exists;
@@ -236,6 +237,30 @@ public static class ConntrackStage
             w.Affinity.Record(ctx.SrcIp, ctx.Service.RevNatIndex, be.Address, be.Port, ctx.NowNs);
         return Verdict.Continue;
     }
+
+    /// <summary>
+    /// <c>verify</c>: the source port the capture shows the node masqueraded this connection to, when it is one the
+    /// kernel may pick for this client port and the address is the one MASQUERADE takes here. Without --to-ports,
+    /// nf_nat_l4proto_unique_tuple keeps a privileged source privileged (1-511, 600-1023) and takes anything from
+    /// 1024 for the rest, with or without --random-fully; with a configured range it stays within it. The range is
+    /// widened to the kernel's class so the port, if taken, is searched for in what the kernel could have chosen.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    static void FollowSnat(ref PacketContext ctx, BackendHints hints, uint natIp, PipelineOptions o, ref ushort natPort, ref ushort lo, ref ushort hi)
+    {
+        if (!hints.TryGetSnat(new BackendHints.Connection(ctx.Proto, ctx.SrcIp, ctx.SrcPort, ctx.DstIp, ctx.DstPort), ctx.NowNs, out uint ip, out ushort port) || ip != natIp)
+            return;
+        var (kLo, kHi) = KernelSnatClass(ctx.SrcPort, o);
+        if (port < kLo || port > kHi) return;
+        natPort = port;
+        (lo, hi) = (kLo, kHi);
+    }
+
+    /// <summary>The ports MASQUERADE may give a source port: its privileged class, or 1024-65535 (the configured range when one was set).</summary>
+    public static (ushort Min, ushort Max) KernelSnatClass(ushort clientPort, PipelineOptions o) =>
+        !o.SnatPrivilegedClasses ? (o.SnatPortMin, o.SnatPortMax)
+        : clientPort == 0 || clientPort >= 1024 ? ((ushort)1024, ushort.MaxValue)
+        : clientPort < 512 ? ((ushort)1, (ushort)511) : ((ushort)600, (ushort)1023);
 
     /// <summary>
     /// The source ports a masqueraded flow from <paramref name="clientPort"/> may get: the kernel's port classes for

@@ -1,0 +1,101 @@
+using System.Globalization;
+using System.Text.Encodings.Web;
+using System.Text.Json;
+using DataPlane.IO.Verify;
+
+namespace DataPlane.IO.Text;
+
+/// <summary>
+/// <c>verify</c>'s listing: one line per connection (<c>agrees</c>, <c>diverges: field …</c>, <c>incomplete: …</c>) and
+/// a summary; or, with <c>--json</c>, one object per connection and a last <c>{"summary":…}</c> line. Both read the
+/// same <see cref="VerifyReport"/>.
+/// </summary>
+public static class VerifyText
+{
+    static readonly JsonWriterOptions JsonOptions = new() { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
+
+    public static void Write(TextWriter w, VerifyReport report, bool quiet = false)
+    {
+        // Divergent connections first: they are what the reader came for.
+        if (!quiet)
+            foreach (VerifyConnection c in report.Connections.OrderBy(c => c.Status switch { "diverges" => 0, "incomplete" => 1, _ => 2 }))
+                w.WriteLine(Line(c));
+        w.WriteLine(Summary(report));
+    }
+
+    /// <summary><c>tcp 203.0.113.7:40001 → 192.168.0.2:30080 (default/web:http): diverges: src at frame 12: expected …, seen … — why</c>.</summary>
+    public static string Line(VerifyConnection c)
+    {
+        string flow = $"{c.Proto} {c.Src} → {c.Dst}{(c.Service is null ? "" : $" ({c.Service})")}";
+        return c.Status switch
+        {
+            "diverges" => $"{flow}: diverges: {string.Join("; ", c.Diffs.Take(3).Select(d => $"{d.Field} at frame {d.Frame}: expected {d.Expected}, seen {d.Seen}"))}" +
+                          $"{(c.Diffs.Count > 3 ? $" (+{c.Diffs.Count - 3} more)" : "")} — {c.Why}",
+            "incomplete" => $"{flow}: incomplete: {c.Why}",
+            _ => $"{flow}: agrees{(c.Why.Length > 0 ? $" — {c.Why}" : "")}",
+        };
+    }
+
+    public static string Summary(VerifyReport r)
+    {
+        var ci = CultureInfo.InvariantCulture;
+        return $"verify: {r.Connections.Count} connection{(r.Connections.Count == 1 ? "" : "s")}: {r.Agrees} agree, {r.Diverges} diverge, {r.Incomplete} incomplete " +
+               $"({r.Frames.ToString("N0", ci)} frames: {r.Received.ToString("N0", ci)} received, {r.Sent.ToString("N0", ci)} sent " +
+               $"({r.NodeOwn.ToString("N0", ci)} of them the node's own), {r.Duplicates.ToString("N0", ci)} seen twice, {r.Other.ToString("N0", ci)} not IPv4)";
+    }
+
+    public static void WriteJson(TextWriter w, VerifyReport report)
+    {
+        foreach (VerifyConnection c in report.Connections) w.WriteLine(Json(c));
+        w.WriteLine(Json(j =>
+        {
+            j.WriteStartObject("summary");
+            j.WriteNumber("flows", report.Connections.Count);
+            j.WriteNumber("agrees", report.Agrees);
+            j.WriteNumber("diverges", report.Diverges);
+            j.WriteNumber("incomplete", report.Incomplete);
+            j.WriteEndObject();
+        }));
+    }
+
+    /// <summary><c>{"flow":{"proto","src","dst"},"service","status","frames":[…],"diffs":[{"frame","field","expected","seen"}],"why"}</c>.</summary>
+    public static string Json(VerifyConnection c) => Json(j =>
+    {
+        j.WriteStartObject("flow");
+        j.WriteString("proto", c.Proto);
+        j.WriteString("src", c.Src);
+        j.WriteString("dst", c.Dst);
+        j.WriteEndObject();
+        if (c.Service is null) j.WriteNull("service");
+        else j.WriteString("service", c.Service);
+        j.WriteString("status", c.Status);
+        j.WriteStartArray("frames");
+        foreach (long f in c.Frames) j.WriteNumberValue(f);
+        j.WriteEndArray();
+        j.WriteStartArray("diffs");
+        foreach (VerifyDiff d in c.Diffs)
+        {
+            j.WriteStartObject();
+            j.WriteNumber("frame", d.Frame);
+            j.WriteString("field", d.Field);
+            j.WriteString("expected", d.Expected);
+            j.WriteString("seen", d.Seen);
+            j.WriteString("why", d.Why);
+            j.WriteEndObject();
+        }
+        j.WriteEndArray();
+        j.WriteString("why", c.Why);
+    });
+
+    static string Json(Action<Utf8JsonWriter> body)
+    {
+        using var ms = new MemoryStream();
+        using (var j = new Utf8JsonWriter(ms, JsonOptions))
+        {
+            j.WriteStartObject();
+            body(j);
+            j.WriteEndObject();
+        }
+        return System.Text.Encoding.UTF8.GetString(ms.ToArray());
+    }
+}
