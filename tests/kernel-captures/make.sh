@@ -495,7 +495,7 @@ the run), by \`tcpdump -i any\` ($lt). Every frame is the kernel's own: nothing 
 
 - Made by: \`$invocation\` (as root), $(date -u '+%Y-%m-%d %H:%M UTC')
 - Kernel: \`$(uname -r)\`; $(tcpdump --version 2>&1 | head -1); $(iptables -V 2>&1 | head -1); $(nft -v 2>&1 | head -1)
-- Capture: \`tcpdump -i any -n -U --immediate-mode -B 32768 -w node.pcap -y $lt ip\` in the node namespace:
+- Capture: \`tcpdump -i any -n -U --immediate-mode -B 32768 -Z root -w node.pcap -y $lt ip\` in the node namespace:
   $frames frames, $ins incoming (packet type host/broadcast/multicast/otherhost) and $outs outgoing (PACKET_OUTGOING).
 - Topology: node eth0 $NODE_IP/24 towards the off-cluster client $EXT_IP; routed veths (node side
   $GW/32, like a CNI's pod gateway) to the client pod $CLIENT_IP and the backend pods ${BACKEND_IPS[*]},
@@ -540,7 +540,8 @@ run_mode() { # MODE
   local ylink=(-y "$lt")
   # --immediate-mode: without it libpcap's TPACKET_V3 ring hands packets over a block at a time (after up to 1 s), and
   # whatever is still in the last block when tcpdump is stopped never reaches the file.
-  ip netns exec "$NODE" tcpdump -i any -n -U --immediate-mode -B 32768 -w "$dir/node.pcap" "${ylink[@]}" ip 2>"$dir/tcpdump.err" &
+  # -Z root: Debian's tcpdump would otherwise write the file as user tcpdump, which cannot enter a private (0700) folder.
+  ip netns exec "$NODE" tcpdump -i any -n -U --immediate-mode -B 32768 -Z root -w "$dir/node.pcap" "${ylink[@]}" ip 2>"$dir/tcpdump.err" &
   capture_pid=$!
   for _ in $(seq 100); do grep -q "listening on" "$dir/tcpdump.err" 2>/dev/null && break; sleep 0.05; done
   grep -q "listening on" "$dir/tcpdump.err" || { cat "$dir/tcpdump.err" >&2; echo "$0: tcpdump did not start" >&2; exit 1; }
