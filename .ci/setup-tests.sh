@@ -4,7 +4,11 @@
 #   libpcap0.8  SharpPcap's native library, used by the tests that cross-check our managed pcap reader against libpcap
 #   afl++       the fuzzer tests/fuzz.sh drives (SharpFuzz-instrumented harnesses in tests/DataPlane.Fuzz)
 #   tmux        the terminal the progress test runs replay in, as a person would see it
+#   iptables nftables tcpdump ethtool xxd iproute2
+#               tests/kernel-captures/make.sh, which the root kernel-capture test runs: a namespace with kube-proxy's
+#               iptables or nftables rules, captured with tcpdump -i any (ethtool turns the veths' checksum offload off, xxd
+#               turns the chain-name hashes into base32)
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 bash "$here/setup-replay.sh"
-bash "$here/apt-install.sh" libpcap0.8 afl++ tmux
+bash "$here/apt-install.sh" libpcap0.8 afl++ tmux iptables nftables tcpdump ethtool xxd iproute2

@@ -5,6 +5,14 @@ using DataPlane.IO.Pcap;
 
 // Regenerates pcaps/cases/*/{input.pcap, expected.pcap, expected.jsonl, CASE.md}:
 //   dotnet run --project tests/DataPlane.FixtureBuilder -- pcaps/cases
+// or the altered copies of the kernel captures, pcaps/verify/altered/*:
+//   dotnet run --project tests/DataPlane.FixtureBuilder -- --verify-altered pcaps/verify
+if (args is ["--verify-altered", var verifyRoot])
+{
+    DataPlane.FixtureBuilder.Verify.AlteredCaptures.WriteAll(verifyRoot);
+    foreach (string name in DataPlane.FixtureBuilder.Verify.AlteredCaptures.Names) Console.WriteLine(Path.Combine(verifyRoot, "altered", name));
+    return;
+}
 string root = args.Length > 0 ? args[0] : Path.Combine("pcaps", "cases");
 foreach (Case c in Cases.All())
 {
