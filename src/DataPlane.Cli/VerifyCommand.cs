@@ -23,7 +23,7 @@ public static class VerifyCommand
             Arity = ArgumentArity.OneOrMore,
         };
         var json = new Option<bool>("--json") { Description = "One JSON object per connection, then {\"summary\":…}" };
-        var quiet = new Option<bool>("--quiet", "-q") { Description = "Print only the summary" };
+        var quiet = new Option<bool>("--quiet", "-q") { Description = "Leave out the connections that agree: print only those that diverge or are incomplete, and the summary" };
         var progress = new Option<ProgressMode>("--progress")
         {
             Description = "Progress on stderr: auto (a live line on a terminal, a plain line every 10 s otherwise), always, never",

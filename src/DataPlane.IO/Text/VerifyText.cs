@@ -16,10 +16,9 @@ public static class VerifyText
 
     public static void Write(TextWriter w, VerifyReport report, bool quiet = false)
     {
-        // Divergent connections first: they are what the reader came for.
-        if (!quiet)
-            foreach (VerifyConnection c in report.Connections.OrderBy(c => c.Status switch { "diverges" => 0, "incomplete" => 1, _ => 2 }))
-                w.WriteLine(Line(c));
+        // Divergent connections first: they are what the reader came for; quiet leaves out those that agree.
+        foreach (VerifyConnection c in report.Connections.OrderBy(c => c.Status switch { "diverges" => 0, "incomplete" => 1, _ => 2 }))
+            if (!quiet || c.Status != "agrees") w.WriteLine(Line(c));
         w.WriteLine(Summary(report));
     }
 

@@ -275,8 +275,9 @@ public static class VerifySession
                 FrameFacts seen = index[s];
                 if (expect.Proto == IpProto.Icmp && (seen.IcmpType != expect.IcmpType || seen.IcmpCode != expect.IcmpCode))
                     c.Diffs.Add(new VerifyDiff(s, "icmp", StageRecordNames.Icmp(expect.IcmpType, expect.IcmpCode), StageRecordNames.Icmp(seen.IcmpType, seen.IcmpCode),
-                        $"frame {n}{Because(in r, maps)}, so it is {what}; the node's reply is another message"));
+                        $"frame {n} is {what}{Because(in r, maps)}; the node's reply is another message"));
                 Checksums(c, in inF, in seen, n, s);
+                if (c.Notes.Count == 0) c.Notes.Add($"{what}{Because(in r, maps)}, as the node did");
                 return;
             }
             long copy = index.FindCopy(inF.Signature, inF.TimestampNs);
@@ -292,12 +293,12 @@ public static class VerifySession
                     return;
                 }
                 c.Diffs.Add(new VerifyDiff(copy, "verdict", what, $"forwarded to {seen.DstText}",
-                    $"frame {n}{Because(in r, maps)}, so it is {what}; the node sent it on to {seen.DstText}"));
+                    $"frame {n} is {what}{Because(in r, maps)}; the node sent it on to {seen.DstText}"));
                 return;
             }
             if (index.HasSent)
                 c.Diffs.Add(new VerifyDiff(n, "verdict", what, "no reply sent",
-                    $"frame {n}{Because(in r, maps)}, so it is {what}; the capture holds no reply from the node"));
+                    $"frame {n} is {what}{Because(in r, maps)}; the capture holds no reply from the node"));
         }
 
         /// <summary>Passed to the host, dropped, or answered by the node's own stack: the node must not have translated it.</summary>
@@ -411,8 +412,8 @@ public static class VerifySession
             string? name = maps.ServiceName(r.RevNatIndex);
             return r.Verdict switch
             {
-                Verdict.Reject when name is not null => $" is for {name}, which has no usable endpoint",
-                Verdict.Answer => " is a query to the cluster DNS",
+                Verdict.Reject when name is not null => $": {name} has no usable endpoint",
+                Verdict.Answer => ": a query to the cluster DNS",
                 Verdict.Forward when name is not null => $" ({name})",
                 _ => "",
             };

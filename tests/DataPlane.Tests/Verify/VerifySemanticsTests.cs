@@ -214,7 +214,8 @@ public sealed class VerifySemanticsTests : IDisposable
         Assert.Equal([1, 2], ok.Frames);
         VerifyDiff d = Assert.Single(Only(r, "10.244.1.5:41001").Diffs);
         Assert.Equal(("verdict", "rejected (ICMP port unreachable)", "forwarded to 10.244.1.77:8080", 4L), (d.Field, d.Expected, d.Seen, d.Frame));
-        Assert.Contains("default/empty:http, which has no usable endpoint", d.Why);
+        Assert.Equal("frame 3 is rejected (ICMP port unreachable): default/empty:http has no usable endpoint; the node sent it on to 10.244.1.77:8080", d.Why);
+        Assert.Equal("rejected (ICMP port unreachable): default/empty:http has no usable endpoint, as the node did", ok.Why);
     }
 
     [Fact]
