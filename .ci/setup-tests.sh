@@ -4,7 +4,8 @@
 #   libpcap0.8  SharpPcap's native library, used by the tests that cross-check our managed pcap reader against libpcap
 #   afl++       the fuzzer tests/fuzz.sh drives (SharpFuzz-instrumented harnesses in tests/DataPlane.Fuzz)
 #   tmux        the terminal the progress test runs replay in, as a person would see it
+#   chromium    the browser the report test opens replay --report's page in (headless, network off), as a person would
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 bash "$here/setup-replay.sh"
-bash "$here/apt-install.sh" libpcap0.8 afl++ tmux
+bash "$here/apt-install.sh" libpcap0.8 afl++ tmux chromium

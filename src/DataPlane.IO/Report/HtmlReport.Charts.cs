@@ -137,8 +137,9 @@ public static partial class HtmlReport
     static void OccupancyChart(StringBuilder sb, ReportData d, string id, string title, string yLabel, long capacity,
         IReadOnlyList<(long StartNs, long Value, long? Second)> points, string valueName, string? secondName, string empty, string caption)
     {
-        long most = 1;
-        foreach (var p in points) most = Math.Max(most, Math.Max(p.Value, p.Second ?? 0));
+        long held = 0;
+        foreach (var p in points) held = Math.Max(held, Math.Max(p.Value, p.Second ?? 0));
+        long most = Math.Max(1, held);
         bool capacityShown = capacity > 0 && capacity <= 2 * most;
         double yTop = capacityShown ? capacity : Svg.NiceTop(most);
         sb.Append("<figure id=\"").Append(id).Append("\" class=\"time-chart\" data-capacity=\"").Append(Svg.N(capacity)).Append("\" data-points=\"").Append(Svg.N(points.Count)).Append("\">\n");
@@ -152,7 +153,7 @@ public static partial class HtmlReport
               .Append("\" text-anchor=\"end\">capacity ").Append(Svg.N(capacity)).Append("</text>");
         else if (capacity > 0)
             sb.Append("<text x=\"").Append(Svg.C(Left + PlotWidth)).Append("\" y=\"").Append(Svg.C(Top - 12)).Append("\" text-anchor=\"end\">capacity ").Append(Svg.N(capacity))
-              .Append(", far above this scale (the most held was ").Append(Svg.N(most)).Append(", ").Append(Svg.Pct((double)most / capacity)).Append(")</text>");
+              .Append(", far above this scale (the most held was ").Append(Svg.N(held)).Append(", ").Append(Svg.Pct((double)held / capacity)).Append(")</text>");
         sb.Append("</g>\n");
         // The second series first, so the main one is drawn over it where they coincide.
         if (secondName is not null) Series(sb, d, points.Select(p => (p.StartNs, p.Second)).ToList(), yTop, "series-second", "#9e9e9e", secondName);
