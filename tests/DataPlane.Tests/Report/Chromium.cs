@@ -5,9 +5,9 @@ namespace DataPlane.Tests.Report;
 
 /// <summary>
 /// Debian's headless Chromium, run as a person's browser would open a report: a file:// URL, in a network namespace of
-/// its own with no interface up (<c>unshare -n</c>, so nothing the page asks for could be fetched: a page that needed
-/// the network would show it), a throwaway profile, and no sandbox (the tests run as root, where Chromium's sandbox
-/// refuses to start).
+/// its own with only a loopback that is down (<c>unshare -rn</c>: a user namespace too, so it needs no root where
+/// unprivileged user namespaces are allowed; nothing the page asked for could be fetched), a throwaway profile, and no
+/// sandbox (Chromium's sandbox refuses to start as root, which the tests and CI are).
 /// </summary>
 static class Chromium
 {
@@ -25,7 +25,7 @@ static class Chromium
     static string Run(string htmlPath, TempDir profile, params string[] args)
     {
         var psi = new ProcessStartInfo("unshare") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        foreach (string a in new[] { "-n", Path!, "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", $"--user-data-dir={profile.File("profile")}" })
+        foreach (string a in new[] { "-rn", Path!, "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", $"--user-data-dir={profile.File("profile")}" })
             psi.ArgumentList.Add(a);
         foreach (string a in args) psi.ArgumentList.Add(a);
         psi.ArgumentList.Add(new Uri(htmlPath).AbsoluteUri);
