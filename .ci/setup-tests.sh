@@ -8,7 +8,8 @@
 #               tests/kernel-captures/make.sh, which the root kernel-capture test runs: a namespace with kube-proxy's
 #               iptables or nftables rules, captured with tcpdump -i any (ethtool turns the veths' checksum offload off, xxd
 #               turns the chain-name hashes into base32)
+#   chromium    the browser the report test opens replay --report's page in (headless, network off), as a person would
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 bash "$here/setup-replay.sh"
-bash "$here/apt-install.sh" libpcap0.8 afl++ tmux iptables nftables tcpdump ethtool xxd iproute2
+bash "$here/apt-install.sh" libpcap0.8 afl++ tmux iptables nftables tcpdump ethtool xxd iproute2 chromium

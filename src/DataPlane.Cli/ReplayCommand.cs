@@ -1,5 +1,6 @@
 using System.CommandLine;
 using DataPlane.IO.Pcap;
+using DataPlane.IO.Report;
 using DataPlane.IO.Replay;
 using DataPlane.IO.Text;
 using DataPlane.Kubernetes;
@@ -44,8 +45,13 @@ public static class ReplayCommand
             DefaultValueFactory = _ => BackendMode.Draw,
         };
 
+        var report = new Option<string?>("--report")
+        {
+            Description = "Write FILE.html: one self-contained page (inline SVG, no script, the data as embedded JSON) with verdicts over time, drops by reason, backends against their promised share, conntrack and SNAT occupancy, the top conversations",
+        };
+
         var pipelineArgs = new PipelineArgs();
-        var cmd = new Command("replay", "Replay a capture through the data plane of one node") { input, output, verdicts, quiet, dumpCt, dumpNat, applyAt, explain, explainJson, progress, backends };
+        var cmd = new Command("replay", "Replay a capture through the data plane of one node") { input, output, verdicts, quiet, dumpCt, dumpNat, applyAt, explain, explainJson, progress, backends, report };
         clusterArgs.AddTo(cmd);
         pipelineArgs.AddTo(cmd);
         cmd.SetAction(pr => Errors.Guard(() =>
@@ -54,16 +60,49 @@ public static class ReplayCommand
             List<ReplayUpdate> updates = [.. (pr.GetValue(applyAt) ?? []).Select(a => ParseApply(a, control))];
             using WorkerSet workers = pipelineArgs.CreateWorkers(pr, control.Holder);
             string inPath = pr.GetValue(input)!;
+            string? reportPath = pr.GetValue(report);
             if (pr.GetValue(explain) is long frame)
+            {
+                // An explained replay stops at its frame and writes nothing: a report of part of a capture would mislead.
+                if (reportPath is not null) throw new UsageException("--report: not with --explain (an explained replay stops at its frame and writes nothing)");
                 return Explain(inPath, frame, control, workers, updates, pr.GetValue(explainJson));
+            }
+            // Opened before the replay, as -o and --verdicts are, so a path that cannot be written fails at once.
+            using ReportFile? reportFile = reportPath is null ? null : new ReportFile(reportPath);
+            ReplayReport? collector = reportFile is null ? null : new ReplayReport(inPath);
             ReplaySummary s = ReplaySession.Run(inPath, pr.GetValue(output), pr.GetValue(verdicts), workers, updates,
-                                                ReplayProgress.For(pr.GetValue(progress), Console.Error), pr.GetValue(backends) == BackendMode.Follow);
+                                                ReplayProgress.For(pr.GetValue(progress), Console.Error), pr.GetValue(backends) == BackendMode.Follow, collector);
+            reportFile?.Write(collector!.Finish() with { Notes = [.. ReplayNotes.Lines(s)] });
             ReplaySummaryText.Write(Console.Out, inPath, s, workers.Pipelines, pr.GetValue(quiet));
             if (pr.GetValue(dumpCt)) ConntrackListing.WriteCtSection(Console.Out, workers.Pipelines, s.LastTimestampNs);
             if (pr.GetValue(dumpNat)) ConntrackListing.WriteNatSection(Console.Out, workers.Pipelines, s.LastTimestampNs);
             return 0;
         }));
         return cmd;
+    }
+
+    /// <summary>
+    /// The <c>--report</c> file: created when the replay starts, written when it ends, and removed if the replay fails
+    /// before that, so an error never leaves an empty page behind that looks like a report.
+    /// </summary>
+    sealed class ReportFile(string path) : IDisposable
+    {
+        StreamWriter? _writer = new(path, append: false, new System.Text.UTF8Encoding(false));
+        bool _written;
+
+        public void Write(ReportData data)
+        {
+            HtmlReport.Write(_writer!, data);
+            _writer!.Dispose();
+            _writer = null;
+            _written = true;
+        }
+
+        public void Dispose()
+        {
+            _writer?.Dispose();
+            if (!_written) File.Delete(path);
+        }
     }
 
     static int Explain(string inPath, long frame, ControlPlane control, WorkerSet workers, List<ReplayUpdate> updates, bool json)

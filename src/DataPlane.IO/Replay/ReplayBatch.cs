@@ -245,6 +245,12 @@ sealed partial class ReplayBatch
     public long TimestampNs(int i) => _stamps[i];
 
     /// <summary>
+    /// Entry <paramref name="i"/>'s length as an Ethernet frame, as the pipeline got it (a record the capture cut short
+    /// counts its length on the wire; 0 for an entry the fragment hold decided alone): the report's byte counts.
+    /// </summary>
+    public int InputLength(int i) => _lengths[i];
+
+    /// <summary>
     /// What frame <paramref name="i"/> put on the wire (after <see cref="Process"/>), if anything: the translated frame
     /// when forwarded, the generated reply of a reject or a DNS answer.
     /// <paramref name="wire"/> is its length on the wire: a forwarded frame the capture cut short is given as cut as

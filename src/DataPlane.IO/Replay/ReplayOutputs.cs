@@ -1,5 +1,6 @@
 using System.Runtime.CompilerServices;
 using DataPlane.IO.Pcap;
+using DataPlane.IO.Report;
 using DataPlane.IO.Verdicts;
 using DataPlane.Maps;
 using DataPlane.Packets;
@@ -41,6 +42,9 @@ sealed class ReplayOutputs : IDisposable
     /// <summary>Connections answered by an endpoint the replay did not pick (null when following the capture's backends).</summary>
     public BackendCheck? Backends { get; init; }
 
+    /// <summary>The <c>--report</c> collector, fed every frame as it is written (null: no report).</summary>
+    public ReplayReport? Report { get; init; }
+
     /// <summary>Frames dropped so far (verdict drop), for the progress line.</summary>
     public long Dropped { get; private set; }
 
@@ -64,6 +68,7 @@ sealed class ReplayOutputs : IDisposable
             if (r.Verdict == Verdict.Reject && r.Reason != DropReason.None)
                 _summary.RejectReasons[r.Reason] = _summary.RejectReasons.GetValueOrDefault(r.Reason) + 1;
             _summary.Flows.Add(frame, r, maps);
+            Report?.Frame(frame, batch.TimestampNs(i), r, maps, batch.InputLength(i));
             _summary.LastTimestampNs = batch.TimestampNs(i);
         }
     }

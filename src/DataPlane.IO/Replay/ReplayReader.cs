@@ -1,4 +1,5 @@
 using DataPlane.IO.Pcap;
+using DataPlane.IO.Report;
 using DataPlane.Pipeline;
 
 namespace DataPlane.IO.Replay;
@@ -23,6 +24,12 @@ sealed class ReplayReader(CaptureReader reader, ReplaySchedule schedule, ReplayT
     /// <summary>The last frame's timestamp: held fragments left at the end are dropped then.</summary>
     long _lastNs;
     bool _more = true;
+
+    /// <summary>The <c>--report</c> collector: a batch ends where its occupancy should be sampled (null: no report).</summary>
+    public ReplayReport? Report { get; init; }
+
+    /// <summary>The capture's first timestamp (0 until a frame was read): the clock updates and the report count from.</summary>
+    public long FirstTimestampNs => _firstNs;
 
     /// <summary>The corrupt record that ended the reading, if one did.</summary>
     public CaptureFormatException? Error { get; private set; }
@@ -54,9 +61,13 @@ sealed class ReplayReader(CaptureReader reader, ReplaySchedule schedule, ReplayT
                 batch.ExpireHeld(_lastNs, workers);
                 break;
             }
-            if (_frames == 0) _firstNs = ts;
+            if (_frames == 0)
+            {
+                _firstNs = ts;
+                Report?.Start(ts);
+            }
             _lastNs = ts;
-            if ((schedule.IsDue(ts - _firstNs) && batch.Count > 0) || !batch.Fits(ReplayBatch.PaddedLength(data.Length, wire)))
+            if (((schedule.IsDue(ts - _firstNs) || Report?.NeedsSampleBefore(ts) == true) && batch.Count > 0) || !batch.Fits(ReplayBatch.PaddedLength(data.Length, wire)))
             {
                 _carry = (data.ToArray(), ts, link, wire);
                 break;

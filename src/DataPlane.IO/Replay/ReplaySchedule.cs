@@ -12,6 +12,12 @@ sealed class ReplaySchedule(IReadOnlyList<ReplayUpdate>? updates)
 {
     readonly Queue<ReplayUpdate> _pending = new((updates ?? []).OrderBy(u => u.AfterNs));
 
+    /// <summary>
+    /// Told of each update applied or rejected, with its time past the first frame, the frame that met it and its line:
+    /// the report marks it on its charts. Called while no worker runs.
+    /// </summary>
+    public Action<ReplayUpdate, long, long, string>? Applied { get; init; }
+
     /// <summary>One line per update: applied (generation, connections cleared), rejected, or not reached.</summary>
     public List<string> Lines { get; } = [];
 
@@ -57,9 +63,11 @@ sealed class ReplaySchedule(IReadOnlyList<ReplayUpdate>? updates)
         if (error is not null)
         {
             Lines.Add($"{at}: rejected, keeping generation {generation}: {error}");
+            Applied?.Invoke(u, atNs, frame, Lines[^1]);
             return;
         }
         int cleared = workers.ReconcileAll();
         Lines.Add($"{at}: generation {generation}, {FlowReport.Count(cleared, "UDP connection")} to removed endpoints cleared");
+        Applied?.Invoke(u, atNs, frame, Lines[^1]);
     }
 }
