@@ -81,30 +81,6 @@ public static class ReplayCommand
         return cmd;
     }
 
-    /// <summary>
-    /// The <c>--report</c> file: created when the replay starts, written when it ends, and removed if the replay fails
-    /// before that, so an error never leaves an empty page behind that looks like a report.
-    /// </summary>
-    sealed class ReportFile(string path) : IDisposable
-    {
-        StreamWriter? _writer = new(path, append: false, new System.Text.UTF8Encoding(false));
-        bool _written;
-
-        public void Write(ReportData data)
-        {
-            HtmlReport.Write(_writer!, data);
-            _writer!.Dispose();
-            _writer = null;
-            _written = true;
-        }
-
-        public void Dispose()
-        {
-            _writer?.Dispose();
-            if (!_written) File.Delete(path);
-        }
-    }
-
     static int Explain(string inPath, long frame, ControlPlane control, WorkerSet workers, List<ReplayUpdate> updates, bool json)
     {
         if (frame < 1) throw new UsageException($"--explain: {frame} is not a frame number (the first frame is 1)");

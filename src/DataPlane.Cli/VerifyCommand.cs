@@ -1,5 +1,6 @@
 using System.CommandLine;
 using DataPlane.IO.Replay;
+using DataPlane.IO.Report;
 using DataPlane.IO.Text;
 using DataPlane.IO.Verify;
 using DataPlane.Kubernetes;
@@ -29,8 +30,12 @@ public static class VerifyCommand
             Description = "Progress on stderr: auto (a live line on a terminal, a plain line every 10 s otherwise), always, never",
             DefaultValueFactory = _ => ProgressMode.Auto,
         };
+        var reportOption = new Option<string?>("--report")
+        {
+            Description = "Write FILE.html: one self-contained page (inline SVG, no script, the data as embedded JSON) with the connections that diverge, verdicts over time, drops, backends, occupancy and the top conversations",
+        };
         var pipelineArgs = new PipelineArgs();
-        var cmd = new Command("verify", "Check a node's capture against what the Service semantics call for, connection by connection") { captures, json, quiet, progress };
+        var cmd = new Command("verify", "Check a node's capture against what the Service semantics call for, connection by connection") { captures, json, quiet, progress, reportOption };
         clusterArgs.AddTo(cmd);
         pipelineArgs.AddTo(cmd, workers: false);
         cmd.SetAction(pr => Errors.Guard(() =>
@@ -42,8 +47,12 @@ public static class VerifyCommand
             // One worker: a masquerade port the capture shows is followed whatever flow class it falls in, which
             // steering over several workers would not allow.
             using var workers = new WorkerSet(control.Holder, pipelineArgs.Parse(pr), 1);
+            // Opened before the run, so a path that cannot be written fails at once; removed if the run fails.
+            using ReportFile? reportFile = pr.GetValue(reportOption) is { } reportPath ? new ReportFile(reportPath) : null;
+            ReplayReport? collector = reportFile is null ? null : new ReplayReport(string.Join(", ", paths)) { Command = "verify" };
             VerifyReport report = VerifySession.Run(paths, workers, control.Resolved, control.NodeName,
-                ReplayProgress.For(pr.GetValue(progress), Console.Error, "verify"));
+                ReplayProgress.For(pr.GetValue(progress), Console.Error, "verify"), collector);
+            reportFile?.Write(collector!.Finish() with { Connections = VerifySession.ReportRows(report), Notes = [VerifyText.Summary(report)] });
             if (pr.GetValue(json)) VerifyText.WriteJson(Console.Out, report);
             else VerifyText.Write(Console.Out, report, pr.GetValue(quiet));
             return report.Diverges > 0 ? 1 : 0;

@@ -52,6 +52,8 @@ public static partial class HtmlReport
         sb.Append("<title>dataplane ").Append(Svg.Esc(d.Command)).Append(": ").Append(Svg.Esc(d.Title)).Append("</title>\n");
         sb.Append("<style>\n").Append(Style).Append("</style>\n</head>\n<body>\n");
         Header(sb, d);
+        // verify: the connections that diverge are what the reader came for, so they come first.
+        if (d.Connections is not null) Divergences(sb, d.Connections);
         sb.Append("<section id=\"time\">\n<h2>Over the capture's time</h2>\n");
         VerdictChart(sb, d);
         ConntrackChart(sb, d);
@@ -62,7 +64,6 @@ public static partial class HtmlReport
         sb.Append("</section>\n");
         Backends(sb, d);
         Conversations(sb, d);
-        if (d.Connections is not null) Divergences(sb, d.Connections);
         Notes(sb, d);
         sb.Append("<script type=\"application/json\" id=\"report-data\">").Append(ReportJson.ToJson(d)).Append("</script>\n");
         sb.Append("</body>\n</html>\n");

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using DataPlane.IO.Pcap;
 using DataPlane.IO.Replay;
+using DataPlane.IO.Report;
 using DataPlane.Kubernetes.Inventory;
 using DataPlane.Kubernetes.Manifests;
 using DataPlane.Kubernetes.Resolved;
@@ -25,8 +26,9 @@ namespace DataPlane.IO.Verify;
 /// </summary>
 public static class VerifySession
 {
+    /// <param name="report">With <c>--report</c>: fed every received frame's result and the tables' occupancy, as a replay feeds it.</param>
     public static VerifyReport Run(IReadOnlyList<string> captures, WorkerSet workers, ResolvedCluster cluster, string nodeName,
-        ReplayProgress? progress = null)
+        ReplayProgress? progress = null, ReplayReport? report = null)
     {
         var clock = Stopwatch.StartNew();
         CaptureIndex index;
@@ -43,6 +45,11 @@ public static class VerifySession
         }
         if (progress is not null) progress.Label = $"{label} 2/2";
         BackendHints hints = index.Hints(workers.Maps);
+        if (report is not null)
+        {
+            report.BackendsFollowed = true;
+            if (index.Frames.Count > 0) report.Start(index.Frames[0].TimestampNs);
+        }
         foreach (PacketPipeline p in workers.Pipelines) p.State.Hints = hints;
         var check = new Verifier(index, cluster, nodeName);
         try
@@ -57,6 +64,7 @@ public static class VerifySession
                 MapSet maps = workers.Maps;
                 for (int i = 0; i < batch.Count; i++)
                 {
+                    report?.Frame(batch.FrameNumber(i), batch.TimestampNs(i), in batch.Result(i), maps, batch.InputLength(i));
                     check.Check(batch, i, maps);
                     if (batch.Result(i).Verdict == Verdict.Drop) dropped++;
                 }
@@ -74,6 +82,7 @@ public static class VerifySession
                 LinkLayer.ToEthernet(link, data, scratch, out int length);
                 Span<byte> frame = scratch.AsSpan(0, length);
                 check.Alias(frame);
+                if (report is not null && report.NeedsSampleBefore(ts)) report.Sample(ts, workers.Pipelines);
                 batch.Add(LinkType.Ethernet, frame, ts, n, workers, wire + length - data.Length);
                 Flush();
             }
@@ -81,16 +90,22 @@ public static class VerifySession
             batch.ExpireHeld(lastNs, workers);
             Flush();
             progress?.Batch(n, capture.BytesRead, capture.FileLength, dropped); // the frames after the last received one
+            report?.Sample(lastNs, workers.Pipelines, last: true);
         }
         finally
         {
             progress?.Done();
             foreach (PacketPipeline p in workers.Pipelines) p.State.Hints = null;
         }
-        VerifyReport report = check.Finish();
-        report.Elapsed = clock.Elapsed;
-        return report;
+        VerifyReport result = check.Finish();
+        result.Elapsed = clock.Elapsed;
+        return result;
     }
+
+    /// <summary>The report's rows: the same connections the listing and the JSON give.</summary>
+    public static IReadOnlyList<ReportConnection> ReportRows(VerifyReport r) =>
+        [.. r.Connections.Select(c => new ReportConnection(c.Proto, c.Src, c.Dst, c.Service, c.Status, c.Frames,
+            [.. c.Diffs.Select(d => new ReportDiff(d.Frame, d.Field, d.Expected, d.Seen))], c.Why))];
 
     /// <summary>The second pass's comparisons, frame by frame, into connections.</summary>
     sealed class Verifier(CaptureIndex index, ResolvedCluster cluster, string nodeName)
