@@ -112,8 +112,12 @@ public sealed class ClusterArgs
         ControlPlane.Boundary(() => ClusterCompiler.Compile(c, node, topology));
 
     /// <summary>A control plane that keeps the manifests and ids for later changes (replay --apply-at, live reloads).</summary>
-    public ControlPlane CreateControlPlane(ParseResult pr) =>
-        new(pr.GetValue(Cluster) ?? [], LoadOptionsOf(pr, Cluster, Strict, ServiceCidr, Namespace), pr.GetValue(Node), Options(pr));
+    /// <param name="node">The node to emulate when --node was not given (null: the first).</param>
+    public ControlPlane CreateControlPlane(ParseResult pr, string? node = null) =>
+        new(pr.GetValue(Cluster) ?? [], LoadOptionsOf(pr, Cluster, Strict, ServiceCidr, Namespace), pr.GetValue(Node) ?? node, Options(pr));
+
+    /// <summary>The manifests, loaded without printing their warnings (the control plane that loads them next prints them).</summary>
+    public ClusterManifests LoadQuietly(ParseResult pr) => ControlPlane.Load(pr.GetValue(Cluster) ?? [], LoadOptionsOf(pr, Cluster, Strict, ServiceCidr, Namespace), null);
 
     static void Warn(string w) => Console.Error.WriteLine($"dataplane: warning: {w}");
 

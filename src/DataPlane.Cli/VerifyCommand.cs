@@ -43,7 +43,16 @@ public static class VerifyCommand
             string[] paths = pr.GetValue(captures) ?? [];
             foreach (string p in paths)
                 if (!File.Exists(p)) throw new FileNotFoundException(null, p);
-            ControlPlane control = clusterArgs.CreateControlPlane(pr);
+            // Without --node, the node whose addresses and pods the capture is full of: a node's own capture says whose it is.
+            string? guessed = null;
+            if (!clusterArgs.HasNode(pr))
+            {
+                var (node, touching, read) = CaptureNode.Guess(paths, clusterArgs.LoadQuietly(pr).Nodes);
+                if (node is not null && read > 0)
+                    Console.Error.WriteLine($"dataplane: verify: no --node given; {node} chosen: {touching:N0} of the capture's first {read:N0} frames are to or from its addresses or pod CIDR");
+                guessed = node;
+            }
+            ControlPlane control = clusterArgs.CreateControlPlane(pr, guessed);
             // One worker: a masquerade port the capture shows is followed whatever flow class it falls in, which
             // steering over several workers would not allow.
             using var workers = new WorkerSet(control.Holder, pipelineArgs.Parse(pr), 1);

@@ -365,4 +365,19 @@ public sealed class VerifySemanticsTests : IDisposable
         Assert.All(lines, l => Assert.Matches("^verify [12]/2: [0-9,]+ frames, ", l));
         Assert.True(lines[^1].StartsWith("verify 2/2: 240 frames, 100%", StringComparison.Ordinal), lines[^1]);
     }
+
+    [Fact]
+    public void Without_node_the_node_whose_addresses_the_capture_holds_is_verified_and_named()
+    {
+        var cap = new NodeCapture();
+        cap.Tcp(Client, 40001, "192.168.0.3", 30080, "10.244.2.7", 8080, ("10.244.2.1", 40001)); // taken on node-2
+        string path = cap.Write(Path.Combine(_tmp.Path, "node-2.pcap"));
+        CliTests.Result guessed = CliTests.Run("verify", "--cluster", _cluster, path);
+        Assert.True(guessed.ExitCode == 0, guessed.Stdout + guessed.Stderr);
+        Assert.Equal("dataplane: verify: no --node given; node-2 chosen: 6 of the capture's first 6 frames are to or from its addresses or pod CIDR\n", guessed.Stderr);
+        // As node-1 it diverges: 192.168.0.3 is not node-1's address, so nothing there is a NodePort of its.
+        CliTests.Result asNode1 = CliTests.Run("verify", "--cluster", _cluster, "--node", "node-1", path);
+        Assert.Equal(1, asNode1.ExitCode);
+        Assert.Equal("", asNode1.Stderr);
+    }
 }
