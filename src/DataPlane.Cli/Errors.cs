@@ -24,6 +24,7 @@ public static class Errors
         catch (ManifestException e) { return Fail(e.RefusedBy is { } who ? $"{e.Message} ({who} refuses it too)" : e.Message); }
         catch (CaptureFormatException e) { return Fail(e.Message); }
         catch (UsageException e) { return Fail(e.Message); }
+        catch (Lab.LabException e) { return Fail(e.Message); }
         catch (TraceInputException e) { return Fail(e.Message); }
         catch (FileNotFoundException e) { return Fail($"{e.FileName ?? "file"}: not found"); }
         catch (DirectoryNotFoundException e) { return Fail(e.Message); }
