@@ -209,6 +209,3 @@ public static class LabHost
         return (f.Length > 1 ? f[1] : "", f.Length > 3 ? f[3..] : []);
     }
 }
-
-/// <summary>A lab step that failed: one line, naming the command or the missing piece.</summary>
-public sealed class LabException(string message) : Exception(message);

@@ -5,40 +5,6 @@ using DataPlane.Packets;
 
 namespace DataPlane.Kubernetes.Resolved;
 
-/// <summary>Which of a service port's addresses a frontend is.</summary>
-public enum FrontendKind : byte
-{
-    ClusterIP,
-    NodePort,
-    LoadBalancer,
-    ExternalIP,
-}
-
-/// <summary>What Kubernetes promises a new connection to a frontend.</summary>
-public enum PromisedOutcome : byte
-{
-    /// <summary>An endpoint answers.</summary>
-    Served,
-    /// <summary>No usable endpoint anywhere: the node rejects (TCP reset, ICMP port unreachable).</summary>
-    Refused,
-    /// <summary>Dropped without an answer: externalTrafficPolicy Local with no endpoint on this node, a source outside loadBalancerSourceRanges.</summary>
-    TimedOut,
-}
-
-/// <summary>One address:port/protocol of this node's that a service port answers on.</summary>
-public sealed record ServiceFrontend(Service Service, int PortIndex, FrontendKind Kind, uint Address, int Port, PortProtocol Protocol)
-{
-    public ServicePort ServicePort => Service.Ports[PortIndex];
-    public override string ToString() => $"{Service.Key}:{(ServicePort.Name.Length > 0 ? ServicePort.Name : ServicePort.Port.ToString())} {Kind} {Ip4.Format(Address)}:{Port}/{Protocol}";
-}
-
-/// <summary>
-/// The promise for one client: the outcome; when served, the endpoints (address, port) one of which answers, whether the
-/// endpoint sees the client's own address, and whether every connection from the client reaches the same one
-/// (sessionAffinity ClientIP); <see cref="Rule"/> says which rule decided, in Kubernetes' words.
-/// </summary>
-public sealed record ServicePromise(PromisedOutcome Outcome, IReadOnlyList<(uint Address, int Port)> Endpoints, bool ClientAddressKept, bool OneEndpoint, string Rule);
-
 /// <summary>
 /// What Kubernetes promises each client of a node's Services, read from the resolved cluster: the frontends the node
 /// serves (cluster IPs, node ports on the node's node-port addresses, load-balancer ingress IPs, external IPs), and for
