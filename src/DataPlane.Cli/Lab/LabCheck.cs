@@ -12,7 +12,8 @@ namespace DataPlane.Cli.Lab;
 /// <summary>
 /// <c>dataplane lab check [LAB] [--json]</c>: the Service matrix with real connections through the running lab. For
 /// every frontend of the node (<see cref="ServicePromises.Frontends"/>) and client (the <c>pod</c> client for cluster
-/// IPs; both clients for node ports, load-balancer and external IPs): curl (TCP) or a UDP datagram from the client's
+/// IPs; it, the <c>remote</c> client pod on another node and the <c>external</c> client for node ports, load-balancer
+/// and external IPs): curl (TCP) or a UDP datagram from the client's
 /// namespace; what happened (served, refused, timed out), which pod answered and the source address it saw, against
 /// what the resolved cluster promises (<see cref="ServicePromises.For"/>); and a DNS query to the cluster DNS address
 /// for a service name, against the zone's A records. Exit 1 when any cell disagrees.
@@ -48,6 +49,7 @@ public static class LabCheck
     static List<Cell> Run(string lab, List<LabMember> members, ResolvedCluster c, ServicePromises promises)
     {
         LabMember podClient = members.First(m => m.Name == "pod"), external = members.First(m => m.Name == "external");
+        LabMember? remote = members.FirstOrDefault(m => m.Name == "remote");
         var byIp = members.Where(m => m.Role != LabRole.Client).ToDictionary(m => m.Ip, m => m.Name);
         var work = new List<(ServiceFrontend F, LabMember Client)>();
         foreach (ServiceFrontend f in promises.Frontends)
@@ -55,7 +57,9 @@ public static class LabCheck
             // The cluster DNS address's port 53 is the data plane's DNS answer, not a proxied service: the DNS cells ask it.
             if (f.Address == c.Dns.Address && f.Port == 53) continue;
             work.Add((f, podClient));
-            if (f.Kind != FrontendKind.ClusterIP) work.Add((f, external));
+            if (f.Kind == FrontendKind.ClusterIP) continue;
+            if (remote is not null) work.Add((f, remote));
+            work.Add((f, external));
         }
         Console.Error.WriteLine($"dataplane: lab check: {work.Count} Service cells and 2 DNS queries through lab {lab}");
         var cells = new Cell[work.Count];

@@ -73,13 +73,17 @@ public sealed class LabPlan
         // The client pod: the highest free address of the node's pod CIDR (the first is the node's gateway, which
         // MASQUERADE uses toward local pods).
         Cidr4 podCidr = n.PodCIDR ?? throw new UsageException($"node {node} has no spec.podCIDR: the lab's client pod needs an address on it");
-        uint size = podCidr.Length >= 31 ? 0 : (1u << (32 - podCidr.Length));
-        uint podIp = 0;
-        for (uint k = size - 2; k >= 2 && size > 0; k--)
-            if (!taken.Contains(podCidr.At(k))) { podIp = podCidr.At(k); break; }
+        uint podIp = FreeAddress(podCidr, taken) ?? 0;
         if (podIp == 0) throw new UsageException($"node {node}'s pod CIDR {podCidr} has no free address for the lab's client pod");
         var clientPod = new Pod { Name = "lab-client", SourceFile = "lab", Namespace = "default", NodeName = node, PodIP = podIp };
         members.Insert(0, new LabMember("pod", prefix + "pod", podIp, LabRole.Client, "cpod", [], PodResolvConf.For(clientPod, domain, dns).Text()));
+        // A client pod on another node: it reaches this node's NodePorts, load-balancer and external IPs through the
+        // cluster network (its own node's proxy would serve its cluster IPs).
+        if (c.Nodes.FirstOrDefault(x => x.Name != node && x.PodCIDR is not null) is { PodCIDR: { } otherCidr } other && FreeAddress(otherCidr, taken) is uint remoteIp)
+        {
+            var remotePod = new Pod { Name = "lab-client", SourceFile = "lab", Namespace = "default", NodeName = other.Name, PodIP = remoteIp };
+            members.Insert(1, new LabMember("remote", prefix + "rem", remoteIp, LabRole.Client, "crem", [], PodResolvConf.For(remotePod, domain, dns).Text()));
+        }
 
         // The external client: documentation addresses (RFC 5737) no cluster range holds.
         uint external = 0;
@@ -94,6 +98,15 @@ public sealed class LabPlan
         if (external == 0) throw new UsageException("no address for the lab's external client: 203.0.113.10, 198.51.100.10 and 192.0.2.10 are all inside the cluster's ranges");
         members.Insert(0, new LabMember("external", prefix + "ext", external, LabRole.Client, "cext", [], null));
         Members = members;
+    }
+
+    /// <summary>The highest address of <paramref name="cidr"/> no one holds, above the gateway (the first host address).</summary>
+    static uint? FreeAddress(Cidr4 cidr, HashSet<uint> taken)
+    {
+        uint size = cidr.Length >= 31 ? 0 : (1u << (32 - cidr.Length));
+        for (uint k = size - 2; k >= 2 && size > 0; k--)
+            if (!taken.Contains(cidr.At(k))) return cidr.At(k);
+        return null;
     }
 
     public string Lab { get; }

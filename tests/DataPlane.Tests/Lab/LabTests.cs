@@ -42,6 +42,8 @@ public sealed class LabTests
         JsonElement local = Cell(check, "default/local-web:http", "NodePort 192.168.0.2:30090", "external");
         Assert.Equal("served", local.GetProperty("result").GetString());
         Assert.StartsWith("203.0.113.10:", local.GetProperty("sourceSeen").GetString());
+        // A pod on another node through this node's Local NodePort: a cluster-CIDR source, so every endpoint and its own address.
+        Assert.StartsWith("10.244.2.254:", Cell(check, "default/local-web:http", "NodePort 192.168.0.2:30090", "remote").GetProperty("sourceSeen").GetString());
         JsonElement cluster = Cell(check, "default/web:http", "NodePort 192.168.0.2:30080", "external");
         Assert.Equal("served", cluster.GetProperty("result").GetString());
         Assert.StartsWith("192.168.0.2:", cluster.GetProperty("sourceSeen").GetString());
