@@ -1,8 +1,6 @@
 using System.CommandLine;
 using System.Text;
 using System.Text.Json;
-using DataPlane.Kubernetes;
-using DataPlane.Kubernetes.Compiler;
 using DataPlane.Kubernetes.Manifests;
 using DataPlane.Kubernetes.Resolved;
 using DataPlane.Packets;
@@ -34,8 +32,14 @@ public static class LabCheck
         {
             string lab = LabCommand.NameOf(pr.GetValue(labArg));
             List<LabMember> members = LabHost.Members(lab);
-            var (node, paths) = LabHost.Header(lab);
-            ResolvedCluster c = ControlPlane.Resolve(ControlPlane.Load(paths, null, null), new CompileOptions());
+            var (node, args) = LabHost.Header(lab);
+            // lab up's own cluster options, parsed again: the cluster the running data plane resolved.
+            var clusterArgs = new ClusterArgs();
+            var up = new Command("up");
+            clusterArgs.AddTo(up);
+            ParseResult upArgs = up.Parse(args);
+            if (upArgs.Errors.Count > 0) throw new LabException($"lab '{lab}': its state file's options do not parse: {upArgs.Errors[0].Message}");
+            ResolvedCluster c = clusterArgs.Resolve(upArgs);
             var promises = new ServicePromises(c, node);
             List<Cell> cells = Run(lab, members, c, promises);
             int bad = cells.Count(x => !x.Agrees);

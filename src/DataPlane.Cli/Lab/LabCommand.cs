@@ -46,6 +46,8 @@ public static class LabCommand
         cmd.SetAction(pr => Errors.Guard(() =>
         {
             string labName = NameOf(pr.GetValue(name));
+            if ((pr.GetValue(clusterArgs.Cluster) ?? []).Contains("-"))
+                throw new UsageException("--cluster -: the lab's data plane and lab check read the manifests again, so they must be files or folders");
             ResolvedCluster c = clusterArgs.Resolve(pr);
             string node = clusterArgs.NodeOf(pr, c);
             var plan = new LabPlan(labName, c, node);
@@ -64,7 +66,7 @@ public static class LabCommand
             using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, Interrupt);
             try
             {
-                Up(plan, pr.GetValue(clusterArgs.Cluster) ?? [], stop.Token);
+                Up(plan, ClusterTokens(pr), stop.Token);
             }
             catch (Exception e) when (e is LabException or OperationCanceledException or IOException)
             {
@@ -90,12 +92,33 @@ public static class LabCommand
 
     static void Progress(string what) => Console.Error.WriteLine($"dataplane: lab: {what}");
 
-    static void Up(LabPlan plan, string[] clusterPaths, CancellationToken stop)
+    /// <summary>
+    /// The cluster options <c>lab up</c> was given (every token but the commands and --name), --cluster paths made
+    /// absolute: <c>run</c> gets them, and <c>lab check</c> resolves the cluster from them, so the data plane and the
+    /// promises it is held to read the same cluster under the same options.
+    /// </summary>
+    static string[] ClusterTokens(ParseResult pr)
+    {
+        var tokens = new List<string>();
+        IReadOnlyList<System.CommandLine.Parsing.Token> all = pr.Tokens;
+        for (int i = 0; i < all.Count; i++)
+        {
+            var t = all[i];
+            if (t.Type == System.CommandLine.Parsing.TokenType.Command) continue;
+            if (t.Type == System.CommandLine.Parsing.TokenType.Option && t.Value == "--name") { i++; continue; }
+            tokens.Add(t.Value);
+            if (t.Type == System.CommandLine.Parsing.TokenType.Option && t.Value == "--cluster" && i + 1 < all.Count)
+                tokens.Add(Path.GetFullPath(all[++i].Value));
+        }
+        return [.. tokens];
+    }
+
+    static void Up(LabPlan plan, string[] clusterTokens, CancellationToken stop)
     {
         string dir = LabHost.StateDir(plan.Lab);
         Directory.CreateDirectory(dir);
         // The plan first: a lab up killed at any later point is taken down by name, and exec finds members from here.
-        string header = string.Join('\t', ["node", plan.Node, "cluster", .. clusterPaths.Select(p => p == "-" ? p : Path.GetFullPath(p))]);
+        string header = string.Join('\t', ["node", plan.Node, "args", .. clusterTokens]);
         File.WriteAllLines(LabHost.MembersFile(plan.Lab), [header, .. plan.Members.Select(m => m.ToLine())]);
         string server = Path.Combine(dir, "lab-server.py");
         using (Stream s = typeof(LabCommand).Assembly.GetManifestResourceStream("lab-server.py") ?? throw new LabException("lab-server.py is not embedded in this build"))
@@ -122,7 +145,7 @@ public static class LabCommand
 
         string runLog = Path.Combine(dir, "run.log");
         string[] run = [.. Self(), "run", "--tap", LabHost.Tap, "--netns", plan.NodeNetns, "--node", plan.Node,
-            "--control", LabHost.ControlSocket(plan.Lab), "--forward-passed", .. clusterPaths.SelectMany(p => new[] { "--cluster", p == "-" ? p : Path.GetFullPath(p) })];
+            "--control", LabHost.ControlSocket(plan.Lab), "--forward-passed", .. clusterTokens.Where((t, i) => t != "--node" && (i == 0 || clusterTokens[i - 1] != "--node"))];
         LabHost.StartDaemon(plan.NodeNetns, runLog, run);
         waits.Add(("dataplane run", runLog, "dataplane: running"));
 

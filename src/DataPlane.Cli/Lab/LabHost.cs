@@ -202,8 +202,8 @@ public static class LabHost
         return [.. File.ReadAllLines(file).Skip(1).Select(LabMember.FromLine).OfType<LabMember>()];
     }
 
-    /// <summary>The state file's first line: "node\tNAME\tcluster\tPATHS…".</summary>
-    public static (string Node, string[] Cluster) Header(string lab)
+    /// <summary>The state file's first line: "node\tNAME\targs\tTOKENS…" (lab up's cluster options).</summary>
+    public static (string Node, string[] Args) Header(string lab)
     {
         string[] f = File.ReadLines(MembersFile(lab)).First().Split('\t');
         return (f.Length > 1 ? f[1] : "", f.Length > 3 ? f[3..] : []);
