@@ -41,7 +41,13 @@ public static class LabCommand
     {
         var clusterArgs = new ClusterArgs();
         var name = new Option<string>("--name") { Description = "The lab's name (default dp): namespaces lab-NAME-*, state in /run/dataplane-lab/NAME" };
-        var cmd = new Command("up", "Build the lab: namespaces for the node's pods, the remote pods its Services reach and two clients; dataplane run as the node") { name };
+        var datapath = new Option<string>("--datapath")
+        {
+            Description = "What does the node's Services: dataplane (run on a TAP) or iptables (the kernel, kube-proxy's rule shapes; no cluster DNS), to compare",
+            DefaultValueFactory = _ => "dataplane",
+        };
+        datapath.AcceptOnlyFromAmong("dataplane", "iptables");
+        var cmd = new Command("up", "Build the lab: namespaces for the node's pods, the remote pods its Services reach and three clients; dataplane run as the node") { name, datapath };
         clusterArgs.AddTo(cmd);
         cmd.SetAction(pr => Errors.Guard(() =>
         {
@@ -66,7 +72,7 @@ public static class LabCommand
             using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, Interrupt);
             try
             {
-                Up(plan, ClusterTokens(pr), stop.Token);
+                Up(plan, ClusterTokens(pr), pr.GetValue(datapath) == "iptables" ? new ServicePromises(c, node) : null, stop.Token);
             }
             catch (Exception e) when (e is LabException or OperationCanceledException or IOException)
             {
@@ -93,7 +99,7 @@ public static class LabCommand
     static void Progress(string what) => Console.Error.WriteLine($"dataplane: lab: {what}");
 
     /// <summary>
-    /// The cluster options <c>lab up</c> was given (every token but the commands and --name), --cluster paths made
+    /// The cluster options <c>lab up</c> was given (every token but the commands, --name and --datapath), --cluster paths made
     /// absolute: <c>run</c> gets them, and <c>lab check</c> resolves the cluster from them, so the data plane and the
     /// promises it is held to read the same cluster under the same options.
     /// </summary>
@@ -105,7 +111,7 @@ public static class LabCommand
         {
             var t = all[i];
             if (t.Type == System.CommandLine.Parsing.TokenType.Command) continue;
-            if (t.Type == System.CommandLine.Parsing.TokenType.Option && t.Value == "--name") { i++; continue; }
+            if (t.Type == System.CommandLine.Parsing.TokenType.Option && t.Value is "--name" or "--datapath") { i++; continue; }
             tokens.Add(t.Value);
             if (t.Type == System.CommandLine.Parsing.TokenType.Option && t.Value == "--cluster" && i + 1 < all.Count)
                 tokens.Add(Path.GetFullPath(all[++i].Value));
@@ -113,7 +119,8 @@ public static class LabCommand
         return [.. tokens];
     }
 
-    static void Up(LabPlan plan, string[] clusterTokens, CancellationToken stop)
+    /// <param name="kernel">Promises to write the kernel's rules from (--datapath iptables), null for dataplane run.</param>
+    static void Up(LabPlan plan, string[] clusterTokens, ServicePromises? kernel, CancellationToken stop)
     {
         string dir = LabHost.StateDir(plan.Lab);
         Directory.CreateDirectory(dir);
@@ -126,7 +133,14 @@ public static class LabCommand
             s.CopyTo(f);
 
         Progress($"'{plan.Lab}': node {plan.Node}, {plan.Members.Count + 1} network namespaces");
-        LabHost.CreateNode(plan.NodeNetns);
+        File.WriteAllText(LabHost.DatapathFile(plan.Lab), kernel is null ? "dataplane" : "iptables");
+        if (kernel is null) LabHost.CreateNode(plan.NodeNetns);
+        else
+        {
+            uint inCluster = plan.Members.First(m => m.Name == "pod").Ip, offCluster = plan.Members.First(m => m.Name == "external").Ip;
+            LabHost.CreateKernelNode(plan.NodeNetns, kernel.NodeAddresses, KernelRules.IptablesRestore(kernel, inCluster, offCluster, kernel.ClusterCidrs),
+                Path.Combine(dir, "iptables.rules"));
+        }
         for (int i = 0; i < plan.Members.Count; i++)
         {
             stop.ThrowIfCancellationRequested();
@@ -141,6 +155,12 @@ public static class LabCommand
             LabHost.StartDaemon(m.Netns, log, [Python, server, m.Name, .. m.Ports.Select(p => p.ToLowerInvariant())]);
             waits.Add(($"server of {m.Name}", log, "ready"));
         }
+        if (kernel is not null)
+        {
+            Progress($"{waits.Count} pod server{(waits.Count == 1 ? "" : "s")} started; the node's kernel does the Services (iptables rules in {Path.Combine(dir, "iptables.rules")})");
+            Wait(waits, stop);
+            return;
+        }
         Progress($"{waits.Count} pod server{(waits.Count == 1 ? "" : "s")} started; starting dataplane run on {LabHost.Tap} in {plan.NodeNetns}");
 
         string runLog = Path.Combine(dir, "run.log");
@@ -148,7 +168,11 @@ public static class LabCommand
             "--control", LabHost.ControlSocket(plan.Lab), "--forward-passed", .. clusterTokens.Where((t, i) => t != "--node" && (i == 0 || clusterTokens[i - 1] != "--node"))];
         LabHost.StartDaemon(plan.NodeNetns, runLog, run);
         waits.Add(("dataplane run", runLog, "dataplane: running"));
+        Wait(waits, stop);
+    }
 
+    static void Wait(List<(string What, string Log, string Ready)> waits, CancellationToken stop)
+    {
         var clock = Stopwatch.StartNew();
         foreach (var (what, log, ready) in waits)
         {
@@ -180,7 +204,8 @@ public static class LabCommand
 
     static void Report(LabPlan plan, ResolvedCluster c)
     {
-        Console.Out.WriteLine($"lab {plan.Lab} is up: node {plan.Node} ({Ip4.Format(new ServicePromises(c, plan.Node).NodeAddress)}), dataplane run on {LabHost.Tap} in netns {plan.NodeNetns}");
+        Console.Out.WriteLine($"lab {plan.Lab} is up: node {plan.Node} ({Ip4.Format(new ServicePromises(c, plan.Node).NodeAddress)}), " +
+            (LabHost.Datapath(plan.Lab) == "iptables" ? $"the kernel's iptables rules in netns {plan.NodeNetns}" : $"dataplane run on {LabHost.Tap} in netns {plan.NodeNetns}"));
         Console.Out.WriteLine($"{"MEMBER",-44} {"ADDRESS",-16} {"WHERE",-10} {"NETNS",-16} PORTS");
         foreach (LabMember m in plan.Members)
         {
@@ -189,7 +214,9 @@ public static class LabCommand
         }
         Console.Out.WriteLine($"try:  dataplane lab exec {plan.Lab} external -- curl -s http://ADDRESS:NODEPORT/clientip");
         Console.Out.WriteLine($"      dataplane lab check {plan.Lab}");
-        Console.Out.WriteLine($"      dataplane ct list --control {LabHost.ControlSocket(plan.Lab)}");
+        Console.Out.WriteLine(LabHost.Datapath(plan.Lab) == "iptables"
+            ? $"      ip netns exec {plan.NodeNetns} conntrack -L"
+            : $"      dataplane ct list --control {LabHost.ControlSocket(plan.Lab)}");
         Console.Out.WriteLine($"      dataplane lab down {plan.Lab}");
     }
 

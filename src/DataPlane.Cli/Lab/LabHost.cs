@@ -24,6 +24,10 @@ public static class LabHost
     public static string StateDir(string lab) => Path.Combine(StateRoot, lab);
     public static string MembersFile(string lab) => Path.Combine(StateDir(lab), "members");
     public static string ControlSocket(string lab) => Path.Combine(StateDir(lab), "control.sock");
+    /// <summary>"dataplane" or "iptables": what does the node's Services.</summary>
+    public static string DatapathFile(string lab) => Path.Combine(StateDir(lab), "datapath");
+
+    public static string Datapath(string lab) => File.Exists(DatapathFile(lab)) ? File.ReadAllText(DatapathFile(lab)).Trim() : "dataplane";
     static string EtcNetns(string netns) => Path.Combine("/etc/netns", netns);
 
     /// <summary>Runs a tool and returns its exit code and output; a tool that does not exist is exit 127.</summary>
@@ -86,11 +90,7 @@ public static class LabHost
     /// </summary>
     public static void CreateNode(string netns)
     {
-        Must("ip", "netns", "add", netns);
-        Ip(netns, "link", "set", "lo", "up");
-        Sysctl(netns, "net.ipv4.ip_forward=1", "net.ipv4.conf.all.rp_filter=0", "net.ipv4.conf.default.rp_filter=0",
-            "net.ipv4.conf.all.send_redirects=0", "net.ipv4.conf.default.send_redirects=0",
-            "net.ipv6.conf.all.disable_ipv6=1", "net.ipv6.conf.default.disable_ipv6=1");
+        CreateNodeNamespace(netns);
         Ip(netns, "tuntap", "add", "mode", "tap", "name", Tap);
         Ip(netns, "link", "set", Tap, "address", TapMac, "up");
         Ip(netns, "route", "add", "default", "via", TapHop, "dev", Tap, "onlink", "table", ToDataPlane);
@@ -99,6 +99,34 @@ public static class LabHost
         Ip(netns, "rule", "add", "iif", Tap, "lookup", "main", "pref", "100");
         Ip(netns, "rule", "add", "iif", Tap, "unreachable", "pref", "101");
         Ip(netns, "rule", "add", "lookup", ToDataPlane, "pref", "200");
+    }
+
+    /// <summary>
+    /// The node namespace for the kernel's own Services (<see cref="KernelRules"/>): no data plane; the node's
+    /// addresses (MASQUERADE needs one to take), a default route into a sink so packets to a frontend that no rule
+    /// translates reach FORWARD (where kube-proxy's REJECT and DROP rules are) and then vanish, and the rules loaded with
+    /// iptables-restore.
+    /// </summary>
+    public static void CreateKernelNode(string netns, IEnumerable<uint> nodeAddresses, string iptablesRules, string rulesFile)
+    {
+        CreateNodeNamespace(netns);
+        // On lo (MASQUERADE falls back to any device's global address when the egress veth has none); the sink is a
+        // TAP nobody attaches to, so what is routed into it is dropped (no dummy module needed).
+        foreach (uint a in nodeAddresses) Ip(netns, "addr", "add", Ip4.Format(a) + "/32", "dev", "lo");
+        Ip(netns, "tuntap", "add", "mode", "tap", "name", "sink0");
+        Ip(netns, "link", "set", "sink0", "up");
+        Ip(netns, "route", "add", "default", "dev", "sink0");
+        File.WriteAllText(rulesFile, iptablesRules);
+        Must("ip", "netns", "exec", netns, "iptables-restore", rulesFile); // not -w: its optional argument would take the file name
+    }
+
+    static void CreateNodeNamespace(string netns)
+    {
+        Must("ip", "netns", "add", netns);
+        Ip(netns, "link", "set", "lo", "up");
+        Sysctl(netns, "net.ipv4.ip_forward=1", "net.ipv4.conf.all.rp_filter=0", "net.ipv4.conf.default.rp_filter=0",
+            "net.ipv4.conf.all.send_redirects=0", "net.ipv4.conf.default.send_redirects=0",
+            "net.ipv6.conf.all.disable_ipv6=1", "net.ipv6.conf.default.disable_ipv6=1");
     }
 
     /// <summary>

@@ -40,6 +40,12 @@ public sealed class ServicePromises
     /// <summary>The node's primary address (the NodePort a reader types).</summary>
     public uint NodeAddress => _info.PrimaryAddress;
 
+    /// <summary>The node's addresses (127.0.0.1, which kube-proxy counts as local, left out).</summary>
+    public IEnumerable<uint> NodeAddresses => _info.Addresses.Where(a => a != 0x7F000001);
+
+    /// <summary>The cluster CIDRs of kube-proxy's local-traffic detector (empty: none known).</summary>
+    public Cidr4[] ClusterCidrs => _info.ClusterCidrs;
+
     /// <summary>Whether <paramref name="address"/> is inside the cluster CIDR kube-proxy's local-traffic detector uses.</summary>
     public bool InCluster(uint address) => _info.InClusterCidr(address);
 
