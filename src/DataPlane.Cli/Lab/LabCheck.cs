@@ -33,13 +33,7 @@ public static class LabCheck
             string lab = LabCommand.NameOf(pr.GetValue(labArg));
             List<LabMember> members = LabHost.Members(lab);
             var (node, args) = LabHost.Header(lab);
-            // lab up's own cluster options, parsed again: the cluster the running data plane resolved.
-            var clusterArgs = new ClusterArgs();
-            var up = new Command("up");
-            clusterArgs.AddTo(up);
-            ParseResult upArgs = up.Parse(args);
-            if (upArgs.Errors.Count > 0) throw new LabException($"lab '{lab}': its state file's options do not parse: {upArgs.Errors[0].Message}");
-            ResolvedCluster c = clusterArgs.Resolve(upArgs);
+            ResolvedCluster c = Resolve(lab, args);
             var promises = new ServicePromises(c, node);
             List<Cell> cells = Run(lab, members, c, promises);
             int bad = cells.Count(x => !x.Agrees);
@@ -48,6 +42,17 @@ public static class LabCheck
             return bad == 0 ? 0 : 1;
         }));
         return cmd;
+    }
+
+    /// <summary>lab up's own cluster options, parsed again: the cluster the running data plane resolved.</summary>
+    internal static ResolvedCluster Resolve(string lab, string[] args)
+    {
+        var clusterArgs = new ClusterArgs();
+        var up = new Command("up");
+        clusterArgs.AddTo(up);
+        ParseResult upArgs = up.Parse(args);
+        if (upArgs.Errors.Count > 0) throw new LabException($"lab '{lab}': its state file's options do not parse: {upArgs.Errors[0].Message}");
+        return clusterArgs.Resolve(upArgs);
     }
 
     static List<Cell> Run(string lab, List<LabMember> members, ResolvedCluster c, ServicePromises promises)
@@ -65,7 +70,8 @@ public static class LabCheck
             if (remote is not null) work.Add((f, remote));
             work.Add((f, external));
         }
-        Console.Error.WriteLine($"dataplane: lab check: {work.Count} Service cells and 2 DNS queries through lab {lab}");
+        bool kernel = LabHost.Datapath(lab) == "iptables";
+        Console.Error.WriteLine($"dataplane: lab check: {work.Count} Service cells{(kernel ? "" : " and 2 DNS queries")} through lab {lab}");
         var cells = new Cell[work.Count];
         string probe = Path.Combine(LabHost.StateDir(lab), "lab-server.py");
         int done = 0;
@@ -77,7 +83,7 @@ public static class LabCheck
             if (n % 10 == 0) Console.Error.WriteLine($"dataplane: lab check: {n}/{work.Count}");
         });
         var list = cells.ToList();
-        if (LabHost.Datapath(lab) == "iptables")
+        if (kernel)
             list.Add(new Cell("-", $"DNS {Ip4.Format(c.Dns.Address)}:53", podClient.Name, "-", "skipped", null, null, true,
                 "the kernel lab has kube-proxy's rules only; cluster DNS is the data plane's (CoreDNS is not emulated there)"));
         else

@@ -25,6 +25,7 @@ public static class LabCommand
         lab.Subcommands.Add(BuildUp());
         lab.Subcommands.Add(BuildExec());
         lab.Subcommands.Add(LabCheck.Build());
+        lab.Subcommands.Add(LabBench.Build());
         lab.Subcommands.Add(BuildDown());
         return lab;
     }

@@ -31,7 +31,10 @@ public static class LabHost
     static string EtcNetns(string netns) => Path.Combine("/etc/netns", netns);
 
     /// <summary>Runs a tool and returns its exit code and output; a tool that does not exist is exit 127.</summary>
-    public static (int Exit, string Output) Tool(string file, params string[] args)
+    public static (int Exit, string Output) Tool(string file, params string[] args) => Tool(CommandTimeout, file, args);
+
+    /// <summary>The same with a deadline of its own (measurements that run for a while).</summary>
+    public static (int Exit, string Output) Tool(TimeSpan timeout, string file, params string[] args)
     {
         var psi = new ProcessStartInfo(file) { RedirectStandardOutput = true, RedirectStandardError = true, RedirectStandardInput = true, UseShellExecute = false };
         foreach (string a in args) psi.ArgumentList.Add(a);
@@ -48,7 +51,7 @@ public static class LabHost
         {
             p.StandardInput.Close();
             Task<string> o = p.StandardOutput.ReadToEndAsync(), er = p.StandardError.ReadToEndAsync();
-            if (!p.WaitForExit(CommandTimeout))
+            if (!p.WaitForExit(timeout))
             {
                 try { p.Kill(entireProcessTree: true); } catch (InvalidOperationException) { }
                 return (124, $"{file} {string.Join(' ', args)}: timed out");
@@ -203,6 +206,29 @@ public static class LabHost
                 Directory.Delete(d, recursive: true);
         if (Directory.Exists(StateDir(lab))) Directory.Delete(StateDir(lab), recursive: true);
         return (namespaces.Count, pids.Count);
+    }
+
+    /// <summary>Stops every process in <paramref name="netns"/> (SIGKILL) and waits until they are gone.</summary>
+    public static void KillIn(string netns)
+    {
+        var (exit, output) = Tool("ip", "netns", "pids", netns);
+        if (exit != 0) return;
+        var pids = output.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => int.TryParse(l.Trim(), out int p) ? p : 0).Where(p => p > 0).ToList();
+        foreach (int pid in pids) Tool("kill", "-KILL", pid.ToString());
+        var clock = Stopwatch.StartNew();
+        while (clock.Elapsed < TimeSpan.FromSeconds(5) && pids.Any(Alive)) Thread.Sleep(20);
+    }
+
+    /// <summary>Waits (up to 20 s) for a daemon's log to show <paramref name="line"/>.</summary>
+    public static void WaitForLine(string log, string line, string what)
+    {
+        var clock = Stopwatch.StartNew();
+        while (clock.Elapsed < CommandTimeout)
+        {
+            if (File.Exists(log) && File.ReadAllText(log).Contains(line, StringComparison.Ordinal)) return;
+            Thread.Sleep(20);
+        }
+        throw new LabException($"{what} did not start ({log})");
     }
 
     static bool Alive(int pid) => Directory.Exists($"/proc/{pid}") && !IsZombie(pid);

@@ -11,6 +11,7 @@ usage: lab-server.py POD tcp:PORT|udp:PORT ...   Prints "ready" once every socke
        lab-server.py --probe-udp ADDRESS PORT       A UDP client for `lab check`: prints the answer (exit 0), or exits
                                                     7 when refused (ICMP port unreachable), 28 after 2 s without one
                                                     (curl's exit codes for the same outcomes).
+       lab-server.py --connections ADDRESS PORT SECONDS  lab bench's TCP connection rate: "DONE FAILED SECONDS".
 """
 import http.server, socket, sys, threading
 
@@ -26,6 +27,24 @@ if sys.argv[1] == "--probe-udp":
         sys.exit(7)
     except socket.timeout:
         sys.exit(28)
+
+if sys.argv[1] == "--connections":
+    # lab bench: new TCP connections, one after the other, each an HTTP/1.0 request answered and closed, for N seconds.
+    import time
+    addr, port, seconds = sys.argv[2], int(sys.argv[3]), float(sys.argv[4])
+    done = failed = 0
+    end = time.monotonic() + seconds
+    while time.monotonic() < end:
+        try:
+            with socket.create_connection((addr, port), timeout=2.0) as c:
+                c.sendall(b"GET /clientip HTTP/1.0\r\n\r\n")
+                while c.recv(4096):
+                    pass
+            done += 1
+        except OSError:
+            failed += 1
+    print("%d %d %.3f" % (done, failed, seconds), flush=True)
+    sys.exit(0)
 
 pod = sys.argv[1]
 

@@ -112,7 +112,13 @@ public sealed class ServicePromises
             "externalTrafficPolicy Local: this node's endpoints, client address kept");
     }
 
+    /// <summary>Each service port's endpoint sets, worked out once; safe to call from several threads (lab check's probes).</summary>
     ClusterCompiler.ScopedEndpoints EndpointsOf(ServiceFrontend f, out Recorder rec)
+    {
+        lock (_eps) return EndpointsOfLocked(f, out rec);
+    }
+
+    ClusterCompiler.ScopedEndpoints EndpointsOfLocked(ServiceFrontend f, out Recorder rec)
     {
         var key = (f.Service.Key, f.PortIndex);
         if (_eps.TryGetValue(key, out var eps))

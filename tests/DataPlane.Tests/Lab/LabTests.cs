@@ -173,6 +173,38 @@ public sealed class LabTests
         }
     }
 
+    /// <summary>
+    /// The kernel reference: the same lab with the node's kernel doing the Services (kube-proxy's iptables rule shapes,
+    /// written from the same promises) keeps the same matrix, so the promises are checked against Linux as well as
+    /// against DataPlane. DNS is the data plane's and is reported skipped there.
+    /// </summary>
+    [LabFact]
+    public void Check_holds_the_kernels_iptables_rules_to_the_same_promises()
+    {
+        using var lab = new LabRun();
+        lab.Up("--cluster", Repo.Cluster, "--datapath", "iptables");
+        JsonElement check = Check(lab, out var r);
+        Assert.True(r.ExitCode == 0 && check.GetProperty("disagree").GetInt32() == 0, r.ToString());
+        Assert.StartsWith("203.0.113.10:", Cell(check, "default/local-web:http", "NodePort 192.168.0.2:30090", "external").GetProperty("sourceSeen").GetString());
+        Assert.Equal("refused", Cell(check, "default/empty:http", "ClusterIP", "pod").GetProperty("result").GetString());
+    }
+
+    /// <summary>
+    /// lab bench runs its three measurements through a DataPlane lab of pcaps/examples/bench.yaml and restores the
+    /// pod's server afterwards (no numbers are asserted: timings are not tests, the README shows a run).
+    /// </summary>
+    [LabFact]
+    public void Bench_measures_through_the_lab_and_restores_the_pods_server()
+    {
+        using var lab = new LabRun();
+        lab.Up("--cluster", Repo.Path_("pcaps", "examples", "bench.yaml"));
+        var bench = CliTests.Run("lab", "bench", lab.Name, "--seconds", "1");
+        Assert.True(bench.ExitCode == 0, bench.ToString());
+        Assert.Matches(@"^datapath dataplane: tcp-connections/s \d+ .* tcp-bulk [\d.]+ Gbit/s .* udp-64B received \d+ pkt/s", bench.Stdout.Trim());
+        JsonElement check = Check(lab, out var r);
+        Assert.True(r.ExitCode == 0 && check.GetProperty("disagree").GetInt32() == 0, r.ToString());
+    }
+
     /// <summary>A lab that is not up, and a bad name: one line each, no stack trace.</summary>
     [Fact]
     public void Exec_of_a_lab_that_is_not_up_and_a_bad_name_are_one_line_errors()
