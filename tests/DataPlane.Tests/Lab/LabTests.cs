@@ -205,6 +205,38 @@ public sealed class LabTests
         Assert.True(r.ExitCode == 0 && check.GetProperty("disagree").GetInt32() == 0, r.ToString());
     }
 
+    /// <summary>An interrupted <c>lab up</c> (SIGTERM while it builds) takes its own lab down: nothing is left, no down needed.</summary>
+    [LabFact]
+    public void An_interrupted_lab_up_takes_its_lab_down()
+    {
+        string name = $"i{Environment.ProcessId % 10000}{Guid.NewGuid().ToString("N")[..5]}";
+        string host = Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") is { Length: > 0 } h && File.Exists(h) ? h : "dotnet";
+        var psi = new ProcessStartInfo(host) { UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (string a in new[] { CliTests.CliDll(), "lab", "up", "--name", name, "--cluster", Repo.Cluster }) psi.ArgumentList.Add(a);
+        try
+        {
+            using Process up = Process.Start(psi)!;
+            Task<string> err = up.StandardError.ReadToEndAsync();
+            _ = up.StandardOutput.ReadToEndAsync();
+            var clock = Stopwatch.StartNew();
+            while (clock.Elapsed < LiveRun.Deadline && !up.HasExited &&
+                   LiveRun.Tool("ip", "netns", "list").Output.Split('\n').Count(l => l.StartsWith($"lab-{name}-", StringComparison.Ordinal)) < 4)
+                Thread.Sleep(10);
+            Assert.False(up.HasExited, "lab up finished before it could be interrupted");
+            LiveRun.Must("kill", "-TERM", up.Id.ToString());
+            Assert.True(up.WaitForExit(LiveRun.Deadline), "lab up did not stop");
+            up.WaitForExit();
+            Assert.Equal(1, up.ExitCode);
+            Assert.Contains("interrupted; taking lab", err.Result);
+            List<string> left = LabRun.Leftovers(name);
+            Assert.True(left.Count == 0, "an interrupted lab up left:\n" + string.Join('\n', left));
+        }
+        finally
+        {
+            CliTests.Run("lab", "down", name);
+        }
+    }
+
     /// <summary>A lab that is not up, and a bad name: one line each, no stack trace.</summary>
     [Fact]
     public void Exec_of_a_lab_that_is_not_up_and_a_bad_name_are_one_line_errors()
