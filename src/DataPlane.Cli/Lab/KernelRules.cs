@@ -95,6 +95,86 @@ public static class KernelRules
     }
 
     /// <summary>
+    /// The same decisions as an nftables ruleset in kube-proxy's nftables-mode shapes (one table of its own; numgen
+    /// random for the endpoint choice, dynamic sets with timeouts for affinity, fully-random masquerade of the 0x4000 mark).
+    /// </summary>
+    public static string Nftables(ServicePromises promises, uint inClusterClient, uint offClusterClient, Cidr4[] clusterCidrs)
+    {
+        var chains = new StringBuilder();
+        var sets = new StringBuilder();
+        var services = new StringBuilder();
+        var forward = new StringBuilder();
+        int k = 0;
+        foreach (ServiceFrontend f in promises.Frontends)
+        {
+            k++;
+            string proto = f.Protocol == PortProtocol.UDP ? "udp" : "tcp";
+            string match = $"ip daddr {Ip4.Format(f.Address)} {proto} dport {f.Port}";
+            string fe = $"fe{k}";
+            services.AppendLine($"    {match} goto {fe} comment \"{f}\"");
+            var body = new StringBuilder();
+            var classes = new List<(string Suffix, ServicePromise P)>();
+            if (clusterCidrs.Length > 0) classes.Add(("i", promises.For(f, inClusterClient)));
+            classes.Add(("o", promises.For(f, offClusterClient)));
+            foreach (var (suffix, p) in classes)
+            {
+                string chain = fe + suffix;
+                string src = suffix == "i" ? $"ip saddr {{ {string.Join(", ", clusterCidrs)} }} " : "";
+                body.AppendLine($"    {src}goto {chain}");
+                if (p.Outcome == PromisedOutcome.Refused)
+                    forward.AppendLine($"    {src}{match} reject{(proto == "tcp" ? " with tcp reset" : " with icmp type port-unreachable")}");
+                else if (p.Outcome == PromisedOutcome.TimedOut)
+                    forward.AppendLine($"    {src}{match} drop");
+                var c = new StringBuilder();
+                if (p.Outcome == PromisedOutcome.Served)
+                {
+                    if (!p.ClientAddressKept) c.AppendLine("    jump mark-for-masquerade");
+                    int n = p.Endpoints.Count;
+                    int timeout = f.Service.SessionAffinityTimeoutSeconds;
+                    for (int j = 0; j < n && p.OneEndpoint; j++)
+                    {
+                        sets.AppendLine($"  set aff-{chain}e{j} {{ type ipv4_addr; flags dynamic,timeout; timeout {timeout}s; }}");
+                        c.AppendLine($"    ip saddr @aff-{chain}e{j} goto {chain}e{j}");
+                    }
+                    c.AppendLine($"    numgen random mod {n} vmap {{ {string.Join(", ", Enumerable.Range(0, n).Select(j => $"{j} : goto {chain}e{j}"))} }}");
+                    for (int j = 0; j < n; j++)
+                    {
+                        var (ip, port) = p.Endpoints[j];
+                        chains.AppendLine($"  chain {chain}e{j} {{");
+                        chains.AppendLine($"    ip saddr {Ip4.Format(ip)} jump mark-for-masquerade");
+                        if (p.OneEndpoint) chains.AppendLine($"    update @aff-{chain}e{j} {{ ip saddr }}");
+                        chains.AppendLine($"    meta l4proto {proto} dnat to {Ip4.Format(ip)}:{port}");
+                        chains.AppendLine("  }");
+                    }
+                }
+                chains.AppendLine($"  chain {chain} {{");
+                chains.Append(c);
+                chains.AppendLine("  }");
+            }
+            chains.AppendLine($"  chain {fe} {{");
+            chains.Append(body);
+            chains.AppendLine("  }");
+        }
+        var all = new StringBuilder();
+        all.AppendLine("table ip kube-proxy {");
+        all.Append(sets);
+        all.AppendLine("  chain mark-for-masquerade {\n    meta mark set meta mark | 0x4000\n  }");
+        all.AppendLine("  chain masquerading {\n    meta mark & 0x4000 == 0 return\n    meta mark set meta mark ^ 0x4000\n    masquerade fully-random\n  }");
+        all.Append(chains);
+        all.AppendLine("  chain services {");
+        all.Append(services);
+        all.AppendLine("  }");
+        all.AppendLine("  chain nat-prerouting {\n    type nat hook prerouting priority dstnat; policy accept;\n    jump services\n  }");
+        all.AppendLine("  chain nat-output {\n    type nat hook output priority -100; policy accept;\n    jump services\n  }");
+        all.AppendLine("  chain nat-postrouting {\n    type nat hook postrouting priority srcnat; policy accept;\n    jump masquerading\n  }");
+        all.AppendLine("  chain filter-forward {\n    type filter hook forward priority filter; policy accept;");
+        all.Append(forward);
+        all.AppendLine("  }");
+        all.AppendLine("}");
+        return all.ToString();
+    }
+
+    /// <summary>
     /// No endpoint anywhere: REJECT (a TCP reset, an ICMP port unreachable), as kube-proxy's filter KUBE-SERVICES
     /// does; a Local policy without a local endpoint or a source outside the ranges: DROP. The packet was not DNATed, so
     /// it still has the frontend's address when it reaches FORWARD.

@@ -70,7 +70,7 @@ public static class LabCheck
             if (remote is not null) work.Add((f, remote));
             work.Add((f, external));
         }
-        bool kernel = LabHost.Datapath(lab) == "iptables";
+        bool kernel = LabHost.Datapath(lab) != "dataplane";
         Console.Error.WriteLine($"dataplane: lab check: {work.Count} Service cells{(kernel ? "" : " and 2 DNS queries")} through lab {lab}");
         var cells = new Cell[work.Count];
         string probe = Path.Combine(LabHost.StateDir(lab), "lab-server.py");

@@ -44,10 +44,10 @@ public static class LabCommand
         var name = new Option<string>("--name") { Description = "The lab's name (default dp): namespaces lab-NAME-*, state in /run/dataplane-lab/NAME" };
         var datapath = new Option<string>("--datapath")
         {
-            Description = "What does the node's Services: dataplane (run on a TAP) or iptables (the kernel, kube-proxy's rule shapes; no cluster DNS), to compare",
+            Description = "What does the node's Services: dataplane (run on a TAP), or the kernel with kube-proxy's iptables or nftables rule shapes (no cluster DNS), to compare",
             DefaultValueFactory = _ => "dataplane",
         };
-        datapath.AcceptOnlyFromAmong("dataplane", "iptables");
+        datapath.AcceptOnlyFromAmong("dataplane", "iptables", "nftables");
         var cmd = new Command("up", "Build the lab: namespaces for the node's pods, the remote pods its Services reach and three clients; dataplane run as the node") { name, datapath };
         clusterArgs.AddTo(cmd);
         cmd.SetAction(pr => Errors.Guard(() =>
@@ -73,7 +73,8 @@ public static class LabCommand
             using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, Interrupt);
             try
             {
-                Up(plan, ClusterTokens(pr), pr.GetValue(datapath) == "iptables" ? new ServicePromises(c, node) : null, stop.Token);
+                string dp = pr.GetValue(datapath)!;
+                Up(plan, ClusterTokens(pr), dp == "dataplane" ? null : (new ServicePromises(c, node), dp), stop.Token);
             }
             catch (Exception e) when (e is LabException or OperationCanceledException or IOException)
             {
@@ -121,7 +122,7 @@ public static class LabCommand
     }
 
     /// <param name="kernel">Promises to write the kernel's rules from (--datapath iptables), null for dataplane run.</param>
-    static void Up(LabPlan plan, string[] clusterTokens, ServicePromises? kernel, CancellationToken stop)
+    static void Up(LabPlan plan, string[] clusterTokens, (ServicePromises Promises, string Rules)? kernel, CancellationToken stop)
     {
         string dir = LabHost.StateDir(plan.Lab);
         Directory.CreateDirectory(dir);
@@ -134,13 +135,15 @@ public static class LabCommand
             s.CopyTo(f);
 
         Progress($"'{plan.Lab}': node {plan.Node}, {plan.Members.Count + 1} network namespaces");
-        File.WriteAllText(LabHost.DatapathFile(plan.Lab), kernel is null ? "dataplane" : "iptables");
-        if (kernel is null) LabHost.CreateNode(plan.NodeNetns);
+        File.WriteAllText(LabHost.DatapathFile(plan.Lab), kernel?.Rules ?? "dataplane");
+        if (kernel is not { } k) LabHost.CreateNode(plan.NodeNetns);
         else
         {
             uint inCluster = plan.Members.First(m => m.Name == "pod").Ip, offCluster = plan.Members.First(m => m.Name == "external").Ip;
-            LabHost.CreateKernelNode(plan.NodeNetns, kernel.NodeAddresses, KernelRules.IptablesRestore(kernel, inCluster, offCluster, kernel.ClusterCidrs),
-                Path.Combine(dir, "iptables.rules"));
+            bool nft = k.Rules == "nftables";
+            string rules = nft ? KernelRules.Nftables(k.Promises, inCluster, offCluster, k.Promises.ClusterCidrs)
+                : KernelRules.IptablesRestore(k.Promises, inCluster, offCluster, k.Promises.ClusterCidrs);
+            LabHost.CreateKernelNode(plan.NodeNetns, k.Promises.NodeAddresses, rules, Path.Combine(dir, nft ? "nftables.rules" : "iptables.rules"), nft);
         }
         for (int i = 0; i < plan.Members.Count; i++)
         {
@@ -158,7 +161,7 @@ public static class LabCommand
         }
         if (kernel is not null)
         {
-            Progress($"{waits.Count} pod server{(waits.Count == 1 ? "" : "s")} started; the node's kernel does the Services (iptables rules in {Path.Combine(dir, "iptables.rules")})");
+            Progress($"{waits.Count} pod server{(waits.Count == 1 ? "" : "s")} started; the node's kernel does the Services ({kernel.Value.Rules} rules in {dir})");
             Wait(waits, stop);
             return;
         }
@@ -206,7 +209,7 @@ public static class LabCommand
     static void Report(LabPlan plan, ResolvedCluster c)
     {
         Console.Out.WriteLine($"lab {plan.Lab} is up: node {plan.Node} ({Ip4.Format(new ServicePromises(c, plan.Node).NodeAddress)}), " +
-            (LabHost.Datapath(plan.Lab) == "iptables" ? $"the kernel's iptables rules in netns {plan.NodeNetns}" : $"dataplane run on {LabHost.Tap} in netns {plan.NodeNetns}"));
+            (LabHost.Datapath(plan.Lab) is "iptables" or "nftables" ? $"the kernel's {LabHost.Datapath(plan.Lab)} rules in netns {plan.NodeNetns}" : $"dataplane run on {LabHost.Tap} in netns {plan.NodeNetns}"));
         Console.Out.WriteLine($"{"MEMBER",-44} {"ADDRESS",-16} {"WHERE",-10} {"NETNS",-16} PORTS");
         foreach (LabMember m in plan.Members)
         {
@@ -215,7 +218,7 @@ public static class LabCommand
         }
         Console.Out.WriteLine($"try:  dataplane lab exec {plan.Lab} external -- curl -s http://ADDRESS:NODEPORT/clientip");
         Console.Out.WriteLine($"      dataplane lab check {plan.Lab}");
-        Console.Out.WriteLine(LabHost.Datapath(plan.Lab) == "iptables"
+        Console.Out.WriteLine(LabHost.Datapath(plan.Lab) != "dataplane"
             ? $"      ip netns exec {plan.NodeNetns} conntrack -L"
             : $"      dataplane ct list --control {LabHost.ControlSocket(plan.Lab)}");
         Console.Out.WriteLine($"      dataplane lab down {plan.Lab}");

@@ -24,7 +24,7 @@ public static class LabHost
     public static string StateDir(string lab) => Path.Combine(StateRoot, lab);
     public static string MembersFile(string lab) => Path.Combine(StateDir(lab), "members");
     public static string ControlSocket(string lab) => Path.Combine(StateDir(lab), "control.sock");
-    /// <summary>"dataplane" or "iptables": what does the node's Services.</summary>
+    /// <summary>"dataplane", "iptables" or "nftables": what does the node's Services.</summary>
     public static string DatapathFile(string lab) => Path.Combine(StateDir(lab), "datapath");
 
     public static string Datapath(string lab) => File.Exists(DatapathFile(lab)) ? File.ReadAllText(DatapathFile(lab)).Trim() : "dataplane";
@@ -110,7 +110,7 @@ public static class LabHost
     /// translates reach FORWARD (where kube-proxy's REJECT and DROP rules are) and then vanish, and the rules loaded with
     /// iptables-restore.
     /// </summary>
-    public static void CreateKernelNode(string netns, IEnumerable<uint> nodeAddresses, string iptablesRules, string rulesFile)
+    public static void CreateKernelNode(string netns, IEnumerable<uint> nodeAddresses, string rules, string rulesFile, bool nftables)
     {
         CreateNodeNamespace(netns);
         // On lo (MASQUERADE falls back to any device's global address when the egress veth has none); the sink is a
@@ -119,8 +119,9 @@ public static class LabHost
         Ip(netns, "tuntap", "add", "mode", "tap", "name", "sink0");
         Ip(netns, "link", "set", "sink0", "up");
         Ip(netns, "route", "add", "default", "dev", "sink0");
-        File.WriteAllText(rulesFile, iptablesRules);
-        Must("ip", "netns", "exec", netns, "iptables-restore", rulesFile); // not -w: its optional argument would take the file name
+        File.WriteAllText(rulesFile, rules);
+        if (nftables) Must("ip", "netns", "exec", netns, "nft", "-f", rulesFile);
+        else Must("ip", "netns", "exec", netns, "iptables-restore", rulesFile); // not -w: its optional argument would take the file name
     }
 
     static void CreateNodeNamespace(string netns)

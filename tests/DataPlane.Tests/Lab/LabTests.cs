@@ -174,19 +174,23 @@ public sealed class LabTests
     }
 
     /// <summary>
-    /// The kernel reference: the same lab with the node's kernel doing the Services (kube-proxy's iptables rule shapes,
-    /// written from the same promises) keeps the same matrix, so the promises are checked against Linux as well as
+    /// The kernel reference: the same lab with the node's kernel doing the Services (kube-proxy's iptables and nftables
+    /// rule shapes, written from the same promises) keeps the same matrix, so the promises are checked against Linux as well as
     /// against DataPlane. DNS is the data plane's and is reported skipped there.
     /// </summary>
     [LabFact]
-    public void Check_holds_the_kernels_iptables_rules_to_the_same_promises()
+    public void Check_holds_the_kernels_iptables_and_nftables_rules_to_the_same_promises()
     {
-        using var lab = new LabRun();
-        lab.Up("--cluster", Repo.Cluster, "--datapath", "iptables");
-        JsonElement check = Check(lab, out var r);
-        Assert.True(r.ExitCode == 0 && check.GetProperty("disagree").GetInt32() == 0, r.ToString());
-        Assert.StartsWith("203.0.113.10:", Cell(check, "default/local-web:http", "NodePort 192.168.0.2:30090", "external").GetProperty("sourceSeen").GetString());
-        Assert.Equal("refused", Cell(check, "default/empty:http", "ClusterIP", "pod").GetProperty("result").GetString());
+        foreach (string datapath in new[] { "iptables", "nftables" })
+        {
+            using var lab = new LabRun();
+            lab.Up("--cluster", Repo.Cluster, "--datapath", datapath);
+            JsonElement check = Check(lab, out var r);
+            Assert.True(r.ExitCode == 0 && check.GetProperty("disagree").GetInt32() == 0, $"{datapath}\n{r}");
+            Assert.StartsWith("203.0.113.10:", Cell(check, "default/local-web:http", "NodePort 192.168.0.2:30090", "external").GetProperty("sourceSeen").GetString());
+            Assert.Equal("refused", Cell(check, "default/empty:http", "ClusterIP", "pod").GetProperty("result").GetString());
+            Assert.DoesNotContain(",", Cell(check, "default/sticky:http", "ClusterIP", "pod").GetProperty("backend").GetString());
+        }
     }
 
     /// <summary>
