@@ -16,6 +16,7 @@ public static class Cli
         root.Subcommands.Add(ClusterCommand.Build());
         root.Subcommands.Add(DnsCommand.Build());
         root.Subcommands.Add(RunCommand.Build());
+        root.Subcommands.Add(Lab.LabCommand.Build());
         root.Subcommands.Add(CtCommand.BuildCt());
         root.Subcommands.Add(CtCommand.BuildNat());
         root.Subcommands.Add(CtCommand.BuildCounters());

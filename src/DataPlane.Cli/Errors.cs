@@ -25,6 +25,7 @@ public static class Errors
         catch (ManifestException e) { return Fail(e.RefusedBy is { } who ? $"{e.Message} ({who} refuses it too)" : e.Message, failCode); }
         catch (CaptureFormatException e) { return Fail(e.Message, failCode); }
         catch (UsageException e) { return Fail(e.Message, failCode); }
+        catch (Lab.LabException e) { return Fail(e.Message, failCode); }
         catch (TraceInputException e) { return Fail(e.Message, failCode); }
         catch (FileNotFoundException e) { return Fail($"{e.FileName ?? "file"}: not found", failCode); }
         catch (DirectoryNotFoundException e) { return Fail(e.Message, failCode); }

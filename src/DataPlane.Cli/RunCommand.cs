@@ -24,9 +24,10 @@ public static class RunCommand
         var netns = new Option<string?>("--netns") { Description = "Network namespace of the TAP (a name under /run/netns, or a path like /proc/PID/ns/net)" };
         var create = new Option<bool>("--create") { Description = "Create a transient TAP (brought up, unaddressed) when none of that name exists" };
         var control = new Option<string?>("--control") { Description = $"Control socket for ct list / nat list / counters (default {ControlServer.DefaultDirectory}/<tap>.sock)" };
+        var forwardPassed = new Option<bool>("--forward-passed") { Description = "Write frames no Service rule touches back into the TAP untranslated, for a TAP namespace that routes them on (dataplane lab's node)" };
         var pipelineArgs = new PipelineArgs();
 
-        var cmd = new Command("run", "Run the data plane live on a TAP device: frames the kernel sends out of it are translated and written back") { tap, netns, create, control };
+        var cmd = new Command("run", "Run the data plane live on a TAP device: frames the kernel sends out of it are translated and written back") { tap, netns, create, control, forwardPassed };
         clusterArgs.AddTo(cmd);
         pipelineArgs.AddTo(cmd);
         cmd.SetAction(pr => Errors.Guard(() =>
@@ -49,7 +50,7 @@ public static class RunCommand
 
             string tapName = pr.GetValue(tap)!;
             using TapDevice device = TapDevice.Open(tapName, pr.GetValue(create), pr.GetValue(netns));
-            var session = new LiveSession(device, workers);
+            var session = new LiveSession(device, workers, pr.GetValue(forwardPassed));
             using var server = new ControlServer(pr.GetValue(control) ?? ControlServer.DefaultPath(tapName), session);
 
             using var stop = new CancellationTokenSource();

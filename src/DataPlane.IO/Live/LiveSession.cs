@@ -10,7 +10,7 @@ namespace DataPlane.IO.Live;
 /// <see cref="PacketPipeline"/> (a <see cref="WorkerSet"/>, as a replay uses) on the monotonic clock, and writes what
 /// the pipeline emits back into the TAP: forwarded frames (translated in place) and generated ICMP replies. Pass, drop
 /// and local verdicts are consumed and counted: with one TAP there is no host stack behind this port to hand a passed
-/// frame to.
+/// frame to (unless the TAP's namespace routes, see the constructor's forwardPassed).
 /// <para>
 /// Fragments pass the node's fragment hold first (<see cref="FragmentHold"/>, nf_defrag): a fragment held for its
 /// first fragment is run, and written, right after that first fragment.
@@ -43,6 +43,7 @@ public sealed class LiveSession
 
     readonly TapDevice _tap;
     readonly WorkerSet _workers;
+    readonly bool _forwardPassed; // write passed frames back: the TAP's namespace routes them on (the lab's node)
     long _startedTimestamp;
 
     /// <summary>
@@ -50,12 +51,19 @@ public sealed class LiveSession
     /// worker (<see cref="WorkerSet.WorkerFor"/>), which owns that connection's conntrack entry, runs the pipeline and
     /// writes the result back to the TAP.
     /// </summary>
-    public LiveSession(TapDevice tap, WorkerSet workers)
+    /// <param name="forwardPassed">
+    /// Write frames the pipeline passes (no Service involved: pod to pod, ICMP) back into the TAP untranslated, for a
+    /// TAP whose namespace is a router that delivers them on, as <c>dataplane lab</c>'s node namespace is: there the
+    /// kernel behind the TAP is the node's host stack. Off by default: with one namespace as client and backend a passed
+    /// frame has nowhere else to go.
+    /// </param>
+    public LiveSession(TapDevice tap, WorkerSet workers, bool forwardPassed = false)
     {
         ArgumentNullException.ThrowIfNull(tap);
         ArgumentNullException.ThrowIfNull(workers);
         _tap = tap;
         _workers = workers;
+        _forwardPassed = forwardPassed;
     }
 
     public TapDevice Tap => _tap;
@@ -141,6 +149,7 @@ public sealed class LiveSession
         Verdict v = pipeline.Process(frame, LiveClock.NowNs(), replyBuffer, out int outLength);
         if (v == Verdict.Forward) Emit(frame[..outLength]);
         else if (v is Verdict.Reject or Verdict.Answer && outLength > 0) Emit(replyBuffer.AsSpan(0, outLength));
+        else if (v == Verdict.Pass && _forwardPassed) Emit(frame);
     }
 
     /// <summary>

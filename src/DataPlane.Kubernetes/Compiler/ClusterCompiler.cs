@@ -103,12 +103,12 @@ public static class ClusterCompiler
 
                 // ClusterIP: internalTrafficPolicy Local restricts it to this node's endpoints (TestInternalTrafficPolicy).
                 ServiceFlags clusterFlags = common | ServiceFlags.ClusterIp | (kp.MasqueradeAll ? ServiceFlags.MasqueradeAll : ServiceFlags.MasqueradeOffCluster);
-                bool itpLocal = svc.InternalTrafficPolicy == TrafficPolicy.Local && !noneAnywhere;
+                bool itpLocal = InternalPolicyLocal(svc, noneAnywhere);
                 b.AddFrontend(new Lb4Key(clusterIp, (ushort)port.Port, proto), revNat,
                     clusterFlags | (itpLocal ? ServiceFlags.IntLocal | ServiceFlags.DropWhenEmpty : 0), itpLocal ? eps.Local : eps.All, affinity);
 
                 // External entries: externalIPs, LB ingress IPs, NodePorts.
-                bool etpLocal = svc.ExternalTrafficPolicy == TrafficPolicy.Local && !noneAnywhere;
+                bool etpLocal = ExternalPolicyLocal(svc, noneAnywhere);
                 void External(uint address, ushort p, ServiceFlags kind, SourceRangeSet? ranges)
                 {
                     ServiceFlags f = common | kind | Local(info, address) | (ranges is null ? 0 : ServiceFlags.SourceRange);
@@ -159,9 +159,19 @@ public static class ClusterCompiler
         return built;
     }
 
+    /// <summary>
+    /// internalTrafficPolicy Local narrows the cluster IP to this node's endpoints, unless the port has no usable
+    /// endpoint anywhere: then every address rejects (kube-proxy TestInternalTrafficPolicy, TestNoEndpointsReject).
+    /// Read by the compile and by the lab's promises (<see cref="Resolved.ServicePromises"/>).
+    /// </summary>
+    internal static bool InternalPolicyLocal(Service svc, bool noneAnywhere) => svc.InternalTrafficPolicy == TrafficPolicy.Local && !noneAnywhere;
+
+    /// <summary>externalTrafficPolicy Local on the external entries, under the same no-endpoint rule.</summary>
+    internal static bool ExternalPolicyLocal(Service svc, bool noneAnywhere) => svc.ExternalTrafficPolicy == TrafficPolicy.Local && !noneAnywhere;
+
     static ServiceFlags Local(NodeInfo node, uint ip) => node.IsNodeAddress(ip) ? ServiceFlags.LocalAddress : ServiceFlags.None;
 
-    static NodeInfo BuildNodeInfo(ClusterManifests m, Node node)
+    internal static NodeInfo BuildNodeInfo(ClusterManifests m, Node node)
     {
         var addrs = new List<uint>();
         foreach (NodeAddress a in node.Addresses)
@@ -184,7 +194,7 @@ public static class ClusterCompiler
     /// iptables mode without nodePortAddresses: every local address, 127.0.0.1 only with localhostNodePorts
     /// (TestNodePorts); with CIDRs, the node addresses inside them; nftables (or "primary"): the primary IP only.
     /// </summary>
-    static IEnumerable<uint> NodePortAddresses(NodeInfo node, KubeProxyConfig kp)
+    internal static IEnumerable<uint> NodePortAddresses(NodeInfo node, KubeProxyConfig kp)
     {
         bool localhost = kp.Mode == ProxyMode.IPTables && kp.LocalhostNodePorts;
         if (kp.NodePortAddressesPrimary || (kp.Mode == ProxyMode.NFTables && kp.NodePortAddresses.Count == 0))
@@ -292,7 +302,7 @@ public static class ClusterCompiler
     /// loadBalancerSourceRanges, and the LB IPs themselves when a node IP falls inside a range (TestLoadBalancer
     /// "same node to LB, SNATted").
     /// </summary>
-    static SourceRangeSet? SourceRanges(Service svc, NodeInfo node)
+    internal static SourceRangeSet? SourceRanges(Service svc, NodeInfo node)
     {
         if (svc.LoadBalancerSourceRanges.Count == 0) return null;
         Cidr4[] ranges = [.. svc.LoadBalancerSourceRanges];
