@@ -2,7 +2,8 @@
 """Writes what `tcpdump -i any` on node-1 of pcaps/cluster records (LINUX_SLL2) for N TCP exchanges from external
 clients to default/web's NodePort (192.168.0.2:30080): each client's SYN, PSH and FIN arriving (packet type HOST),
 the node's copy leaving masqueraded to 192.168.0.2 towards 10.244.2.7:8080 (OUTGOING, TTL - 1), the backend's
-answers arriving and their reverse-translated copies leaving: 12 frames per connection, 1 us apart. For timing
+answers arriving and their reverse-translated copies leaving: 12 frames per connection, 1 us apart, connections 0.2 ms apart (each with
+its own masquerade port, as the kernel gives them). For timing
 `verify` against `replay` on the same frames.   usage: gen-node-capture.py N OUT"""
 import struct, sys
 
@@ -46,23 +47,29 @@ def main():
             client = 0xCB000000 | (i >> 14)  # 203.0.x.y
             cport = 1024 + (i & 0x3FFF)
             ident = (i * 8) & 0xFFFF
+            # Random-looking initial sequence numbers (RFC 6528) and a masquerade port of its own per connection, as a
+            # kernel gives them: no two connections' packets look alike, whatever the IP ID's wrap.
+            c0, b0 = (i * 2654435761) & 0xFFFFFFFF, (i * 40503 * 65537 + 12345) & 0xFFFFFFFF
+            sport = 1024 + i % 64512
             legs = [
-                (client, cport, 1000, 0, 0x02, b""), (None, None, 5000, 1001, 0x12, b""),
-                (client, cport, 1001, 5001, 0x18, b"GET / HTTP/1.0\r\n\r\n"), (None, None, 5001, 1019, 0x18, b"HTTP/1.0 200 OK\r\n\r\n"),
-                (client, cport, 1019, 5020, 0x11, b""), (None, None, 5020, 1020, 0x11, b""),
+                (client, cport, c0, 0, 0x02, b""), (None, None, b0, c0 + 1, 0x12, b""),
+                (client, cport, c0 + 1, b0 + 1, 0x18, b"GET / HTTP/1.0\r\n\r\n"), (None, None, b0 + 1, c0 + 19, 0x18, b"HTTP/1.0 200 OK\r\n\r\n"),
+                (client, cport, c0 + 19, b0 + 20, 0x11, b""), (None, None, b0 + 20, c0 + 20, 0x11, b""),
             ]
             for k, (c, p, seq, ack, flags, payload) in enumerate(legs):
                 ident_k = (ident + k) & 0xFFFF
+                seq, ack = seq & 0xFFFFFFFF, ack & 0xFFFFFFFF
                 if c is not None:  # client -> node, then the node's masqueraded copy to the backend
                     frames = [(host, 2, tcp_packet(client, cport, node, nodeport, seq, ack, flags, ident_k, 64, payload)),
-                              (outgoing, 3, tcp_packet(node, cport, backend, bport, seq, ack, flags, ident_k, 63, payload))]
+                              (outgoing, 3, tcp_packet(node, sport, backend, bport, seq, ack, flags, ident_k, 63, payload))]
                 else:  # backend -> node, then the reverse-translated copy to the client
-                    frames = [(host, 3, tcp_packet(backend, bport, node, cport, seq, ack, flags, ident_k, 64, payload)),
+                    frames = [(host, 3, tcp_packet(backend, bport, node, sport, seq, ack, flags, ident_k, 64, payload)),
                               (outgoing, 2, tcp_packet(node, nodeport, client, cport, seq, ack, flags, ident_k, 63, payload))]
                 for ptype, ifi, ip in frames:
                     rec = sll2(ptype, ifi, ip)
                     chunk.append(struct.pack("<IIII", t // 1_000_000, t % 1_000_000, len(rec), len(rec)) + rec)
                     t += 1
+            t += 200  # connections 0.2 ms apart: a masquerade port comes round again after 13 s, past conntrack's close timeout
             if len(chunk) >= 65536:
                 f.write(b"".join(chunk))
                 chunk.clear()
