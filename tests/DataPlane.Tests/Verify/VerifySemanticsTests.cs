@@ -380,4 +380,61 @@ public sealed class VerifySemanticsTests : IDisposable
         Assert.Equal(1, asNode1.ExitCode);
         Assert.Equal("", asNode1.Stderr);
     }
+
+    /// <summary>One pcapng file with two Ethernet interfaces (Wireshark's capture of the uplink and a pod's veth at once).</summary>
+    [Fact]
+    public void A_pcapng_of_several_interfaces_is_read_as_the_node_saw_them()
+    {
+        string path = Path.Combine(_tmp.Path, "two-interfaces.pcapng");
+        long t = 1_000_000_000;
+        var blocks = new List<byte[]>
+        {
+            PcapNg.SectionHeader(), PcapNg.Interface(LinkType.Ethernet), PcapNg.Interface(LinkType.Ethernet),
+            PcapNg.Packet(0, t, TcpFrame(Client, 40001, Node, 30080, Tcp.Syn, 1000, 0, ttl: 64, id: 1)),
+            PcapNg.Packet(1, t + 10_000, TcpFrame(Gateway, 40001, "10.244.1.5", 8080, Tcp.Syn, 1000, 0, ttl: 63, id: 1)),
+            PcapNg.Packet(1, t + 20_000, TcpFrame("10.244.1.5", 8080, Gateway, 40001, Tcp.Syn | Tcp.Ack, 5000, 1001, ttl: 64, id: 2)),
+            // The node's reply leaves without its reverse translation.
+            PcapNg.Packet(0, t + 30_000, TcpFrame("10.244.1.5", 8080, Client, 40001, Tcp.Syn | Tcp.Ack, 5000, 1001, ttl: 63, id: 2)),
+        };
+        File.WriteAllBytes(path, [.. blocks.SelectMany(b => b)]);
+        VerifyReport r = Verify(path);
+        Assert.Equal((4, 2, 2), (r.Frames, r.Received, r.Sent));
+        VerifyConnection c = Assert.Single(r.Connections);
+        VerifyDiff d = Assert.Single(c.Diffs);
+        Assert.Equal(("reverse-nat", 4L, "192.168.0.2:30080", "10.244.1.5:8080"), (d.Field, d.Frame, d.Expected, d.Seen));
+    }
+
+    /// <summary>The pcapng blocks the test needs, written by hand from the format's description (little-endian, µs timestamps).</summary>
+    static class PcapNg
+    {
+        static byte[] Block(uint type, byte[] body)
+        {
+            int padded = (body.Length + 3) & ~3;
+            var b = new byte[12 + padded];
+            System.Buffers.Binary.BinaryPrimitives.WriteUInt32LittleEndian(b, type);
+            System.Buffers.Binary.BinaryPrimitives.WriteInt32LittleEndian(b.AsSpan(4), b.Length);
+            body.CopyTo(b, 8);
+            System.Buffers.Binary.BinaryPrimitives.WriteInt32LittleEndian(b.AsSpan(b.Length - 4), b.Length);
+            return b;
+        }
+
+        public static byte[] SectionHeader() =>
+            Block(0x0A0D0D0A, [0x4D, 0x3C, 0x2B, 0x1A, 1, 0, 0, 0, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF]);
+
+        public static byte[] Interface(LinkType link) =>
+            Block(1, [(byte)(ushort)link, (byte)((ushort)link >> 8), 0, 0, 0, 0, 4, 0]); // snaplen 262144
+
+        public static byte[] Packet(int iface, long ns, byte[] frame)
+        {
+            long us = ns / 1000;
+            var body = new byte[20 + frame.Length];
+            System.Buffers.Binary.BinaryPrimitives.WriteInt32LittleEndian(body, iface);
+            System.Buffers.Binary.BinaryPrimitives.WriteUInt32LittleEndian(body.AsSpan(4), (uint)(us >> 32));
+            System.Buffers.Binary.BinaryPrimitives.WriteUInt32LittleEndian(body.AsSpan(8), (uint)us);
+            System.Buffers.Binary.BinaryPrimitives.WriteInt32LittleEndian(body.AsSpan(12), frame.Length);
+            System.Buffers.Binary.BinaryPrimitives.WriteInt32LittleEndian(body.AsSpan(16), frame.Length);
+            frame.CopyTo(body, 20);
+            return Block(6, body);
+        }
+    }
 }
