@@ -146,7 +146,11 @@ public static class ReportJson
     }
 
     /// <summary>The shape of <c>verify --json</c>'s per-connection line, so one reader reads both.</summary>
-    static void Connection(Utf8JsonWriter w, ReportConnection c)
+    /// <summary>
+    /// One connection as <c>verify --json</c> prints it and the report embeds it (one writer for both):
+    /// <c>{"flow":{"proto","src","dst"},"service","status","frames","diffs":[{"frame","field","expected","seen","why"}],"why"}</c>.
+    /// </summary>
+    public static void Connection(Utf8JsonWriter w, ReportConnection c)
     {
         w.WriteStartObject();
         w.WriteStartObject("flow");
@@ -165,6 +169,7 @@ public static class ReportJson
             w.WriteString("field", d.Field);
             w.WriteString("expected", d.Expected);
             w.WriteString("seen", d.Seen);
+            if (d.Why is not null) w.WriteString("why", d.Why);
             w.WriteEndObject();
         }
         w.WriteEndArray();

@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text.Encodings.Web;
 using System.Text.Json;
+using DataPlane.IO.Report;
 using DataPlane.IO.Verify;
 
 namespace DataPlane.IO.Text;
@@ -45,56 +46,26 @@ public static class VerifyText
 
     public static void WriteJson(TextWriter w, VerifyReport report)
     {
-        foreach (VerifyConnection c in report.Connections) w.WriteLine(Json(c));
+        foreach (ReportConnection c in VerifySession.ReportRows(report)) w.WriteLine(Json(j => ReportJson.Connection(j, c)));
         w.WriteLine(Json(j =>
         {
+            j.WriteStartObject();
             j.WriteStartObject("summary");
             j.WriteNumber("flows", report.Connections.Count);
             j.WriteNumber("agrees", report.Agrees);
             j.WriteNumber("diverges", report.Diverges);
             j.WriteNumber("incomplete", report.Incomplete);
             j.WriteEndObject();
+            j.WriteEndObject();
         }));
     }
 
-    /// <summary><c>{"flow":{"proto","src","dst"},"service","status","frames":[…],"diffs":[{"frame","field","expected","seen"}],"why"}</c>.</summary>
-    public static string Json(VerifyConnection c) => Json(j =>
-    {
-        j.WriteStartObject("flow");
-        j.WriteString("proto", c.Proto);
-        j.WriteString("src", c.Src);
-        j.WriteString("dst", c.Dst);
-        j.WriteEndObject();
-        if (c.Service is null) j.WriteNull("service");
-        else j.WriteString("service", c.Service);
-        j.WriteString("status", c.Status);
-        j.WriteStartArray("frames");
-        foreach (long f in c.Frames) j.WriteNumberValue(f);
-        j.WriteEndArray();
-        j.WriteStartArray("diffs");
-        foreach (VerifyDiff d in c.Diffs)
-        {
-            j.WriteStartObject();
-            j.WriteNumber("frame", d.Frame);
-            j.WriteString("field", d.Field);
-            j.WriteString("expected", d.Expected);
-            j.WriteString("seen", d.Seen);
-            j.WriteString("why", d.Why);
-            j.WriteEndObject();
-        }
-        j.WriteEndArray();
-        j.WriteString("why", c.Why);
-    });
-
+    /// <summary>One JSON line: what <paramref name="body"/> writes (a whole value).</summary>
     static string Json(Action<Utf8JsonWriter> body)
     {
         using var ms = new MemoryStream();
         using (var j = new Utf8JsonWriter(ms, JsonOptions))
-        {
-            j.WriteStartObject();
             body(j);
-            j.WriteEndObject();
-        }
         return System.Text.Encoding.UTF8.GetString(ms.ToArray());
     }
 }

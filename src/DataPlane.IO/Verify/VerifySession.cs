@@ -105,7 +105,7 @@ public static class VerifySession
     /// <summary>The report's rows: the same connections the listing and the JSON give.</summary>
     public static IReadOnlyList<ReportConnection> ReportRows(VerifyReport r) =>
         [.. r.Connections.Select(c => new ReportConnection(c.Proto, c.Src, c.Dst, c.Service, c.Status, c.Frames,
-            [.. c.Diffs.Select(d => new ReportDiff(d.Frame, d.Field, d.Expected, d.Seen))], c.Why))];
+            [.. c.Diffs.Select(d => new ReportDiff(d.Frame, d.Field, d.Expected, d.Seen, d.Why))], c.Why))];
 
     /// <summary>The second pass's comparisons, frame by frame, into connections.</summary>
     sealed class Verifier(CaptureIndex index, ResolvedCluster cluster, string nodeName)
