@@ -52,7 +52,7 @@ public static class BackendEvidence
     }
 
     /// <summary>Either scope: a two-scope service's internal entry (scope 1) is a frontend too.</summary>
-    static bool IsFrontend(MapSet maps, uint address, ushort port, byte proto) =>
+    internal static bool IsFrontend(MapSet maps, uint address, ushort port, byte proto) =>
         !Unsafe.IsNullRef(ref maps.Frontend(new Lb4Key(address, port, proto))) ||
         !Unsafe.IsNullRef(ref maps.Frontend(new Lb4Key(address, port, proto, 1)));
 

@@ -1,4 +1,3 @@
-using System.Runtime.CompilerServices;
 using DataPlane.IO.Pcap;
 using DataPlane.IO.Replay;
 using DataPlane.Maps;
@@ -193,7 +192,7 @@ public sealed class CaptureIndex
         for (int i = 0; i < _frames.Count; i++)
         {
             FrameFacts f = _frames[i];
-            if (f.Role != FrameRole.Received || !f.HasPorts || !IsFrontend(maps, f.Dst, f.DstPort, f.Proto)) continue;
+            if (f.Role != FrameRole.Received || !f.HasPorts || !BackendEvidence.IsFrontend(maps, f.Dst, f.DstPort, f.Proto)) continue;
             long copy = FindCopy(f.Signature, f.TimestampNs);
             if (copy == 0) continue;
             ref readonly FrameFacts c = ref this[copy];
@@ -203,8 +202,4 @@ public sealed class CaptureIndex
         }
         return hints;
     }
-
-    static bool IsFrontend(MapSet maps, uint address, ushort port, byte proto) =>
-        !Unsafe.IsNullRef(ref maps.Frontend(new Lb4Key(address, port, proto))) ||
-        !Unsafe.IsNullRef(ref maps.Frontend(new Lb4Key(address, port, proto, 1)));
 }
