@@ -64,6 +64,8 @@ public static class VerifyCommand
             reportFile?.Write(collector!.Finish() with { Connections = VerifySession.ReportRows(report), Notes = [VerifyText.Summary(report)] });
             if (pr.GetValue(json)) VerifyText.WriteJson(Console.Out, report);
             else VerifyText.Write(Console.Out, report, pr.GetValue(quiet));
+            // A corrupt record ended the capture: what came before it was verified and printed; the input is still bad.
+            if (report.Error is { } error) System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(error);
             return report.Diverges > 0 ? 1 : 0;
         }, failCode: 2));
         return cmd;

@@ -53,7 +53,7 @@ public sealed class CaptureIndex
         var firsts = new Dictionary<ulong, int>();
         long pruneAt = 0;
         using var capture = new MergedCapture(paths);
-        while (capture.TryRead(out ReadOnlySpan<byte> data, out long ts, out LinkType link, out _))
+        while (TryRead(capture, index, out ReadOnlySpan<byte> data, out long ts, out LinkType link))
         {
             index.LinkTypes[link] = index.LinkTypes.GetValueOrDefault(link) + 1;
             LinkFrameKind kind = LinkLayer.ToEthernet(link, data, buffer, out int length);
@@ -95,6 +95,28 @@ public sealed class CaptureIndex
         index._consumed = new bool[index._frames.Count];
         return index;
     }
+
+    /// <summary>
+    /// The next frame; a corrupt record ends the capture there, as it ends a replay: what came before it is verified,
+    /// and the error is kept (<see cref="Error"/>) for the command to report after the results.
+    /// </summary>
+    static bool TryRead(MergedCapture capture, CaptureIndex index, out ReadOnlySpan<byte> data, out long ts, out LinkType link)
+    {
+        try
+        {
+            return capture.TryRead(out data, out ts, out link, out _);
+        }
+        catch (CaptureFormatException e)
+        {
+            index.Error = e;
+            data = default;
+            (ts, link) = (0, default);
+            return false;
+        }
+    }
+
+    /// <summary>The corrupt record that ended the capture, if one did: the frames before it are all there is.</summary>
+    public CaptureFormatException? Error { get; private set; }
 
     /// <summary>Did the node change the packet (translate it, or forward it: a lower TTL)?</summary>
     static bool Changed(in FrameFacts a, in FrameFacts b) =>

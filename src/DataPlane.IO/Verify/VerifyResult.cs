@@ -49,6 +49,8 @@ public sealed class VerifyReport
     public int FollowedBackends { get; set; }
     public int FollowedPorts { get; set; }
     public TimeSpan Elapsed { get; set; }
+    /// <summary>The corrupt record that ended the capture (the frames before it were verified); null when it was read whole.</summary>
+    public DataPlane.IO.Pcap.CaptureFormatException? Error { get; set; }
 
     public int Agrees => Connections.Count(c => c.Status == "agrees");
     public int Diverges => Connections.Count(c => c.Status == "diverges");

@@ -72,7 +72,8 @@ public static class VerifySession
                 progress?.Batch(n, capture.BytesRead, capture.FileLength, dropped);
             }
             var scratch = new byte[CaptureReader.MaxRecordLength + LinkLayer.MaxGrowth];
-            while (capture.TryRead(out ReadOnlySpan<byte> data, out long ts, out LinkType link, out int wire))
+            // Up to the frames the index read: a corrupt record after them ended the capture there.
+            while (n < index.Frames.Count && capture.TryRead(out ReadOnlySpan<byte> data, out long ts, out LinkType link, out int wire))
             {
                 n++;
                 lastNs = ts;
@@ -99,6 +100,7 @@ public static class VerifySession
         }
         VerifyReport result = check.Finish();
         result.Elapsed = clock.Elapsed;
+        result.Error = index.Error;
         return result;
     }
 

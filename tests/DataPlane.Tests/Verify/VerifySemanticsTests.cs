@@ -437,4 +437,19 @@ public sealed class VerifySemanticsTests : IDisposable
             return Block(6, body);
         }
     }
+
+    /// <summary>tcpdump killed mid-write, or a damaged copy: the frames before the corrupt record are verified and listed, then the error, exit 2.</summary>
+    [Fact]
+    public void A_corrupt_record_ends_the_capture_after_what_came_before_it_is_verified()
+    {
+        string path = Capture(false);
+        byte[] good = File.ReadAllBytes(path);
+        byte[] bad = [.. good, .. new byte[] { 0, 0, 0, 0, 0, 0, 0, 0, 0xFF, 0xFF, 0xFF, 0x7F, 0xFF, 0xFF, 0xFF, 0x7F }];
+        File.WriteAllBytes(path, bad);
+        CliTests.Result r = CliTests.Run("verify", "--cluster", _cluster, "--node", "node-1", path);
+        Assert.Equal(2, r.ExitCode);
+        Assert.Contains("verify: 2 connections: 2 agree, 0 diverge, 0 incomplete (12 frames", r.Stdout);
+        Assert.StartsWith("dataplane: error: ", r.Stderr);
+        Assert.Contains("record 13", r.Stderr);
+    }
 }
