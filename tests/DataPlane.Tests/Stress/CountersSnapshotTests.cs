@@ -22,10 +22,15 @@ public class CountersSnapshotTests
         rng.NextBytes(plan);
         var counters = new Counters();
         long written = 0;
+        int sampledMidway = 0;
         var writer = new Thread(() =>
         {
             for (int i = 0; i < packets; i++)
             {
+                // Halfway, wait until the reader has sampled counters in the middle of the count: on a busy machine the
+                // reader may otherwise be off the CPU for the writer's whole run (about 70 ms), and the race this test
+                // is about would not have happened (CI failed on that once). The rest of the run races freely.
+                if (i == packets / 2) SpinWait.SpinUntil(() => Volatile.Read(ref sampledMidway) != 0, TimeSpan.FromSeconds(30));
                 switch (plan[i] & 7)
                 {
                     case 0 or 1 or 2: counters.Count(Verdict.Drop, (DropReason)(1 + plan[i] % 3)); break;
@@ -52,7 +57,11 @@ public class CountersSnapshotTests
             Assert.True(drops == r[1] + r[2] + r[3], $"sample {samples}: drop={drops} but reasons sum to {r[1] + r[2] + r[3]}");
             Assert.True(rejects == r[4], $"sample {samples}: reject={rejects} but its reason counts {r[4]}");
             Assert.True(total >= lastTotal, "counters went backwards");
-            if (total > 0 && total < packets) midway++;
+            if (total > 0 && total < packets)
+            {
+                midway++;
+                Volatile.Write(ref sampledMidway, 1);
+            }
             lastTotal = total;
             if (done) break;
         }
