@@ -8,7 +8,7 @@ namespace DataPlane.IO.Live;
 /// </summary>
 public sealed class LiveCounters
 {
-    long _framesRead, _bytesRead, _framesWritten, _bytesWritten, _writeErrors, _lastWriteErrno, _allocatedBytes, _queueDrops;
+    long _gsoFrames, _checksumsCompleted, _framesRead, _bytesRead, _framesWritten, _bytesWritten, _writeErrors, _lastWriteErrno, _allocatedBytes, _queueDrops;
 
     /// <summary>Frames read from the TAP (what the kernel sent out of the interface).</summary>
     public long FramesRead => Volatile.Read(ref _framesRead);
@@ -44,6 +44,17 @@ public sealed class LiveCounters
     public long QueueDrops => Volatile.Read(ref _queueDrops);
 
     internal void QueueDropped() => Volatile.Write(ref _queueDrops, _queueDrops + 1);
+
+    /// <summary>GSO packets read (offloads on): each carries many TCP segments behind one header.</summary>
+    public long GsoFrames => Volatile.Read(ref _gsoFrames);
+    /// <summary>Frames read with a partial checksum (offloads on) whose checksum the loop completed in software.</summary>
+    public long ChecksumsCompleted => Volatile.Read(ref _checksumsCompleted);
+
+    internal void Offloaded(Tap.VnetFrame kind)
+    {
+        if (kind == Tap.VnetFrame.Segmented) Volatile.Write(ref _gsoFrames, _gsoFrames + 1);
+        else Volatile.Write(ref _checksumsCompleted, _checksumsCompleted + 1);
+    }
 
     internal void Allocated(long bytes) => Volatile.Write(ref _allocatedBytes, bytes);
 }

@@ -61,6 +61,9 @@ public sealed class LiveSession
     {
         ArgumentNullException.ThrowIfNull(tap);
         ArgumentNullException.ThrowIfNull(workers);
+        // The worker queues hold frames of up to QueueSlotSize bytes and no vnet header: a GSO packet would not fit.
+        if (tap.Offload && workers.Count > 1)
+            throw new ArgumentException("a TAP with offloads (vnet header) is served by one worker", nameof(tap));
         _tap = tap;
         _workers = workers;
         _forwardPassed = forwardPassed;
@@ -91,18 +94,25 @@ public sealed class LiveSession
             RunWorkers(stop);
             return;
         }
-        byte[] frameBuffer = GC.AllocateUninitializedArray<byte>(FrameBufferSize);
+        // With offloads each read starts with the frame's vnet header: the frame follows it in the same buffer.
+        int headerSize = _tap.Offload ? VnetHeader.Size : 0;
+        byte[] frameBuffer = GC.AllocateUninitializedArray<byte>(headerSize + FrameBufferSize);
         byte[] replyBuffer = new byte[ReplyBufferSize];
         long allocatedAtStart = GC.GetAllocatedBytesForCurrentThread();
         Volatile.Write(ref _startedTimestamp, Stopwatch.GetTimestamp());
         while (!stop.IsCancellationRequested)
         {
             int n = _tap.Read(frameBuffer);
-            if (n > 0)
+            if (n > headerSize)
             {
-                Handle(frameBuffer.AsSpan(0, n), replyBuffer);
+                Span<byte> header = frameBuffer.AsSpan(0, headerSize);
+                Span<byte> frame = frameBuffer.AsSpan(headerSize, n - headerSize);
+                VnetFrame kind = headerSize == 0 ? VnetFrame.Plain : VnetHeader.Prepare(header, frame);
+                if (kind != VnetFrame.Plain) Counters.Offloaded(kind);
+                Handle(header, kind, frame, replyBuffer);
                 continue;
             }
+            if (n > 0) continue; // a vnet header and no frame: nothing the kernel sends, nothing to do
             if (n < 0) ThrowReadFault(-n);
             // Drained: a good moment to publish what this thread allocated (one call per idle period, not per frame),
             // and to let held fragments whose 30 s have run out go.
@@ -112,13 +122,13 @@ public sealed class LiveSession
         }
     }
 
-    void Handle(Span<byte> frame, byte[] replyBuffer)
+    void Handle(Span<byte> header, VnetFrame kind, Span<byte> frame, byte[] replyBuffer)
     {
         Counters.Read(frame.Length);
         // Fragments meet the node's fragment hold first (nf_defrag in front of conntrack); a cheap test keeps every
         // other frame on the path it always took.
         if (FragmentHold.MaybeFragment(frame)) Defrag(frame, replyBuffer);
-        else Process(_workers[0], frame, replyBuffer);
+        else Process(_workers[0], header, kind, frame, replyBuffer);
     }
 
     /// <summary>One worker: a fragment through the hold, then whatever it lets run, in order, on this thread.</summary>
@@ -129,28 +139,42 @@ public sealed class LiveSession
         switch (hold.Offer(frame, FrameKey.Read(frame), LiveClock.NowNs(), 0, _workers.Maps))
         {
             case FragmentAction.Process:
-                Process(pipeline, frame, replyBuffer);
+                Process(pipeline, PlainHeader, VnetFrame.Plain, frame, replyBuffer);
                 break;
             case FragmentAction.Release:
-                Process(pipeline, frame, replyBuffer);
-                for (int r = 0; r < hold.ReleasedCount; r++) Process(pipeline, hold.Released(r, out _), replyBuffer);
+                Process(pipeline, PlainHeader, VnetFrame.Plain, frame, replyBuffer);
+                for (int r = 0; r < hold.ReleasedCount; r++) Process(pipeline, PlainHeader, VnetFrame.Plain, hold.Released(r, out _), replyBuffer);
                 hold.EndRelease();
                 break;
             case FragmentAction.Reassemble:
-                Process(pipeline, hold.Reassembled, replyBuffer);
+                Process(pipeline, PlainHeader, VnetFrame.Plain, hold.Reassembled, replyBuffer);
                 for (int r = 0; r < hold.ReleasedCount; r++) hold.CountAbsorbed();
                 hold.EndRelease();
                 break;
         }
     }
 
-    void Process(PacketPipeline pipeline, Span<byte> frame, byte[] replyBuffer)
+    /// <summary>
+    /// One frame through the pipeline and out. <paramref name="header"/> is the frame's vnet header (offloads on; empty
+    /// otherwise): a translated or passed frame goes back behind it, so a GSO packet stays one; a frame the data plane
+    /// makes (ICMP error, reset, DNS answer) and a fragment from the hold go behind a header that asks for nothing.
+    /// </summary>
+    void Process(PacketPipeline pipeline, ReadOnlySpan<byte> header, VnetFrame kind, Span<byte> frame, byte[] replyBuffer)
     {
         Verdict v = pipeline.Process(frame, LiveClock.NowNs(), replyBuffer, out int outLength);
-        if (v == Verdict.Forward) Emit(frame[..outLength]);
-        else if (v is Verdict.Reject or Verdict.Answer && outLength > 0) Emit(replyBuffer.AsSpan(0, outLength));
-        else if (v == Verdict.Pass && _forwardPassed) Emit(frame);
+        if (v == Verdict.Forward || (v == Verdict.Pass && _forwardPassed))
+        {
+            Span<byte> output = v == Verdict.Forward ? frame[..outLength] : frame;
+            if (kind == VnetFrame.Segmented) VnetHeader.Finish(header, output);
+            Emit(header, output);
+        }
+        else if (v is Verdict.Reject or Verdict.Answer && outLength > 0) Emit(PlainHeader, replyBuffer.AsSpan(0, outLength));
     }
+
+    /// <summary>The vnet header of a frame with nothing to offload (all zero); empty when offloads are off.</summary>
+    ReadOnlySpan<byte> PlainHeader => _tap.Offload ? s_plainVnetHeader : [];
+
+    static readonly byte[] s_plainVnetHeader = new byte[VnetHeader.Size];
 
     /// <summary>
     /// Several workers: this thread reads and steers, each worker thread drains its own queue. A worker writes its
@@ -232,16 +256,16 @@ public sealed class LiveSession
         {
             if (ring.TryPeek(out Span<byte> frame, PollTimeoutMs))
             {
-                Process(pipeline, frame, replyBuffer);
+                Process(pipeline, [], VnetFrame.Plain, frame, replyBuffer);
                 ring.Release();
             }
             else if (done.IsCancellationRequested) return;
         }
     }
 
-    void Emit(ReadOnlySpan<byte> frame)
+    void Emit(ReadOnlySpan<byte> header, ReadOnlySpan<byte> frame)
     {
-        int w = _tap.Write(frame);
+        int w = header.IsEmpty ? _tap.Write(frame) : _tap.Write(header, frame);
         if (w > 0) Counters.Written(w);
         else Counters.WriteFailed(-w);
     }
@@ -268,6 +292,7 @@ public sealed class LiveSession
         w.WriteLine($"frames: read={c.FramesRead} written={c.FramesWritten} write-errors={c.WriteErrors}" +
                     (c.WriteErrors > 0 ? $" (last: {Libc.Describe(c.LastWriteErrno)})" : ""));
         w.WriteLine($"bytes: read={c.BytesRead} written={c.BytesWritten}");
+        if (_tap.Offload) w.WriteLine($"offload: vnet-hdr tso gso-frames={c.GsoFrames} checksums-completed={c.ChecksumsCompleted}");
         if (_workers.Count > 1) w.WriteLine($"workers: {_workers.Count} queue-drops={c.QueueDrops}");
         w.Write("verdicts:");
         foreach (Verdict v in new[] { Verdict.Forward, Verdict.Reject, Verdict.Pass, Verdict.Drop, Verdict.Local, Verdict.Answer, Verdict.Reassembled })
