@@ -60,11 +60,19 @@ public static class LabBench
             try
             {
                 LabHost.WaitForLine(log, "Server listening", "iperf3 -s");
+                CpuTime before = CpuTime.Now();
                 double bulk = Number(Iperf(external.Netns, addr, port, s, udp: false), "TCP", "sum_received", "bits_per_second");
+                CpuTime middle = CpuTime.Now();
                 JsonElement u = Iperf(external.Netns, addr, port, s, udp: true);
+                CpuTime after = CpuTime.Now();
                 double packets = Number(u, "UDP", "sum", "packets"), lost = Number(u, "UDP", "sum", "lost_packets"), took = Number(u, "UDP", "sum", "seconds");
-                Console.Out.WriteLine($"datapath {datapath}: tcp-connections/s {connPerSecond:F0} (failed {conn[1]})  tcp-bulk {bulk / 1e9:F2} Gbit/s  " +
-                                      $"udp-64B received {(packets - lost) / took:F0} pkt/s of {packets / took:F0} sent ({100 * lost / Math.Max(1, packets):F1}% lost)");
+                // Per busy core: what was carried divided by the CPU time the whole machine spent meanwhile (client,
+                // node, server, kernel and user alike), so a datapath that needs a thread of its own pays for it.
+                double bulkCores = middle.BusyCoresSince(before), udpCores = after.BusyCoresSince(middle);
+                Console.Out.WriteLine($"datapath {datapath}: tcp-connections/s {connPerSecond:F0} (failed {conn[1]})  tcp-bulk {bulk / 1e9:F2} Gbit/s " +
+                                      $"({bulk / 1e9 / bulkCores:F2} per busy core of {bulkCores:F2})  " +
+                                      $"udp-64B received {(packets - lost) / took:F0} pkt/s of {packets / took:F0} sent ({100 * lost / Math.Max(1, packets):F1}% lost; " +
+                                      $"{(packets - lost) / took / udpCores:F0} per busy core of {udpCores:F2})");
             }
             finally
             {
@@ -95,5 +103,24 @@ public static class LabBench
         if (exit != 0 || !root.TryGetProperty("end", out _))
             throw new LabException($"iperf3 {(udp ? "UDP" : "TCP")}: exit {exit}: {(root.TryGetProperty("error", out var e) ? e.GetString() : output.Trim())}");
         return root;
+    }
+
+    /// <summary>
+    /// The machine's CPU time from /proc/stat's first line (proc(5): user nice system idle iowait irq softirq steal, in
+    /// USER_HZ ticks): busy is everything but idle and iowait; steal counts as busy on a VM's shared core.
+    /// </summary>
+    readonly record struct CpuTime(long Busy, long Total)
+    {
+        public static CpuTime Now()
+        {
+            string first = File.ReadLines("/proc/stat").First();
+            long[] t = first.Split(' ', StringSplitOptions.RemoveEmptyEntries).Skip(1).Take(8).Select(long.Parse).ToArray();
+            long total = t.Sum();
+            return new CpuTime(total - t[3] - t[4], total);
+        }
+
+        /// <summary>How many cores were busy on average since <paramref name="earlier"/> (busy share × online cores).</summary>
+        public double BusyCoresSince(CpuTime earlier) =>
+            Total == earlier.Total ? double.NaN : (double)(Busy - earlier.Busy) / (Total - earlier.Total) * Environment.ProcessorCount;
     }
 }
