@@ -48,7 +48,13 @@ public static class LabCommand
             DefaultValueFactory = _ => "dataplane",
         };
         datapath.AcceptOnlyFromAmong("dataplane", "iptables", "nftables");
-        var cmd = new Command("up", "Build the lab: namespaces for the node's pods, the remote pods its Services reach and three clients; dataplane run as the node") { name, datapath };
+        var offload = new Option<string>("--offload")
+        {
+            Description = "dataplane run's --offload on the node's TAP (checksum offload and TSO): auto, on or off, to measure either way",
+            DefaultValueFactory = _ => "auto",
+        };
+        offload.AcceptOnlyFromAmong("auto", "on", "off");
+        var cmd = new Command("up", "Build the lab: namespaces for the node's pods, the remote pods its Services reach and three clients; dataplane run as the node") { name, datapath, offload };
         clusterArgs.AddTo(cmd);
         cmd.SetAction(pr => Errors.Guard(() =>
         {
@@ -74,7 +80,7 @@ public static class LabCommand
             try
             {
                 string dp = pr.GetValue(datapath)!;
-                Up(plan, ClusterTokens(pr), dp == "dataplane" ? null : (new ServicePromises(c, node), dp), stop.Token);
+                Up(plan, ClusterTokens(pr), dp == "dataplane" ? null : (new ServicePromises(c, node), dp), pr.GetValue(offload)!, stop.Token);
             }
             catch (Exception e) when (e is LabException or OperationCanceledException or IOException)
             {
@@ -101,7 +107,7 @@ public static class LabCommand
     static void Progress(string what) => Console.Error.WriteLine($"dataplane: lab: {what}");
 
     /// <summary>
-    /// The cluster options <c>lab up</c> was given (every token but the commands, --name and --datapath), --cluster paths made
+    /// The cluster options <c>lab up</c> was given (every token but the commands, --name, --datapath and --offload), --cluster paths made
     /// absolute: <c>run</c> gets them, and <c>lab check</c> resolves the cluster from them, so the data plane and the
     /// promises it is held to read the same cluster under the same options.
     /// </summary>
@@ -113,7 +119,7 @@ public static class LabCommand
         {
             var t = all[i];
             if (t.Type == System.CommandLine.Parsing.TokenType.Command) continue;
-            if (t.Type == System.CommandLine.Parsing.TokenType.Option && t.Value is "--name" or "--datapath") { i++; continue; }
+            if (t.Type == System.CommandLine.Parsing.TokenType.Option && t.Value is "--name" or "--datapath" or "--offload") { i++; continue; }
             tokens.Add(t.Value);
             if (t.Type == System.CommandLine.Parsing.TokenType.Option && t.Value == "--cluster" && i + 1 < all.Count)
                 tokens.Add(Path.GetFullPath(all[++i].Value));
@@ -122,7 +128,7 @@ public static class LabCommand
     }
 
     /// <param name="kernel">Promises to write the kernel's rules from (--datapath iptables), null for dataplane run.</param>
-    static void Up(LabPlan plan, string[] clusterTokens, (ServicePromises Promises, string Rules)? kernel, CancellationToken stop)
+    static void Up(LabPlan plan, string[] clusterTokens, (ServicePromises Promises, string Rules)? kernel, string offload, CancellationToken stop)
     {
         string dir = LabHost.StateDir(plan.Lab);
         Directory.CreateDirectory(dir);
@@ -169,7 +175,7 @@ public static class LabCommand
 
         string runLog = Path.Combine(dir, "run.log");
         string[] run = [.. Self(), "run", "--tap", LabHost.Tap, "--netns", plan.NodeNetns, "--node", plan.Node,
-            "--control", LabHost.ControlSocket(plan.Lab), "--forward-passed", .. clusterTokens.Where((t, i) => t != "--node" && (i == 0 || clusterTokens[i - 1] != "--node"))];
+            "--control", LabHost.ControlSocket(plan.Lab), "--forward-passed", "--offload", offload, .. clusterTokens.Where((t, i) => t != "--node" && (i == 0 || clusterTokens[i - 1] != "--node"))];
         LabHost.StartDaemon(plan.NodeNetns, runLog, run);
         waits.Add(("dataplane run", runLog, "dataplane: running"));
         Wait(waits, stop);
