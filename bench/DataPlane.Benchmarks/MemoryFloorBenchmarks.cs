@@ -188,31 +188,58 @@ struct FloorLine
 }
 
 /// <summary>
-/// Native memory with an explicit page-size request, and what the kernel made of it. Allocated 2 MB-aligned (a huge page
-/// can only back an aligned 2 MB range) and advised before the first touch: the page fault that first touches a range
-/// is where the kernel picks its page size (Documentation/admin-guide/mm/transhuge.rst); khugepaged may collapse later,
-/// but MADV_NOHUGEPAGE forbids that too.
+/// Native memory with an explicit page-size request, and what the kernel made of it. Each table is its own anonymous
+/// mmap, not malloc'd: glibc may serve a block from memory an earlier case freed (its mmap threshold grows after a free),
+/// whose pages were already faulted in with the other page size. The mapping is over-allocated by 2 MB and used from a
+/// 2 MB boundary (a huge page can only back an aligned 2 MB range) and advised before the first touch: the page fault
+/// that first touches a range is where the kernel picks its page size (Documentation/admin-guide/mm/transhuge.rst);
+/// khugepaged may collapse small pages later, which MADV_NOHUGEPAGE forbids too.
 /// </summary>
 static unsafe class FloorMemory
 {
     const nuint HugePage = 2 * 1024 * 1024;
     const int MadvHugepage = 14, MadvNohugepage = 15; // <asm-generic/mman-common.h>
+    const int ProtReadWrite = 0x1 | 0x2, MapPrivateAnonymous = 0x02 | 0x20; // <asm-generic/mman.h>, x86-64 and arm64 alike
 
     [DllImport("libc", EntryPoint = "madvise", SetLastError = true)]
     static extern int Madvise(void* address, nuint length, int advice);
 
+    [DllImport("libc", EntryPoint = "mmap", SetLastError = true)]
+    static extern void* Mmap(void* address, nuint length, int prot, int flags, int fd, nint offset);
+
+    [DllImport("libc", EntryPoint = "munmap", SetLastError = true)]
+    static extern int Munmap(void* address, nuint length);
+
+    // Aligned address -> the mapping it came from, for Free.
+    static readonly Dictionary<nint, (nint Base, nuint Length)> Mappings = [];
+
     public static void* Allocate(long bytes, FloorPages pages)
     {
-        void* p = NativeMemory.AlignedAlloc((nuint)bytes, HugePage);
-        if (OperatingSystem.IsLinux() && Madvise(p, (nuint)bytes, pages == FloorPages.Huge ? MadvHugepage : MadvNohugepage) != 0)
+        if (!OperatingSystem.IsLinux())
+        {
+            void* plain = NativeMemory.AlignedAlloc((nuint)bytes, HugePage);
+            NativeMemory.Clear(plain, (nuint)bytes);
+            return plain;
+        }
+        nuint length = (nuint)bytes + HugePage;
+        void* map = Mmap(null, length, ProtReadWrite, MapPrivateAnonymous, -1, 0);
+        if (map == (void*)-1) throw new InvalidOperationException($"mmap of {length} bytes failed, errno {Marshal.GetLastPInvokeError()}");
+        void* p = (void*)(((nuint)map + HugePage - 1) & ~(HugePage - 1));
+        lock (Mappings) Mappings[(nint)p] = ((nint)map, length);
+        if (Madvise(p, (nuint)bytes, pages == FloorPages.Huge ? MadvHugepage : MadvNohugepage) != 0)
             Console.WriteLine($"// floor: madvise({pages}) refused, errno {Marshal.GetLastPInvokeError()}: the kernel's default page size applies");
-        NativeMemory.Clear(p, (nuint)bytes);
+        NativeMemory.Clear(p, (nuint)bytes); // the first touch: faults every page in now, not during the measurement
         return p;
     }
 
     public static void Free(void* p, long bytes)
     {
-        if (p != null) NativeMemory.AlignedFree(p);
+        if (p == null) return;
+        if (!OperatingSystem.IsLinux()) { NativeMemory.AlignedFree(p); return; }
+        (nint Base, nuint Length) m;
+        lock (Mappings)
+            if (!Mappings.Remove((nint)p, out m)) throw new InvalidOperationException($"not a floor mapping ({bytes} bytes)");
+        _ = Munmap((void*)m.Base, m.Length);
     }
 
     /// <summary>The THP mode in force: the bracketed word of /sys/kernel/mm/transparent_hugepage/enabled ("always", "madvise", "never"), or "unknown".</summary>
