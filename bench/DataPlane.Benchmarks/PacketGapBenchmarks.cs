@@ -27,7 +27,8 @@ namespace DataPlane.Benchmarks;
 /// BenchmarkDotNet's own figure is the publish time (per reload, per change) and, with [MemoryDiagnoser], the bytes the
 /// control plane allocates per reload or change. The packet-side figures do not fit its one-number-per-method model, so
 /// GlobalCleanup prints them as a summary line (<c>// packet-gaps: ...</c>, also appended to $DATAPLANE_BENCH_NOTES) and
-/// appends one CSV row per phase to $DATAPLANE_BENCH_GAPS_CSV (default: dataplane-packet-gaps.csv in the temp folder):
+/// appends one CSV row per phase to $DATAPLANE_BENCH_GAPS_CSV (or packet-gaps.csv beside $DATAPLANE_BENCH_NOTES, which
+/// bench/run-results.sh sets; with neither, no file):
 /// <list type="bullet">
 /// <item>the gap between consecutive packets on the worker: max and p99 (from an allocation-free histogram; the gap
 /// includes the packet's own processing and the timestamp), during the control plane's work and in a quiet window
@@ -38,12 +39,13 @@ namespace DataPlane.Benchmarks;
 /// and the collections that ran meanwhile (GC.CollectionCount per generation, GC.GetTotalPauseDuration: the time the
 /// runtime had every managed thread, the worker included, suspended).</item>
 /// </list>
+/// With DATAPLANE_BENCH_ALLOC_SAMPLE=1 it also prints which types the control plane allocated (<see cref="AllocationSampler"/>).
 /// Gaps between invocations (BenchmarkDotNet's engine, which forces a full collection between iterations) are kept out
 /// of the figures: the worker charges each gap to the phase set when it ends, and the phase is "control plane" only
 /// while a benchmark method runs.
 /// </summary>
 [MemoryDiagnoser]
-public class PacketGapBenchmarks
+public class PacketGapBenchmarks : IDisposable
 {
     static int Flows => Scale.Pick(1 << 16, 1 << 12);
 
@@ -56,6 +58,7 @@ public class PacketGapBenchmarks
     volatile GapPhase _phase = new("warm-up");
     GapPhase _quiet = null!, _busy = null!, _between = null!;
     Exception? _workerFailure;
+    AllocationSampler? _sampler;
 
     [GlobalSetup]
     public void Setup()
@@ -96,6 +99,7 @@ public class PacketGapBenchmarks
         _quiet.End();
         if (_workerFailure is { } e) throw new InvalidOperationException("packet thread failed", e);
         _busy = new GapPhase("control plane");
+        if (AllocationSampler.Requested) _sampler = new AllocationSampler();
     }
 
     /// <summary>Service i's slice with one endpoint moved (variant 1 or 2), one overlay per Service, decoded once.</summary>
@@ -159,37 +163,59 @@ public class PacketGapBenchmarks
         GapPhase busy = _busy;
         busy.Begin();
         _phase = busy;
-        long t0 = Stopwatch.GetTimestamp();
+        if (_sampler is { } sampler) sampler.Active = true;
+        long a0 = GC.GetAllocatedBytesForCurrentThread(), t0 = Stopwatch.GetTimestamp();
         MapSet next = publish();
-        long t1 = Stopwatch.GetTimestamp();
+        long t1 = Stopwatch.GetTimestamp(), allocated = GC.GetAllocatedBytesForCurrentThread() - a0;
         _phase = _between;
+        if (_sampler is { } sampling) sampling.Active = false;
         busy.End();
-        busy.Latency.Record(t1 - t0);
         busy.Operations++;
-        if (delta && next.Delta is null) busy.Fallbacks++;
+        if (delta && next.Delta is null)
+        {
+            // Kept apart: a fallback is a full compile (plus folding every change since the last one into the
+            // manifests), orders of magnitude above a delta; mixed in, it would only ever show as the max.
+            busy.Fallbacks++;
+            busy.FallbackTicks.Record(t1 - t0);
+            busy.FallbackAllocated += allocated;
+        }
+        else
+        {
+            busy.Latency.Record(t1 - t0);
+            busy.OperationAllocated += allocated;
+        }
         if (_workerFailure is { } e) throw new InvalidOperationException("packet thread failed", e);
         return _control.Holder.Current == next && next.Services.Count >= BigCluster.Services ? next.Generation : throw new InvalidOperationException("generation not published");
     }
 
+    /// <summary>Stops the worker and reports (BenchmarkDotNet's GlobalCleanup).</summary>
     [GlobalCleanup]
-    public void Cleanup()
+    public void Dispose()
     {
+        GC.SuppressFinalize(this);
         _stop = true;
         _worker?.Join();
-        if (_busy.Operations == 0) return;
+        if (_busy.Operations == 0) { _sampler?.Dispose(); _sampler = null; return; }
         bool changes = _nextChange > 0;
         string op = changes ? $"endpoint change among {BigCluster.Services} services (each to a different service)" : $"full reload of {BigCluster.Services} services x {BigCluster.Endpoints} endpoints";
         double quietRate = _quiet.Packets / (double)_quiet.Ticks;
         double lost = _busy.Ticks == 0 ? 0 : 1 - _busy.Packets / (quietRate * _busy.Ticks);
         string line = $"{op}, {Flows} established flows on the worker: {_busy.Operations} operations" +
-            (changes ? $" ({_busy.Fallbacks} fell back to a full compile)" : "") +
+            (changes ? $" ({_busy.Fallbacks} fell back to a full compile{(_busy.Fallbacks > 0 ? $", taking {Us(_busy.FallbackTicks.Percentile(0.5))} us median, {Us(_busy.FallbackTicks.Max)} us max" : "")}; publish figures below are of the deltas)" : "") +
             $"; gap between packets max {Us(_busy.Gaps.Max)} us, p99 {Us(_busy.Gaps.Percentile(0.99))} us (quiet: max {Us(_quiet.Gaps.Max)} us, p99 {Us(_quiet.Gaps.Percentile(0.99))} us); " +
             $"worker time lost {lost:P1}; publish median {Us(_busy.Latency.Percentile(0.5))} us, p99 {Us(_busy.Latency.Percentile(0.99))} us, max {Us(_busy.Latency.Max)} us; " +
-            $"{_busy.AllocatedBytes / (double)_busy.Operations:F0} B allocated per operation; " +
+            $"{_busy.OperationAllocated / (double)(_busy.Operations - _busy.Fallbacks):F0} B allocated per {(changes ? "delta change" : "reload")}" +
+            (_busy.Fallbacks > 0 ? $", {_busy.FallbackAllocated / (double)_busy.Fallbacks:F0} B per fallback" : "") + "; " +
             $"GCs during them gen0/1/2 {_busy.Gen0}/{_busy.Gen1}/{_busy.Gen2}, paused {_busy.PauseTicks * 1000.0 / Stopwatch.Frequency:F1} ms in all" +
             $" (quiet window: {_quiet.Gen0}/{_quiet.Gen1}/{_quiet.Gen2}, {_quiet.PauseTicks * 1000.0 / Stopwatch.Frequency:F1} ms)";
         Notes.Write("packet-gaps", line);
         WriteCsv(changes ? "EndpointChange" : "FullReload", quietRate);
+        if (_sampler is { } sampler)
+        {
+            Notes.Write("packet-gaps", $"{(changes ? "endpoint changes" : "full reloads")}: sampled allocations by type: {sampler.Top(12)}");
+            sampler.Dispose();
+            _sampler = null;
+        }
         _busy = new GapPhase("control plane");
         _nextChange = 0;
     }
@@ -199,11 +225,15 @@ public class PacketGapBenchmarks
     /// <summary>One row per phase: a table the lead can paste or chart; the header is written with a new file.</summary>
     void WriteCsv(string method, double quietRate)
     {
-        string path = Environment.GetEnvironmentVariable("DATAPLANE_BENCH_GAPS_CSV") is { Length: > 0 } p ? p : Path.Combine(Path.GetTempPath(), "dataplane-packet-gaps.csv");
+        // Where the caller asked, else beside run-results.sh's notes; a plain run (CI's dry job) prints the summary only.
+        string? path = Environment.GetEnvironmentVariable("DATAPLANE_BENCH_GAPS_CSV") is { Length: > 0 } p ? p
+            : Environment.GetEnvironmentVariable("DATAPLANE_BENCH_NOTES") is { Length: > 0 } notes ? Path.Combine(Path.GetDirectoryName(Path.GetFullPath(notes))!, "packet-gaps.csv")
+            : null;
+        if (path is null) return;
         bool header = !File.Exists(path);
         using var w = new StreamWriter(path, append: true);
         if (header)
-            w.WriteLine("utc,method,services,flows,phase,operations,fallbacks,packets,wall_ms,gap_max_us,gap_p99_us,gap_p999_us,gaps_over_1ms,time_lost,publish_p50_us,publish_p99_us,publish_max_us,alloc_bytes_per_op,gen0,gen1,gen2,gc_pause_ms");
+            w.WriteLine("utc,method,services,flows,phase,operations,fallbacks,packets,wall_ms,gap_max_us,gap_p99_us,gap_p999_us,gaps_over_1ms,time_lost,publish_p50_us,publish_p99_us,publish_max_us,alloc_bytes_per_op,fallback_p50_us,fallback_max_us,alloc_bytes_per_fallback,gen0,gen1,gen2,gc_pause_ms");
         foreach (GapPhase ph in new[] { _quiet, _busy, _between })
         {
             double lost = ph.Ticks == 0 || ph == _between ? double.NaN : 1 - ph.Packets / (quietRate * ph.Ticks);
@@ -214,7 +244,9 @@ public class PacketGapBenchmarks
                 Us(ph.Gaps.Max), Us(ph.Gaps.Percentile(0.99)), Us(ph.Gaps.Percentile(0.999)), ph.Gaps.CountAtLeast(Stopwatch.Frequency / 1000),
                 double.IsNaN(lost) ? "" : lost.ToString("F4", CultureInfo.InvariantCulture),
                 ops ? Us(ph.Latency.Percentile(0.5)) : "", ops ? Us(ph.Latency.Percentile(0.99)) : "", ops ? Us(ph.Latency.Max) : "",
-                ops ? (ph.AllocatedBytes / (double)ph.Operations).ToString("F0", CultureInfo.InvariantCulture) : "",
+                ops && ph.Operations > ph.Fallbacks ? (ph.OperationAllocated / (double)(ph.Operations - ph.Fallbacks)).ToString("F0", CultureInfo.InvariantCulture) : "",
+                ops && ph.Fallbacks > 0 ? Us(ph.FallbackTicks.Percentile(0.5)) : "", ops && ph.Fallbacks > 0 ? Us(ph.FallbackTicks.Max) : "",
+                ops && ph.Fallbacks > 0 ? (ph.FallbackAllocated / (double)ph.Fallbacks).ToString("F0", CultureInfo.InvariantCulture) : "",
                 ph.Gen0, ph.Gen1, ph.Gen2, (ph.PauseTicks * 1000.0 / Stopwatch.Frequency).ToString("F2", CultureInfo.InvariantCulture)));
         }
         Console.WriteLine($"// packet-gaps: CSV rows appended to {path}");
@@ -232,10 +264,17 @@ sealed class GapPhase(string name)
     public GapHistogram Gaps { get; } = new();
     public long Packets;
 
+    /// <summary>Publish latency per operation; for endpoint changes, of those published as deltas only.</summary>
     public GapHistogram Latency { get; } = new();
-    public long Operations, Fallbacks, Ticks, AllocatedBytes, Gen0, Gen1, Gen2, PauseTicks;
 
-    long _t0, _alloc0, _g0, _g1, _g2;
+    /// <summary>Endpoint changes the delta path declined, which took the full compile.</summary>
+    public GapHistogram FallbackTicks { get; } = new();
+    public long Operations, Fallbacks, Ticks, Gen0, Gen1, Gen2, PauseTicks;
+
+    /// <summary>Bytes the control thread allocated in the operations published as deltas (or reloads), and in the fallbacks.</summary>
+    public long OperationAllocated, FallbackAllocated;
+
+    long _t0, _g0, _g1, _g2;
     TimeSpan _pause0;
 
     public void Begin()
@@ -244,14 +283,12 @@ sealed class GapPhase(string name)
         _g1 = GC.CollectionCount(1);
         _g2 = GC.CollectionCount(2);
         _pause0 = GC.GetTotalPauseDuration();
-        _alloc0 = GC.GetAllocatedBytesForCurrentThread();
         _t0 = Stopwatch.GetTimestamp();
     }
 
     public void End()
     {
         Ticks += Stopwatch.GetTimestamp() - _t0;
-        AllocatedBytes += GC.GetAllocatedBytesForCurrentThread() - _alloc0;
         // CollectionCount(n) counts collections that included generation n: a gen2 GC shows in all three counts.
         Gen0 += GC.CollectionCount(0) - _g0;
         Gen1 += GC.CollectionCount(1) - _g1;
