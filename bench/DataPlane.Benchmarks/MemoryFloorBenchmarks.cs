@@ -31,8 +31,9 @@ public enum FloorPages
 /// <item><b>IndexThenEntry</b>: today's conntrack lookup shape, an index slot (8 B in the 32 MB index) whose value names
 /// the entry, then that entry (64 B in the 64 MB table), whose value names the next lookup's slot: two dependent
 /// misses per lookup, reported per lookup. Against DependentRead (one miss per lookup) it says what a one-miss layout
-/// (DPDK rte_hash keeps signatures and key indexes in one bucket line; a bucketised cuckoo table with the key inline)
-/// would save.</item>
+/// would save: the entry itself in the slot the hash selects (open addressing over the entries, a tag compared first),
+/// rather than a slot that points at it. DPDK's rte_hash and VPP's bihash are two-read designs too (a bucket, then the
+/// key or key-value page), and hide the second read by prefetching in bulk rather than by layout.</item>
 /// </list>
 /// Every case runs on huge pages and on 4 KB pages (<see cref="FloorPages"/>); GlobalSetup prints whether THP is
 /// available (/sys/kernel/mm/transparent_hugepage/enabled) and how much of each table the kernel actually backed with

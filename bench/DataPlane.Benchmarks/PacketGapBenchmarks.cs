@@ -22,7 +22,9 @@ namespace DataPlane.Benchmarks;
 /// the delta path (<see cref="EndpointChangeCompiler"/>); each change is to the next Service in turn, so successive
 /// changes never touch the same Service until all have changed once. When the delta outgrows
 /// <see cref="EndpointChangeCompiler.MaxOverlayFrontends"/> the control plane falls back to a full compile, as it would
-/// in a cluster; those are counted (and included in every statistic) rather than treated as failures.</item>
+/// in a cluster; those are counted and timed apart (the gaps and BenchmarkDotNet's mean include them) rather than
+/// treated as failures. The median of the first deltas after each full compile is reported too: a delta's cost grows
+/// with the changes published since the last full compile.</item>
 /// </list>
 /// BenchmarkDotNet's own figure is the publish time (per reload, per change) and, with [MemoryDiagnoser], the bytes the
 /// control plane allocates per reload or change. The packet-side figures do not fit its one-number-per-method model, so
@@ -52,6 +54,10 @@ public class PacketGapBenchmarks : IDisposable
     ControlPlane _control = null!;
     ClusterManifests[][] _changes = [];
     int _nextChange;
+    // Deltas published since the last full compile: the delta builder copies its whole overlay on every change
+    // (MapSetDeltaBuilder.Patch, copy-on-write), so a change's cost grows with the changes before it.
+    int _sinceFullCompile;
+    const int FreshChanges = 64;
 
     Thread? _worker;
     volatile bool _stop;
@@ -178,10 +184,12 @@ public class PacketGapBenchmarks : IDisposable
             busy.Fallbacks++;
             busy.FallbackTicks.Record(t1 - t0);
             busy.FallbackAllocated += allocated;
+            _sinceFullCompile = 0;
         }
         else
         {
             busy.Latency.Record(t1 - t0);
+            if (delta && _sinceFullCompile++ < FreshChanges) busy.FreshLatency.Record(t1 - t0);
             busy.OperationAllocated += allocated;
         }
         if (_workerFailure is { } e) throw new InvalidOperationException("packet thread failed", e);
@@ -203,7 +211,8 @@ public class PacketGapBenchmarks : IDisposable
         string line = $"{op}, {Flows} established flows on the worker: {_busy.Operations} operations" +
             (changes ? $" ({_busy.Fallbacks} fell back to a full compile{(_busy.Fallbacks > 0 ? $", taking {Us(_busy.FallbackTicks.Percentile(0.5))} us median, {Us(_busy.FallbackTicks.Max)} us max" : "")}; publish figures below are of the deltas)" : "") +
             $"; gap between packets max {Us(_busy.Gaps.Max)} us, p99 {Us(_busy.Gaps.Percentile(0.99))} us (quiet: max {Us(_quiet.Gaps.Max)} us, p99 {Us(_quiet.Gaps.Percentile(0.99))} us); " +
-            $"worker time lost {lost:P1}; publish median {Us(_busy.Latency.Percentile(0.5))} us, p99 {Us(_busy.Latency.Percentile(0.99))} us, max {Us(_busy.Latency.Max)} us; " +
+            $"worker time lost {lost:P1}; publish median {Us(_busy.Latency.Percentile(0.5))} us, p99 {Us(_busy.Latency.Percentile(0.99))} us, max {Us(_busy.Latency.Max)} us" +
+            (changes ? $" (median of the first {FreshChanges} after a full compile: {Us(_busy.FreshLatency.Percentile(0.5))} us)" : "") + "; " +
             $"{_busy.OperationAllocated / (double)(_busy.Operations - _busy.Fallbacks):F0} B allocated per {(changes ? "delta change" : "reload")}" +
             (_busy.Fallbacks > 0 ? $", {_busy.FallbackAllocated / (double)_busy.Fallbacks:F0} B per fallback" : "") + "; " +
             $"GCs during them gen0/1/2 {_busy.Gen0}/{_busy.Gen1}/{_busy.Gen2}, paused {_busy.PauseTicks * 1000.0 / Stopwatch.Frequency:F1} ms in all" +
@@ -218,6 +227,7 @@ public class PacketGapBenchmarks : IDisposable
         }
         _busy = new GapPhase("control plane");
         _nextChange = 0;
+        _sinceFullCompile = 0;
     }
 
     static string Us(long ticks) => (ticks * 1e6 / Stopwatch.Frequency).ToString("F1", CultureInfo.InvariantCulture);
@@ -233,7 +243,7 @@ public class PacketGapBenchmarks : IDisposable
         bool header = !File.Exists(path);
         using var w = new StreamWriter(path, append: true);
         if (header)
-            w.WriteLine("utc,method,services,flows,phase,operations,fallbacks,packets,wall_ms,gap_max_us,gap_p99_us,gap_p999_us,gaps_over_1ms,time_lost,publish_p50_us,publish_p99_us,publish_max_us,alloc_bytes_per_op,fallback_p50_us,fallback_max_us,alloc_bytes_per_fallback,gen0,gen1,gen2,gc_pause_ms");
+            w.WriteLine("utc,method,services,flows,phase,operations,fallbacks,packets,wall_ms,gap_max_us,gap_p99_us,gap_p999_us,gaps_over_1ms,time_lost,publish_p50_us,publish_p99_us,publish_max_us,publish_fresh_p50_us,alloc_bytes_per_op,fallback_p50_us,fallback_max_us,alloc_bytes_per_fallback,gen0,gen1,gen2,gc_pause_ms");
         foreach (GapPhase ph in new[] { _quiet, _busy, _between })
         {
             double lost = ph.Ticks == 0 || ph == _between ? double.NaN : 1 - ph.Packets / (quietRate * ph.Ticks);
@@ -244,6 +254,7 @@ public class PacketGapBenchmarks : IDisposable
                 Us(ph.Gaps.Max), Us(ph.Gaps.Percentile(0.99)), Us(ph.Gaps.Percentile(0.999)), ph.Gaps.CountAtLeast(Stopwatch.Frequency / 1000),
                 double.IsNaN(lost) ? "" : lost.ToString("F4", CultureInfo.InvariantCulture),
                 ops ? Us(ph.Latency.Percentile(0.5)) : "", ops ? Us(ph.Latency.Percentile(0.99)) : "", ops ? Us(ph.Latency.Max) : "",
+                ops && ph.FreshLatency.Count > 0 ? Us(ph.FreshLatency.Percentile(0.5)) : "",
                 ops && ph.Operations > ph.Fallbacks ? (ph.OperationAllocated / (double)(ph.Operations - ph.Fallbacks)).ToString("F0", CultureInfo.InvariantCulture) : "",
                 ops && ph.Fallbacks > 0 ? Us(ph.FallbackTicks.Percentile(0.5)) : "", ops && ph.Fallbacks > 0 ? Us(ph.FallbackTicks.Max) : "",
                 ops && ph.Fallbacks > 0 ? (ph.FallbackAllocated / (double)ph.Fallbacks).ToString("F0", CultureInfo.InvariantCulture) : "",
@@ -266,6 +277,9 @@ sealed class GapPhase(string name)
 
     /// <summary>Publish latency per operation; for endpoint changes, of those published as deltas only.</summary>
     public GapHistogram Latency { get; } = new();
+
+    /// <summary>Publish latency of the first deltas after each full compile, while the overlay is still small.</summary>
+    public GapHistogram FreshLatency { get; } = new();
 
     /// <summary>Endpoint changes the delta path declined, which took the full compile.</summary>
     public GapHistogram FallbackTicks { get; } = new();

@@ -179,7 +179,7 @@ md.AppendLine();
           into THP). A packet processed one at a time on 1 M live flows (`EstablishedFlow.Pipeline`, LiveFlows=1000000) misses
           at least twice in a row, the conntrack index slot and then the entry: its floor is the *index slot then entry* row
           (about 2 F), not zero. Report it as a multiple of that row: a figure at 1.1x is memory-bound and only a different
-          layout (one miss per lookup: the key's signature and entry in one bucket line, as DPDK rte_hash keeps them) or
+          layout (one miss per lookup: the entry itself in the slot its hash selects, not a slot pointing at it) or
           overlap can lower it; a figure at 3x has compute or avoidable misses to remove first. A target below that row (the
           80 ns established-flow target, when the row reads above 80) cannot be met one packet at a time on that machine.
         - **Overlap**: the prefetched batch (`PipelinePrefetched`, replay's path, prefetching 16 and 8 frames ahead) can at
