@@ -68,6 +68,17 @@ public static class BenchCluster
     public static PacketPipeline Established(int flows, int services, byte[] reply)
     {
         var pipeline = new PacketPipeline(new MapSetHolder(Build(services, 10)), new PipelineOptions { CtCapacity = LiveTable.CapacityFor(flows) });
+        Establish(pipeline, flows, services, reply);
+        return pipeline;
+    }
+
+    /// <summary>
+    /// Establishes <paramref name="flows"/> pod connections on <paramref name="pipeline"/>, flow i to service
+    /// i mod <paramref name="services"/> (<see cref="Vip"/>) on :80, whatever generation its holder publishes.
+    /// </summary>
+    public static void Establish(PacketPipeline pipeline, int flows, int services, byte[] reply)
+    {
+        int before = pipeline.Conntrack.Count;
         Span<byte> syn = stackalloc byte[128];
         for (int i = 0; i < flows; i++)
         {
@@ -79,7 +90,6 @@ public static class BenchCluster
             if (pipeline.Process(syn.Slice(0, n), BenchData.Now, reply, out r) != Verdict.Forward)
                 throw new InvalidOperationException($"flow {i}: SYN-ACK not forwarded: {r.Verdict} {r.Reason}");
         }
-        if (pipeline.Conntrack.Count != flows) throw new InvalidOperationException("flows not established");
-        return pipeline;
+        if (pipeline.Conntrack.Count - before != flows) throw new InvalidOperationException("flows not established");
     }
 }

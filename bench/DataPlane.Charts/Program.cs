@@ -20,10 +20,10 @@ string job = args.Length > 5 ? args[5] : "short";
 var baselines = new HashSet<string>
 {
     "PacketDotNetParse", "Dictionary", "IptablesCascade", "PacketDotNetRewrite", "PacketDotNetAndDictionary", "PacketDotNetBuild",
-    "Naive", "CreateThenDelete", "LoadYaml", "FullReload", "Random", "ModuloTable",
+    "Naive", "CreateThenDelete", "LoadYaml", "FullReload", "Random", "ModuloTable", "DependentRead",
 };
 // Control-plane operations (per cluster, per change, per Maglev table): not per packet, reported in ms.
-var perCluster = new HashSet<string> { "ClusterCompileBenchmarks", "EndpointUpdateBenchmarks", "MaglevBuildBenchmarks" };
+var perCluster = new HashSet<string> { "ClusterCompileBenchmarks", "EndpointUpdateBenchmarks", "MaglevBuildBenchmarks", "PacketGapBenchmarks" };
 
 var rows = new List<Row>();
 string machine = "", runtime = "";
@@ -126,11 +126,120 @@ var allocating = rows.Where(r => !baselines.Contains(r.Method) && !perCluster.Co
 md.AppendLine($"| 0 B allocated per packet | {(allocating.Count == 0 ? "0 B in every data-plane benchmark" : string.Join(", ", allocating.Select(r => $"{r.Type}.{r.Method} {r.Alloc:F0} B")))} | {(allocating.Count == 0 ? "yes" : "**no**")} |");
 md.AppendLine();
 
+// The floor: this machine's cost of one read, the unit the packet-path figures are read in (MemoryFloorBenchmarks),
+// then what the control plane costs the packet thread (PacketGapBenchmarks). Without their results the sections keep
+// their TODO cells: the figures must come from a quiet machine (README, Benchmarks).
+{
+    // Parameters print as "Pages=Huge" or "Pages=Huge&inFlight=4" (argument columns joined), whichever the version.
+    double? Floor(string method, string pages, int inFlight = 0) => rows.FirstOrDefault(r => r.Type == "MemoryFloorBenchmarks" && r.Method == method
+        && r.Params.Contains($"Pages={pages}", StringComparison.Ordinal) && (inFlight == 0 || r.Params.Contains($"inFlight={inFlight}", StringComparison.Ordinal)))?.Mean;
+    string Cell(double? ns) => ns is double v ? $"{v:F1}" : "TODO";
+    string[] floorNotes = [.. notes.Split('\n').Where(l => l.StartsWith("floor\t", StringComparison.Ordinal)).Select(l => l.Split('\t').Last()).Distinct()];
+    md.AppendLine("## The floor (MemoryFloorBenchmarks): read packet-path figures as multiples of it");
+    md.AppendLine();
+    if (Floor("DependentRead", "Huge") is null)
+        md.AppendLine("""
+            **TODO (lead): figures not taken yet.** They must come from a quiet machine (nothing else running, the same session as
+            the packet-path figures they divide); figures taken while other builds run are not published here.
+
+            """);
+    md.AppendLine("""
+        `bash bench/run-results.sh` takes it with everything else and fills this table; alone, about 6 minutes (12 cases,
+        default job):
+
+        ```sh
+        cd bench/DataPlane.Benchmarks && dotnet run -c Release -- --filter '*MemoryFloor*'
+        ```
+
+        The table
+        is 2^20 entries of 64 B (64 MB, the entries of 1 M conntrack flows) plus a 32 MB index of 8 B slots shaped like
+        ConntrackMap's; every read goes to a line chosen by a seeded random single cycle (Sattolo), so it misses every cache.
+
+        | per read (ns) | huge pages (MADV_HUGEPAGE) | 4 KB pages (MADV_NOHUGEPAGE) |
+        | --- | ---: | ---: |
+        """);
+    md.AppendLine($"| dependent read, 1 in flight (**F**, the baseline) | {Cell(Floor("DependentRead", "Huge"))} | {Cell(Floor("DependentRead", "Small"))} |");
+    foreach (int k in new[] { 4, 8, 16, 32 })
+        md.AppendLine($"| independent reads, {k} in flight | {Cell(Floor("Independent", "Huge", k))} | {Cell(Floor("Independent", "Small", k))} |");
+    md.AppendLine($"| index slot then entry, per lookup (today's conntrack shape: 2 dependent misses) | {Cell(Floor("IndexThenEntry", "Huge"))} | {Cell(Floor("IndexThenEntry", "Small"))} |");
+    md.AppendLine(floorNotes.Length == 0 ? "| THP setting / share of the tables the kernel backed with huge pages (`// floor:` lines of the run) | TODO | TODO |"
+        : $"| THP setting / share of the tables backed with huge pages | {string.Join("<br>", floorNotes.Where(n => n.StartsWith("Huge", StringComparison.Ordinal)))} | {string.Join("<br>", floorNotes.Where(n => n.StartsWith("Small", StringComparison.Ordinal)))} |");
+    md.AppendLine();
+    double? twoMiss = Floor("IndexThenEntry", "Huge"), overlapped = Floor("Independent", "Huge", 16);
+    double? oneAtATime = Mean("EstablishedFlowBenchmarks", "Pipeline", "LiveFlows=1000000"), prefetched = Mean("EstablishedFlowBenchmarks", "PipelinePrefetched", "LiveFlows=1000000");
+    if (twoMiss is double t && oneAtATime is double o)
+        md.AppendLine($"- Established flow, 1 M live flows, one at a time: {o:F1} ns = {o / t:F2}x the two-miss floor ({t:F1} ns).");
+    if (overlapped is double ov && prefetched is double pf)
+        md.AppendLine($"- Established flow, 1 M live flows, prefetched batch: {pf:F1} ns = {pf / (2 * ov):F2}x two misses at 16 in flight ({2 * ov:F1} ns).");
+    if (twoMiss is not null && (oneAtATime is not null || prefetched is not null)) md.AppendLine();
+    md.AppendLine("""
+        How to read the packet-path figures against it:
+
+        - **F** is the cost of one cache miss that nothing overlaps, on huge pages (PinnedTable advises the conntrack tables
+          into THP). A packet processed one at a time on 1 M live flows (`EstablishedFlow.Pipeline`, LiveFlows=1000000) misses
+          at least twice in a row, the conntrack index slot and then the entry: its floor is the *index slot then entry* row
+          (about 2 F), not zero. Report it as a multiple of that row: a figure at 1.1x is memory-bound and only a different
+          layout (one miss per lookup: the entry itself in the slot its hash selects, not a slot pointing at it) or
+          overlap can lower it; a figure at 3x has compute or avoidable misses to remove first. A target below that row (the
+          80 ns established-flow target, when the row reads above 80) cannot be met one packet at a time on that machine.
+        - **Overlap**: the prefetched batch (`PipelinePrefetched`, replay's path, prefetching 16 and 8 frames ahead) can at
+          best pay the *N in flight* cost per miss, two misses per packet: read it against 2 x the 16-in-flight row. The row
+          where the in-flight figures stop falling is how many misses this core keeps outstanding; prefetching further ahead
+          than that buys nothing.
+        - **Pages**: the difference between the two columns is the page walk each miss pays without huge pages; where THP is
+          `never` (or the `// floor:` line shows the tables were not backed by huge pages), use the 4 KB column as the floor.
+        - Hot-set figures (1 k flows, everything in cache) are not memory-bound: compare them to clock cycles instead.
+        - New flows: count the lines the path must miss (service slot, backend, conntrack index and entry written) and multiply
+          by F (one at a time) or by the in-flight cost (prefetched).
+
+        ## Packet gaps under the control plane (PacketGapBenchmarks)
+
+        """);
+    string[] gapNotes = [.. notes.Split('\n').Where(l => l.StartsWith("packet-gaps\t", StringComparison.Ordinal)).Select(l => l.Split('\t').Last())];
+    if (gapNotes.Length == 0)
+        md.AppendLine("**TODO (lead): figures not taken yet** (same rule: a quiet machine only).\n");
+    md.AppendLine("""
+        A packet thread forwards established-flow packets through PacketPipeline (65 536 flows, 10 k services x 10
+        endpoints) and timestamps every packet while the control plane (a) reloads everything through ControlPlane.Reload,
+        as `run` does, and (b) applies one EndpointSlice change at a time through the delta path (EndpointChangeCompiler),
+        each to a different Service. A fixed count of iterations, because the figures that matter are the worker's, not
+        BenchmarkDotNet's mean: 13 reloads (one to JIT, 2 warm-up, 10 measured), and for the changes 12 iterations of ~0.5 s
+        plus the full compiles the delta path falls back to every 4 096 distinct services; a few minutes in all, about half
+        of it loading the 10 k-service YAML in each set-up:
+
+        ```sh
+        cd bench/DataPlane.Benchmarks && DATAPLANE_BENCH_GAPS_CSV=$PWD/packet-gaps.csv \
+          dotnet run -c Release -- --filter '*PacketGap*' --warmupCount 2 --iterationCount 10
+        # add DATAPLANE_BENCH_ALLOC_SAMPLE=1 to print which types the control plane allocates (it perturbs the timings)
+        ```
+
+        BenchmarkDotNet's own rows are the publish time and the bytes allocated per reload / per change. The packet side is
+        printed as one `// packet-gaps:` line per method and one CSV row per phase (quiet window, control plane working,
+        between invocations):
+
+        """);
+    if (gapNotes.Length == 0)
+        md.AppendLine("""
+            | | full reload | one endpoint change (delta) |
+            | --- | ---: | ---: |
+            | longest gap between packets on the worker | TODO | TODO |
+            | p99 gap (quiet window: TODO) | TODO | TODO |
+            | worker time lost vs the quiet window | TODO | TODO |
+            | publish latency median / p99 | TODO | TODO |
+            | bytes allocated per reload / per change | TODO | TODO |
+            | collections during them (gen0/1/2), total pause | TODO | TODO |
+            | changes that fell back to a full compile, and their cost | | TODO |
+            """);
+    foreach (string line in gapNotes) md.AppendLine($"- {line}");
+    md.AppendLine();
+}
 if (memory.Length > 0) { md.AppendLine("## Memory per live flow"); md.AppendLine(); md.AppendLine("```"); md.AppendLine(memory); md.AppendLine("```"); md.AppendLine(); }
-if (notes.Length > 0)
+// The other notes (EndpointUpdateBenchmarks' stalls); the floor's and the gaps' have their sections above.
+string[] controlNotes = [.. notes.Split('\n').Where(l => l.Length > 0 && !l.StartsWith("packet-gaps\t", StringComparison.Ordinal) && !l.StartsWith("floor\t", StringComparison.Ordinal))];
+if (controlNotes.Length > 0)
 {
     md.AppendLine("## Control plane under traffic"); md.AppendLine();
-    foreach (string line in notes.Split('\n')) md.AppendLine($"- {line.Split('\t').Last()}");
+    foreach (string line in controlNotes) md.AppendLine($"- {line.Split('\t').Last()}");
     md.AppendLine();
 }
 if (replay.Length > 0) { md.AppendLine("## Replay throughput (bench/replay-throughput.sh)"); md.AppendLine(); md.AppendLine("```"); md.AppendLine(replay); md.AppendLine("```"); md.AppendLine(); }
