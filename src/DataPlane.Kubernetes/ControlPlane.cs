@@ -64,9 +64,7 @@ public sealed class ControlPlane
         {
             lock (_lock)
             {
-                ClusterManifests current = _manifests;
-                foreach (ClusterManifests o in _pending) current = current.Apply(o);
-                return current;
+                return _manifests.ApplyAll(_pending);
             }
         }
     }
@@ -123,9 +121,9 @@ public sealed class ControlPlane
                 return next;
             }
             _incremental = null; // a declined change may have left it half-updated; the full compile makes a new one
-            ClusterManifests current = _manifests;
-            foreach (ClusterManifests o in _pending) current = current.Apply(o);
-            next = Boundary(() => Compile(current.Apply(overlay), cancel), cancel);
+            // Every change published as a delta since the last full compile, and this one, folded in one pass.
+            ClusterManifests current = _manifests.ApplyAll([.. _pending, overlay]);
+            next = Boundary(() => Compile(current, cancel), cancel);
             _pending.Clear();
             Holder.Publish(next);
             return next;

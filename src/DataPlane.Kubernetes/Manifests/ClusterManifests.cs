@@ -78,6 +78,61 @@ public sealed class ClusterManifests
     };
 
     /// <summary>
+    /// <see cref="Apply"/> of each of <paramref name="overlays"/> in turn, in one pass: the same objects in the same order
+    /// (this state's in place, replaced by the last overlay holding each; then new ones in order of first appearance),
+    /// but each list is copied once rather than once per overlay. The control plane folds every endpoint change since
+    /// its last full compile (up to thousands) before recompiling; applied one by one, each fold copied the whole cluster.
+    /// </summary>
+    public ClusterManifests ApplyAll(IReadOnlyList<ClusterManifests> overlays)
+    {
+        if (overlays.Count == 0) return this;
+        if (overlays.Count == 1) return Apply(overlays[0]);
+        ClusterManifests? proxy = null;
+        foreach (ClusterManifests o in overlays)
+            if (o.HasProxyConfig) proxy = o;
+        var files = new List<string>(Files);
+        var seen = new HashSet<string>(Files);
+        foreach (ClusterManifests o in overlays)
+            foreach (string f in o.Files)
+                if (seen.Add(f)) files.Add(f);
+        return new()
+        {
+            Services = MergeAll(Services, overlays, o => o.Services, o => o.Key),
+            EndpointSlices = MergeAll(EndpointSlices, overlays, o => o.EndpointSlices, o => o.Key),
+            Endpoints = MergeAll(Endpoints, overlays, o => o.Endpoints, o => o.Key),
+            Pods = MergeAll(Pods, overlays, o => o.Pods, o => o.Key),
+            Nodes = MergeAll(Nodes, overlays, o => o.Nodes, o => o.Key),
+            ServiceCidrs = MergeAll(ServiceCidrs, overlays, o => o.ServiceCidrs, o => o.Key),
+            Workloads = MergeAll(Workloads, overlays, o => o.Workloads, o => (o.Kind, o.Key)),
+            ProxyConfig = proxy is null ? ProxyConfig : proxy.ProxyConfig,
+            HasProxyConfig = HasProxyConfig || proxy is not null,
+            Namespaces = [.. Namespaces, .. overlays.SelectMany(o => o.Namespaces)],
+            ServiceCidrFlag = ServiceCidrFlag.Count > 0 ? ServiceCidrFlag : overlays.FirstOrDefault(o => o.ServiceCidrFlag.Count > 0)?.ServiceCidrFlag ?? ServiceCidrFlag,
+            Files = [.. files],
+        };
+    }
+
+    static T[] MergeAll<T, TKey>(IReadOnlyList<T> current, IReadOnlyList<ClusterManifests> overlays, Func<ClusterManifests, IReadOnlyList<T>> list, Func<T, TKey> key)
+        where TKey : notnull
+    {
+        var latest = new Dictionary<TKey, T>();
+        var added = new List<TKey>(); // keys not in current, in order of first appearance
+        var inCurrent = new HashSet<TKey>(current.Select(key));
+        foreach (ClusterManifests o in overlays)
+            foreach (T item in list(o))
+            {
+                TKey k = key(item);
+                if (!latest.ContainsKey(k) && !inCurrent.Contains(k)) added.Add(k);
+                latest[k] = item;
+            }
+        if (latest.Count == 0) return [.. current];
+        var merged = new List<T>(current.Count + added.Count);
+        foreach (T item in current) merged.Add(latest.TryGetValue(key(item), out T? replacement) ? replacement : item);
+        foreach (TKey k in added) merged.Add(latest[k]);
+        return [.. merged];
+    }
+
+    /// <summary>
     /// Whether the workloads have been turned into pods, the nodes and LoadBalancer addresses filled in
     /// (<see cref="Compiler.WorkloadExpander"/>); <see cref="Apply"/> gives an unexpanded state again.
     /// </summary>
