@@ -24,10 +24,13 @@ public readonly record struct IdKey(uint Id) : IMapKey<IdKey>
 public sealed class MapSetDelta
 {
     public MapSetDelta(FixedHashMap<Lb4Key, Lb4Service> services, uint[] slots, FixedHashMap<IdKey, Lb4Backend> backends,
-        FixedHashMap<ServingKey, byte> serving, FixedHashMap<IdKey, int> servingCount, uint[][] maglevTables)
+        FixedHashMap<ServingKey, byte> serving, FixedHashMap<IdKey, int> servingCount, uint[][] maglevTables,
+        int slotCount = -1, int maglevTableCount = -1)
     {
         Services = services;
         Slots = slots;
+        SlotCount = slotCount < 0 ? slots.Length : slotCount;
+        MaglevTableCount = maglevTableCount < 0 ? maglevTables.Length : maglevTableCount;
         Backends = backends;
         Serving = serving;
         ServingCount = servingCount;
@@ -36,8 +39,16 @@ public sealed class MapSetDelta
 
     /// <summary>Frontends whose value changed (every key is also a base frontend: a delta never adds or removes one).</summary>
     public FixedHashMap<Lb4Key, Lb4Service> Services { get; }
-    /// <summary>Slots of the overlay frontends, addressed from the base's slot count on.</summary>
+    /// <summary>
+    /// Slots of the overlay frontends, addressed from the base's slot count on. The array may be longer than
+    /// <see cref="SlotCount"/> and shared with later deltas of the same base, which append past it: a generation's
+    /// frontends point only below its own count, and what lies there is never written again.
+    /// </summary>
     public uint[] Slots { get; }
+    /// <summary>Slots this generation's overlay uses (the front of <see cref="Slots"/>).</summary>
+    public int SlotCount { get; }
+    /// <summary>Maglev tables this generation's overlay uses (the front of <see cref="MaglevTables"/>, shared the same way).</summary>
+    public int MaglevTableCount { get; }
     /// <summary>Backends added or changed (state, locality) by the delta, by id.</summary>
     public FixedHashMap<IdKey, Lb4Backend> Backends { get; }
     /// <summary>Serving endpoint addresses of the service ports in <see cref="ServingCount"/> (which replace the base's).</summary>

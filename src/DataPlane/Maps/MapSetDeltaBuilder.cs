@@ -27,8 +27,14 @@ public sealed class MapSetDeltaBuilder : IBackendSink
     FixedHashMap<IdKey, int> _servingCount = new(1);
     FixedHashMap<Lb4Key, byte> _endpoints = new(1);
     readonly Dictionary<ushort, HashSet<uint>> _serving = [];
-    readonly List<uint> _slots = [];
-    readonly List<uint[]> _maglev = [];
+    // Slots and Maglev tables are append-only arrays shared by the deltas of this base: a published generation reads
+    // only the front it was built with, so the next change appends behind it and publishes the same array, instead of
+    // copying up to 64 K slots (a 256 KB large-object allocation, and with it gen-2 collections) per change. Growing or
+    // compacting starts a new array; the old one stays with the generations that use it.
+    uint[] _slots = new uint[256];
+    int _slotCount;
+    uint[][] _maglev = new uint[4][];
+    int _maglevCount;
     // The change being built.
     readonly List<(Lb4Key, Lb4Service)> _pendingFrontends = [];
     readonly Dictionary<uint, Lb4Backend> _pendingBackends = [];
@@ -44,7 +50,7 @@ public sealed class MapSetDeltaBuilder : IBackendSink
     public MapSet Base => _base;
     /// <summary>Frontends and slots the overlay holds: when it grows past a bound, a full compile is cheaper to read.</summary>
     public int FrontendCount => _services.Count + _pendingFrontends.Count;
-    public int SlotCount => _slots.Count;
+    public int SlotCount => _slotCount;
 
     public uint AddBackend(uint address, ushort port, byte proto, BackendState state = BackendState.Active, bool local = false)
     {
@@ -82,15 +88,19 @@ public sealed class MapSetDeltaBuilder : IBackendSink
     public void SetFrontend(Lb4Key key, Lb4Service baseValue, ReadOnlySpan<uint> backendIds)
     {
         Lb4Service v = baseValue;
-        v.SlotOffset = (uint)(_base.BackendSlots.Length + _slots.Count);
+        v.SlotOffset = (uint)(_base.BackendSlots.Length + _slotCount);
         v.Count = (ushort)backendIds.Length;
-        foreach (uint id in backendIds) _slots.Add(id);
+        if (_slotCount + backendIds.Length > _slots.Length)
+            Array.Resize(ref _slots, Math.Max(_slots.Length * 2, _slotCount + backendIds.Length)); // a copy: published arrays are never written
+        backendIds.CopyTo(_slots.AsSpan(_slotCount));
+        _slotCount += backendIds.Length;
         if ((v.Flags & ServiceFlags.Maglev) != 0)
         {
             var table = new uint[_base.MaglevSize];
             MaglevTable.Build(backendIds, id => (Current(id).Address, Current(id).Port), table);
-            v.MaglevTable = (ushort)(_base.MaglevTableCount + _maglev.Count);
-            _maglev.Add(table);
+            v.MaglevTable = (ushort)(_base.MaglevTableCount + _maglevCount);
+            if (_maglevCount == _maglev.Length) Array.Resize(ref _maglev, _maglev.Length * 2);
+            _maglev[_maglevCount++] = table;
         }
         _pendingFrontends.Add((key, v));
     }
@@ -111,7 +121,7 @@ public sealed class MapSetDeltaBuilder : IBackendSink
         _services = Patch(_services, _pendingFrontends.Count, m => { foreach (var (k, v) in _pendingFrontends) m.Set(k, v); });
         // A frontend changed again leaves its earlier slots and table behind; once most of the overlay is such garbage,
         // copy out the live part (amortised: it runs after as many changes as it copies entries).
-        if (_slots.Count > 4 * _liveSlots + 4096 || _maglev.Count > 2 * _liveTables + 4) Compact();
+        if (_slotCount > 4 * _liveSlots + 4096 || _maglevCount > 2 * _liveTables + 4) Compact();
         _backends = Patch(_backends, _pendingBackends.Count, m => { foreach (var (id, b) in _pendingBackends) m.Set(new IdKey(id), b); });
         _endpoints = Patch(_endpoints, _pendingBackends.Count, m => { foreach (Lb4Backend b in _pendingBackends.Values) m.Set(new Lb4Key(b.Address, b.Port, b.Proto), 1); });
         int added = 0;
@@ -130,7 +140,7 @@ public sealed class MapSetDeltaBuilder : IBackendSink
         _pendingFrontends.Clear();
         _pendingBackends.Clear();
         _pendingServing.Clear();
-        return _base.WithDelta(new MapSetDelta(_services, [.. _slots], _backends, _servingMap, _servingCount, [.. _maglev]) { Endpoints = _endpoints }, generation);
+        return _base.WithDelta(new MapSetDelta(_services, _slots, _backends, _servingMap, _servingCount, _maglev, _slotCount, _maglevCount) { Endpoints = _endpoints }, generation);
     }
 
     int _liveSlots, _liveTables; // slots and Maglev tables the overlay's frontends point at
@@ -155,10 +165,13 @@ public sealed class MapSetDeltaBuilder : IBackendSink
             copy.Set(k, nv);
         });
         _services = copy;
-        _slots.Clear();
-        _slots.AddRange(slots);
-        _maglev.Clear();
-        _maglev.AddRange(tables);
+        // New arrays: the published generations still read the old ones at the old positions.
+        _slots = new uint[Math.Max(256, slots.Count * 2)];
+        slots.CopyTo(_slots);
+        _slotCount = slots.Count;
+        _maglev = new uint[Math.Max(4, tables.Count * 2)][];
+        tables.CopyTo(_maglev);
+        _maglevCount = tables.Count;
     }
 
     /// <summary>A copy of <paramref name="map"/> with room for <paramref name="more"/> entries (doubling, so copies stay

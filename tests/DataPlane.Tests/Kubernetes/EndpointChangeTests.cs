@@ -80,6 +80,7 @@ public class EndpointChangeTests
             dir.Write("cluster.yaml", Cluster);
             foreach (string s in Services) dir.Write($"{s}.yaml", Slice(s, [(10, false, 0), (11, true, 0)]));
             var cp = new ControlPlane(dir.Root, "node-1", ProxiedDns);
+            var published = new List<(MapSet Generation, string Seen)>();
             foreach (var (svc, eps) in changes)
             {
                 string name = Services[svc];
@@ -90,7 +91,11 @@ public class EndpointChangeTests
                 total++;
                 if (got.Delta is not null) incremental++;
                 AssertSameMaps(ControlPlane.LoadAndCompile(dir.Root, "node-1"), got);
+                published.Add((got, Describe(got)));
             }
+            // Later deltas append to the slot and Maglev arrays earlier ones share: a published generation, which a
+            // packet thread may still be reading, must read exactly as it did when it was published.
+            foreach (var (generation, seen) in published) Assert.Equal(seen, Describe(generation));
         }, iter: 150);
         // The property is about the incremental path: most changes must have taken it.
         Assert.True(incremental > total / 2, $"only {incremental} of {total} changes were incremental");
@@ -112,15 +117,19 @@ public class EndpointChangeTests
             return m;
         })];
         MapSet last = cp.Holder.Current;
+        var kept = new List<(MapSet Generation, string Seen)>();
         for (int i = 0; i < 3000; i++)
         {
             last = cp.Apply(variants[i % 3]);
+            if (i % 97 == 0) kept.Add((last, Describe(last)));
             Assert.NotNull(last.Delta);
-            Assert.True(last.Delta!.Slots.Length < 4 * 64 + 4096 + 64, $"overlay slots grew to {last.Delta.Slots.Length}");
-            Assert.True(last.Delta.MaglevTables.Length <= 2 * 4 + 4 + 4, $"overlay Maglev tables grew to {last.Delta.MaglevTables.Length}");
+            Assert.True(last.Delta!.SlotCount < 4 * 64 + 4096 + 64, $"overlay slots grew to {last.Delta.SlotCount}");
+            Assert.True(last.Delta.MaglevTableCount <= 2 * 4 + 4 + 4, $"overlay Maglev tables grew to {last.Delta.MaglevTableCount}");
         }
         dir.Write("hashed.yaml", Slice("hashed", Enumerable.Range(10, 3 + 2999 % 3).Select(h => (h, h % 2 == 0, 0))));
         AssertSameMaps(ControlPlane.LoadAndCompile(dir.Root, "node-1"), last);
+        // Compaction moved the live slots to new arrays; generations published before it still read their own.
+        foreach (var (generation, seen) in kept) Assert.Equal(seen, Describe(generation));
     }
 
     static void AssertSameMaps(MapSet expected, MapSet actual)
