@@ -44,6 +44,14 @@ public readonly struct Ip6 : IEquatable<Ip6>
     /// <summary>The IPv4-mapped form ::ffff:a.b.c.d of a host-order IPv4 address (RFC 4291 §2.5.5.2).</summary>
     public static Ip6 FromV4Mapped(uint v4) => new(0, 0xFFFF_0000_0000UL | v4);
 
+    /// <summary>
+    /// From one host-order 128-bit number (the first byte of the address in the top bits), the form the control plane
+    /// keeps service addresses and ranges in; <see cref="ToUInt128"/> is the inverse.
+    /// </summary>
+    public static Ip6 FromUInt128(UInt128 value) => new((ulong)(value >> 64), (ulong)value);
+
+    public UInt128 ToUInt128() => new(Hi, Lo);
+
     /// <summary>An IPv4-mapped address, ::ffff:0:0/96.</summary>
     public bool IsV4Mapped => Hi == 0 && (Lo >> 32) == 0xFFFF;
 

@@ -179,6 +179,28 @@ public class FrameBuilder6Tests
         Assert.Throws<ArgumentOutOfRangeException>(() => FrameBuilder.Write6(new byte[100], IpProto.Icmp6, Client, 1, Vip, 2, 0));
     }
 
+    /// <summary>The header view over real captures reads what PacketDotNet reads, field by field.</summary>
+    [Theory]
+    [InlineData("ipv6_http.pcap", 10)]
+    [InlineData("port4242.pcap", 8)]
+    [InlineData("ipv6-fragmented-dns.pcap", 8)]
+    [InlineData("icmp6-toobig.pcap", 1)]
+    public void The_header_view_agrees_with_PacketDotNet_on_corpus_captures(string file, int frames)
+    {
+        for (int i = 0; i < frames; i++)
+        {
+            byte[] ipBytes = Ipv6ExtensionsTests.CorpusIp(file, i);
+            var h = new Ipv6Header(ipBytes);
+            IPv6Packet ip = Decode([.. new byte[12], 0x86, 0xDD, .. ipBytes]);
+            Assert.Equal((6, ip.TrafficClass, ip.FlowLabel, ip.PayloadLength, (int)ip.NextHeader, ip.HopLimit),
+                (h.Version, (int)h.TrafficClass, (int)h.FlowLabel, h.PayloadLength, (int)h.NextHeader, (int)h.HopLimit));
+            Assert.Equal((ip.SourceAddress, ip.DestinationAddress), (ToIPAddress(h.Src), ToIPAddress(h.Dst)));
+            Assert.Equal(ip.SourceAddress.ToString(), h.Src.ToString());
+        }
+        // ipv6_http's server answers with flow label 0xc9309 (tcpdump: "flowlabel 0xc9309").
+        if (file == "ipv6_http.pcap") Assert.Equal(0xC9309u, new Ipv6Header(Ipv6ExtensionsTests.CorpusIp(file, 1)).FlowLabel);
+    }
+
     static IPAddress ToIPAddress(Ip6 a)
     {
         var b = new byte[16];

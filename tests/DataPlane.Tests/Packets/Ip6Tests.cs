@@ -196,6 +196,21 @@ public class Ip6Tests
         Assert.Equal("::", Ip6.Any.ToString());
     }
 
+    [Fact]
+    public void UInt128_conversion_keeps_network_order_meaning()
+    {
+        Ip6 a = Ip6.Parse("2001:db8::1");
+        Assert.Equal(new UInt128(0x2001_0db8_0000_0000, 1), a.ToUInt128());
+        var bytes = new byte[16];
+        System.Buffers.Binary.BinaryPrimitives.WriteUInt128BigEndian(bytes, a.ToUInt128());
+        Assert.Equal(Bytes(a), bytes);
+        Gen.Select(Gen.ULong, Gen.ULong).Sample(t =>
+        {
+            var x = new Ip6(t.Item1, t.Item2);
+            Assert.Equal(x, Ip6.FromUInt128(x.ToUInt128()));
+        });
+    }
+
     static Ip6 FromGroups(ushort[] w) => new(
         (ulong)w[0] << 48 | (ulong)w[1] << 32 | (ulong)w[2] << 16 | w[3],
         (ulong)w[4] << 48 | (ulong)w[5] << 32 | (ulong)w[6] << 16 | w[7]);
