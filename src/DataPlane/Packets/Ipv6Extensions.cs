@@ -50,6 +50,29 @@ public static class Ipv6Extensions
     /// </summary>
     public const int CiliumMaxHeaders = 3;
 
+    /// <summary>Routing types (IANA "Routing Types"): deprecated RH0 (RFC 5095), Mobile IPv6 (RFC 6275), segment routing (RFC 8754).</summary>
+    public const byte RoutingType0 = 0, RoutingTypeMobileIpv6 = 2, RoutingTypeSegment = 4;
+
+    /// <summary>
+    /// The destination the upper-layer checksum's pseudo-header holds (RFC 8200 §8.1): with a Routing header that still
+    /// has segments left, the final destination — the last address of a type 0 header, the home address of a type 2
+    /// (RFC 6275 §6.4), Segment List[0] of a segment routing header (RFC 8754 §2) — otherwise the fixed header's. A
+    /// routing type whose addresses this cannot read (RPL's compressed ones) also gives the fixed header's.
+    /// </summary>
+    public static Ip6 PseudoHeaderDestination(ReadOnlySpan<byte> packet, in Ipv6Chain chain)
+    {
+        Ip6 dst = Ip6.Read(packet.Slice(Ipv6Header.DstOffset));
+        int rh = chain.RoutingHeaderOffset;
+        if (rh < 0 || chain.SegmentsLeft == 0) return dst;
+        int length = (packet[rh + HdrExtLenOffset] + 1) * 8;   // walked: the whole header lies within the packet
+        return chain.RoutingType switch
+        {
+            RoutingType0 or RoutingTypeMobileIpv6 when length >= 24 => Ip6.Read(packet.Slice(rh + length - Ip6.Length)),
+            RoutingTypeSegment when length >= 24 => Ip6.Read(packet.Slice(rh + 8)),
+            _ => dst,
+        };
+    }
+
     /// <summary>
     /// Whether <paramref name="nextHeader"/> names an extension header the walk steps over (the kernel's ipv6_ext_hdr:
     /// hop-by-hop, routing, fragment, AH, destination options, and no-next-header, which ends the walk).
@@ -127,7 +150,7 @@ public static class Ipv6Extensions
                     chain.RoutingHeaderOffset = off;
                     chain.RoutingType = h[RoutingTypeOffset];
                     chain.SegmentsLeft = h[SegmentsLeftOffset];
-                    if (chain.RoutingType == 0 && chain.SegmentsLeft != 0 && !rh0)
+                    if (chain.RoutingType == RoutingType0 && chain.SegmentsLeft != 0 && !rh0)
                     {
                         rh0 = true;
                         chain.ProblemPointer = off + RoutingTypeOffset;

@@ -157,6 +157,34 @@ public class FrameBuilder6Tests
         Assert.True(Checksum.UpperLayerValid6(udp, Client, final, IpProto.Udp));
         Assert.False(Checksum.UpperLayerValid6(udp, Client, Vip, IpProto.Udp));
         Assert.Equal(final, Ip6.Read(f.AsSpan(54 + 8)));
+        Ipv6Extensions.Walk(f.AsSpan(14, n - 14), out Ipv6Chain c);
+        Assert.Equal(final, Ipv6Extensions.PseudoHeaderDestination(f.AsSpan(14, n - 14), c));
+    }
+
+    [Theory]
+    [InlineData(0, 0, false)]   // nothing left: the fixed header's destination
+    [InlineData(2, 1, true)]    // Mobile IPv6: the home address
+    [InlineData(3, 1, false)]   // RPL's compressed addresses are not read
+    public void The_pseudo_header_destination_by_routing_type(byte type, byte left, bool final)
+    {
+        Ip6 home = Ip6.Parse("2001:db8:1::77");
+        var f = new byte[300];
+        int n = FrameBuilder.Write6(f, IpProto.Udp, Client, 7, Vip, 8, 0, extensions: [Ipv6ExtensionSpec.Routing(type, left, home)]);
+        Ipv6Extensions.Walk(f.AsSpan(14, n - 14), out Ipv6Chain c);
+        Assert.Equal(final ? home : Vip, Ipv6Extensions.PseudoHeaderDestination(f.AsSpan(14, n - 14), c));
+    }
+
+    [Fact]
+    public void A_segment_routing_header_ends_at_segment_list_0()
+    {
+        // RFC 8754 §2: Segment List[0], the first address after the 8-byte SRH head, is the last segment of the path.
+        Ip6 last = Ip6.Parse("fd00:10:244:3::1"), next = Ip6.Parse("fd00:10:244:2::1");
+        var f = new byte[300];
+        int n = FrameBuilder.Write6(f, IpProto.Tcp, Client, 7, next, 8, L4.TcpSyn,
+            extensions: [Ipv6ExtensionSpec.Routing(Ipv6Extensions.RoutingTypeSegment, 1, next, addresses: 2)]);
+        last.Write(f.AsSpan(14 + 40 + 8));
+        Ipv6Extensions.Walk(f.AsSpan(14, n - 14), out Ipv6Chain c);
+        Assert.Equal(last, Ipv6Extensions.PseudoHeaderDestination(f.AsSpan(14, n - 14), c));
     }
 
     [Fact]
