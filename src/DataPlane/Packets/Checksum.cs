@@ -10,7 +10,7 @@ namespace DataPlane.Packets;
 /// with eqn. 3 an incremental update from a valid checksum equals a full recomputation, which the tests check against
 /// PacketDotNet on every rewritten frame.
 /// </summary>
-public static class Checksum
+public static partial class Checksum
 {
     /// <summary>One's-complement sum of big-endian 16-bit words (odd trailing byte padded with zero), not complemented.</summary>
     public static uint Sum(ReadOnlySpan<byte> data, uint initial = 0)

@@ -6,7 +6,7 @@ namespace DataPlane.Packets;
 /// Builds the first frame of a new connection (a TCP SYN or a UDP datagram) for `dataplane trace`, the way cilium's
 /// pktgen builds test packets: Ethernet II, a 20-byte IPv4 header (TTL 64, DF), full checksums.
 /// </summary>
-public static class FrameBuilder
+public static partial class FrameBuilder
 {
     public const int TcpSynLength = Ethernet.HeaderLength + Ipv4Header.MinLength + L4.TcpMinLength;
     public const int UdpLength = Ethernet.HeaderLength + Ipv4Header.MinLength + L4.UdpLength;
