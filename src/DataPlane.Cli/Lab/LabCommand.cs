@@ -208,7 +208,8 @@ public static class LabCommand
     internal static string[] Self()
     {
         string host = Environment.ProcessPath ?? "dotnet";
-        string dll = typeof(LabCommand).Assembly.Location;
+        // Not Assembly.Location: empty in a single-file or NativeAOT build, where the app host is all there is.
+        string dll = Path.Combine(AppContext.BaseDirectory, typeof(LabCommand).Assembly.GetName().Name + ".dll");
         return Path.GetFileNameWithoutExtension(host) == "dotnet" ? [host, dll] : [host];
     }
 

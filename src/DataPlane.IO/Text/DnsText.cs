@@ -66,7 +66,7 @@ public static class DnsText
         {
             var queries = new JsonArray();
             foreach (var (qname, m) in sent)
-                queries.Add(new JsonObject { ["qname"] = qname, ["rcode"] = m?.RcodeName ?? "NONE", ["answer"] = Lines(m?.Answer) });
+                queries.Add((JsonNode)new JsonObject { ["qname"] = qname, ["rcode"] = m?.RcodeName ?? "NONE", ["answer"] = Lines(m?.Answer) });
             DnsMessage? last = sent.Count > 0 ? sent[^1].Answer : null;
             var result = new JsonObject { ["rcode"] = last?.RcodeName ?? "NONE", ["answer"] = Lines(last?.Answer) };
             w.WriteLine(new JsonObject { ["queries"] = queries, ["result"] = result }.ToJsonString(JsonOptions));

@@ -313,7 +313,7 @@ public static class TraceText
             }
             if (r.Rule != StageRule.None) o["rule"] = r.Rule.ToString();
             if (r.ReplyProto == IpProto.Icmp) o["reply"] = $"{IcmpName(r.ReplyIcmpType, r.ReplyIcmpCode)} {Ip4.Format(r.ReplySrcIp)} -> {Ip4.Format(r.ReplyDstIp)}";
-            a.Add(o);
+            a.Add((JsonNode)o); // the node overload: Add<T> would go through reflection-based JsonValue creation (not AOT-safe)
         }
         return a;
     }

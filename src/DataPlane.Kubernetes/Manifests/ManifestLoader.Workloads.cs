@@ -303,7 +303,9 @@ public sealed partial class ManifestLoader
                     sb.Append(']');
                     break;
                 case YamlDotNet.RepresentationModel.YamlScalarNode scalar:
-                    sb.Append(System.Text.Json.JsonSerializer.Serialize(scalar.Value ?? ""));
+                    // A JSON string literal with the serializer's default escaping (JavaScriptEncoder.Default), without
+                    // the reflection-based serializer (not NativeAOT-safe).
+                    sb.Append('"').Append(System.Text.Json.JsonEncodedText.Encode(scalar.Value ?? "").ToString()).Append('"');
                     break;
             }
         }
