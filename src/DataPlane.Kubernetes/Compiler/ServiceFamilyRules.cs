@@ -79,7 +79,7 @@ public static class ServiceFamilyRules
 
     /// <summary>Not upstream's: where the emulated cluster's ranges came from, and how to make it dual-stack.</summary>
     static string Hint(ServiceCidrInference cluster) =>
-        $" (service CIDRs in force: {cluster}; a ServiceCIDR object or --service-cidr with one range per family makes the cluster dual-stack)";
+        $"; the emulated cluster's service CIDRs are {string.Join(", ", cluster.RangeTexts)}, {cluster.Origin}: a ServiceCIDR object or --service-cidr with one range per family makes it dual-stack";
 
     static ManifestException Error(Service s, string field, string problem) =>
         new(s.SourceFile, $"Service {s.Key}", field, problem) { RefusedBy = "kube-apiserver" };
