@@ -16,7 +16,7 @@ public static class ClusterListing
         w.WriteLine();
         Table(w, ["NODE", "INTERNAL-IP", "EXTERNAL-IP", "POD-CIDR", "STATUS"], c.Nodes.Select(n => new[]
         {
-            n.Name, Join(n.InternalIPs), Join(n.ExternalIPs), n.PodCIDR ?? "<none>",
+            n.Name, Join(n.InternalIPs), Join(n.ExternalIPs), n.PodCIDRs.Count > 1 ? string.Join(",", n.PodCIDRs) : n.PodCIDR ?? "<none>",
             (n.Unschedulable ? "Ready,SchedulingDisabled" : "Ready") + (n.Emulated ? " (emulated)" : ""),
         }));
         w.WriteLine();
@@ -72,7 +72,7 @@ public static class ClusterListing
     }
 
     /// <summary>
-    /// <c>{"nodes":[{"name","addresses":[…],"podCIDR"}],"pods":[{"namespace","name","ip","node","ready","owner","hostname","subdomain"}],"unlistedPendingPods",
+    /// <c>{"nodes":[{"name","addresses":[…],"podCIDR","podCIDRs":[…]}],"pods":[{"namespace","name","ip","ips":[…],"node","ready","owner","hostname","subdomain"}],"unlistedPendingPods",
     /// "services":[{"namespace","name","type","clusterIP","externalName","externalIPs":[…],"ports":[{"name","port","protocol","targetPort","nodePort"}],
     /// "endpoints":[{"ip","port","portName","ready","serving","terminating","node","pod"}],"emulated","clusterIPs":[…],"ipFamilies":[…],"ipFamilyPolicy"}],
     /// "serviceCIDRs":[…],"clusterCIDR"}</c>. clusterIP is the primary address (clusterIPs[0], "None" when headless);
@@ -88,12 +88,14 @@ public static class ClusterListing
             ["name"] = n.Name,
             ["addresses"] = Strings(n.Addresses),
             ["podCIDR"] = n.PodCIDR,
+            ["podCIDRs"] = Strings(n.PodCIDRs),
         })]),
         ["pods"] = new JsonArray([.. c.Pods.Select(p => (JsonNode)new JsonObject
         {
             ["namespace"] = p.Namespace,
             ["name"] = p.Name,
             ["ip"] = p.IP,
+            ["ips"] = Strings(p.IPs),
             ["node"] = p.Node,
             ["ready"] = p.Ready,
             ["owner"] = p.Owner,

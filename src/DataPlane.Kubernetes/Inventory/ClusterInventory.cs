@@ -26,9 +26,11 @@ public sealed record ClusterInventory(IReadOnlyList<NodeEntry> Nodes, IReadOnlyL
     {
         ClusterManifests m = c.Manifests;
         var nodes = m.Nodes.Select(n => new NodeEntry(n.Name, [.. n.InternalIPs.Select(Ip4.Format)], [.. n.ExternalIPs.Select(Ip4.Format)],
-            n.PodCIDR?.ToString(), n.Unschedulable, n.Generated)).ToArray();
+            n.PodCIDR?.ToString(), n.Unschedulable, n.Generated)
+        { PodCIDRs = [.. n.PodCIDRs.Select(c => c.ToString()), .. n.IPv6PodCIDRs.Select(c => c.ToString())] }).ToArray();
         var pods = m.Pods.Select(p => new PodEntry(p.Namespace ?? "default", p.Name, p.PodIP is uint ip ? Ip4.Format(ip) : null, p.NodeName,
-            p.Ready, p.Phase.ToString(), p.Owner, p.Hostname, p.Subdomain, p.Generated)).ToArray();
+            p.Ready, p.Phase.ToString(), p.Owner, p.Hostname, p.Subdomain, p.Generated)
+        { IPs = [.. (p.PodIPs.Count > 0 ? p.PodIPs : p.PodIP is uint one ? [one] : []).Select(Ip4.Format), .. p.IPv6PodIPs] }).ToArray();
 
         var services = new List<ServiceEntry>();
         foreach (Service svc in m.Services)

@@ -218,6 +218,17 @@ public sealed class ResolvedCluster
                             foreach (EndpointSlicePort sp in slice.Ports)
                                 rows.Add(new EndpointEntry(Ip4.Format(ip), sp.Port, sp.Name, e.IsReady, e.IsServing, e.IsTerminating, e.NodeName, pod));
                         }
+                // IPv6 slices: listed as kubectl lists them, never used by the IPv4 data plane.
+                foreach (EndpointSlice slice in OtherFamilySlices.Where(s => s.Namespace == svc.Namespace && s.ServiceName == svc.Name))
+                    foreach (SliceEndpoint e in slice.IPv6Endpoints)
+                        foreach (string ip in e.AddressTexts)
+                        {
+                            string? pod = e.PodName is { } p ? Pod(svc.Namespace ?? "default", p)?.Name : null;
+                            if (slice.Ports.Count == 0)
+                                rows.Add(new EndpointEntry(ip, null, null, e.IsReady, e.IsServing, e.IsTerminating, e.NodeName, pod));
+                            foreach (EndpointSlicePort sp in slice.Ports)
+                                rows.Add(new EndpointEntry(ip, sp.Port, sp.Name, e.IsReady, e.IsServing, e.IsTerminating, e.NodeName, pod));
+                        }
                 if (own.Length == 0)
                     foreach (Endpoints ep in _legacy[(svc.Namespace, svc.Name)])
                         foreach (EndpointSubset sub in ep.Subsets)

@@ -351,4 +351,62 @@ public class ServiceFamilyTests
         Assert.Equal(["10.96.0.2"], svc.GetProperty("clusterIPs").EnumerateArray().Select(e => e.GetString()));
         Assert.DoesNotContain(r.StderrLines, l => l.Contains("dual-stack"));
     }
+
+    [Fact]
+    public void Ipv6_slices_pod_ips_and_node_pod_cidrs_are_kept_and_listed_but_not_used_by_the_data_plane()
+    {
+        using var dir = new ManifestDirectory();
+        string path = dir.Write("dump.yaml", DualStackCidr + """
+
+            ---
+            apiVersion: v1
+            kind: Node
+            metadata: {name: n1}
+            spec: {podCIDR: 10.244.1.0/24, podCIDRs: [10.244.1.0/24, "fd00:10:244:1::/64"]}
+            status: {addresses: [{type: InternalIP, address: 192.168.0.2}, {type: InternalIP, address: "fc00::2"}]}
+            ---
+            apiVersion: v1
+            kind: Pod
+            metadata: {name: web-1, labels: {app: web}}
+            spec: {nodeName: n1, containers: [{name: c, image: i}]}
+            status: {phase: Running, podIP: 10.244.1.5, podIPs: [{ip: 10.244.1.5}, {ip: "fd00:10:244:1::5"}], conditions: [{type: Ready, status: "True"}]}
+            ---
+            apiVersion: v1
+            kind: Service
+            metadata: {name: web}
+            spec: {ipFamilyPolicy: PreferDualStack, clusterIP: 10.96.0.20, clusterIPs: [10.96.0.20, "fd00:10:96::20"], ports: [{name: http, port: 80}]}
+            ---
+            apiVersion: discovery.k8s.io/v1
+            kind: EndpointSlice
+            metadata: {name: web-v4, labels: {kubernetes.io/service-name: web}}
+            addressType: IPv4
+            endpoints: [{addresses: [10.244.1.5], nodeName: n1, targetRef: {kind: Pod, name: web-1}}]
+            ports: [{name: http, port: 80}]
+            ---
+            apiVersion: discovery.k8s.io/v1
+            kind: EndpointSlice
+            metadata: {name: web-v6, labels: {kubernetes.io/service-name: web}}
+            addressType: IPv6
+            endpoints: [{addresses: ["fd00:10:244:1:0::5"], nodeName: n1, targetRef: {kind: Pod, name: web-1}}]
+            ports: [{name: http, port: 80}]
+            """);
+        var r = CliTests.Run("cluster", "--cluster", path, "--json");
+        Assert.True(r.ExitCode == 0, r.ToString());
+        using var doc = JsonDocument.Parse(r.Stdout);
+        JsonElement root = doc.RootElement;
+        Assert.Equal(["10.244.1.0/24", "fd00:10:244:1::/64"], root.GetProperty("nodes")[0].GetProperty("podCIDRs").EnumerateArray().Select(e => e.GetString()));
+        Assert.Equal(["10.244.1.5", "fd00:10:244:1::5"], root.GetProperty("pods").EnumerateArray().Single(p => p.GetProperty("name").GetString() == "web-1")
+            .GetProperty("ips").EnumerateArray().Select(e => e.GetString()));
+        JsonElement web = root.GetProperty("services").EnumerateArray().Single(s => s.GetProperty("name").GetString() == "web");
+        // Both slices' endpoints are listed (the IPv6 address canonical), each with its pod.
+        Assert.Equal(["10.244.1.5:80 web-1", "fd00:10:244:1::5:80 web-1"], web.GetProperty("endpoints").EnumerateArray()
+            .Select(e => $"{e.GetProperty("ip").GetString()}:{e.GetProperty("port").GetInt32()} {e.GetProperty("pod").GetString()}"));
+        Assert.Contains(r.StderrLines, l => l.Contains("1 EndpointSlice of addressType IPv6 (default/web-v6): kept and listed, not used by the IPv4 data plane"));
+
+        // The data plane keeps using the IPv4 half only: the IPv4 slice's backend.
+        var t = CliTests.Run("trace", "--cluster", path, "--src", "192.168.0.2", "--dst", "10.96.0.20:80", "--json");
+        Assert.True(t.ExitCode == 0, t.ToString());
+        using var trace = JsonDocument.Parse(t.Stdout);
+        Assert.Equal("10.244.1.5:80", trace.RootElement.GetProperty("backend").GetString());
+    }
 }
