@@ -43,7 +43,7 @@ public sealed class Allocator
     readonly Dictionary<string, UInt128> _ips6 = [];
     readonly Dictionary<string, ServiceFamilies> _families = [];
     readonly ServiceCidrInference _cidrs;
-    UInt128[] _nextIp6Index = [];
+    readonly UInt128[] _nextIp6Index;
     readonly Dictionary<(string, int), int> _nodePorts = [];
     readonly Dictionary<string, int> _healthPorts = [];
     int _nextPort;

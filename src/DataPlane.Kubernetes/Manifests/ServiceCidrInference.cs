@@ -65,7 +65,12 @@ public sealed record ServiceCidrInference(IReadOnlyList<Cidr4> Ranges, string Or
             };
         }
         if (m.ServiceCidrFlag.Count > 0 || m.ServiceCidrFlag6.Count > 0)
-            return new(m.ServiceCidrFlag, "from --service-cidr") { Ranges6 = m.ServiceCidrFlag6, Primary = m.ServiceCidrFlagPrimary };
+            return new(m.ServiceCidrFlag, "from --service-cidr")
+            {
+                Ranges6 = m.ServiceCidrFlag6,
+                // A lone IPv6 range is the primary whatever the caller left as the default (IPv4).
+                Primary = m.ServiceCidrFlag.Count == 0 ? IPFamily.IPv6 : m.ServiceCidrFlag6.Count == 0 ? IPFamily.IPv4 : m.ServiceCidrFlagPrimary,
+            };
 
         ServiceCidrInference v4 = InferIPv4(m);
         var written6 = m.Services.Where(s => s.Type != ServiceType.ExternalName)
