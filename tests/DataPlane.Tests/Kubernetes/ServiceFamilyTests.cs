@@ -409,4 +409,56 @@ public class ServiceFamilyTests
         using var trace = JsonDocument.Parse(t.Stdout);
         Assert.Equal("10.244.1.5:80", trace.RootElement.GetProperty("backend").GetString());
     }
+
+    [Theory]
+    // RFC 5952 text, as Go's net.IP.String stores an allocated address
+    [InlineData("2001:DB8:0:0::1", true, "2001:db8::1")]
+    [InlineData("10.96.0.1", true, "10.96.0.1")]
+    // IsValidIP refuses zones and IPv4 with leading zeros
+    [InlineData("fe80::1%eth0", false, null)]
+    [InlineData("010.96.0.1", false, null)]
+    public void Service_addresses_parse_as_the_api_accepts_them_and_print_canonically(string text, bool ok, string? canonical)
+    {
+        Assert.Equal(ok, ServiceIP.TryParse(text, out ServiceIP ip));
+        if (ok) Assert.Equal(canonical, ip.ToString());
+    }
+
+    [Fact]
+    public void Ipv6_prefixes_keep_what_was_written_apart_from_the_canonical_prefix()
+    {
+        Assert.True(Cidr6.TryParse("fd00:10:96:0::5/112", out Cidr6 c, out UInt128 written));
+        Assert.Equal("fd00:10:96::/112", c.ToString());
+        Assert.NotEqual(c.Prefix, written); // the ServiceCIDR loader refuses host bits, as ValidateServiceCIDR does
+        Assert.True(c.Contains(c.Prefix + 0xFFFF));
+        Assert.False(c.Contains(c.Prefix + 0x10000));
+        Assert.False(Cidr6.TryParse("fd00::/129", out _, out _));
+        Assert.False(Cidr6.TryParse("10.0.0.0/8", out _, out _));
+    }
+
+    [Fact]
+    public void A_dump_with_ipv6_cluster_ips_is_a_dual_stack_cluster_primary_as_default_kubernetes_is()
+    {
+        using var dir = new ManifestDirectory();
+        var m = ManifestLoader.Load([dir.Write("svc.yaml",
+            Yaml("{clusterIP: \"fd00:10:96::1\", clusterIPs: [\"fd00:10:96::1\", 10.96.0.1], ipFamilyPolicy: RequireDualStack, ports: [{name: https, port: 443}]}", "kubernetes")
+            + "\n---\n" + Yaml("{" + Port + "}", "web"))], null);
+        ServiceCidrInference cidrs = m.ServiceCidrsInForce;
+        Assert.True(cidrs.IsDualStack);
+        Assert.Equal(IPFamily.IPv6, cidrs.Primary);
+        Assert.Equal(["fd00:10:96::/112", "10.96.0.0/12"], cidrs.RangeTexts);
+        var c = ResolvedCluster.Resolve(m);
+        // web takes the cluster's primary family: IPv6, allocated after default/kubernetes's address.
+        Assert.Equal(["fd00:10:96::2"], c.Families(c.Service("default/web")!).ClusterIPs.Select(ip => ip.ToString()));
+        Assert.Null(c.ClusterIp(c.Service("default/web")!));
+    }
+
+    [Fact]
+    public void Service_cidr_flag_refuses_two_ranges_of_one_family()
+    {
+        var r = CliTests.Run("cluster", "--cluster", DualStack("k8s-docs-examples.yaml"), "--service-cidr", "10.96.0.0/16", "--service-cidr", "10.97.0.0/16");
+        Assert.NotEqual(0, r.ExitCode);
+        Assert.Contains("--service-cidr: '10.97.0.0/16' is a second IPv4 range", r.Stderr);
+        var ok = CliTests.Run("cluster", "--cluster", DualStack("k8s-docs-examples.yaml"), "--service-cidr", "10.96.0.0/16,fd00:10:96::/112", "--json");
+        Assert.True(ok.ExitCode == 0, ok.ToString());
+    }
 }
