@@ -123,12 +123,29 @@ public sealed class ClusterArgs
 
     static LoadOptions LoadOptionsOf(ParseResult pr, Option<string[]> cluster, Option<bool> strict, Option<string[]> serviceCidr, Option<string?> ns)
     {
+        // kube-apiserver's --service-cluster-ip-range: at most one range per family, the first being the primary
+        // (ValidateServiceCIDRs in pkg/controlplane/apiserver/options); "a,b" and a repeated flag are the same list.
         var cidrs = new List<Cidr4>();
+        var cidrs6 = new List<Cidr6>();
+        IPFamily? primary = null;
         foreach (string text in (pr.GetValue(serviceCidr) ?? []).SelectMany(t => t.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries)))
         {
-            if (Cidr4.TryParse(text, out Cidr4 c)) cidrs.Add(c);
-            else if (!text.Contains(':')) // an IPv6 range of a dual-stack flag is accepted and not emulated
-                throw new UsageException($"--service-cidr: '{text}' is not an IPv4 CIDR like 10.96.0.0/12");
+            if (Cidr4.TryParse(text, out Cidr4 c))
+            {
+                if (cidrs.Count > 0)
+                    throw new UsageException($"--service-cidr: '{text}' is a second IPv4 range (kube-apiserver takes one range per IP family; a ServiceCIDR object adds more)");
+                cidrs.Add(c);
+                primary ??= IPFamily.IPv4;
+            }
+            else if (Cidr6.TryParse(text, out Cidr6 c6, out _))
+            {
+                if (cidrs6.Count > 0)
+                    throw new UsageException($"--service-cidr: '{text}' is a second IPv6 range (kube-apiserver takes one range per IP family; a ServiceCIDR object adds more)");
+                cidrs6.Add(c6);
+                primary ??= IPFamily.IPv6;
+            }
+            else
+                throw new UsageException($"--service-cidr: '{text}' is not a CIDR like 10.96.0.0/12 or fd00:10:96::/112");
         }
         // Standard input is read once, so a reload sees the same manifests (a pipe cannot be read twice).
         byte[]? stdin = null;
@@ -138,7 +155,7 @@ public sealed class ClusterArgs
             using (Stream input = Console.OpenStandardInput()) input.CopyTo(ms);
             stdin = ms.ToArray();
         }
-        return new LoadOptions { Strict = pr.GetValue(strict), ServiceCidrs = cidrs, Stdin = stdin, Namespace = pr.GetValue(ns) };
+        return new LoadOptions { Strict = pr.GetValue(strict), ServiceCidrs = cidrs, ServiceCidrs6 = cidrs6, ServiceCidrPrimary = primary ?? IPFamily.IPv4, Stdin = stdin, Namespace = pr.GetValue(ns) };
     }
 
     public CompileOptions Options(ParseResult pr)

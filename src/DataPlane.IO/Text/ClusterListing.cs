@@ -16,7 +16,7 @@ public static class ClusterListing
         w.WriteLine();
         Table(w, ["NODE", "INTERNAL-IP", "EXTERNAL-IP", "POD-CIDR", "STATUS"], c.Nodes.Select(n => new[]
         {
-            n.Name, Join(n.InternalIPs), Join(n.ExternalIPs), n.PodCIDR ?? "<none>",
+            n.Name, Join(n.InternalIPs), Join(n.ExternalIPs), n.PodCIDRs.Count > 1 ? string.Join(",", n.PodCIDRs) : n.PodCIDR ?? "<none>",
             (n.Unschedulable ? "Ready,SchedulingDisabled" : "Ready") + (n.Emulated ? " (emulated)" : ""),
         }));
         w.WriteLine();
@@ -36,6 +36,16 @@ public static class ClusterListing
                 + (s.Emulated ? " (emulated)" : ""),
         }));
         w.WriteLine();
+        // The family fields kubectl shows only with -o yaml (spec.ipFamilyPolicy, spec.ipFamilies, spec.clusterIPs in
+        // family order): listed when any service is not plain single-stack IPv4, so an IPv4 cluster's listing stays short.
+        if (c.Services.Any(s => !IsPlainIPv4(s)))
+        {
+            Table(w, ["NAMESPACE", "SERVICE", "IP-FAMILY-POLICY", "IP-FAMILIES", "CLUSTER-IPS"], c.Services.Where(s => s.IPFamilyPolicy is not null).Select(s => new[]
+            {
+                s.Namespace, s.Name, s.IPFamilyPolicy!, string.Join(",", s.IPFamilies), s.ClusterIPs.Count == 0 ? "<none>" : string.Join(",", s.ClusterIPs),
+            }));
+            w.WriteLine();
+        }
         var rows = new List<string[]>();
         foreach (ServiceEntry s in c.Services)
             foreach (EndpointEntry e in s.Endpoints)
@@ -43,6 +53,9 @@ public static class ClusterListing
                     Flag(e.Ready), Flag(e.Serving), Flag(e.Terminating), e.Node ?? "<none>", e.Pod ?? "<none>"]);
         Table(w, ["NAMESPACE", "SERVICE", "ENDPOINT", "PORT-NAME", "READY", "SERVING", "TERMINATING", "NODE", "POD"], rows);
     }
+
+    static bool IsPlainIPv4(ServiceEntry s) =>
+        s.IPFamilyPolicy is null || (s.IPFamilyPolicy == "SingleStack" && s.IPFamilies is ["IPv4"]);
 
     static string Flag(bool b) => b ? "true" : "false";
     static string Join(IReadOnlyList<string> list) => list.Count == 0 ? "<none>" : string.Join(",", list);
@@ -59,9 +72,12 @@ public static class ClusterListing
     }
 
     /// <summary>
-    /// <c>{"nodes":[{"name","addresses":[…],"podCIDR"}],"pods":[{"namespace","name","ip","node","ready","owner","hostname","subdomain"}],"unlistedPendingPods",
+    /// <c>{"nodes":[{"name","addresses":[…],"podCIDR","podCIDRs":[…]}],"pods":[{"namespace","name","ip","ips":[…],"node","ready","owner","hostname","subdomain"}],"unlistedPendingPods",
     /// "services":[{"namespace","name","type","clusterIP","externalName","externalIPs":[…],"ports":[{"name","port","protocol","targetPort","nodePort"}],
-    /// "endpoints":[{"ip","port","portName","ready","serving","terminating","node","pod"}],"emulated"}],"serviceCIDRs":[…],"clusterCIDR"}</c>.
+    /// "endpoints":[{"ip","port","portName","ready","serving","terminating","node","pod"}],"emulated","clusterIPs":[…],"ipFamilies":[…],"ipFamilyPolicy"}],
+    /// "serviceCIDRs":[…],"clusterCIDR"}</c>. clusterIP is the primary address (clusterIPs[0], "None" when headless);
+    /// clusterIPs, ipFamilies and ipFamilyPolicy are what <c>kubectl get svc -o yaml</c> shows (families primary first;
+    /// empty lists and null for ExternalName); serviceCIDRs lists the primary family's range first.
     /// targetPort is a number, or a string for a named port; emulated is true for the services every cluster has
     /// (default/kubernetes, kube-system/kube-dns) when the manifests do not bring them.
     /// </summary>
@@ -72,12 +88,14 @@ public static class ClusterListing
             ["name"] = n.Name,
             ["addresses"] = Strings(n.Addresses),
             ["podCIDR"] = n.PodCIDR,
+            ["podCIDRs"] = Strings(n.PodCIDRs),
         })]),
         ["pods"] = new JsonArray([.. c.Pods.Select(p => (JsonNode)new JsonObject
         {
             ["namespace"] = p.Namespace,
             ["name"] = p.Name,
             ["ip"] = p.IP,
+            ["ips"] = Strings(p.IPs),
             ["node"] = p.Node,
             ["ready"] = p.Ready,
             ["owner"] = p.Owner,
@@ -113,6 +131,9 @@ public static class ClusterListing
                 ["pod"] = e.Pod,
             })]),
             ["emulated"] = s.Emulated,
+            ["clusterIPs"] = Strings(s.ClusterIPs),
+            ["ipFamilies"] = Strings(s.IPFamilies),
+            ["ipFamilyPolicy"] = s.IPFamilyPolicy,
         })]),
         ["serviceCIDRs"] = Strings(c.ServiceCIDRs),
         ["clusterCIDR"] = c.ClusterCIDR,

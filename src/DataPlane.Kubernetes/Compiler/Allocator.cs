@@ -23,6 +23,11 @@ namespace DataPlane.Kubernetes.Compiler;
 /// port — always the lowest free value. The API server picks at random (preferring the upper band of each range);
 /// any free value is as right as another, and the lowest one keeps compiled maps stable.
 /// </para>
+/// <para>
+/// Before any address, each service's IP families are resolved as the API server does on create
+/// (<see cref="ServiceFamilyRules"/>): one cluster IP per family, the primary first. IPv4 cluster IPs are what the
+/// data plane uses; IPv6 ones are reserved and allocated the same way, from the IPv6 ranges, and only listed.
+/// </para>
 /// </summary>
 public sealed class Allocator
 {
@@ -34,10 +39,15 @@ public sealed class Allocator
     readonly Dictionary<int, (Service Owner, string Field)> _portOwner = [];
     // Keyed by Service.Key: the loader rejects two objects with the same kind, namespace and name.
     readonly Dictionary<string, uint> _ips = [];
+    readonly Dictionary<UInt128, Service> _ip6Owner = [];
+    readonly Dictionary<string, UInt128> _ips6 = [];
+    readonly Dictionary<string, ServiceFamilies> _families = [];
+    readonly ServiceCidrInference _cidrs;
+    readonly UInt128[] _nextIp6Index;
     readonly Dictionary<(string, int), int> _nodePorts = [];
     readonly Dictionary<string, int> _healthPorts = [];
     int _nextPort;
-    readonly bool _kubeDnsWantsTenth;
+    readonly bool _kubeDnsWantsTenth, _kubeDnsWantsTenth6;
     readonly int[] _nextIpIndex;
 
     public int NodePortMin { get; }
@@ -53,8 +63,12 @@ public sealed class Allocator
         NodePortMax = nodePortMax;
         _nextPort = nodePortMin;
         _nextIpIndex = new int[m.ServiceClusterIPRanges.Count];
+        _cidrs = m.ServiceCidrsInForce;
+        _nextIp6Index = new UInt128[_cidrs.Ranges6.Count];
 
-        _kubeDnsWantsTenth = m.Services.Any(s => s.Key == EmulatedServices.KubeDnsKey && HasClusterIp(s) && s.ClusterIP is null);
+        foreach (Service s in m.Services) _families[s.Key] = ServiceFamilyRules.Resolve(s, _cidrs);
+        _kubeDnsWantsTenth = m.Services.Any(s => s.Key == EmulatedServices.KubeDnsKey && NeedsClusterIp(s, IPFamily.IPv4) && s.ClusterIP is null);
+        _kubeDnsWantsTenth6 = m.Services.Any(s => s.Key == EmulatedServices.KubeDnsKey && NeedsClusterIp(s, IPFamily.IPv6) && WrittenIPv6(s) is null);
         foreach (Service s in m.Services) ReserveWritten(s);
         foreach (Service s in m.Services) AllocateMissing(s);
     }
@@ -63,6 +77,26 @@ public sealed class Allocator
     public uint ClusterIp(Service svc) =>
         _ips.TryGetValue(svc.Key, out uint ip) ? ip
         : throw new InvalidOperationException($"Service {svc.Key} has no IPv4 cluster IP (headless, ExternalName or another IP family)");
+
+    /// <summary>The service's IPv4 cluster IP, or null when it has none (headless, ExternalName, IPv6-only).</summary>
+    public uint? ClusterIpOrNull(Service svc) => _ips.TryGetValue(svc.Key, out uint ip) ? ip : null;
+
+    /// <summary>
+    /// spec.ipFamilyPolicy and spec.ipFamilies as the API server stores them, and spec.clusterIPs in family order (the
+    /// primary, spec.clusterIP, first); <see cref="ServiceFamilies.None"/> for a service the allocator was not given.
+    /// </summary>
+    public ServiceFamilies Families(Service svc)
+    {
+        if (!_families.TryGetValue(svc.Key, out ServiceFamilies? f)) return ServiceFamilies.None;
+        if (svc.ClusterIPMode == ClusterIPMode.Headless || svc.Type == ServiceType.ExternalName) return f;
+        var ips = new List<ServiceIP>(f.Families.Count);
+        foreach (IPFamily family in f.Families)
+        {
+            if (family == IPFamily.IPv4 && _ips.TryGetValue(svc.Key, out uint v4)) ips.Add(ServiceIP.V4(v4));
+            else if (family == IPFamily.IPv6 && _ips6.TryGetValue(svc.Key, out UInt128 v6)) ips.Add(ServiceIP.V6(v6));
+        }
+        return f with { ClusterIPs = ips };
+    }
 
     /// <summary>
     /// The node port of <c>svc.Ports[portIndex]</c>, written or allocated; null when the service has none: not a
@@ -119,8 +153,11 @@ public sealed class Allocator
             int.TryParse(t, NumberStyles.None, CultureInfo.InvariantCulture, out port) && port is >= 1 and <= 65535;
     }
 
-    static bool HasClusterIp(Service s) =>
-        s.Type != ServiceType.ExternalName && s.ClusterIPMode is ClusterIPMode.Assigned or ClusterIPMode.Allocate;
+    /// <summary>Whether the API server gives <paramref name="s"/> a cluster IP of <paramref name="family"/>: not ExternalName, not headless, and the family resolved for it.</summary>
+    bool NeedsClusterIp(Service s, IPFamily family) =>
+        s.Type != ServiceType.ExternalName && s.ClusterIPMode != ClusterIPMode.Headless && _families[s.Key].Has(family);
+
+    static UInt128? WrittenIPv6(Service s) => s.WrittenClusterIPs.FirstOrDefault(ip => !ip.IsIPv4) is { Family: IPFamily.IPv6 } v6 ? v6.Value : null;
 
     static bool HasNodePorts(Service s) => s.Type is ServiceType.NodePort or ServiceType.LoadBalancer;
 
@@ -137,13 +174,21 @@ public sealed class Allocator
 
     void ReserveWritten(Service s)
     {
-        if (HasClusterIp(s) && s.ClusterIP is uint ip)
+        if (NeedsClusterIp(s, IPFamily.IPv4) && s.ClusterIP is uint ip)
         {
             string field = "spec.clusterIP";
             if (_ipOwner.TryGetValue(ip, out Service? other))
                 throw Error(s, field, $"{Ip4.Format(ip)} is already allocated to {Where(other)} (the API server allocates each cluster IP once)");
             _ipOwner[ip] = s;
             _ips[s.Key] = ip;
+        }
+        if (NeedsClusterIp(s, IPFamily.IPv6) && WrittenIPv6(s) is UInt128 ip6)
+        {
+            string field = s.WrittenClusterIPs[0].IsIPv4 ? "spec.clusterIPs[1]" : "spec.clusterIP";
+            if (_ip6Owner.TryGetValue(ip6, out Service? other))
+                throw Error(s, field, $"{ServiceIP.FormatV6(ip6)} is already allocated to {Where(other)} (the API server allocates each cluster IP once)");
+            _ip6Owner[ip6] = s;
+            _ips6[s.Key] = ip6;
         }
 
         if (HasNodePorts(s))
@@ -184,8 +229,10 @@ public sealed class Allocator
 
     void AllocateMissing(Service s)
     {
-        if (HasClusterIp(s) && s.ClusterIP is null)
+        if (NeedsClusterIp(s, IPFamily.IPv4) && s.ClusterIP is null)
             _ips[s.Key] = NextIp(s);
+        if (NeedsClusterIp(s, IPFamily.IPv6) && !_ips6.ContainsKey(s.Key))
+            _ips6[s.Key] = NextIp6(s);
 
         if (HasNodePorts(s))
         {
@@ -210,9 +257,12 @@ public sealed class Allocator
     uint NextIp(Service s)
     {
         IReadOnlyList<Cidr4> ranges = _m.ServiceClusterIPRanges;
-        if (s.Key == EmulatedServices.KubernetesKey && ranges.Count > 0 && _ipOwner.TryAdd((uint)Usable(ranges[0]).First, s))
+        // default/kubernetes's and kube-dns's addresses come from the primary range only (the first
+        // --service-cluster-ip-range); a secondary IPv4 range has no reserved address.
+        bool primary = _cidrs.Primary == IPFamily.IPv4;
+        if (primary && s.Key == EmulatedServices.KubernetesKey && ranges.Count > 0 && _ipOwner.TryAdd((uint)Usable(ranges[0]).First, s))
             return (uint)Usable(ranges[0]).First;
-        if (s.Key == EmulatedServices.KubeDnsKey && DnsAddress(ranges) is uint dns && _ipOwner.TryAdd(dns, s))
+        if (primary && s.Key == EmulatedServices.KubeDnsKey && DnsAddress(ranges) is uint dns && _ipOwner.TryAdd(dns, s))
             return dns;
         for (int r = 0; r < ranges.Count; r++)
         {
@@ -223,14 +273,42 @@ public sealed class Allocator
                 // The first address of the (first) service range is default/kubernetes's: kube-apiserver creates that
                 // service with it (pkg/controlplane/controller/kubernetesservice, ServiceIP = the range's first IP), so
                 // no other service is ever given it, even when a manifest set has no default/kubernetes.
-                if (r == 0 && a == first) continue;
+                if (primary && r == 0 && a == first) continue;
                 // The tenth address is kube-dns's (kubeadm's GetDNSIP: the range's 10th IP, every pod's resolv.conf
                 // nameserver): kept for it while it has no written address of its own.
-                if (r == 0 && candidate == DnsAddress(ranges) && _kubeDnsWantsTenth) continue;
+                if (primary && r == 0 && candidate == DnsAddress(ranges) && _kubeDnsWantsTenth) continue;
                 if (_ipOwner.TryAdd(candidate, s)) { _nextIpIndex[r]++; return candidate; }
             }
         }
         throw Error(s, "spec.clusterIP", $"no free address left in the service CIDRs ({string.Join(", ", ranges)})");
+    }
+
+    /// <summary>
+    /// The lowest free IPv6 address of the IPv6 ranges. The ipallocator never hands out a range's first address (the
+    /// subnet-router anycast address; IPv6 has no broadcast to skip at the end), and when IPv6 is the primary family
+    /// the first usable one is default/kubernetes's, as in IPv4.
+    /// </summary>
+    UInt128 NextIp6(Service s)
+    {
+        IReadOnlyList<Cidr6> ranges = _cidrs.Ranges6;
+        bool primary = _cidrs.Primary == IPFamily.IPv6;
+        if (primary && s.Key == EmulatedServices.KubernetesKey && ranges.Count > 0 && _ip6Owner.TryAdd(ranges[0].Prefix + 1, s))
+            return ranges[0].Prefix + 1;
+        // kubeadm's GetDNSIP: the tenth address of the primary range, whichever its family.
+        UInt128? dns = primary && ranges.Count > 0 && ranges[0].Length <= 124 ? ranges[0].Prefix + 10 : null;
+        if (s.Key == EmulatedServices.KubeDnsKey && dns is UInt128 d && _ip6Owner.TryAdd(d, s))
+            return d;
+        for (int r = 0; r < ranges.Count; r++)
+        {
+            UInt128 first = ranges[r].Prefix + 1, last = ranges[r].Last;
+            for (UInt128 a = first + _nextIp6Index[r]; a <= last && a >= first; a++, _nextIp6Index[r]++)
+            {
+                if (primary && r == 0 && a == first) continue;
+                if (r == 0 && a == dns && _kubeDnsWantsTenth6) continue;
+                if (_ip6Owner.TryAdd(a, s)) { _nextIp6Index[r]++; return a; }
+            }
+        }
+        throw Error(s, "spec.clusterIPs", $"no free address left in the IPv6 service CIDRs ({string.Join(", ", ranges)})");
     }
 
     int NextPort(Service s, string field)

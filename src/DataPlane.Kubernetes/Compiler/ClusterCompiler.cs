@@ -70,9 +70,12 @@ public static class ClusterCompiler
             cancel.ThrowIfCancellationRequested();
             // Headless and ExternalName services are DNS-only: no proxy rules (kube-proxy TestBuildServiceMapServiceHeadless,
             // TestBuildServiceMapServiceTypeExternalName).
-            if (svc.Type == ServiceType.ExternalName || svc.ClusterIPMode is ClusterIPMode.Headless or ClusterIPMode.None or ClusterIPMode.OtherFamily)
+            if (svc.Type == ServiceType.ExternalName || svc.ClusterIPMode is ClusterIPMode.Headless or ClusterIPMode.None)
                 continue;
-            uint clusterIp = c.ClusterIp(svc)!.Value;
+            // IPv6-only services (written, or resolved from ipFamilies) have no IPv4 cluster IP: the IPv4 data plane
+            // installs nothing for them yet; dual-stack services get their IPv4 half.
+            if (c.ClusterIp(svc) is not uint clusterIp)
+                continue;
             ushort firstRevNat = 0;
             for (int pi = 0; pi < svc.Ports.Count; pi++)
             {

@@ -24,6 +24,9 @@ public static class DefaultTopology
     public static readonly Cidr4 ClusterCidr = new(0x0AF40000, 16); // 10.244.0.0/16
     const uint FirstNodeIp = 0xC0A80002; // 192.168.0.2
 
+    /// <summary>kind's default IPv6 pod subnet (fd00:10:244::/56), cut into a /64 per node on a dual-stack cluster.</summary>
+    public static readonly Cidr6 ClusterCidr6 = Cidr6.TryParse("fd00:10:244::/56", out Cidr6 c, out _) ? c : default;
+
     /// <summary>The nodes of <paramref name="m"/>: its own if it has any, else the emulated ones described above.</summary>
     public static IReadOnlyList<Node> NodesFor(ClusterManifests m)
     {
@@ -34,7 +37,15 @@ public static class DefaultTopology
         foreach (Pod p in m.Pods)
             if (!string.IsNullOrEmpty(p.NodeName) && (p.PodIP is not null || p.HostIP is not null) && !names.Contains(p.NodeName)) names.Add(p.NodeName);
         if (names.Count == 0)
-            return [.. Enumerable.Range(1, NodeCount).Select(i => MakeNode($"node-{i}", FirstNodeIp + (uint)(i - 1), new Cidr4(ClusterCidr.Prefix + ((uint)i << 8), 24)))];
+        {
+            // A dual-stack cluster (its service ranges are) gets dual-stack nodes: each node also holds a /64 of
+            // kind's dual-stack pod subnet fd00:10:244::/56 in spec.podCIDRs. Listed only; pods stay IPv4.
+            bool dual = m.ServiceCidrsInForce.IsDualStack;
+            return [.. Enumerable.Range(1, NodeCount).Select(i => MakeNode($"node-{i}", FirstNodeIp + (uint)(i - 1), new Cidr4(ClusterCidr.Prefix + ((uint)i << 8), 24)) with
+            {
+                IPv6PodCIDRs = dual ? [new Cidr6(ClusterCidr6.Prefix + ((UInt128)(uint)i << 64), 64)] : [],
+            })];
+        }
 
         var usedIps = new HashSet<uint>();
         var usedCidrs = new HashSet<uint>();

@@ -92,8 +92,8 @@ public static class DnsZoneCompiler
     {
         if (o.ClusterDns is uint explicitIp) return (explicitIp, o.Mode == DnsMode.Proxy ? DnsMode.Proxy : DnsMode.Answer);
         Service? kubeDns = m.Services.FirstOrDefault(s => s.Namespace == "kube-system" && s.Name == "kube-dns"
-            && s.Type != ServiceType.ExternalName && s.ClusterIPMode is ClusterIPMode.Allocate or ClusterIPMode.Assigned);
-        if (kubeDns is not null) return (kubeDns.ClusterIP ?? allocator.ClusterIp(kubeDns), o.Mode);
+            && s.Type != ServiceType.ExternalName && allocator.ClusterIpOrNull(s) is not null);
+        if (kubeDns is not null) return (allocator.ClusterIp(kubeDns), o.Mode);
         return (DnsOptions.DefaultClusterDns, o.Mode == DnsMode.Auto ? DnsMode.Proxy : o.Mode);
     }
 
@@ -159,7 +159,7 @@ public static class DnsZoneCompiler
 
         bool headless = svc.ClusterIPMode == ClusterIPMode.Headless;
         if (headless && eps.Count == 0) return; // spec §2.4.1: no ready endpoint → NXDOMAIN
-        if (svc.ClusterIPMode == ClusterIPMode.OtherFamily) { b.AddName(name); return; } // IPv6 only: A is NODATA
+        if (!headless && allocator.ClusterIpOrNull(svc) is null) { b.AddName(name); return; } // IPv6 only: A is NODATA (AAAA not modelled yet)
 
         // Endpoint names and PTRs first, so SRV and A additional sections can point at them. Each name is made once
         // and reused by its PTR and SRV records.

@@ -39,8 +39,14 @@ public static class EndpointsController
     /// line per pod skipped because its node is not in the manifests (upstream logs "skipping Pod for Service, Node not found").
     /// </summary>
     /// <param name="cancel">Checked per service and every 256 pods (an abandoned reload stops here).</param>
-    public static IReadOnlyList<EndpointSlice> Build(ClusterManifests m, Action<string>? warn = null, CancellationToken cancel = default)
+    /// <param name="hasIPv4">
+    /// Whether a service's resolved IP families include IPv4 (<see cref="Allocator.Families"/>): the controller writes
+    /// one slice address type per family of the service (<c>getAddressTypesForService</c>), and only IPv4 pod IPs are
+    /// modelled, so an IPv6-only service gets no slice. Null: every service but those written IPv6-only.
+    /// </param>
+    public static IReadOnlyList<EndpointSlice> Build(ClusterManifests m, Action<string>? warn = null, Func<Service, bool>? hasIPv4 = null, CancellationToken cancel = default)
     {
+        hasIPv4 ??= s => s.ClusterIPMode != ClusterIPMode.OtherFamily;
         var result = new List<EndpointSlice>();
         var nodes = new Dictionary<string, Node>(StringComparer.Ordinal);
         foreach (Node n in m.Nodes) nodes.TryAdd(n.Name, n);
@@ -63,7 +69,7 @@ public static class EndpointsController
         foreach (Service svc in m.Services)
         {
             cancel.ThrowIfCancellationRequested();
-            if (svc.Selector is null || svc.Type == ServiceType.ExternalName || svc.ClusterIPMode == ClusterIPMode.OtherFamily)
+            if (svc.Selector is null || svc.Type == ServiceType.ExternalName || !hasIPv4(svc))
                 continue;
             if (userManaged.Contains((svc.Namespace, svc.Name)))
                 continue;

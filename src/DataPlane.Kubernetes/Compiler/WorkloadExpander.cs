@@ -126,6 +126,8 @@ public static class WorkloadExpander
             HasProxyConfig = m.HasProxyConfig,
             Namespaces = m.Namespaces,
             ServiceCidrFlag = m.ServiceCidrFlag,
+            ServiceCidrFlag6 = m.ServiceCidrFlag6,
+            ServiceCidrFlagPrimary = m.ServiceCidrFlagPrimary,
             Warnings = m.Warnings,
             Files = m.Files,
             Expanded = true,

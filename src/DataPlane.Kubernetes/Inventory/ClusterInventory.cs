@@ -26,16 +26,20 @@ public sealed record ClusterInventory(IReadOnlyList<NodeEntry> Nodes, IReadOnlyL
     {
         ClusterManifests m = c.Manifests;
         var nodes = m.Nodes.Select(n => new NodeEntry(n.Name, [.. n.InternalIPs.Select(Ip4.Format)], [.. n.ExternalIPs.Select(Ip4.Format)],
-            n.PodCIDR?.ToString(), n.Unschedulable, n.Generated)).ToArray();
+            n.PodCIDR?.ToString(), n.Unschedulable, n.Generated)
+        { PodCIDRs = [.. n.PodCIDRs.Select(c => c.ToString()), .. n.IPv6PodCIDRs.Select(c => c.ToString())] }).ToArray();
         var pods = m.Pods.Select(p => new PodEntry(p.Namespace ?? "default", p.Name, p.PodIP is uint ip ? Ip4.Format(ip) : null, p.NodeName,
-            p.Ready, p.Phase.ToString(), p.Owner, p.Hostname, p.Subdomain, p.Generated)).ToArray();
+            p.Ready, p.Phase.ToString(), p.Owner, p.Hostname, p.Subdomain, p.Generated)
+        { IPs = [.. (p.PodIPs.Count > 0 ? p.PodIPs : p.PodIP is uint one ? [one] : []).Select(Ip4.Format), .. p.IPv6PodIPs] }).ToArray();
 
         var services = new List<ServiceEntry>();
         foreach (Service svc in m.Services)
         {
-            string? clusterIp = svc.Type == ServiceType.ExternalName ? null
-                : svc.ClusterIPMode == ClusterIPMode.Headless ? "None"
-                : c.ClusterIp(svc) is uint ip ? Ip4.Format(ip) : null;
+            ServiceFamilies families = c.Families(svc);
+            string[] clusterIps = svc.Type == ServiceType.ExternalName ? []
+                : svc.ClusterIPMode == ClusterIPMode.Headless ? ["None"]
+                : [.. families.ClusterIPs.Select(ip => ip.ToString())];
+            string? clusterIp = clusterIps.Length > 0 ? clusterIps[0] : null;
             var ports = new List<ServicePortEntry>();
             for (int i = 0; i < svc.Ports.Count; i++)
             {
@@ -45,11 +49,16 @@ public sealed record ClusterInventory(IReadOnlyList<NodeEntry> Nodes, IReadOnlyL
             string[] external = [.. svc.ExternalIPs.Select(Ip4.Format), .. svc.LoadBalancerIngress.Select(i => Ip4.Format(i.IP))];
             services.Add(new ServiceEntry(svc.Namespace ?? "default", svc.Name, svc.Type.ToString(), clusterIp, svc.ExternalName, external, ports,
                 c.Endpoints(svc))
-            { Emulated = svc.Emulated });
+            {
+                Emulated = svc.Emulated,
+                ClusterIPs = clusterIps,
+                IPFamilies = [.. families.Families.Select(f => f.ToString())],
+                IPFamilyPolicy = families.Policy?.ToString(),
+            });
         }
 
         string? clusterCidr = m.ProxyConfig.ClusterCIDRs.Count == 0 ? null : string.Join(",", m.ProxyConfig.ClusterCIDRs);
-        return new ClusterInventory(nodes, pods, services, [.. m.ServiceClusterIPRanges.Select(r => r.ToString())], clusterCidr)
+        return new ClusterInventory(nodes, pods, services, m.ServiceCidrsInForce.RangeTexts, clusterCidr)
         {
             UnlistedPendingPods = m.UnlistedPendingPods,
         };

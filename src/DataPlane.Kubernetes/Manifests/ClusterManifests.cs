@@ -42,6 +42,12 @@ public sealed class ClusterManifests
     /// <summary>--service-cidr: the service ranges to use when no ServiceCIDR object gives one.</summary>
     public IReadOnlyList<Cidr4> ServiceCidrFlag { get; init; } = [];
 
+    /// <summary>--service-cidr's IPv6 range, when one was given.</summary>
+    public IReadOnlyList<Cidr6> ServiceCidrFlag6 { get; init; } = [];
+
+    /// <summary>The family of the first --service-cidr (the cluster's primary family when the flag decides).</summary>
+    public IPFamily ServiceCidrFlagPrimary { get; init; }
+
     /// <summary>
     /// What the loader chose to tell the user once (skipped kinds, unknown fields, IPv6 halves not emulated, ipvs run
     /// as iptables), one line each, without the "warning:" prefix. Not an error: the objects loaded.
@@ -51,10 +57,15 @@ public sealed class ClusterManifests
     /// <summary>The service IP ranges in force (see <see cref="ServiceCidrInference"/>).</summary>
     public IReadOnlyList<Cidr4> ServiceClusterIPRanges => ServiceCidrsInForce.Ranges;
 
+    /// <summary>The IPv6 service ranges in force; empty on an IPv4 single-stack cluster.</summary>
+    public IReadOnlyList<Cidr6> ServiceClusterIPRanges6 => ServiceCidrsInForce.Ranges6;
+
     /// <summary>The service IP ranges in force and where they came from, e.g. "inferred from default/kubernetes (10.43.0.1)".</summary>
     public ServiceCidrInference ServiceCidrsInForce => _serviceCidrs ??= ServiceCidrInference.For(this);
 
     ServiceCidrInference? _serviceCidrs;
+
+    bool HasServiceCidrFlag => ServiceCidrFlag.Count > 0 || ServiceCidrFlag6.Count > 0;
 
     /// <summary>
     /// <c>kubectl apply</c> of <paramref name="overlay"/> on this state: an object of the same kind and key replaces the
@@ -73,7 +84,9 @@ public sealed class ClusterManifests
         ProxyConfig = overlay.HasProxyConfig ? overlay.ProxyConfig : ProxyConfig,
         HasProxyConfig = HasProxyConfig || overlay.HasProxyConfig,
         Namespaces = [.. Namespaces, .. overlay.Namespaces],
-        ServiceCidrFlag = ServiceCidrFlag.Count > 0 ? ServiceCidrFlag : overlay.ServiceCidrFlag,
+        ServiceCidrFlag = HasServiceCidrFlag ? ServiceCidrFlag : overlay.ServiceCidrFlag,
+        ServiceCidrFlag6 = HasServiceCidrFlag ? ServiceCidrFlag6 : overlay.ServiceCidrFlag6,
+        ServiceCidrFlagPrimary = HasServiceCidrFlag ? ServiceCidrFlagPrimary : overlay.ServiceCidrFlagPrimary,
         Files = [.. Files, .. overlay.Files.Where(f => !Files.Contains(f))],
     };
 

@@ -8,8 +8,14 @@ public sealed record EndpointSlice : ManifestObject
 
     public EndpointAddressType AddressType { get; init; }
 
-    /// <summary>Endpoints in order; always empty for non-IPv4 slices, whose addresses are not read.</summary>
+    /// <summary>Endpoints in order; always empty for non-IPv4 slices (see <see cref="IPv6Endpoints"/>).</summary>
     public IReadOnlyList<SliceEndpoint> Endpoints { get; init; } = [];
+
+    /// <summary>
+    /// The endpoints of an IPv6 slice, addresses in <see cref="SliceEndpoint.AddressTexts"/>: kept for listing
+    /// (<c>dataplane cluster</c>), apart from <see cref="Endpoints"/> so the IPv4 data plane never reads them.
+    /// </summary>
+    public IReadOnlyList<SliceEndpoint> IPv6Endpoints { get; init; } = [];
 
     public IReadOnlyList<EndpointSlicePort> Ports { get; init; } = [];
 

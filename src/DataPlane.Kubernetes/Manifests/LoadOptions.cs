@@ -14,6 +14,12 @@ public sealed record LoadOptions
     /// <summary>--service-cidr: the service ranges when the manifests hold no ServiceCIDR object.</summary>
     public IReadOnlyList<Cidr4> ServiceCidrs { get; init; } = [];
 
+    /// <summary>--service-cidr's IPv6 range (kube-apiserver takes one per family, the first given being the primary).</summary>
+    public IReadOnlyList<Cidr6> ServiceCidrs6 { get; init; } = [];
+
+    /// <summary>The family of the first --service-cidr: the cluster's primary family (IPv4 when none is given).</summary>
+    public IPFamily ServiceCidrPrimary { get; init; }
+
     /// <summary>
     /// kubectl's -n/--namespace: objects of namespaced kinds without metadata.namespace go there (<c>kubectl apply -n
     /// argocd -f install.yaml</c>), and one naming another namespace is kubectl's error. Null: "default", and objects

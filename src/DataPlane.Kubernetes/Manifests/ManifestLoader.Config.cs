@@ -15,12 +15,36 @@ public sealed partial class ManifestLoader
             throw cidrsField.Error("required (at least one CIDR)");
         if (count > 2)
             throw cidrsField.Error("at most two CIDRs (one per IP family)");
+        var v4 = new List<Cidr4>();
+        var v6 = new List<Cidr6>();
+        var families = new List<IPFamily>();
+        foreach (var item in cidrsField.Items())
+        {
+            var text = RequiredString(item);
+            if (Cidr6.TryParse(text, out var c6, out var written6))
+            {
+                if (written6 != c6.Prefix)
+                    throw item.Error($"\"{text}\" is not in canonical form (did you mean {c6}?)");
+                v6.Add(c6);
+                families.Add(IPFamily.IPv6);
+            }
+            else if (ParseCidr(item, text, canonical: true) is { } c4)
+            {
+                v4.Add(c4);
+                families.Add(IPFamily.IPv4);
+            }
+        }
+        // ValidateServiceCIDR: two CIDRs must be of different families (netutils.IsDualStackCIDRStrings).
+        if (families.Count == 2 && families[0] == families[1])
+            throw cidrsField.Error("may specify no more than one IP for each IP family, i.e 192.168.0.0/24 and 2001:db8::/64");
         return new ServiceCidr
         {
             Name = name,
             SourceFile = obj.Scope.File,
             Document = obj.Scope.Document,
-            Cidrs = ReadCidrList(cidrsField, canonical: true),
+            Cidrs = v4,
+            Cidrs6 = v6,
+            Primary = families.Count > 0 ? families[0] : IPFamily.IPv4,
         };
     }
 

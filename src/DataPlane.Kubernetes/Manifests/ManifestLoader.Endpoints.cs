@@ -17,17 +17,28 @@ public sealed partial class ManifestLoader
             throw obj["addressType"].Error("required (IPv4, IPv6 or FQDN)");
 
         var endpoints = new List<SliceEndpoint>();
+        var endpoints6 = new List<SliceEndpoint>();
         foreach (var item in obj["endpoints"].Items())
         {
             var addressList = item["addresses"].Items().ToList();
             if (addressList.Count == 0)
                 throw item["addresses"].Error("required (at least one address)");
-            // IPv6 and FQDN slices are kept for completeness, but their addresses mean nothing to an IPv4 data plane.
-            if (addressType != EndpointAddressType.IPv4)
+            // FQDN slices are kept for completeness; their addresses mean nothing to a data plane.
+            if (addressType == EndpointAddressType.FQDN)
                 continue;
             var addresses = new List<uint>(addressList.Count);
+            var texts = new List<string>();
             foreach (var a in addressList)
             {
+                if (addressType == EndpointAddressType.IPv6)
+                {
+                    // The API requires every address of an IPv6 slice to be IPv6 (ValidateEndpointSlice).
+                    var text6 = RequiredString(a);
+                    if (!ServiceIP.TryParseV6(text6, out var ip6))
+                        throw a.Error($"\"{text6}\" is not a valid IPv6 address (addressType is IPv6)");
+                    texts.Add(ServiceIP.FormatV6(ip6));
+                    continue;
+                }
                 var text = RequiredString(a);
                 // The API requires every address of an IPv4 slice to be IPv4 (ValidateEndpointSlice).
                 if (!Ip4.TryParse(text, out var ip))
@@ -35,9 +46,10 @@ public sealed partial class ManifestLoader
                 addresses.Add(ip);
             }
             var conditions = item["conditions"];
-            endpoints.Add(new SliceEndpoint
+            (addressType == EndpointAddressType.IPv6 ? endpoints6 : endpoints).Add(new SliceEndpoint
             {
                 Addresses = addresses,
+                AddressTexts = texts,
                 Ready = conditions["ready"].Bool(),
                 Serving = conditions["serving"].Bool(),
                 Terminating = conditions["terminating"].Bool(),
@@ -78,6 +90,7 @@ public sealed partial class ManifestLoader
             ServiceName = labels.GetValueOrDefault(ServiceNameLabel),
             AddressType = addressType,
             Endpoints = endpoints,
+            IPv6Endpoints = endpoints6,
             Ports = ports,
         };
     }

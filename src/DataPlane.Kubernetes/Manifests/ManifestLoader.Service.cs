@@ -12,7 +12,8 @@ public sealed partial class ManifestLoader
         var type = ReadEnum(spec["type"], ServiceType.ClusterIP, "service type",
             ServiceType.ClusterIP, ServiceType.NodePort, ServiceType.LoadBalancer, ServiceType.ExternalName);
 
-        var (mode, clusterIP, clusterIPs) = ReadClusterIPs(spec, type);
+        var (mode, clusterIP, clusterIPs, written) = ReadClusterIPs(spec, type);
+        var (policy, families) = ReadIPFamilies(spec, type, mode, written);
         var ports = ReadServicePorts(spec, type, mode);
 
         var externalName = spec["externalName"].String();
@@ -72,6 +73,9 @@ public sealed partial class ManifestLoader
             ClusterIPMode = mode,
             ClusterIP = clusterIP,
             ClusterIPs = clusterIPs,
+            WrittenClusterIPs = written,
+            IPFamilyPolicy = policy,
+            IPFamilies = families,
             Ports = ports,
             Selector = selector is { Count: > 0 } ? selector : null,
             ExternalIPs = ReadIPList(spec["externalIPs"]),
@@ -88,15 +92,15 @@ public sealed partial class ManifestLoader
             AllocateLoadBalancerNodePorts = spec["allocateLoadBalancerNodePorts"].Bool() ?? true,
             PublishNotReadyAddresses = spec["publishNotReadyAddresses"].Bool() ?? false,
             ExternalName = type == ServiceType.ExternalName ? externalName : null,
-            HasIPv6 = mode != ClusterIPMode.Headless && (clusterIPs.Count < CountListed(spec) || mode == ClusterIPMode.OtherFamily),
         };
     }
 
     /// <summary>
     /// clusterIP and clusterIPs describe one thing: clusterIPs[0] is the primary and must equal clusterIP when both
-    /// are set, "None" must stand alone, and ExternalName services may have neither.
+    /// are set, "None" must stand alone, and ExternalName services may have neither. At most one address per family
+    /// (ValidateServiceClusterIPsRelatedFields: "may specify no more than one IP for each IP family").
     /// </summary>
-    private static (ClusterIPMode, uint?, List<uint>) ReadClusterIPs(YamlField spec, ServiceType type)
+    private static (ClusterIPMode, uint?, List<uint>, List<ServiceIP>) ReadClusterIPs(YamlField spec, ServiceType type)
     {
         var single = spec["clusterIP"];
         var primary = single.String();
@@ -105,6 +109,8 @@ public sealed partial class ManifestLoader
             throw spec["clusterIPs"].Error("at most two entries (one per IP family)");
         if (!string.IsNullOrEmpty(primary) && listed.Count > 0 && listed[0].Text != primary)
             throw listed[0].Field.Error($"\"{listed[0].Text}\" must match spec.clusterIP \"{primary}\"");
+        // Upstream refuses clusterIPs without clusterIP on create ("must be empty when `clusterIP` is not specified"),
+        // but a hand-written manifest meaning "these addresses" is unambiguous: clusterIPs[0] is taken as clusterIP.
         if (string.IsNullOrEmpty(primary) && listed.Count > 0)
         {
             primary = listed[0].Text;
@@ -115,35 +121,86 @@ public sealed partial class ManifestLoader
         {
             if (!string.IsNullOrEmpty(primary))
                 throw single.Error("may not be set for type ExternalName");
-            return (ClusterIPMode.None, null, []);
+            return (ClusterIPMode.None, null, [], []);
         }
         if (string.IsNullOrEmpty(primary))
-            return (ClusterIPMode.Allocate, null, []);
+            return (ClusterIPMode.Allocate, null, [], []);
         if (primary == "None")
         {
             if (listed.Count > 1)
                 throw spec["clusterIPs"].Error("must be [\"None\"] alone for a headless service");
-            return (ClusterIPMode.Headless, null, []);
+            return (ClusterIPMode.Headless, null, [], []);
         }
 
         var ips = new List<uint>();
+        var written = new List<ServiceIP>();
         if (listed.Count == 0)
             listed.Add((single, primary));
         foreach (var (field, text) in listed)
         {
             if (text == "None")
                 throw field.Error("\"None\" may only be the first entry");
-            if (ParseIP(field, text) is { } ip)
-                ips.Add(ip);
+            if (!ServiceIP.TryParse(text, out var ip))
+                throw field.Error($"\"{text}\" is not a valid IP address");
+            if (written.Count == 1 && written[0].Family == ip.Family)
+                throw spec["clusterIPs"].Error($"Invalid value: [\"{listed[0].Text}\", \"{text}\"]: may specify no more than one IP for each IP family");
+            written.Add(ip);
+            if (ip.IsIPv4)
+                ips.Add(ip.IPv4);
         }
-        return ips.Count > 0 ? (ClusterIPMode.Assigned, ips[0], ips) : (ClusterIPMode.OtherFamily, null, ips);
+        return ips.Count > 0 ? (ClusterIPMode.Assigned, ips[0], ips, written) : (ClusterIPMode.OtherFamily, null, ips, written);
     }
 
-    /// <summary>How many addresses clusterIP/clusterIPs name (the IPv4 ones are kept; the difference is IPv6).</summary>
-    private static int CountListed(YamlField spec)
+    /// <summary>
+    /// spec.ipFamilyPolicy and spec.ipFamilies, checked the way ValidateServiceClusterIPsRelatedFields checks them
+    /// without knowing the cluster (pkg/apis/core/validation/validation.go): known values, no duplicate family, each
+    /// written cluster IP of the family its ipFamilies entry names; ExternalName may have neither field
+    /// (ValidateService). What depends on the cluster's ranges is <see cref="Compiler.ServiceFamilyRules"/>'s.
+    /// </summary>
+    private static (IPFamilyPolicy?, List<IPFamily>) ReadIPFamilies(YamlField spec, ServiceType type, ClusterIPMode mode, List<ServiceIP> written)
     {
-        int listed = spec["clusterIPs"].Items().Count();
-        return listed > 0 ? listed : string.IsNullOrEmpty(spec["clusterIP"].String()) ? 0 : 1;
+        var policyField = spec["ipFamilyPolicy"];
+        var familiesField = spec["ipFamilies"];
+        var familyItems = familiesField.Items().ToList();
+        if (type == ServiceType.ExternalName)
+        {
+            if (familyItems.Count > 0)
+                throw familiesField.Error("Forbidden: may not be set for ExternalName services");
+            if (!string.IsNullOrEmpty(policyField.String()))
+                throw policyField.Error("Forbidden: may not be set for ExternalName services");
+            return (null, []);
+        }
+
+        IPFamilyPolicy? policy = policyField.String() switch
+        {
+            null or "" => null,
+            "SingleStack" => IPFamilyPolicy.SingleStack,
+            "PreferDualStack" => IPFamilyPolicy.PreferDualStack,
+            "RequireDualStack" => IPFamilyPolicy.RequireDualStack,
+            var other => throw policyField.Error($"Unsupported value: {ApiValidation.GoQuote(other)}: supported values: \"PreferDualStack\", \"RequireDualStack\", \"SingleStack\""),
+        };
+
+        var families = new List<IPFamily>();
+        foreach (var item in familyItems)
+        {
+            IPFamily family = item.String() switch
+            {
+                "IPv4" => IPFamily.IPv4,
+                "IPv6" => IPFamily.IPv6,
+                var other => throw item.Error($"Unsupported value: {ApiValidation.GoQuote(other ?? "")}: supported values: \"IPv4\", \"IPv6\""),
+            };
+            if (families.Contains(family))
+                throw item.Error($"Duplicate value: \"{family}\"");
+            families.Add(family);
+        }
+
+        // A headless service's families are not checked against its (absent) addresses.
+        if (mode != ClusterIPMode.Headless)
+            for (int i = 0; i < written.Count && i < families.Count; i++)
+                if (written[i].Family != families[i])
+                    throw (spec["clusterIPs"].Items().Skip(i).Select(f => (YamlField?)f).FirstOrDefault() ?? spec["clusterIP"]).Error(
+                        $"Invalid value: \"{written[i]}\": expected an {families[i]} value as indicated by `ipFamilies[{i}]`");
+        return (policy, families);
     }
 
     private static List<ServicePort> ReadServicePorts(YamlField spec, ServiceType type, ClusterIPMode mode)

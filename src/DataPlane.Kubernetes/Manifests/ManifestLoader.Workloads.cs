@@ -13,11 +13,16 @@ public sealed partial class ManifestLoader
         var containerPorts = ReadContainerPorts(spec);
 
         var podIPs = new List<uint>();
+        var podIPs6 = new List<string>();
         foreach (var item in status["podIPs"].Items())
         {
             if (ReadIP(item["ip"]) is { } ip)
                 podIPs.Add(ip);
+            else if (ServiceIP.TryParseV6(item["ip"].String(), out var ip6))
+                podIPs6.Add(ServiceIP.FormatV6(ip6));
         }
+        if (status["podIP"].String() is { } primaryText && ServiceIP.TryParseV6(primaryText, out var primary6) && !podIPs6.Contains(ServiceIP.FormatV6(primary6)))
+            podIPs6.Insert(0, ServiceIP.FormatV6(primary6));
         uint? podIP = ReadIP(status["podIP"], required: false);
         // status.podIPs[0] is status.podIP when both are set (API doc for PodStatus.podIPs); a dual-stack pod
         // with an IPv6 primary still has its IPv4 address in podIPs.
@@ -55,6 +60,7 @@ public sealed partial class ManifestLoader
             DnsConfig = ReadDnsConfig(spec["dnsConfig"]),
             PodIP = podIP,
             PodIPs = podIPs,
+            IPv6PodIPs = podIPs6,
             HostIP = ReadIP(status["hostIP"], required: false),
             Phase = ReadEnum(status["phase"], PodPhase.Pending, "pod phase",
                 PodPhase.Pending, PodPhase.Running, PodPhase.Succeeded, PodPhase.Failed, PodPhase.Unknown),
@@ -110,6 +116,9 @@ public sealed partial class ManifestLoader
         }
 
         var podCidrs = ReadCidrList(spec["podCIDRs"]);
+        // A dual-stack node's IPv6 pod range (spec.podCIDRs, one per family): kept for listing only.
+        var podCidrs6 = spec["podCIDRs"].Items().Select(i => Cidr6.TryParse(i.String() ?? "", out var c6, out _) ? c6 : (Cidr6?)null)
+            .OfType<Cidr6>().ToList();
         var podCidrText = spec["podCIDR"].String();
         Cidr4? podCidr = string.IsNullOrEmpty(podCidrText) ? null : ParseCidr(spec["podCIDR"], podCidrText);
         if (podCidr is { } p && !podCidrs.Contains(p))
@@ -143,6 +152,7 @@ public sealed partial class ManifestLoader
             Addresses = addresses,
             PodCIDR = podCidr,
             PodCIDRs = podCidrs,
+            IPv6PodCIDRs = podCidrs6,
             AllocatableMilliCpu = ReadCpuMillis(obj["status"]["allocatable"]["cpu"]),
             Ready = ReadNodeReady(obj["status"]["conditions"]),
         };

@@ -97,11 +97,13 @@ public sealed partial class ManifestLoader
         Namespaces = _namespaces,
         Workloads = _workloads,
         ServiceCidrFlag = _options.ServiceCidrs,
+        ServiceCidrFlag6 = _options.ServiceCidrs6,
+        ServiceCidrFlagPrimary = _options.ServiceCidrPrimary,
         Warnings = _warnings,
         Files = files,
     };
 
-    /// <summary>The one-line summaries: skipped kinds, skipped kustomization files, IPv6 halves, ipvs.</summary>
+    /// <summary>The one-line summaries: skipped kinds, skipped kustomization files, ipvs.</summary>
     private void Summarise()
     {
         if (_skipped.Count > 0)
@@ -113,9 +115,8 @@ public sealed partial class ManifestLoader
         }
         if (_kustomizations.Count > 0)
             _warnings.Add($"skipped {string.Join(", ", _kustomizations)}: kustomize's transformations are not applied; the other files load as they are written (use `kubectl kustomize DIR | dataplane ... --cluster -` for the built result)");
-        var dual = _services.Where(s => s.HasIPv6).Select(s => s.Key).ToList();
-        if (dual.Count > 0)
-            _warnings.Add($"{dual.Count} service{(dual.Count == 1 ? "" : "s")} with IPv6 addresses ({string.Join(", ", dual.Take(5))}{(dual.Count > 5 ? ", …" : "")}): only the IPv4 half is emulated; IPv6 cluster IPs and IPv6-only services get no rules");
+        // IPv6 cluster IPs are kept now: what the data plane does not emulate of them is noticed once the cluster's
+        // families are resolved (ResolvedCluster.FamilyNotices), since allocation can give a service an IPv6 half too.
     }
 
     private static bool IsKustomization(string file) =>

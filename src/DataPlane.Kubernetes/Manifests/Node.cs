@@ -18,6 +18,9 @@ public sealed record Node : ManifestObject
 
     public IReadOnlyList<Cidr4> PodCIDRs { get; init; } = [];
 
+    /// <summary>The IPv6 entries of spec.podCIDRs (a dual-stack node): listed, not used by the IPv4 data plane.</summary>
+    public IReadOnlyList<Cidr6> IPv6PodCIDRs { get; init; } = [];
+
     /// <summary>
     /// metadata.labels with the kubelet's well-known ones (<c>kubernetes.io/hostname</c>, <c>kubernetes.io/os</c>,
     /// <c>kubernetes.io/arch</c>) filled in when a hand-written Node lacks them, so a chart's

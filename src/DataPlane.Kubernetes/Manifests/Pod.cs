@@ -20,6 +20,9 @@ public sealed record Pod : ManifestObject
 
     public IReadOnlyList<uint> PodIPs { get; init; } = [];
 
+    /// <summary>The IPv6 entries of status.podIPs (a dual-stack or IPv6 pod), canonical text: listed, not used by the IPv4 data plane.</summary>
+    public IReadOnlyList<string> IPv6PodIPs { get; init; } = [];
+
     /// <summary>status.hostIP (IPv4): the InternalIP of the pod's node, which a dump without Nodes is inferred from.</summary>
     public uint? HostIP { get; init; }
 

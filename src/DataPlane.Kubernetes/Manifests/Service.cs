@@ -2,7 +2,12 @@ using DataPlane.Packets;
 
 namespace DataPlane.Kubernetes.Manifests;
 
-/// <summary>A v1 Service, IPv4 view: IPv6 addresses and ranges in the manifest are dropped.</summary>
+/// <summary>
+/// A v1 Service as written. The data plane reads its IPv4 view (<see cref="ClusterIP"/>, <see cref="ClusterIPs"/>); the
+/// family fields (<see cref="IPFamilyPolicy"/>, <see cref="IPFamilies"/>, <see cref="WrittenClusterIPs"/>) are kept for
+/// the API server's rules, which the allocator applies once the cluster's service ranges are known
+/// (<see cref="Compiler.ServiceFamilyRules"/>). Other IPv6 addresses (externalIPs, ingress, source ranges) are dropped.
+/// </summary>
 public sealed record Service : ManifestObject
 {
     public ServiceType Type { get; init; }
@@ -13,6 +18,18 @@ public sealed record Service : ManifestObject
 
     /// <summary>The IPv4 entries of spec.clusterIPs (clusterIP folded in), in order.</summary>
     public IReadOnlyList<uint> ClusterIPs { get; init; } = [];
+
+    /// <summary>
+    /// spec.clusterIPs (clusterIP folded in) of both families, in the order written; empty when none is written, for a
+    /// headless service ("None") and for ExternalName.
+    /// </summary>
+    public IReadOnlyList<ServiceIP> WrittenClusterIPs { get; init; } = [];
+
+    /// <summary>spec.ipFamilyPolicy as written; null when unset (the API server then defaults it, see <see cref="IPFamilyPolicy"/>).</summary>
+    public IPFamilyPolicy? IPFamilyPolicy { get; init; }
+
+    /// <summary>spec.ipFamilies as written (validated: known names, no duplicate); the API server fills in the rest.</summary>
+    public IReadOnlyList<IPFamily> IPFamilies { get; init; } = [];
 
     public IReadOnlyList<ServicePort> Ports { get; init; } = [];
 
@@ -71,8 +88,8 @@ public sealed record Service : ManifestObject
     public const string TopologyModeAnnotation = "service.kubernetes.io/topology-mode";
     public const string TopologyAwareHintsAnnotation = "service.kubernetes.io/topology-aware-hints";
 
-    /// <summary>The manifest gives the service IPv6 cluster IPs (dual-stack or IPv6-only); those are not emulated.</summary>
-    public bool HasIPv6 { get; init; }
+    /// <summary>The manifest gives the service IPv6 cluster IPs (dual-stack or IPv6-only); the data plane does not emulate those yet.</summary>
+    public bool HasIPv6 => WrittenClusterIPs.Any(ip => !ip.IsIPv4);
 
     /// <summary>
     /// Not read from a manifest: a Service every cluster has (<c>default/kubernetes</c>, <c>kube-system/kube-dns</c>)

@@ -8,6 +8,9 @@ namespace DataPlane.Kubernetes.Manifests;
 public sealed record SliceEndpoint
 {
     public IReadOnlyList<uint> Addresses { get; init; } = [];
+
+    /// <summary>The addresses of an IPv6 slice's endpoint, canonical text (<see cref="Addresses"/> is then empty).</summary>
+    public IReadOnlyList<string> AddressTexts { get; init; } = [];
     public bool? Ready { get; init; }
     public bool? Serving { get; init; }
     public bool? Terminating { get; init; }

@@ -76,11 +76,42 @@ public sealed class ResolvedCluster
         cancel.ThrowIfCancellationRequested();
         var allocator = new Allocator(m, options.NodePortMin, options.NodePortMax);
         // Services with a selector get their endpoints from the Pods, as the EndpointSlice controller would make them.
-        IReadOnlyList<EndpointSlice> slices = [.. m.EndpointSlices.Concat(EndpointsController.Build(m, options.Warn, cancel)).Where(s => s.IsIPv4)];
+        // IPv6 slices (written ones: the controller makes none) are kept for listing, not used by the IPv4 data plane.
+        IReadOnlyList<EndpointSlice> all = [.. m.EndpointSlices.Concat(EndpointsController.Build(m, options.Warn,
+            s => allocator.Families(s).Has(IPFamily.IPv4), cancel))];
+        IReadOnlyList<EndpointSlice> slices = [.. all.Where(s => s.IsIPv4)];
+        FamilyNotices(m, allocator, all, options.Warn);
         ILookup<(string?, string?), EndpointSlice> byService = slices.ToLookup(s => (s.Namespace, s.ServiceName));
         ILookup<(string?, string), Endpoints> legacy = m.Endpoints.ToLookup(e => (e.Namespace, e.Name));
         DnsZone dns = DnsZoneCompiler.Compile(m, options.Dns, allocator, byService, legacy, generation, options.Warn, cancel);
-        return new ResolvedCluster(m, options, generation, allocator, slices, dns);
+        return new ResolvedCluster(m, options, generation, allocator, slices, dns) { OtherFamilySlices = [.. all.Where(s => !s.IsIPv4)] };
+    }
+
+    /// <summary>
+    /// One notice per kind of IPv6 thing the control plane resolves but the IPv4 data plane does not emulate yet: the
+    /// IPv6 half of dual-stack services, IPv6-only services, IPv6 EndpointSlices. Never a refusal.
+    /// </summary>
+    static void FamilyNotices(ClusterManifests m, Allocator allocator, IReadOnlyList<EndpointSlice> slices, Action<string>? warn)
+    {
+        if (warn is null) return;
+        var dual = new List<string>();
+        var v6Only = new List<string>();
+        foreach (Service s in m.Services)
+        {
+            if (s.ClusterIPMode == ClusterIPMode.Headless) continue; // no cluster IP: DNS-only, nothing to emulate per family
+            ServiceFamilies f = allocator.Families(s);
+            if (f.IsDualStack) dual.Add(s.Key);
+            else if (f.IsIPv6Only) v6Only.Add(s.Key);
+        }
+        static string List(List<string> keys) => string.Join(", ", keys.Take(5)) + (keys.Count > 5 ? ", …" : "");
+        static string Plural(int n, string one) => $"{n} {one}{(n == 1 ? "" : "s")}";
+        if (dual.Count > 0)
+            warn($"{Plural(dual.Count, "dual-stack service")} ({List(dual)}): the IPv4 cluster IP gets rules; the IPv6 one is allocated and listed but gets no rules in the data plane yet");
+        if (v6Only.Count > 0)
+            warn($"{Plural(v6Only.Count, "IPv6-only service")} ({List(v6Only)}): listed with the IPv6 cluster IP, no rules in the data plane yet (IPv4 only)");
+        var v6Slices = slices.Where(s => !s.IsIPv4).Select(s => $"{s.Namespace ?? "default"}/{s.Name}").ToList();
+        if (v6Slices.Count > 0)
+            warn($"{Plural(v6Slices.Count, "EndpointSlice")} of addressType IPv6 ({List(v6Slices)}): kept and listed, not used by the IPv4 data plane");
     }
 
     /// <summary>The manifests with everything the controllers add (<see cref="ClusterManifests.Expanded"/>).</summary>
@@ -97,6 +128,9 @@ public sealed class ResolvedCluster
 
     /// <summary>Every IPv4 EndpointSlice: the manifests' own, the API server's, then the endpoints controller's.</summary>
     public IReadOnlyList<EndpointSlice> Slices { get; }
+
+    /// <summary>The manifests' EndpointSlices of addressType IPv6 (and FQDN): kept for listing, not used by the data plane.</summary>
+    public IReadOnlyList<EndpointSlice> OtherFamilySlices { get; private init; } = [];
 
     /// <summary>The cluster DNS zone (CoreDNS's kubernetes plugin's view of this cluster).</summary>
     public DnsZone Dns { get; }
@@ -123,10 +157,14 @@ public sealed class ResolvedCluster
         ?? throw new ManifestException(Manifests.Files.Count == 1 ? Manifests.Files[0] : "manifests", $"Node {name}", null,
             $"no Node named '{name}' in the manifests (found: {(Nodes.Count == 0 ? "none" : string.Join(", ", Nodes.Select(n => n.Name)))})");
 
-    /// <summary>The IPv4 cluster IP as written or allocated; null for headless, ExternalName and other-family services.</summary>
-    public uint? ClusterIp(Service s) =>
-        s.Type == ServiceType.ExternalName || s.ClusterIPMode is ClusterIPMode.Headless or ClusterIPMode.None or ClusterIPMode.OtherFamily
-            ? null : s.ClusterIP ?? Allocator.ClusterIp(s);
+    /// <summary>The IPv4 cluster IP as written or allocated; null for headless, ExternalName and IPv6-only services.</summary>
+    public uint? ClusterIp(Service s) => Allocator.ClusterIpOrNull(s);
+
+    /// <summary>
+    /// ipFamilyPolicy, ipFamilies and clusterIPs as the API server stores them (<c>kubectl get svc -o yaml</c>): both
+    /// families of a dual-stack service, primary first.
+    /// </summary>
+    public ServiceFamilies Families(Service s) => Allocator.Families(s);
 
     /// <summary>The node port of <c>s.Ports[i]</c> as written or allocated; null when it has none.</summary>
     public int? NodePort(Service s, int i) => Allocator.NodePortOrNull(s, i);
@@ -179,6 +217,17 @@ public sealed class ResolvedCluster
                                 rows.Add(new EndpointEntry(Ip4.Format(ip), null, null, e.IsReady, e.IsServing, e.IsTerminating, e.NodeName, pod));
                             foreach (EndpointSlicePort sp in slice.Ports)
                                 rows.Add(new EndpointEntry(Ip4.Format(ip), sp.Port, sp.Name, e.IsReady, e.IsServing, e.IsTerminating, e.NodeName, pod));
+                        }
+                // IPv6 slices: listed as kubectl lists them, never used by the IPv4 data plane.
+                foreach (EndpointSlice slice in OtherFamilySlices.Where(s => s.Namespace == svc.Namespace && s.ServiceName == svc.Name))
+                    foreach (SliceEndpoint e in slice.IPv6Endpoints)
+                        foreach (string ip in e.AddressTexts)
+                        {
+                            string? pod = e.PodName is { } p ? Pod(svc.Namespace ?? "default", p)?.Name : null;
+                            if (slice.Ports.Count == 0)
+                                rows.Add(new EndpointEntry(ip, null, null, e.IsReady, e.IsServing, e.IsTerminating, e.NodeName, pod));
+                            foreach (EndpointSlicePort sp in slice.Ports)
+                                rows.Add(new EndpointEntry(ip, sp.Port, sp.Name, e.IsReady, e.IsServing, e.IsTerminating, e.NodeName, pod));
                         }
                 if (own.Length == 0)
                     foreach (Endpoints ep in _legacy[(svc.Namespace, svc.Name)])

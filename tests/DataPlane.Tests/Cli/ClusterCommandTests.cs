@@ -83,6 +83,7 @@ public class ClusterCommandTests
             Assert.Equal($"node-{i + 1}", nodes[i].GetProperty("name").GetString());
             Assert.Equal([$"192.168.0.{i + 2}"], nodes[i].GetProperty("addresses").EnumerateArray().Select(a => a.GetString()));
             Assert.Equal($"10.244.{i + 1}.0/24", nodes[i].GetProperty("podCIDR").GetString());
+            Assert.Equal([$"10.244.{i + 1}.0/24"], nodes[i].GetProperty("podCIDRs").EnumerateArray().Select(a => a.GetString())); // single-stack: no IPv6 range
         }
 
         JsonElement[] pods = [.. root.GetProperty("pods").EnumerateArray()];
@@ -140,7 +141,8 @@ public class ClusterCommandTests
 
     static void AssertPod(JsonElement p, string ns, string name, string ip, string node, bool ready, string? owner, string? hostname, string? subdomain)
     {
-        Assert.Equal(["namespace", "name", "ip", "node", "ready", "owner", "hostname", "subdomain"], p.EnumerateObject().Select(x => x.Name));
+        Assert.Equal(["namespace", "name", "ip", "ips", "node", "ready", "owner", "hostname", "subdomain"], p.EnumerateObject().Select(x => x.Name));
+        Assert.Equal([ip], p.GetProperty("ips").EnumerateArray().Select(a => a.GetString())); // status.podIPs: IPv4 only here
         Assert.Equal(ns, p.GetProperty("namespace").GetString());
         Assert.Equal(name, p.GetProperty("name").GetString());
         Assert.Equal(ip, p.GetProperty("ip").GetString());
@@ -153,7 +155,11 @@ public class ClusterCommandTests
 
     static void AssertService(JsonElement s, string ns, string type, string? clusterIp, string? externalName, string[] externalIps)
     {
-        Assert.Equal(["namespace", "name", "type", "clusterIP", "externalName", "externalIPs", "ports", "endpoints", "emulated"], s.EnumerateObject().Select(x => x.Name));
+        Assert.Equal(["namespace", "name", "type", "clusterIP", "externalName", "externalIPs", "ports", "endpoints", "emulated", "clusterIPs", "ipFamilies", "ipFamilyPolicy"],
+            s.EnumerateObject().Select(x => x.Name));
+        // kubectl get svc -o yaml's family fields: clusterIPs[0] is clusterIP; ExternalName has none of them.
+        Assert.Equal(clusterIp is null ? [] : [clusterIp], s.GetProperty("clusterIPs").EnumerateArray().Select(a => a.GetString()));
+        Assert.Equal(type == "ExternalName" ? null : "SingleStack", s.GetProperty("ipFamilyPolicy").GetString());
         Assert.Equal(ns, s.GetProperty("namespace").GetString());
         Assert.Equal(type, s.GetProperty("type").GetString());
         Assert.Equal(clusterIp, s.GetProperty("clusterIP").GetString());

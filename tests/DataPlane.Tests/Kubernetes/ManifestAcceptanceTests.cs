@@ -168,16 +168,23 @@ public class ManifestAcceptanceTests
     }
 
     [Fact]
-    public void Dual_stack_loads_its_ipv4_half_and_ipv6_is_reported_once()
+    public void Dual_stack_keeps_both_halves_and_what_is_not_emulated_is_noticed_once_per_kind()
     {
         var m = Load(Svc("a", "{ipFamilyPolicy: RequireDualStack, clusterIPs: [10.96.0.5, \"fd00::5\"], ports: [{port: 80}]}")
             + Svc("b", "{clusterIPs: [\"fd00::6\"], ports: [{port: 80}]}")
             + Svc("c", "{clusterIP: 10.96.0.7, ports: [{port: 80}]}"));
         Assert.Equal([IP("10.96.0.5")], m.Services[0].ClusterIPs);
+        Assert.Equal(["10.96.0.5", "fd00::5"], m.Services[0].WrittenClusterIPs.Select(ip => ip.ToString()));
         Assert.Equal(ClusterIPMode.OtherFamily, m.Services[1].ClusterIPMode);
         Assert.False(m.Services[2].HasIPv6);
-        var w = Assert.Single(m.Warnings);
-        Assert.Equal("2 services with IPv6 addresses (default/a, default/b): only the IPv4 half is emulated; IPv6 cluster IPs and IPv6-only services get no rules", w);
+        Assert.Empty(m.Warnings); // the loader no longer drops the IPv6 halves; the resolved cluster says what is not emulated
+        var warnings = new List<string>();
+        var c = DataPlane.Kubernetes.Resolved.ResolvedCluster.Resolve(m, new CompileOptions { Warn = warnings.Add });
+        Assert.Equal([
+            "1 dual-stack service (default/a): the IPv4 cluster IP gets rules; the IPv6 one is allocated and listed but gets no rules in the data plane yet",
+            "1 IPv6-only service (default/b): listed with the IPv6 cluster IP, no rules in the data plane yet (IPv4 only)",
+        ], warnings.Where(w => w.Contains("IPv6")));
+        Assert.Equal(["fd00::6"], c.Families(m.Services[1]).ClusterIPs.Select(ip => ip.ToString()));
     }
 
     const string ProxyConfigMap = """

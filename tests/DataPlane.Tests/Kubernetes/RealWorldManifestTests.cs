@@ -93,8 +93,15 @@ public class RealWorldManifestTests
         Assert.Equal([IP("34.118.231.5")], api.ClusterIPs);
         Assert.True(api.HasIPv6);
         Assert.Equal("34.118.224.0/19", Cidrs(m));
-        var v6 = Assert.Single(m.Warnings);
-        Assert.StartsWith("1 service with IPv6 addresses (shop/api): only the IPv4 half is emulated", v6);
+        Assert.Equal("34.118.224.0/19, 2600:1900:4000:1a2b::/112", string.Join(", ", m.ServiceCidrsInForce.RangeTexts));
+        Assert.Empty(m.Warnings);
+        var warnings = new List<string>();
+        var c = DataPlane.Kubernetes.Resolved.ResolvedCluster.Resolve(m, new DataPlane.Kubernetes.Compiler.CompileOptions { Warn = warnings.Add });
+        Assert.Contains("1 dual-stack service (shop/api): the IPv4 cluster IP gets rules; the IPv6 one is allocated and listed but gets no rules in the data plane yet", warnings);
+        var families = c.Families(c.Service("shop/api")!);
+        Assert.Equal(["34.118.231.5", "2600:1900:4000:1a2b::a"], families.ClusterIPs.Select(ip => ip.ToString()));
+        Assert.Equal([IPFamily.IPv4, IPFamily.IPv6], families.Families);
+        Assert.Equal(IPFamilyPolicy.PreferDualStack, families.Policy);
 
         var r = CliTests.Run("trace", "--cluster", Dir("gke-dump"), "--node", "gke-shop-default-pool-1a2b3c4d-9xyz",
             "--src", "198.51.100.7", "--dst", "35.200.1.2:80", "--json");

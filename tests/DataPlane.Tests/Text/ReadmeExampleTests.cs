@@ -144,10 +144,12 @@ public partial class ReadmeExampleTests
         var root = System.Text.Json.Nodes.JsonNode.Parse(w.ToString())!.AsObject();
         static string[] Keys(System.Text.Json.Nodes.JsonNode? o) => [.. o!.AsObject().Select(kv => kv.Key)];
         Assert.Equal(["nodes", "pods", "unlistedPendingPods", "services", "serviceCIDRs", "clusterCIDR"], Keys(root));
-        Assert.Equal(["name", "addresses", "podCIDR"], Keys(root["nodes"]![0]));
-        Assert.Equal(["namespace", "name", "ip", "node", "ready", "owner", "hostname", "subdomain"], Keys(root["pods"]![0]));
+        Assert.Equal(["name", "addresses", "podCIDR", "podCIDRs"], Keys(root["nodes"]![0]));
+        Assert.Equal(["namespace", "name", "ip", "ips", "node", "ready", "owner", "hostname", "subdomain"], Keys(root["pods"]![0]));
         var web = root["services"]!.AsArray().Single(s => (string)s!["name"]! == "web")!;
-        Assert.Equal(["namespace", "name", "type", "clusterIP", "externalName", "externalIPs", "ports", "endpoints", "emulated"], Keys(web));
+        Assert.Equal(["namespace", "name", "type", "clusterIP", "externalName", "externalIPs", "ports", "endpoints", "emulated", "clusterIPs", "ipFamilies", "ipFamilyPolicy"], Keys(web));
+        Assert.Equal("SingleStack", (string)web["ipFamilyPolicy"]!);
+        Assert.Equal("IPv4", (string)web["ipFamilies"]![0]!);
         Assert.Equal(["name", "port", "protocol", "targetPort", "nodePort"], Keys(web["ports"]![0]));
         Assert.Equal(["ip", "port", "portName", "ready", "serving", "terminating", "node", "pod"], Keys(web["endpoints"]![0]));
         Assert.Equal(30080, (int)web["ports"]![0]!["nodePort"]!);
