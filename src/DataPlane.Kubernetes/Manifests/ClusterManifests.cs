@@ -103,6 +103,8 @@ public sealed class ClusterManifests
         ClusterManifests? proxy = null;
         foreach (ClusterManifests o in overlays)
             if (o.HasProxyConfig) proxy = o;
+        // Apply keeps the first state that has --service-cidr values; with none, each overlay's (empty) ones in turn.
+        ClusterManifests flags = HasServiceCidrFlag ? this : overlays.FirstOrDefault(o => o.HasServiceCidrFlag) ?? overlays[^1];
         var files = new List<string>(Files);
         var seen = new HashSet<string>(Files);
         foreach (ClusterManifests o in overlays)
@@ -120,7 +122,9 @@ public sealed class ClusterManifests
             ProxyConfig = proxy is null ? ProxyConfig : proxy.ProxyConfig,
             HasProxyConfig = HasProxyConfig || proxy is not null,
             Namespaces = [.. Namespaces, .. overlays.SelectMany(o => o.Namespaces)],
-            ServiceCidrFlag = ServiceCidrFlag.Count > 0 ? ServiceCidrFlag : overlays.FirstOrDefault(o => o.ServiceCidrFlag.Count > 0)?.ServiceCidrFlag ?? ServiceCidrFlag,
+            ServiceCidrFlag = flags.ServiceCidrFlag,
+            ServiceCidrFlag6 = flags.ServiceCidrFlag6,
+            ServiceCidrFlagPrimary = flags.ServiceCidrFlagPrimary,
             Files = [.. files],
         };
     }

@@ -48,6 +48,8 @@ public class ApplyAllTests
         Assert.Equal(expected.HasProxyConfig, actual.HasProxyConfig);
         Assert.Same(expected.ProxyConfig, actual.ProxyConfig);
         Assert.Equal(expected.ServiceCidrFlag, actual.ServiceCidrFlag);
+        Assert.Equal(expected.ServiceCidrFlag6, actual.ServiceCidrFlag6);
+        Assert.Equal(expected.ServiceCidrFlagPrimary, actual.ServiceCidrFlagPrimary);
     }
 
     [Fact]
