@@ -159,7 +159,12 @@ public static class DnsZoneCompiler
 
         bool headless = svc.ClusterIPMode == ClusterIPMode.Headless;
         if (headless && eps.Count == 0) return; // spec §2.4.1: no ready endpoint → NXDOMAIN
-        if (!headless && allocator.ClusterIpOrNull(svc) is null) { b.AddName(name); return; } // IPv6 only: A is NODATA (AAAA not modelled yet)
+        // The service's cluster IPs of both families, as the API server resolved them: CoreDNS answers A from the IPv4
+        // one and AAAA from the IPv6 one (plugin/kubernetes/kubernetes.go, Records: one record per ClusterIPs entry,
+        // typed by its family), and the PTR of each (in-addr.arpa, ip6.arpa).
+        uint? clusterIp4 = headless ? null : allocator.ClusterIpOrNull(svc);
+        UInt128[] clusterIp6 = headless ? [] : [.. allocator.Families(svc).ClusterIPs.Where(c => !c.IsIPv4).Select(c => c.Value)];
+        if (!headless && clusterIp4 is null && clusterIp6.Length == 0) { b.AddName(name); return; }
 
         // Endpoint names and PTRs first, so SRV and A additional sections can point at them. Each name is made once
         // and reused by its PTR and SRV records.
@@ -173,9 +178,17 @@ public static class DnsZoneCompiler
         }
         if (!headless)
         {
-            uint ip = svc.ClusterIP ?? allocator.ClusterIp(svc);
-            b.AddA(name, ip);
-            b.AddPtr(DnsName.ReverseName(ip), name);
+            if (clusterIp4 is not null)
+            {
+                uint ip = svc.ClusterIP ?? clusterIp4.Value;
+                b.AddA(name, ip);
+                b.AddPtr(DnsName.ReverseName(ip), name);
+            }
+            foreach (UInt128 ip6 in clusterIp6)
+            {
+                b.AddAaaa(name, ip6); // right after the A record: the name's address records stay one run
+                b.AddPtr(DnsName.ReverseName6(ip6), name);
+            }
             foreach (ServicePort p in svc.Ports)
                 if (p.Name.Length > 0)
                     b.AddSrv($"_{p.Name.ToLowerInvariant()}._{Proto(p.Protocol)}.{name}", 0, 100, (ushort)p.Port, name);

@@ -59,4 +59,21 @@ public static class DnsName
 
     /// <summary>"10.96.0.10" as a reverse name: "10.0.96.10.in-addr.arpa" (RFC 1035 §3.5).</summary>
     public static string ReverseName(uint ip) => $"{ip & 0xFF}.{(ip >> 8) & 0xFF}.{(ip >> 16) & 0xFF}.{ip >> 24}.in-addr.arpa";
+
+    /// <summary>
+    /// An IPv6 address (host order: the first group in the high bits) as a reverse name: its 32 nibbles, least
+    /// significant first, under ip6.arpa (RFC 3596 §2.5): fd00:10:96::a is "a.0.0.0. … .0.0.d.f.ip6.arpa".
+    /// </summary>
+    public static string ReverseName6(UInt128 ip)
+    {
+        Span<char> s = stackalloc char[32 * 2 + 8];
+        int n = 0;
+        for (int i = 0; i < 32; i++)
+        {
+            s[n++] = "0123456789abcdef"[(int)(ip >> (4 * i)) & 0xF];
+            s[n++] = '.';
+        }
+        "ip6.arpa".CopyTo(s[n..]);
+        return new string(s[..(n + 8)]);
+    }
 }

@@ -125,6 +125,14 @@ public sealed class DnsZoneBuilder
         Add(name, DnsType.A, ttl ?? Ttl, d);
     }
 
+    /// <summary>An AAAA record (RFC 3596 §2.2): the 16 address bytes in network order; <paramref name="ip"/> in host order.</summary>
+    public void AddAaaa(string name, UInt128 ip, uint? ttl = null)
+    {
+        var d = new byte[16];
+        BinaryPrimitives.WriteUInt128BigEndian(d, ip);
+        Add(name, DnsType.AAAA, ttl ?? Ttl, d);
+    }
+
     public void AddCname(string name, string target) => Add(name, DnsType.CNAME, Ttl, WireOf(target), target);
     public void AddPtr(string name, string target) => Add(name, DnsType.PTR, Ttl, WireOf(target));
     public void AddNs(string name, string target) => Add(name, DnsType.NS, Ttl, WireOf(target), target);

@@ -202,6 +202,7 @@ public class DnsZoneTableTests
     static string Rdata(ARSoft.Tools.Net.Dns.DnsRecordBase r) => r switch
     {
         ARSoft.Tools.Net.Dns.ARecord a => a.Address.ToString(),
+        ARSoft.Tools.Net.Dns.AaaaRecord a => a.Address.ToString(), // System.Net formatting: RFC 5952, as ours
         ARSoft.Tools.Net.Dns.CNameRecord c => c.CanonicalName.ToString().ToLowerInvariant(),
         ARSoft.Tools.Net.Dns.PtrRecord p => p.PointerDomainName.ToString().ToLowerInvariant(),
         ARSoft.Tools.Net.Dns.NsRecord n => n.NameServer.ToString().ToLowerInvariant(),
