@@ -33,24 +33,7 @@ public static partial class FrameBuilder
             for (int i = 0; i < l4Len; i++) l4[i] = (byte)(i * 7 + seq);
             return total;
         }
-        L4.WriteU16(l4, L4.SrcPortOffset, sport);
-        L4.WriteU16(l4, L4.DstPortOffset, dport);
-        for (int i = l4Len - payload; i < l4Len; i++) l4[i] = (byte)(i * 7 + seq);
-        int csumOffset;
-        if (proto == IpProto.Tcp)
-        {
-            BinaryPrimitives.WriteUInt32BigEndian(l4.Slice(L4.TcpSeqOffset), seq);
-            if ((tcpFlags & L4.TcpAck) != 0) BinaryPrimitives.WriteUInt32BigEndian(l4.Slice(L4.TcpAckOffset), seq ^ 0x5a5a5a5a);
-            l4[L4.TcpDataOffsetOffset] = 5 << 4;
-            l4[L4.TcpFlagsOffset] = tcpFlags;
-            L4.WriteU16(l4, 14, 64240); // window
-            csumOffset = L4.TcpChecksumOffset;
-        }
-        else
-        {
-            L4.WriteU16(l4, L4.UdpLengthOffset, (ushort)l4Len);
-            csumOffset = L4.UdpChecksumOffset;
-        }
+        int csumOffset = WriteL4(l4, proto, sport, dport, tcpFlags, payload, seq);
         ushort c = Checksum.Compute6(l4, src, pseudoDst, proto);
         // RFC 8200 §8.1: a UDP checksum that computes to zero is sent as 0xFFFF (zero would read as none, invalid in IPv6).
         L4.WriteU16(l4, csumOffset, proto == IpProto.Udp && c == 0 ? (ushort)0xFFFF : c);

@@ -30,27 +30,34 @@ public static partial class FrameBuilder
         int l4Len = (proto == IpProto.Tcp ? L4.TcpMinLength : L4.UdpLength) + payload;
         int total = Ipv4Header.MinLength + l4Len;
         Span<byte> l4 = WriteHeaders(frame, proto, src, dst, l4Len, ipId);
-        L4.WriteU16(l4, L4.SrcPortOffset, sport);
-        L4.WriteU16(l4, L4.DstPortOffset, dport);
-        for (int i = l4Len - payload; i < l4Len; i++) l4[i] = (byte)(i * 7 + seq);
-        int csumOffset;
-        if (proto == IpProto.Tcp)
-        {
-            BinaryPrimitives.WriteUInt32BigEndian(l4.Slice(L4.TcpSeqOffset), seq);
-            if ((tcpFlags & L4.TcpAck) != 0) BinaryPrimitives.WriteUInt32BigEndian(l4.Slice(L4.TcpAckOffset), seq ^ 0x5a5a5a5a);
-            l4[L4.TcpDataOffsetOffset] = 5 << 4;
-            l4[L4.TcpFlagsOffset] = tcpFlags;
-            L4.WriteU16(l4, 14, 64240); // window
-            csumOffset = L4.TcpChecksumOffset;
-        }
-        else
-        {
-            L4.WriteU16(l4, L4.UdpLengthOffset, (ushort)l4Len);
-            csumOffset = L4.UdpChecksumOffset;
-        }
+        int csumOffset = WriteL4(l4, proto, sport, dport, tcpFlags, payload, seq);
         ushort c = Checksum.Compute(l4, Checksum.PseudoHeaderSum(src, dst, proto, l4Len));
         L4.WriteU16(l4, csumOffset, proto == IpProto.Udp && c == 0 ? (ushort)0xFFFF : c);
         return Ethernet.HeaderLength + total;
+    }
+
+    /// <summary>
+    /// The TCP or UDP header and patterned payload of a segment filling <paramref name="l4"/>, either IP version:
+    /// ports, TCP sequence (and, with ACK, acknowledgment), data offset, flags and window, or the UDP length. The
+    /// checksum field stays zero; returns its offset for the caller to fill over its own pseudo-header.
+    /// </summary>
+    internal static int WriteL4(Span<byte> l4, byte proto, ushort sport, ushort dport, byte tcpFlags, int payload, uint seq)
+    {
+        int l4Len = l4.Length;
+        L4.WriteU16(l4, L4.SrcPortOffset, sport);
+        L4.WriteU16(l4, L4.DstPortOffset, dport);
+        for (int i = l4Len - payload; i < l4Len; i++) l4[i] = (byte)(i * 7 + seq);
+        if (proto != IpProto.Tcp)
+        {
+            L4.WriteU16(l4, L4.UdpLengthOffset, (ushort)l4Len);
+            return L4.UdpChecksumOffset;
+        }
+        BinaryPrimitives.WriteUInt32BigEndian(l4.Slice(L4.TcpSeqOffset), seq);
+        if ((tcpFlags & L4.TcpAck) != 0) BinaryPrimitives.WriteUInt32BigEndian(l4.Slice(L4.TcpAckOffset), seq ^ 0x5a5a5a5a);
+        l4[L4.TcpDataOffsetOffset] = 5 << 4;
+        l4[L4.TcpFlagsOffset] = tcpFlags;
+        L4.WriteU16(l4, 14, 64240); // window
+        return L4.TcpChecksumOffset;
     }
 
     /// <summary>
