@@ -50,6 +50,9 @@ public static class LabBench
             var (ce, co) = LabHost.Tool(TimeSpan.FromSeconds(s + 20), "ip", "netns", "exec", external.Netns, "/usr/bin/python3", server, "--connections", addr, port, s.ToString(CultureInfo.InvariantCulture));
             string[] conn = co.Trim().Split(' ');
             if (ce != 0 || conn.Length != 3) throw new LabException($"TCP connection rate: {co.Trim()}");
+            // Not one connection served: a measurement of nothing (the pod's server gone, the datapath refusing), not a rate.
+            if (conn[0] == "0")
+                throw new LabException($"TCP connection rate: no connection to {addr}:{port} succeeded ({conn[1]} failed): is {backend.Name}'s server running (`dataplane lab exec {lab} {backend.Name} -- ss -ltn`)?");
             double connPerSecond = double.Parse(conn[0], CultureInfo.InvariantCulture) / s;
 
             // iperf3 replaces the pod's lab server (same port); the server is restarted afterwards.

@@ -212,6 +212,13 @@ public sealed class LabTests
         Assert.Matches(@"offload: vnet-hdr tso gso-frames=[1-9]\d* checksums-completed=[1-9]\d*", counters.Stdout);
         JsonElement check = Check(lab, out var r);
         Assert.True(r.ExitCode == 0 && check.GetProperty("disagree").GetInt32() == 0, r.ToString());
+
+        // With the pod's server gone (every process of its namespace, the lab's first pod), nothing is measured: an
+        // error naming the server, not a rate of zero.
+        LiveRun.Must("sh", "-c", $"ip netns pids lab-{lab.Name}-p0 | xargs -r kill");
+        var none = CliTests.Run("lab", "bench", lab.Name, "--seconds", "1");
+        Assert.True(none.ExitCode == 1, none.ToString());
+        Assert.Contains("no connection", none.Stderr);
     }
 
     /// <summary>An interrupted <c>lab up</c> (SIGTERM while it builds) takes its own lab down: nothing is left, no down needed.</summary>
