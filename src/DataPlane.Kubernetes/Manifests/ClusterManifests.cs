@@ -72,23 +72,7 @@ public sealed class ClusterManifests
     /// existing one, a new one is added; objects the overlay does not name are kept. A KubeProxyConfiguration in the
     /// overlay replaces the current one (kube-proxy restarts with a new config file).
     /// </summary>
-    public ClusterManifests Apply(ClusterManifests overlay) => new()
-    {
-        Services = Merge(Services, overlay.Services),
-        EndpointSlices = Merge(EndpointSlices, overlay.EndpointSlices),
-        Endpoints = Merge(Endpoints, overlay.Endpoints),
-        Pods = Merge(Pods, overlay.Pods),
-        Nodes = Merge(Nodes, overlay.Nodes),
-        ServiceCidrs = Merge(ServiceCidrs, overlay.ServiceCidrs),
-        Workloads = MergeWorkloads(Workloads, overlay.Workloads),
-        ProxyConfig = overlay.HasProxyConfig ? overlay.ProxyConfig : ProxyConfig,
-        HasProxyConfig = HasProxyConfig || overlay.HasProxyConfig,
-        Namespaces = [.. Namespaces, .. overlay.Namespaces],
-        ServiceCidrFlag = HasServiceCidrFlag ? ServiceCidrFlag : overlay.ServiceCidrFlag,
-        ServiceCidrFlag6 = HasServiceCidrFlag ? ServiceCidrFlag6 : overlay.ServiceCidrFlag6,
-        ServiceCidrFlagPrimary = HasServiceCidrFlag ? ServiceCidrFlagPrimary : overlay.ServiceCidrFlagPrimary,
-        Files = [.. Files, .. overlay.Files.Where(f => !Files.Contains(f))],
-    };
+    public ClusterManifests Apply(ClusterManifests overlay) => ApplyAll([overlay]);
 
     /// <summary>
     /// <see cref="Apply"/> of each of <paramref name="overlays"/> in turn, in one pass: the same objects in the same order
@@ -99,7 +83,6 @@ public sealed class ClusterManifests
     public ClusterManifests ApplyAll(IReadOnlyList<ClusterManifests> overlays)
     {
         if (overlays.Count == 0) return this;
-        if (overlays.Count == 1) return Apply(overlays[0]);
         ClusterManifests? proxy = null;
         foreach (ClusterManifests o in overlays)
             if (o.HasProxyConfig) proxy = o;
@@ -164,19 +147,4 @@ public sealed class ClusterManifests
     /// <summary>Whether a KubeProxyConfiguration was read (rather than <see cref="KubeProxyConfig.Default"/> assumed).</summary>
     public bool HasProxyConfig { get; init; }
 
-    static Workload[] MergeWorkloads(IReadOnlyList<Workload> current, IReadOnlyList<Workload> overlay)
-    {
-        var byKey = overlay.ToDictionary(o => (o.Kind, o.Key));
-        var merged = current.Select(o => byKey.Remove((o.Kind, o.Key), out Workload? replacement) ? replacement : o).ToList();
-        merged.AddRange(overlay.Where(o => byKey.ContainsKey((o.Kind, o.Key))));
-        return [.. merged];
-    }
-
-    static T[] Merge<T>(IReadOnlyList<T> current, IReadOnlyList<T> overlay) where T : ManifestObject
-    {
-        var byKey = overlay.ToDictionary(o => o.Key);
-        var merged = current.Select(o => byKey.Remove(o.Key, out T? replacement) ? replacement : o).ToList();
-        merged.AddRange(overlay.Where(o => byKey.ContainsKey(o.Key)));
-        return [.. merged];
-    }
 }
